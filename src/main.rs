@@ -1,1 +1,104 @@
-fn main() {}
+use std::collections::HashSet;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+
+use ecpa_doctor::cli::{self, Cli};
+use ecpa_doctor::engine::report::{self as model, HostInfo};
+use ecpa_doctor::engine::run::{self, Request};
+use ecpa_doctor::engine::{Profile, ProfileError};
+use ecpa_doctor::i18n::{self, Lang};
+use ecpa_doctor::report;
+use ecpa_doctor::system::System;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { cli::EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code as u8);
+        }
+    };
+    ExitCode::from(real_main(cli) as u8)
+}
+
+fn real_main(cli: Cli) -> i32 {
+    let lang = cli.lang.unwrap_or_else(|| Lang::from_locale(&|k| std::env::var(k).ok()));
+    let profile = match load_profile(&cli) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("ecpa-doctor: invalid profile: {e}");
+            return cli::EXIT_PROFILE;
+        }
+    };
+    if cli.list_checks {
+        print!("{}", ecpa_doctor::listing::render(&profile, lang));
+        return 0;
+    }
+    let only = match selected(&profile, &cli.checks) {
+        Ok(o) => o,
+        Err(msg) => {
+            eprintln!("ecpa-doctor: {msg}");
+            return cli::EXIT_USAGE;
+        }
+    };
+    let stdout_tty = std::io::stdout().is_terminal();
+    if !cli.report && cli.format.is_none() && !stdout_tty {
+        eprintln!("ecpa-doctor: {}", i18n::ui("cli.no_tty_report", lang));
+    }
+
+    let profile = Arc::new(profile);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build().expect("tokio runtime");
+    let result = rt.block_on(run::run(profile.clone(), Arc::new(System::real()), Request { only, ..Default::default() }, None));
+    // A probe stuck in a system call must not keep the process alive after its timeout.
+    rt.shutdown_background();
+
+    let opts = model::Options { lang, reveal_pii: cli.show_pii, ticket: cli.ticket.clone(), demo: false, host: HostInfo::detect() };
+    let rep = model::build(&profile, &result, &opts);
+    let text = report::render(&rep, cli.format());
+    if let Err(e) = emit(&cli, &text) {
+        eprintln!("ecpa-doctor: {e}");
+        return cli::EXIT_IO;
+    }
+    rep.exit_code
+}
+
+fn load_profile(cli: &Cli) -> Result<Profile, ProfileError> {
+    match &cli.profile {
+        Some(path) => Profile::load(path),
+        None => Ok(Profile::builtin()),
+    }
+}
+
+/// `--check ID`: those checks plus everything they need, so they can run at all.
+fn selected(profile: &Profile, ids: &[String]) -> Result<Option<HashSet<String>>, String> {
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let mut set = HashSet::new();
+    let mut todo: Vec<String> = ids.to_vec();
+    while let Some(id) = todo.pop() {
+        let Some(c) = profile.check(&id) else {
+            let known: Vec<&str> = profile.checks.iter().map(|c| c.id.as_str()).collect();
+            return Err(format!("no check `{id}` in the profile; checks are: {}", known.join(", ")));
+        };
+        if set.insert(id) {
+            todo.extend(c.needs.iter().cloned());
+        }
+    }
+    Ok(Some(set))
+}
+
+fn emit(cli: &Cli, text: &str) -> std::io::Result<()> {
+    match &cli.output {
+        Some(path) => std::fs::write(path, text).map_err(|e| std::io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))),
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! Command-line surface: flags, help text, exit codes. Parsing only; `main` dispatches.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::report::Format;
+
+pub const EXIT_HEALTHY: i32 = 0;
+pub const EXIT_BLOCKING: i32 = 1;
+pub const EXIT_WARNINGS: i32 = 2;
+pub const EXIT_USAGE: i32 = 64;
+pub const EXIT_IO: i32 = 74;
+pub const EXIT_PROFILE: i32 = 78;
+
+const AFTER_HELP: &str = "\
+What it checks, in order (each link only when the one before it passed):
+  PC/SC service → card reader → NHI card (type, record, ID checksum) …
+  Run `ecpa-doctor --list-checks` to see the exact checks of the profile.
+
+Examples:
+  ecpa-doctor --report                       text report of this machine
+  ecpa-doctor --report --format markdown --ticket HD-1234 > ticket.md
+  ecpa-doctor --format json | jq .root_cause machine-readable (only JSON on stdout)
+  ecpa-doctor --check card                   only the card check and what it needs
+  ecpa-doctor --profile my-agency.yaml       your own list of checks
+
+Exit codes:
+  0   healthy: every check passed
+  1   a blocking check failed (see root_cause)
+  2   only warnings (advisory checks)
+  64  bad command line
+  74  the report file could not be written
+  78  the profile is invalid (file:line:column is printed)
+
+Privacy: national ID, name, card number and birth date are masked everywhere
+unless you add --show-pii. ecpa-doctor never changes your system: it only reads.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ecpa-doctor",
+    version,
+    about = "Finds out why an NHI card (健保卡) login to eCPA (人事服務網) fails, and shows the documented fix.",
+    after_help = AFTER_HELP
+)]
+pub struct Cli {
+    /// Print a report instead of the interactive console.
+    #[arg(long)]
+    pub report: bool,
+
+    /// Report format (implies --report): text, markdown (paste into a ticket) or json.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Stamp the report with a helpdesk ticket id.
+    #[arg(long, value_name = "ID")]
+    pub ticket: Option<String>,
+
+    /// Show national ID, name, card number and birth date unmasked.
+    #[arg(long)]
+    pub show_pii: bool,
+
+    /// Use this profile (YAML) instead of the built-in eCPA NHI-card profile.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+
+    /// Print the checks of the profile and exit.
+    #[arg(long)]
+    pub list_checks: bool,
+
+    /// Run only this check (and the checks it needs); repeat for more.
+    #[arg(long = "check", value_name = "ID")]
+    pub checks: Vec<String>,
+
+    /// Language: zh-TW (default for Chinese or unknown locales) or en.
+    #[arg(long, value_name = "LANG", value_parser = parse_lang)]
+    pub lang: Option<crate::i18n::Lang>,
+}
+
+fn parse_lang(s: &str) -> Result<crate::i18n::Lang, String> {
+    crate::i18n::Lang::parse(s).ok_or_else(|| format!("`{s}` is not a language ecpa-doctor speaks; use zh-TW or en"))
+}
+
+impl Cli {
+    pub fn format(&self) -> Format {
+        self.format.unwrap_or(Format::Text)
+    }
+}

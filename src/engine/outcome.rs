@@ -1,0 +1,159 @@
+//! What one check found.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::pii::{Pii, PiiKind};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+    Skipped,
+    TimedOut,
+    Crashed,
+}
+
+impl Status {
+    /// Dependents may run after a warning: a warning is advice, not a broken link.
+    pub fn lets_dependents_run(self) -> bool {
+        matches!(self, Status::Pass | Status::Warn)
+    }
+
+    pub fn is_failure(self) -> bool {
+        matches!(self, Status::Fail | Status::TimedOut | Status::Crashed)
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Skipped => "skipped",
+            Status::TimedOut => "timed_out",
+            Status::Crashed => "crashed",
+        }
+    }
+}
+
+/// An evidence or argument value; card data stays wrapped until a report renders it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Text(String),
+    Pii(Pii),
+}
+
+impl Value {
+    pub fn render(&self, reveal: bool) -> String {
+        match self {
+            Value::Text(t) => t.clone(),
+            Value::Pii(p) => p.render(reveal),
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Text(s.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Text(s)
+    }
+}
+impl From<Pii> for Value {
+    fn from(p: Pii) -> Self {
+        Value::Pii(p)
+    }
+}
+
+/// A one-line summary: a catalogue key plus arguments, rendered in the report's language.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Msg {
+    pub key: String,
+    pub args: Vec<(String, Value)>,
+}
+
+impl Msg {
+    pub fn new(key: &str) -> Self {
+        Msg { key: key.to_string(), args: Vec::new() }
+    }
+
+    pub fn arg(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.args.push((name.to_string(), value.into()));
+        self
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    pub status: Status,
+    /// Finding code (`card.none`, `check.timeout`…) for anything but a clean pass.
+    pub finding: Option<String>,
+    pub summary: Msg,
+    /// Ordered key → value; keys are stable JSON names, labels come from the catalogue.
+    pub evidence: Vec<(String, Value)>,
+    pub duration: Duration,
+    /// For a skipped check: the failed check at the root of the chain that blocked it.
+    pub skipped_because: Option<String>,
+}
+
+impl Outcome {
+    fn new(status: Status, finding: Option<&str>, summary: Msg) -> Self {
+        Outcome {
+            status,
+            finding: finding.map(str::to_string),
+            summary,
+            evidence: Vec::new(),
+            duration: Duration::ZERO,
+            skipped_because: None,
+        }
+    }
+
+    pub fn pass(summary: Msg) -> Self {
+        Self::new(Status::Pass, None, summary)
+    }
+
+    pub fn warn(finding: &str, summary: Msg) -> Self {
+        Self::new(Status::Warn, Some(finding), summary)
+    }
+
+    pub fn fail(finding: &str, summary: Msg) -> Self {
+        Self::new(Status::Fail, Some(finding), summary)
+    }
+
+    pub fn skipped(because: &str) -> Self {
+        let mut o = Self::new(Status::Skipped, None, Msg::new("engine.skipped").arg("because", because));
+        o.skipped_because = Some(because.to_string());
+        o
+    }
+
+    pub fn timed_out(after: Duration) -> Self {
+        Self::new(
+            Status::TimedOut,
+            Some("check.timeout"),
+            Msg::new("engine.timed_out").arg("seconds", format!("{:.1}", after.as_secs_f64())),
+        )
+    }
+
+    pub fn crashed(detail: &str) -> Self {
+        Self::new(Status::Crashed, Some("check.crashed"), Msg::new("engine.crashed").arg("detail", detail))
+    }
+
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.evidence.push((key.to_string(), value.into()));
+        self
+    }
+
+    pub fn with_pii(self, key: &str, kind: PiiKind, raw: &str) -> Self {
+        self.with(key, Pii::new(kind, raw))
+    }
+
+    pub fn evidence(&self, key: &str) -> Option<&Value> {
+        self.evidence.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}

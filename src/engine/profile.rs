@@ -1,0 +1,414 @@
+//! The profile: which checks run, in which order, with which parameters. A profile is
+//! YAML (`checks/ecpa-nhi-login.yaml` is built in); every mistake in it is reported with
+//! the file, and the line and column where they can be found.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::i18n::L10n;
+use crate::probes::{self, Probe};
+
+pub const DEFAULT_PROFILE_NAME: &str = "checks/ecpa-nhi-login.yaml";
+pub const DEFAULT_PROFILE_YAML: &str = include_str!("../../checks/ecpa-nhi-login.yaml");
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    #[default]
+    Blocking,
+    Advisory,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileFile {
+    schema: u32,
+    name: String,
+    title: L10n,
+    checks: Vec<CheckFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckFile {
+    id: String,
+    kind: String,
+    title: L10n,
+    #[serde(default)]
+    needs: Vec<String>,
+    #[serde(default)]
+    params: Option<serde_yaml::Value>,
+    #[serde(default, deserialize_with = "de_timeout")]
+    timeout: Option<Duration>,
+    #[serde(default)]
+    severity: Severity,
+    /// Finding code → remedy id, where the remedy is not the one named like the finding.
+    #[serde(default)]
+    remedies: IndexMap<String, String>,
+}
+
+/// One check instance, ready to run.
+#[derive(Clone)]
+pub struct CheckDef {
+    pub id: String,
+    pub kind: String,
+    pub title: L10n,
+    pub needs: Vec<String>,
+    pub timeout: Duration,
+    pub severity: Severity,
+    pub remedies: IndexMap<String, String>,
+    pub params: serde_yaml::Value,
+    pub probe: Arc<dyn Probe>,
+}
+
+impl CheckDef {
+    /// The remedy for a finding: the profile's override, else the one named like it.
+    pub fn remedy_for(&self, finding: &str) -> String {
+        self.remedies.get(finding).cloned().unwrap_or_else(|| finding.to_string())
+    }
+}
+
+impl fmt::Debug for CheckDef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CheckDef").field("id", &self.id).field("kind", &self.kind).finish()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub title: L10n,
+    /// Where it came from: the built-in name or the file path given.
+    pub source: String,
+    pub checks: Vec<CheckDef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for ProfileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "{}:{}:{}: {}", self.file, l, c, self.message),
+            (Some(l), None) => write!(f, "{}:{}: {}", self.file, l, self.message),
+            _ => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl std::error::Error for ProfileError {}
+
+impl Profile {
+    pub fn builtin() -> Profile {
+        Self::parse(DEFAULT_PROFILE_YAML, DEFAULT_PROFILE_NAME)
+            .unwrap_or_else(|e| panic!("built-in profile is broken: {e}"))
+    }
+
+    pub fn load(path: &std::path::Path) -> Result<Profile, ProfileError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ProfileError {
+            file: file.clone(),
+            line: None,
+            column: None,
+            message: format!("cannot read the profile: {e}"),
+        })?;
+        Self::parse(&text, &file)
+    }
+
+    pub fn parse(text: &str, file: &str) -> Result<Profile, ProfileError> {
+        let err_at = |pos: Option<(usize, usize)>, message: String| ProfileError {
+            file: file.to_string(),
+            line: pos.map(|p| p.0),
+            column: pos.map(|p| p.1),
+            message,
+        };
+        let raw: ProfileFile = serde_yaml::from_str(text).map_err(|e| {
+            let pos = e.location().map(|l| (l.line(), l.column()));
+            err_at(pos, strip_location(&e.to_string()))
+        })?;
+        if raw.schema != 1 {
+            return Err(err_at(locate(text, "schema", None), format!("unsupported schema {}; this version reads schema 1", raw.schema)));
+        }
+        if raw.checks.is_empty() {
+            return Err(err_at(locate(text, "checks", None), "the profile has no checks".into()));
+        }
+
+        let mut seen = HashSet::new();
+        let mut checks = Vec::with_capacity(raw.checks.len());
+        for c in raw.checks {
+            if !is_valid_id(&c.id) {
+                return Err(err_at(locate(text, "id", Some(&c.id)), format!("check id `{}` must be lower-case letters, digits, `-` or `_`", c.id)));
+            }
+            if !seen.insert(c.id.clone()) {
+                return Err(err_at(locate_nth(text, "id", &c.id, 2), format!("check id `{}` is used twice", c.id)));
+            }
+            let Some(kind) = probes::kind(&c.kind) else {
+                let known: Vec<&str> = probes::kinds().iter().map(|k| k.name).collect();
+                return Err(err_at(
+                    locate(text, "kind", Some(&c.kind)),
+                    format!("check `{}`: unknown kind `{}`; the kinds that exist are: {}", c.id, c.kind, known.join(", ")),
+                ));
+            };
+            let params = c.params.unwrap_or(serde_yaml::Value::Mapping(Default::default()));
+            let probe = (kind.build)(&params).map_err(|e| {
+                err_at(locate(text, "id", Some(&c.id)), format!("check `{}` (kind `{}`): bad params: {e}", c.id, c.kind))
+            })?;
+            let timeout = c.timeout.unwrap_or(DEFAULT_TIMEOUT);
+            if timeout.is_zero() {
+                return Err(err_at(locate(text, "id", Some(&c.id)), format!("check `{}`: timeout must be above zero", c.id)));
+            }
+            checks.push(CheckDef {
+                id: c.id,
+                kind: c.kind,
+                title: c.title,
+                needs: c.needs,
+                timeout,
+                severity: c.severity,
+                remedies: c.remedies,
+                params,
+                probe,
+            });
+        }
+        check_needs(&checks).map_err(|(id, msg)| err_at(locate(text, "id", Some(&id)), msg))?;
+        Ok(Profile { name: raw.name, title: raw.title, source: file.to_string(), checks })
+    }
+
+    pub fn check(&self, id: &str) -> Option<&CheckDef> {
+        self.checks.iter().find(|c| c.id == id)
+    }
+
+    /// `id` and every check that needs it, directly or not, in profile order.
+    pub fn with_dependents(&self, id: &str) -> Vec<String> {
+        let mut set: HashSet<&str> = HashSet::from([id]);
+        // Profile order is a valid topological order only if needs point backwards; iterate
+        // to a fixed point so forward references work too.
+        loop {
+            let before = set.len();
+            for c in &self.checks {
+                if c.needs.iter().any(|n| set.contains(n.as_str())) {
+                    set.insert(&c.id);
+                }
+            }
+            if set.len() == before {
+                break;
+            }
+        }
+        self.checks.iter().filter(|c| set.contains(c.id.as_str())).map(|c| c.id.clone()).collect()
+    }
+}
+
+fn is_valid_id(id: &str) -> bool {
+    !id.is_empty() && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// Dangling ids and cycles in `needs`, named.
+fn check_needs(checks: &[CheckDef]) -> Result<(), (String, String)> {
+    let index: HashMap<&str, usize> = checks.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    for c in checks {
+        for n in &c.needs {
+            if !index.contains_key(n.as_str()) {
+                return Err((c.id.clone(), format!("check `{}` needs `{}`, which is not in the profile", c.id, n)));
+            }
+            if n == &c.id {
+                return Err((c.id.clone(), format!("check `{}` needs itself", c.id)));
+            }
+        }
+    }
+    // Depth-first search with colours; the path on the stack names the cycle.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    fn visit<'a>(i: usize, checks: &'a [CheckDef], index: &HashMap<&str, usize>, marks: &mut [Mark], path: &mut Vec<&'a str>) -> Option<Vec<&'a str>> {
+        marks[i] = Mark::Active;
+        path.push(&checks[i].id);
+        for n in &checks[i].needs {
+            let j = index[n.as_str()];
+            match marks[j] {
+                Mark::Active => {
+                    let start = path.iter().position(|p| *p == checks[j].id).unwrap_or(0);
+                    let mut cycle = path[start..].to_vec();
+                    cycle.push(&checks[j].id);
+                    return Some(cycle);
+                }
+                Mark::New => {
+                    if let Some(c) = visit(j, checks, index, marks, path) {
+                        return Some(c);
+                    }
+                }
+                Mark::Done => {}
+            }
+        }
+        path.pop();
+        marks[i] = Mark::Done;
+        None
+    }
+    let mut marks = vec![Mark::New; checks.len()];
+    for i in 0..checks.len() {
+        if marks[i] == Mark::New {
+            let mut path = Vec::new();
+            if let Some(cycle) = visit(i, checks, &index, &mut marks, &mut path) {
+                return Err((cycle[0].to_string(), format!("`needs` form a cycle: {}", cycle.join(" → "))));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// yaml_serde appends " at line L column C" to its messages; we print the position up
+/// front in `file:line:column` form instead.
+fn strip_location(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// Line and column (1-based) of `key: value` (or of `key:` when value is None), so
+/// semantic errors found after parsing still point at the right place.
+fn locate(text: &str, key: &str, value: Option<&str>) -> Option<(usize, usize)> {
+    match value {
+        Some(v) => locate_nth(text, key, v, 1),
+        None => locate_key(text, key),
+    }
+}
+
+fn locate_key(text: &str, key: &str) -> Option<(usize, usize)> {
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start().trim_start_matches("- ");
+        if trimmed.starts_with(&format!("{key}:")) {
+            return Some((i + 1, line.len() - trimmed.len() + 1));
+        }
+    }
+    None
+}
+
+fn locate_nth(text: &str, key: &str, value: &str, nth: usize) -> Option<(usize, usize)> {
+    if value.is_empty() {
+        return None;
+    }
+    let mut count = 0;
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start().trim_start_matches("- ");
+        let Some(rest) = trimmed.strip_prefix(&format!("{key}:")) else { continue };
+        let v = rest.split('#').next().unwrap_or("").trim().trim_matches(|c| c == '"' || c == '\'');
+        if v == value {
+            count += 1;
+            if count == nth {
+                return Some((i + 1, line.len() - trimmed.len() + 1));
+            }
+        }
+    }
+    None
+}
+
+/// `500ms`, `3s`, `1.5s`, `2m`; a bare number is seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: f64 = num.trim().parse().map_err(|_| format!("`{s}` is not a duration (use e.g. 500ms, 3s, 2m)"))?;
+    if !n.is_finite() || n < 0.0 {
+        return Err(format!("`{s}` is not a duration"));
+    }
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" | "min" => n * 60.0,
+        _ => return Err(format!("`{s}`: unknown unit `{unit}` (use ms, s or m)")),
+    };
+    if secs > 3600.0 {
+        return Err(format!("`{s}` is longer than an hour"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn de_timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let s = String::deserialize(d)?;
+    parse_duration(&s).map(Some).map_err(serde::de::Error::custom)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_duration("3h").is_err());
+    }
+
+    #[test]
+    fn builtin_profile_loads() {
+        let p = Profile::builtin();
+        assert!(p.checks.len() >= 4);
+    }
+
+    fn minimal(checks: &str) -> String {
+        format!("schema: 1\nname: t\ntitle: {{zh-TW: 測試, en: test}}\nchecks:\n{checks}")
+    }
+
+    #[test]
+    fn syntax_error_has_line_and_column() {
+        let text = minimal("  - id: a\n    kind: host\n    title: {zh-TW: x, en: x\n");
+        let e = Profile::parse(&text, "p.yaml").unwrap_err();
+        assert_eq!(e.file, "p.yaml");
+        assert!(e.line.is_some() && e.column.is_some(), "{e}");
+        assert!(e.to_string().starts_with("p.yaml:"), "{e}");
+    }
+
+    #[test]
+    fn unknown_kind_names_the_known_ones() {
+        let text = minimal("  - id: a\n    kind: teleport\n    title: {zh-TW: x, en: x}\n");
+        let e = Profile::parse(&text, "p.yaml").unwrap_err();
+        assert!(e.message.contains("teleport") && e.message.contains("host"), "{e}");
+        assert_eq!(e.line, Some(6));
+    }
+
+    #[test]
+    fn dangling_need_and_cycle_are_named() {
+        let text = minimal("  - id: a\n    kind: host\n    title: {zh-TW: x, en: x}\n    needs: [ghost]\n");
+        let e = Profile::parse(&text, "p.yaml").unwrap_err();
+        assert!(e.message.contains("ghost"), "{e}");
+        let text = minimal(
+            "  - id: a\n    kind: host\n    title: {zh-TW: x, en: x}\n    needs: [b]\n  - id: b\n    kind: host\n    title: {zh-TW: x, en: x}\n    needs: [a]\n",
+        );
+        let e = Profile::parse(&text, "p.yaml").unwrap_err();
+        assert!(e.message.contains("a → b → a") || e.message.contains("b → a → b"), "{e}");
+    }
+
+    #[test]
+    fn unknown_field_is_refused_with_position() {
+        let text = minimal("  - id: a\n    kind: host\n    title: {zh-TW: x, en: x}\n    neds: [b]\n");
+        let e = Profile::parse(&text, "p.yaml").unwrap_err();
+        assert!(e.message.contains("neds"), "{e}");
+        assert!(e.line.is_some());
+    }
+
+    #[test]
+    fn dependents_are_transitive() {
+        let text = minimal(
+            "  - id: a\n    kind: host\n    title: {zh-TW: x, en: x}\n  - id: b\n    kind: host\n    title: {zh-TW: x, en: x}\n    needs: [a]\n  - id: c\n    kind: host\n    title: {zh-TW: x, en: x}\n    needs: [b]\n  - id: d\n    kind: host\n    title: {zh-TW: x, en: x}\n",
+        );
+        let p = Profile::parse(&text, "p.yaml").unwrap();
+        assert_eq!(p.with_dependents("a"), vec!["a", "b", "c"]);
+    }
+}

@@ -1,0 +1,15 @@
+//! ecpa-doctor: diagnoses the NHI-card (健保卡) login chain to eCPA (人事服務網) as a
+//! pipeline of pluggable checks and maps every failure to its documented remedy.
+//!
+//! The crate is a library so the integration tests, the fuzz targets and the binary share
+//! one engine. Direction of flow: `engine` (profile → run → outcomes) knows nothing of
+//! terminals; `report` turns outcomes into one model that every output format prints.
+
+pub mod cli;
+pub mod engine;
+pub mod i18n;
+pub mod listing;
+pub mod nhi;
+pub mod probes;
+pub mod report;
+pub mod system;

@@ -1,0 +1,214 @@
+//! Kind `card`: which reader holds a card, what kind of card it is (ATR), and whether the
+//! NHI basic-data record reads and validates. Shared mode only, and the card is left as
+//! it was (never reset), so a browser or another program using it is not disturbed.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use super::pcsc_service::service_failure;
+use super::{BoxFuture, Ctx, Kind, Probe, blocking, params};
+use crate::engine::outcome::{Msg, Outcome};
+use crate::engine::pii::PiiKind;
+use crate::nhi::apdu::{self, ExchangeError, Response};
+use crate::nhi::atr::{AtrTable, CardClass, hex};
+use crate::nhi::record::{self, Anomaly, BasicRecord};
+use crate::system::{CardSession, PcscContext, PcscError, ReaderState};
+
+pub const KIND: Kind = Kind {
+    name: "card",
+    findings: &[
+        "card.none",
+        "card.moica",
+        "card.hpc",
+        "card.not_nhi",
+        "card.unreadable",
+        "card.removed",
+        "card.busy",
+        "card.garbled",
+        "card.id_invalid",
+        "card.sex_mismatch",
+        "pcsc.no_service",
+        "pcsc.error",
+    ],
+    build,
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    /// Only look at readers whose name contains this text (e.g. when a desk has a
+    /// keyboard reader and a USB one).
+    #[serde(default)]
+    reader_contains: Option<String>,
+    #[serde(default = "default_socket")]
+    socket: PathBuf,
+}
+
+fn default_socket() -> PathBuf {
+    PathBuf::from("/run/pcscd/pcscd.comm")
+}
+
+struct Card {
+    p: Params,
+}
+
+fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
+    Ok(Arc::new(Card { p: params(v)? }))
+}
+
+impl Probe for Card {
+    fn run(&self, ctx: Ctx) -> BoxFuture {
+        let filter = self.p.reader_contains.clone();
+        let socket = self.p.socket.clone();
+        Box::pin(blocking(move || {
+            let result = ctx.system.pcsc.establish().and_then(|c| inspect(&*c, filter.as_deref()));
+            result.unwrap_or_else(|e| service_failure(&e, &socket, ctx.system.simulated))
+        }))
+    }
+}
+
+fn inspect(ctx: &dyn PcscContext, filter: Option<&str>) -> Result<Outcome, PcscError> {
+    let mut readers = ctx.readers()?;
+    if let Some(f) = filter {
+        readers.retain(|r| r.contains(f));
+    }
+    let states = ctx.states(&readers)?;
+    let table = AtrTable::builtin();
+    let with_card: Vec<(&ReaderState, CardClass, Option<&str>)> = states
+        .iter()
+        .filter(|s| s.present)
+        .map(|s| {
+            let (class, label) = table.classify(&s.atr);
+            (s, class, label)
+        })
+        .collect();
+
+    let Some(&(state, class, label)) = pick(&with_card) else {
+        return Ok(Outcome::fail("card.none", Msg::new("card.none")).with("readers", readers.join("; ")));
+    };
+    let reader = state.name.as_str();
+    let mut base_evidence: Vec<(&str, String)> = vec![("reader", reader.to_string()), ("atr", hex(&state.atr))];
+    if let Some(l) = label {
+        base_evidence.push(("card_type", l.to_string()));
+    }
+    let others: Vec<&str> = with_card.iter().filter(|(s, _, _)| s.name != reader).map(|(s, _, _)| s.name.as_str()).collect();
+    if !others.is_empty() {
+        base_evidence.push(("cards_in_other_readers", others.join("; ")));
+    }
+    let finish = |o: Outcome| base_evidence.iter().fold(o, |o, (k, v)| o.with(k, v.as_str()));
+
+    match class {
+        CardClass::Moica => return Ok(finish(Outcome::fail("card.moica", Msg::new("card.moica").arg("reader", reader)))),
+        CardClass::HealthProfessional => return Ok(finish(Outcome::fail("card.hpc", Msg::new("card.hpc").arg("reader", reader)))),
+        _ => {}
+    }
+    if state.mute {
+        return Ok(finish(Outcome::fail("card.unreadable", Msg::new("card.mute").arg("reader", reader))));
+    }
+
+    let mut session = match ctx.connect_shared(reader) {
+        Ok(s) => s,
+        Err(PcscError::SharingViolation) => return Ok(finish(Outcome::fail("card.busy", Msg::new("card.busy").arg("reader", reader)))),
+        Err(e) if e.is_card_gone() => return Ok(finish(removed(reader, "connect", &e))),
+        Err(PcscError::UnresponsiveCard | PcscError::UnpoweredCard) => {
+            return Ok(finish(Outcome::fail("card.unreadable", Msg::new("card.mute").arg("reader", reader))));
+        }
+        Err(e) => return Err(e),
+    };
+    let protocol = session.protocol();
+    let read = read_record(session.as_mut());
+    drop(session);
+    let o = match read {
+        Err(ReadStop::Gone(step, e)) => removed(reader, step, &e),
+        Err(ReadStop::Transport(e)) => return Err(e),
+        Err(ReadStop::Malformed(step)) => Outcome::fail("card.garbled", Msg::new("card.garbled").arg("reader", reader).arg("detail", step)),
+        Ok(r) => judge(reader, class, r),
+    };
+    let o = match protocol {
+        Some(p) => o.with("protocol", p),
+        None => o,
+    };
+    Ok(finish(o))
+}
+
+/// The NHI card first (that is what the login uses), then an unknown card (it may be a
+/// new NHI card generation), then any other.
+fn pick<'a>(cards: &'a [(&'a ReaderState, CardClass, Option<&'a str>)]) -> Option<&'a (&'a ReaderState, CardClass, Option<&'a str>)> {
+    cards
+        .iter()
+        .find(|c| c.1 == CardClass::Nhi)
+        .or_else(|| cards.iter().find(|c| c.1 == CardClass::Unknown))
+        .or_else(|| cards.first())
+}
+
+fn removed(reader: &str, step: &str, e: &PcscError) -> Outcome {
+    Outcome::fail("card.removed", Msg::new("card.removed").arg("reader", reader)).with("step", step).with("pcsc_error", e.to_string())
+}
+
+enum ReadStop {
+    Gone(&'static str, PcscError),
+    Transport(PcscError),
+    Malformed(&'static str),
+}
+
+struct Read {
+    select: Response,
+    basic: Response,
+}
+
+fn read_record(session: &mut dyn CardSession) -> Result<Read, ReadStop> {
+    let mut step = |name: &'static str, apdu: &[u8]| -> Result<Response, ReadStop> {
+        apdu::exchange(apdu, |a| session.transmit(a)).map_err(|e| match e {
+            ExchangeError::Transport(e) if e.is_card_gone() => ReadStop::Gone(name, e),
+            ExchangeError::Transport(e) => ReadStop::Transport(e),
+            ExchangeError::Malformed | ExchangeError::TooManyRounds => ReadStop::Malformed(name),
+        })
+    };
+    // SELECT is best effort: a newer card generation is reported to refuse it and still
+    // answer the read, so the read decides.
+    let select = step("select", &apdu::SELECT_NHI)?;
+    let basic = step("read_basic", &apdu::READ_BASIC)?;
+    Ok(Read { select, basic })
+}
+
+fn judge(reader: &str, class: CardClass, r: Read) -> Outcome {
+    let sw = |resp: &Response| format!("{:04X} ({})", resp.sw, apdu::describe_sw(resp.sw));
+    let sws = |o: Outcome| o.with("select_sw", sw(&r.select)).with("read_sw", sw(&r.basic));
+    if !r.basic.is_ok() {
+        let (code, key) = if class == CardClass::Nhi { ("card.unreadable", "card.unreadable") } else { ("card.not_nhi", "card.not_nhi") };
+        return sws(Outcome::fail(code, Msg::new(key).arg("reader", reader)));
+    }
+    let rec = match record::parse(&r.basic.data) {
+        Ok(rec) => rec,
+        Err(e) => {
+            return sws(Outcome::fail("card.garbled", Msg::new("card.garbled").arg("reader", reader).arg("detail", e.code())))
+                .with("record_error", e.code())
+                .with("record_length", r.basic.data.len().to_string());
+        }
+    };
+    let today = chrono::Local::now().date_naive();
+    let anomalies = record::plausibility(&rec, today);
+    let o = if let Some(a) = anomalies.iter().find(|a| matches!(a, Anomaly::IdChecksum(_))) {
+        Outcome::fail("card.id_invalid", Msg::new("card.id_invalid").arg("reader", reader)).with("anomaly", a.code())
+    } else if let Some(a) = anomalies.iter().find(|a| a.is_hard()) {
+        Outcome::fail("card.garbled", Msg::new("card.garbled").arg("reader", reader).arg("detail", a.code())).with("anomaly", a.code())
+    } else if let Some(a) = anomalies.iter().find(|a| matches!(a, Anomaly::SexMismatch { .. })) {
+        Outcome::warn("card.sex_mismatch", Msg::new("card.sex_mismatch").arg("reader", reader)).with("anomaly", a.code())
+    } else if let Some(a) = anomalies.first() {
+        Outcome::warn("card.garbled", Msg::new("card.garbled").arg("reader", reader).arg("detail", a.code())).with("anomaly", a.code())
+    } else {
+        Outcome::pass(Msg::new("card.pass").arg("reader", reader).arg("name", crate::engine::pii::Pii::new(PiiKind::Name, rec.name.as_str())))
+    };
+    with_record(sws(o), &rec)
+}
+
+fn with_record(o: Outcome, rec: &BasicRecord) -> Outcome {
+    o.with_pii("card_no", PiiKind::CardNumber, &rec.card_no)
+        .with_pii("name", PiiKind::Name, &rec.name)
+        .with_pii("id_no", PiiKind::NationalId, &rec.id_no)
+        .with_pii("birth_date", PiiKind::BirthDate, &rec.birth.to_string())
+        .with("sex", format!("{:?}", rec.sex).to_lowercase())
+        .with("issued", rec.issued.to_string())
+}

@@ -1,0 +1,77 @@
+//! Check kinds: one file per kind. A kind is built once from its profile parameters
+//! (so bad parameters are a profile error, exit 78) and run any number of times.
+//! Probes only read: they never install, restart, write system files or try a password.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use crate::engine::outcome::Outcome;
+use crate::system::System;
+
+pub mod card;
+pub mod host;
+pub mod pcsc_service;
+pub mod readers;
+
+pub type BoxFuture = Pin<Box<dyn Future<Output = Outcome> + Send + 'static>>;
+
+/// What a running probe may look at: the system layer (real or simulated) and the
+/// outcomes of the checks it needs.
+#[derive(Clone)]
+pub struct Ctx {
+    pub check_id: String,
+    pub system: Arc<System>,
+    pub prior: HashMap<String, Outcome>,
+    /// The check's own budget, so a probe can size inner waits below it.
+    pub timeout: Duration,
+}
+
+pub trait Probe: Send + Sync {
+    fn run(&self, ctx: Ctx) -> BoxFuture;
+}
+
+pub struct Kind {
+    pub name: &'static str,
+    /// Every finding code this kind can produce; each must have a remedy.
+    pub findings: &'static [&'static str],
+    pub build: fn(&serde_yaml::Value) -> Result<Arc<dyn Probe>, String>,
+}
+
+pub fn kinds() -> &'static [Kind] {
+    static KINDS: &[Kind] = &[pcsc_service::KIND, readers::KIND, card::KIND, host::KIND];
+    KINDS
+}
+
+pub fn kind(name: &str) -> Option<&'static Kind> {
+    kinds().iter().find(|k| k.name == name)
+}
+
+/// Findings the engine itself produces for any check.
+pub const ENGINE_FINDINGS: &[&str] = &["check.timeout", "check.crashed"];
+
+/// Parameters of a kind, with unknown keys refused so a typo is not silently ignored.
+pub fn params<T: DeserializeOwned>(value: &serde_yaml::Value) -> Result<T, String> {
+    let value = match value {
+        serde_yaml::Value::Null => serde_yaml::Value::Mapping(Default::default()),
+        v => v.clone(),
+    };
+    serde_yaml::from_value(value).map_err(|e| e.to_string())
+}
+
+/// Runs blocking system calls (PC/SC, file reads) off the async workers. A panic inside
+/// stays a panic of the probe task, which the engine turns into `Crashed`.
+pub async fn blocking<F>(f: F) -> Outcome
+where
+    F: FnOnce() -> Outcome + Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(o) => o,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Outcome::crashed("the check was cancelled"),
+    }
+}

@@ -1,0 +1,130 @@
+//! Kind `readers`: which card readers PC/SC sees. With none, looks at the USB bus to tell
+//! "nothing plugged in" from "a reader is plugged in but has no driver".
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use serde::Deserialize;
+
+use super::pcsc_service::service_failure;
+use super::{BoxFuture, Ctx, Kind, Probe, blocking, params};
+use crate::engine::outcome::{Msg, Outcome};
+use crate::system::usb::{SysfsUsb, UsbBus, UsbDevice};
+
+pub const KIND: Kind = Kind { name: "readers", findings: &["reader.none", "reader.no_driver", "pcsc.no_service", "pcsc.error"], build };
+
+pub const KNOWN_READERS_YAML: &str = include_str!("../../assets/readers.yaml");
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct KnownReader {
+    vendor: String,
+    product: Option<String>,
+    pub name: String,
+    pub driver: String,
+}
+
+impl KnownReader {
+    fn matches(&self, d: &UsbDevice) -> bool {
+        let hex = |s: &str| u16::from_str_radix(s, 16).ok();
+        hex(&self.vendor) == Some(d.vendor) && self.product.as_deref().is_none_or(|p| hex(p) == Some(d.product))
+    }
+}
+
+pub fn known_readers() -> &'static [KnownReader] {
+    static CELL: OnceLock<Vec<KnownReader>> = OnceLock::new();
+    CELL.get_or_init(|| serde_yaml::from_str(KNOWN_READERS_YAML).unwrap_or_else(|e| panic!("built-in assets/readers.yaml is broken: {e}")))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    /// Read USB devices from this sysfs-like directory instead of the system's view.
+    #[serde(default)]
+    usb_devices_dir: Option<PathBuf>,
+    #[serde(default = "default_socket")]
+    socket: PathBuf,
+}
+
+fn default_socket() -> PathBuf {
+    PathBuf::from("/run/pcscd/pcscd.comm")
+}
+
+struct Readers {
+    p: Params,
+}
+
+fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
+    Ok(Arc::new(Readers { p: params(v)? }))
+}
+
+impl Probe for Readers {
+    fn run(&self, ctx: Ctx) -> BoxFuture {
+        let usb_override = self.p.usb_devices_dir.clone();
+        let socket = self.p.socket.clone();
+        Box::pin(blocking(move || {
+            let readers = match ctx.system.pcsc.establish().and_then(|c| c.readers()) {
+                Ok(r) => r,
+                Err(e) => return service_failure(&e, &socket, ctx.system.simulated),
+            };
+            if !readers.is_empty() {
+                return Outcome::pass(Msg::new("reader.pass").arg("count", readers.len().to_string()).arg("readers", readers.join(", ")))
+                    .with("readers", readers.join("; "));
+            }
+            let usb = match usb_override {
+                Some(root) => SysfsUsb { root }.devices(),
+                None => ctx.system.usb.devices(),
+            };
+            no_readers(usb)
+        }))
+    }
+}
+
+fn no_readers(usb: Option<Vec<UsbDevice>>) -> Outcome {
+    let Some(devices) = usb else {
+        return Outcome::fail("reader.none", Msg::new("reader.none")).with("usb_view", "unavailable");
+    };
+    let describe = |d: &UsbDevice, label: &str| format!("{:04X}:{:04X} {}", d.vendor, d.product, label);
+    for d in &devices {
+        if let Some(k) = known_readers().iter().find(|k| k.matches(d)) {
+            return Outcome::fail("reader.no_driver", Msg::new("reader.no_driver").arg("device", k.name.as_str()).arg("driver", k.driver.as_str()))
+                .with("usb_device", describe(d, &k.name))
+                .with("driver_needed", k.driver.as_str());
+        }
+    }
+    if let Some(d) = devices.iter().find(|d| d.smartcard_interface) {
+        let label = d.name.clone().unwrap_or_else(|| "smart-card reader".into());
+        return Outcome::fail("reader.no_driver", Msg::new("reader.no_driver").arg("device", label.as_str()).arg("driver", "libccid"))
+            .with("usb_device", describe(d, &label))
+            .with("driver_needed", "libccid");
+    }
+    Outcome::fail("reader.none", Msg::new("reader.none")).with("usb_devices_seen", devices.len().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dev(vendor: u16, product: u16, cls: bool) -> UsbDevice {
+        UsbDevice { vendor, product, name: None, smartcard_interface: cls }
+    }
+
+    #[test]
+    fn known_usb_reader_without_driver_is_named() {
+        let o = no_readers(Some(vec![dev(0x1d6b, 0x0002, false), dev(0x0ca6, 0x1234, false)]));
+        assert_eq!(o.finding.as_deref(), Some("reader.no_driver"));
+        assert!(matches!(o.evidence("driver_needed"), Some(crate::engine::outcome::Value::Text(t)) if t == "ezusb"));
+    }
+
+    #[test]
+    fn any_ccid_class_device_counts_as_a_reader_without_driver() {
+        let o = no_readers(Some(vec![dev(0x1234, 0x5678, true)]));
+        assert_eq!(o.finding.as_deref(), Some("reader.no_driver"));
+    }
+
+    #[test]
+    fn nothing_on_usb_means_no_reader() {
+        assert_eq!(no_readers(Some(vec![dev(0x1d6b, 2, false)])).finding.as_deref(), Some("reader.none"));
+        assert_eq!(no_readers(None).finding.as_deref(), Some("reader.none"));
+    }
+}

@@ -1,0 +1,41 @@
+//! Output formats of the one report model. Each only prints; none decides anything.
+
+pub mod json;
+pub mod markdown;
+pub mod text;
+
+use crate::engine::Status;
+use crate::engine::report::Report;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Markdown,
+    Json,
+}
+
+pub fn render(report: &Report, format: Format) -> String {
+    match format {
+        Format::Text => text::render(report),
+        Format::Markdown => markdown::render(report),
+        Format::Json => json::render(report),
+    }
+}
+
+/// A glyph beside every status word, so colour is never the only signal.
+pub fn glyph(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "✔",
+        Status::Warn => "!",
+        Status::Fail => "✘",
+        Status::Skipped => "↷",
+        Status::TimedOut => "⏱",
+        Status::Crashed => "✘",
+    }
+}
+
+/// Checks other than the root cause that still need the operator's attention.
+pub fn also_worth_a_look(report: &Report) -> impl Iterator<Item = &crate::engine::report::CheckReport> {
+    let root = report.root_cause.as_ref().map(|r| r.check.as_str());
+    report.checks.iter().filter(move |c| Some(c.id.as_str()) != root && c.remedy.is_some())
+}

@@ -1,0 +1,88 @@
+//! Plain text: what `--report` prints by default, readable in a terminal and a ticket.
+
+use std::fmt::Write;
+
+use super::{also_worth_a_look, glyph};
+use crate::engine::report::{CheckReport, RemedyReport, Report, labelled_evidence};
+use crate::i18n::ui;
+
+pub fn render(r: &Report) -> String {
+    let l = r.lang;
+    let mut s = String::new();
+    if r.demo {
+        let _ = writeln!(s, "{}", ui("report.demo_banner", l));
+    }
+    let _ = writeln!(s, "{} — {}", ui("report.title", l), r.profile.title);
+    let _ = writeln!(s, "{}: {}", ui(&format!("verdict.{}", verdict_key(r)), l), root_line(r));
+    let host = format!("{} {} ({})", r.host.os, r.host.os_version, r.host.arch);
+    let _ = writeln!(s, "{}: {}  ·  {}: {}  ·  {}: {:.1} s", ui("report.host", l), host.trim(), ui("report.started", l), r.started_at, ui("report.duration", l), r.duration_ms as f64 / 1000.0);
+    if let Some(t) = &r.ticket {
+        let _ = writeln!(s, "{}: {t}", ui("report.ticket", l));
+    }
+    let _ = writeln!(s, "{}", ui(if r.pii_revealed { "report.pii_revealed" } else { "report.pii_masked" }, l));
+
+    if let Some(rc) = &r.root_cause
+        && let Some(c) = r.checks.iter().find(|c| c.id == rc.check)
+        && let Some(rem) = &c.remedy
+    {
+        let _ = writeln!(s, "\n{}: {} — {}", ui("report.root_cause", l), rc.title, rc.summary);
+        remedy(&mut s, r, rem);
+    }
+
+    let _ = writeln!(s, "\n{}", ui("report.checks", l));
+    for c in &r.checks {
+        check_line(&mut s, r, c);
+    }
+
+    let others: Vec<&CheckReport> = also_worth_a_look(r).collect();
+    if !others.is_empty() {
+        let _ = writeln!(s, "\n{}", ui("report.also", l));
+        for c in others {
+            let _ = writeln!(s, "\n{} {} — {}", glyph(c.status), c.title, c.summary);
+            if let Some(rem) = &c.remedy {
+                remedy(&mut s, r, rem);
+            }
+        }
+    }
+    s
+}
+
+fn verdict_key(r: &Report) -> &'static str {
+    match r.verdict {
+        crate::engine::run::Verdict::Healthy => "healthy",
+        crate::engine::run::Verdict::BlockingFailure => "blocking_failure",
+        crate::engine::run::Verdict::Warnings => "warnings",
+    }
+}
+
+fn root_line(r: &Report) -> String {
+    match &r.root_cause {
+        Some(rc) => format!("{} — {}", rc.title, rc.summary),
+        None => ui("report.no_root_cause", r.lang),
+    }
+}
+
+fn check_line(s: &mut String, r: &Report, c: &CheckReport) {
+    let word = ui(&format!("status.{}", c.status.key()), r.lang);
+    let _ = writeln!(s, "  {} {:<8} {} — {}  ({} ms)", glyph(c.status), word, c.title, c.summary, c.duration_ms);
+    for (label, value) in labelled_evidence(c, r.lang) {
+        let _ = writeln!(s, "        {label}: {value}");
+    }
+}
+
+fn remedy(s: &mut String, r: &Report, rem: &RemedyReport) {
+    let l = r.lang;
+    let _ = writeln!(s, "  {}: {}", ui("report.remedy", l), rem.title);
+    if !rem.why.is_empty() {
+        let _ = writeln!(s, "  {}: {}", ui("report.why", l), rem.why.trim());
+    }
+    for (i, step) in rem.steps.iter().enumerate() {
+        let _ = writeln!(s, "    {}. {}", i + 1, step);
+    }
+    for link in &rem.links {
+        let _ = writeln!(s, "    {}: {} <{}>", ui("report.links", l), link.label, link.url);
+    }
+    if !rem.contact.is_empty() {
+        let _ = writeln!(s, "    {}: {}", ui("report.contact", l), rem.contact.join("；"));
+    }
+}
