@@ -11,3 +11,6 @@ pub mod run;
 
 pub use outcome::{Outcome, Status};
 pub use profile::{CheckDef, Profile, ProfileError, Severity};
+
+#[cfg(test)]
+mod tests;

@@ -75,3 +75,46 @@ where
         Err(_) => Outcome::crashed("the check was cancelled"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::catalogue::Catalogue;
+    use crate::engine::profile::Profile;
+
+    #[test]
+    fn every_finding_of_every_kind_has_a_remedy_in_both_languages() {
+        let cat = Catalogue::builtin();
+        let profile = Profile::builtin();
+        for k in kinds() {
+            for f in k.findings.iter().chain(ENGINE_FINDINGS) {
+                // Through the default profile's mapping where the kind is used there.
+                let remedy = profile.checks.iter().find(|c| c.kind == k.name).map(|c| c.remedy_for(f)).unwrap_or_else(|| f.to_string());
+                let r = cat.get(&remedy).unwrap_or_else(|| panic!("kind `{}`: finding `{f}` has no remedy `{remedy}`", k.name));
+                assert!(!r.zh_tw.steps.is_empty() && !r.en.steps.is_empty(), "{remedy}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_summary_key_used_by_findings_exists() {
+        let m = crate::i18n::messages();
+        for key in ["engine.skipped", "engine.timed_out", "engine.crashed"] {
+            assert!(m.summaries.contains_key(key), "{key}");
+        }
+        for k in kinds() {
+            for f in k.findings {
+                assert!(m.summaries.contains_key(*f), "summary text for finding `{f}` is missing");
+            }
+        }
+    }
+
+    #[test]
+    fn bad_params_are_refused() {
+        for k in kinds() {
+            let mut map = serde_yaml::Mapping::new();
+            map.insert("no_such_param".into(), 1.into());
+            assert!((k.build)(&serde_yaml::Value::Mapping(map)).is_err(), "kind {} accepted an unknown param", k.name);
+        }
+    }
+}
