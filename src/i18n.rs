@@ -1,5 +1,5 @@
 //! Languages and the string catalogue (UI words, summary templates, evidence labels).
-//! Texts live in `assets/messages.yaml`; code refers to them by key only.
+//! Texts live in `assets/messages/*.yaml`; code refers to them by key only.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -72,25 +72,43 @@ impl L10n {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Messages {
     /// Words of the user interface and the report formats.
+    #[serde(default)]
     pub ui: HashMap<String, L10n>,
     /// One-line check summaries, `{name}` placeholders filled from the outcome's arguments.
+    #[serde(default)]
     pub summaries: HashMap<String, L10n>,
     /// Human labels for evidence keys; the key itself is the stable JSON name.
+    #[serde(default)]
     pub evidence: HashMap<String, L10n>,
 }
 
-pub const MESSAGES_YAML: &str = include_str!("../assets/messages.yaml");
+/// Message files, one per area; a key defined twice is an error.
+pub const MESSAGE_FILES: &[(&str, &str)] = &[("assets/messages/core.yaml", include_str!("../assets/messages/core.yaml"))];
+
+impl Messages {
+    pub fn parse_files(files: &[(&str, &str)]) -> Result<Messages, String> {
+        let mut all = Messages::default();
+        for (name, text) in files {
+            let part: Messages = serde_yaml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+            for (section, into, from) in [("ui", &mut all.ui, part.ui), ("summaries", &mut all.summaries, part.summaries), ("evidence", &mut all.evidence, part.evidence)] {
+                for (k, v) in from {
+                    if into.insert(k.clone(), v).is_some() {
+                        return Err(format!("{name}: {section}.{k} is defined twice"));
+                    }
+                }
+            }
+        }
+        Ok(all)
+    }
+}
 
 pub fn messages() -> &'static Messages {
     static CELL: OnceLock<Messages> = OnceLock::new();
-    CELL.get_or_init(|| {
-        serde_yaml::from_str(MESSAGES_YAML)
-            .unwrap_or_else(|e| panic!("built-in assets/messages.yaml is broken: {e}"))
-    })
+    CELL.get_or_init(|| Messages::parse_files(MESSAGE_FILES).unwrap_or_else(|e| panic!("built-in message catalogue is broken: {e}")))
 }
 
 /// A UI word; an unknown key shows itself so a missing string is visible, not fatal.

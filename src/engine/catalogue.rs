@@ -1,4 +1,4 @@
-//! The remedy catalogue (`assets/remedies.yaml`): finding → what to do, per language.
+//! The remedy catalogue (`assets/remedies/*.yaml`): finding → what to do, per language.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::i18n::Lang;
 
-pub const REMEDIES_YAML: &str = include_str!("../../assets/remedies.yaml");
+/// Remedy files, one per area of the chain, so areas can grow without touching each other.
+/// Add a new file here; an id defined twice is an error.
+pub const REMEDY_FILES: &[(&str, &str)] = &[("assets/remedies/pcsc-card.yaml", include_str!("../../assets/remedies/pcsc-card.yaml"))];
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -56,9 +58,23 @@ impl Catalogue {
         Ok(Catalogue { remedies })
     }
 
+    /// Several files into one catalogue; an id defined in two files is refused.
+    pub fn parse_files(files: &[(&str, &str)]) -> Result<Catalogue, String> {
+        let mut remedies = BTreeMap::new();
+        for (name, text) in files {
+            let part = Catalogue::parse(text).map_err(|e| format!("{name}: {e}"))?;
+            for (id, r) in part.remedies {
+                if remedies.insert(id.clone(), r).is_some() {
+                    return Err(format!("{name}: remedy `{id}` is defined twice"));
+                }
+            }
+        }
+        Ok(Catalogue { remedies })
+    }
+
     pub fn builtin() -> &'static Catalogue {
         static CELL: OnceLock<Catalogue> = OnceLock::new();
-        CELL.get_or_init(|| Catalogue::parse(REMEDIES_YAML).unwrap_or_else(|e| panic!("built-in assets/remedies.yaml is broken: {e}")))
+        CELL.get_or_init(|| Catalogue::parse_files(REMEDY_FILES).unwrap_or_else(|e| panic!("built-in remedy catalogue is broken: {e}")))
     }
 
     pub fn get(&self, id: &str) -> Option<&Remedy> {
@@ -69,6 +85,13 @@ impl Catalogue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn duplicate_ids_across_files_are_refused() {
+        let one = "a.b:\n  zh-TW: {title: t, why: w, steps: [s]}\n  en: {title: t, why: w, steps: [s]}\n";
+        let e = Catalogue::parse_files(&[("x.yaml", one), ("y.yaml", one)]).unwrap_err();
+        assert!(e.contains("y.yaml") && e.contains("a.b"), "{e}");
+    }
 
     #[test]
     fn every_remedy_is_complete_in_both_languages() {
