@@ -6,23 +6,10 @@ mod vcard;
 #[path = "support/doctor.rs"]
 mod support;
 
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use support::{check, doctor, require_rig, wait_reader};
+use support::{check, doctor, rig_lock as rig, wait_reader};
 use vcard::{Faults, NhiCard, ScriptCard};
-
-/// The doctor looks at every reader, so card tests own both slots while they run.
-static RIG: Mutex<()> = Mutex::new(());
-
-fn rig() -> MutexGuard<'static, ()> {
-    let g = RIG.lock().unwrap_or_else(|p| p.into_inner());
-    require_rig();
-    for r in [vcard::READER0, vcard::READER1] {
-        assert!(wait_reader(r, false, Duration::from_secs(3)), "{r} still holds a card from an earlier test or program");
-    }
-    g
-}
 
 fn insert(slot: usize, card: impl vcard::Card) -> vcard::Inserted {
     let c = vcard::insert_wait(vcard::slot_addr(slot), card, Duration::from_secs(3)).expect("insert the virtual card");

@@ -64,7 +64,7 @@ fn root_line(r: &Report) -> String {
 
 fn check_line(s: &mut String, r: &Report, c: &CheckReport) {
     let word = ui(&format!("status.{}", c.status.key()), r.lang);
-    let _ = writeln!(s, "  {} {:<8} {} — {}  ({} ms)", glyph(c.status), word, c.title, c.summary, c.duration_ms);
+    let _ = writeln!(s, "  {} {} {} — {}  ({} ms)", glyph(c.status), pad(&word, 8), c.title, c.summary, c.duration_ms);
     for (label, value) in labelled_evidence(c, r.lang) {
         let _ = writeln!(s, "        {label}: {value}");
     }
@@ -84,5 +84,20 @@ fn remedy(s: &mut String, r: &Report, rem: &RemedyReport) {
     }
     if !rem.contact.is_empty() {
         let _ = writeln!(s, "    {}: {}", ui("report.contact", l), rem.contact.join("；"));
+    }
+}
+
+/// Pads to a display width: CJK characters take two columns, so `{:<8}` misaligns them.
+fn pad(text: &str, width: usize) -> String {
+    let w = unicode_width::UnicodeWidthStr::width(text);
+    format!("{text}{}", " ".repeat(width.saturating_sub(w)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pad_counts_cjk_as_two_columns() {
+        assert_eq!(super::pad("通過", 8), "通過    ");
+        assert_eq!(super::pad("pass", 8), "pass    ");
     }
 }

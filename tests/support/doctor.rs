@@ -83,3 +83,23 @@ pub fn temp_dir(tag: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// Exclusive use of the PC/SC rig (both vpcd slots) across threads *and* processes: the
+/// doctor looks at every reader, so any test that inserts a card or expects none must
+/// hold this. Also checks the rig is up and both readers are empty.
+pub struct RigGuard {
+    _file: std::fs::File,
+    _thread: std::sync::MutexGuard<'static, ()>,
+}
+
+pub fn rig_lock() -> RigGuard {
+    static IN_PROCESS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let thread = IN_PROCESS.lock().unwrap_or_else(|p| p.into_inner());
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open("/tmp/ecpa-doctor-rig.lock").expect("open the rig lock file");
+    file.lock().expect("lock the rig");
+    require_rig();
+    for r in ["Virtual PCD 00 00", "Virtual PCD 00 01"] {
+        assert!(wait_reader(r, false, Duration::from_secs(3)), "{r} still holds a card from an earlier test or program (a `cargo run --example vcard` still running?)");
+    }
+    RigGuard { _file: file, _thread: thread }
+}
