@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 use crate::report::Format;
 
@@ -24,6 +24,8 @@ Examples:
   ecpa-doctor --format json | jq .root_cause machine-readable (only JSON on stdout)
   ecpa-doctor --check card                   only the card check and what it needs
   ecpa-doctor --profile my-agency.yaml       your own list of checks
+  ecpa-doctor explain 註冊密碼輸入錯誤         what a message the user saw means
+  ecpa-doctor --message 查無您的帳號            full diagnosis plus the message
 
 Exit codes:
   0   healthy: every check passed
@@ -49,15 +51,15 @@ pub struct Cli {
     pub report: bool,
 
     /// Report format (implies --report): text, markdown (paste into a ticket) or json.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, global = true)]
     pub format: Option<Format>,
 
     /// Write the report to FILE instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
+    #[arg(long, short = 'o', value_name = "FILE", global = true)]
     pub output: Option<PathBuf>,
 
     /// Stamp the report with a helpdesk ticket id.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", global = true)]
     pub ticket: Option<String>,
 
     /// Show national ID, name, card number and birth date unmasked.
@@ -77,8 +79,32 @@ pub struct Cli {
     pub checks: Vec<String>,
 
     /// Language: zh-TW (default for Chinese or unknown locales) or en.
-    #[arg(long, value_name = "LANG", value_parser = parse_lang)]
+    #[arg(long, value_name = "LANG", value_parser = parse_lang, global = true)]
     pub lang: Option<crate::i18n::Lang>,
+
+    /// The message the user saw (eCPA, NHI, the component): adds a check that explains it.
+    #[arg(long, value_name = "TEXT")]
+    pub message: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Explain a message the user saw and show the documented fix.
+    ///
+    /// Paste the text as it appeared (spaces, full-width punctuation and partial
+    /// pastes are fine), or give a code such as A8002. With no text, reads it from
+    /// standard input. Exit code: 1 a problem was recognised, 0 the message means
+    /// success, 2 unknown message.
+    Explain {
+        /// List every known message instead.
+        #[arg(long)]
+        list: bool,
+        /// The message text (several words are joined with spaces).
+        text: Vec<String>,
+    },
 }
 
 fn parse_lang(s: &str) -> Result<crate::i18n::Lang, String> {

@@ -87,7 +87,10 @@ pub struct Messages {
 }
 
 /// Message files, one per area; a key defined twice is an error.
-pub const MESSAGE_FILES: &[(&str, &str)] = &[("assets/messages/core.yaml", include_str!("../assets/messages/core.yaml"))];
+pub const MESSAGE_FILES: &[(&str, &str)] = &[
+    ("assets/messages/core.yaml", include_str!("../assets/messages/core.yaml")),
+    ("assets/messages/account.yaml", include_str!("../assets/messages/account.yaml")),
+];
 
 impl Messages {
     pub fn parse_files(files: &[(&str, &str)]) -> Result<Messages, String> {

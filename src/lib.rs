@@ -7,7 +7,9 @@
 
 pub mod cli;
 pub mod engine;
+pub mod explain;
 pub mod i18n;
+pub mod known;
 pub mod listing;
 pub mod nhi;
 pub mod probes;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-use ecpa_doctor::cli::{self, Cli};
+use ecpa_doctor::cli::{self, Cli, Command};
 use ecpa_doctor::engine::report::{self as model, HostInfo};
 use ecpa_doctor::engine::run::{self, Request};
 use ecpa_doctor::engine::{Profile, ProfileError};
@@ -27,12 +27,28 @@ fn main() -> ExitCode {
 
 fn real_main(cli: Cli) -> i32 {
     let lang = cli.lang.unwrap_or_else(|| Lang::from_locale(&|k| std::env::var(k).ok()));
-    let profile = match load_profile(&cli) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("ecpa-doctor: invalid profile: {e}");
-            return cli::EXIT_PROFILE;
+    let profile = match &cli.command {
+        Some(Command::Explain { list: true, .. }) => {
+            print!("{}", ecpa_doctor::explain::list(lang));
+            return 0;
         }
+        Some(Command::Explain { text, .. }) => match explain_text(text, lang) {
+            Ok(t) => ecpa_doctor::explain::profile_for(&t),
+            Err(e) => {
+                eprintln!("ecpa-doctor: cannot read the message: {e}");
+                return cli::EXIT_USAGE;
+            }
+        },
+        None => match load_profile(&cli) {
+            Ok(p) => match &cli.message {
+                Some(m) => ecpa_doctor::explain::with_message(&p, m),
+                None => p,
+            },
+            Err(e) => {
+                eprintln!("ecpa-doctor: invalid profile: {e}");
+                return cli::EXIT_PROFILE;
+            }
+        },
     };
     if cli.list_checks {
         print!("{}", ecpa_doctor::listing::render(&profile, lang));
@@ -46,7 +62,7 @@ fn real_main(cli: Cli) -> i32 {
         }
     };
     let stdout_tty = std::io::stdout().is_terminal();
-    if !cli.report && cli.format.is_none() && !stdout_tty {
+    if !cli.report && cli.format.is_none() && cli.command.is_none() && !stdout_tty {
         eprintln!("ecpa-doctor: {}", i18n::ui("cli.no_tty_report", lang));
     }
 
@@ -64,6 +80,20 @@ fn real_main(cli: Cli) -> i32 {
         return cli::EXIT_IO;
     }
     rep.exit_code
+}
+
+/// The words after `explain`, or standard input when there are none.
+fn explain_text(words: &[String], lang: Lang) -> std::io::Result<String> {
+    if !words.is_empty() {
+        return Ok(words.join(" "));
+    }
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprintln!("{}", i18n::ui("explain.reading_stdin", lang));
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut stdin.lock(), &mut text)?;
+    Ok(text)
 }
 
 fn load_profile(cli: &Cli) -> Result<Profile, ProfileError> {

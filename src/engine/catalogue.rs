@@ -9,7 +9,10 @@ use crate::i18n::Lang;
 
 /// Remedy files, one per area of the chain, so areas can grow without touching each other.
 /// Add a new file here; an id defined twice is an error.
-pub const REMEDY_FILES: &[(&str, &str)] = &[("assets/remedies/pcsc-card.yaml", include_str!("../../assets/remedies/pcsc-card.yaml"))];
+pub const REMEDY_FILES: &[(&str, &str)] = &[
+    ("assets/remedies/pcsc-card.yaml", include_str!("../../assets/remedies/pcsc-card.yaml")),
+    ("assets/remedies/account.yaml", include_str!("../../assets/remedies/account.yaml")),
+];
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]

@@ -15,6 +15,7 @@ use crate::system::System;
 
 pub mod card;
 pub mod host;
+pub mod message;
 pub mod pcsc_service;
 pub mod readers;
 
@@ -43,7 +44,7 @@ pub struct Kind {
 }
 
 pub fn kinds() -> &'static [Kind] {
-    static KINDS: &[Kind] = &[pcsc_service::KIND, readers::KIND, card::KIND, host::KIND];
+    static KINDS: &[Kind] = &[pcsc_service::KIND, readers::KIND, card::KIND, host::KIND, message::KIND];
     KINDS
 }
 

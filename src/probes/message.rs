@@ -1,0 +1,103 @@
+//! Kind `message`: what the user saw on screen. eCPA has no public API, so the account
+//! end of the chain (not registered, wrong password, no eCPA account, departed) is
+//! diagnosed from the message itself, matched against `assets/known-messages.yaml`.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use super::{BoxFuture, Ctx, Kind, Probe, params};
+use crate::engine::outcome::{Msg, Outcome};
+use crate::known::{self, KnownMessage, Match};
+
+pub const KIND: Kind = Kind {
+    name: "message",
+    findings: &[
+        "account.not_registered",
+        "account.wrong_password",
+        "account.no_ecpa_account",
+        "account.departed",
+        "page.component_unreachable",
+        "page.component_install_problem",
+        "nhi.verify_failed",
+        "nhi.service_unavailable",
+        "nhi.card_id_mismatch",
+        "nhi.malformed_request",
+        "message.unknown",
+        "message.empty",
+    ],
+    build,
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    /// The text the user saw, as pasted by the operator.
+    #[serde(default)]
+    text: String,
+}
+
+struct Message {
+    text: String,
+}
+
+fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
+    let p: Params = params(v)?;
+    Ok(Arc::new(Message { text: p.text }))
+}
+
+impl Probe for Message {
+    fn run(&self, _ctx: Ctx) -> BoxFuture {
+        let text = self.text.clone();
+        Box::pin(async move { judge(&text, known::builtin()) })
+    }
+}
+
+pub fn judge(text: &str, catalogue: &[KnownMessage]) -> Outcome {
+    if known::normalise(text).is_empty() {
+        return Outcome::warn("message.empty", Msg::new("message.empty"));
+    }
+    let (m, how, matched) = match known::classify(text, catalogue) {
+        Match::Code { message, code } => (message, format!("code {code}"), code),
+        Match::Text { message, text, score } => {
+            let how = if score >= 1.0 { "text".to_string() } else { format!("similar text ({:.0}%)", score * 100.0) };
+            (message, how, text.to_string())
+        }
+        Match::Unknown { closest } => {
+            let mut o = Outcome::warn("message.unknown", Msg::new("message.unknown"));
+            for (i, (m, t, score)) in closest.iter().enumerate() {
+                o = o.with(&format!("closest_{}", i + 1), format!("{t} ({}, {:.0}%)", m.source, score * 100.0));
+            }
+            return o;
+        }
+    };
+    let o = if m.ok {
+        Outcome::pass(Msg::new(&m.finding).arg("message", matched.as_str()))
+    } else {
+        Outcome::fail(&m.finding, Msg::new(&m.finding).arg("message", matched.as_str()))
+    };
+    o.with("known_message", matched).with("source", m.source.as_str()).with("matched_by", how)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Status;
+
+    #[test]
+    fn success_message_passes_and_unknown_warns() {
+        let o = judge("A0000:檢核正確", known::builtin());
+        assert_eq!(o.status, Status::Pass);
+        let o = judge("something else entirely", known::builtin());
+        assert_eq!(o.finding.as_deref(), Some("message.unknown"));
+        assert!(o.evidence("closest_1").is_some());
+        assert_eq!(judge(" 。 ", known::builtin()).finding.as_deref(), Some("message.empty"));
+    }
+
+    #[test]
+    fn every_known_message_finding_is_declared_by_the_kind() {
+        for m in known::builtin() {
+            assert!(m.ok || KIND.findings.contains(&m.finding.as_str()), "{} not in message KIND.findings", m.finding);
+        }
+    }
+}
