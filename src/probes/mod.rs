@@ -18,6 +18,7 @@ pub mod host;
 pub mod message;
 pub mod pcsc_service;
 pub mod readers;
+pub mod service_window;
 
 pub type BoxFuture = Pin<Box<dyn Future<Output = Outcome> + Send + 'static>>;
 
@@ -44,7 +45,7 @@ pub struct Kind {
 }
 
 pub fn kinds() -> &'static [Kind] {
-    static KINDS: &[Kind] = &[pcsc_service::KIND, readers::KIND, card::KIND, host::KIND, message::KIND];
+    static KINDS: &[Kind] = &[pcsc_service::KIND, readers::KIND, card::KIND, host::KIND, message::KIND, service_window::KIND];
     KINDS
 }
 
