@@ -105,6 +105,19 @@ pub enum Command {
         /// The message text (several words are joined with spaces).
         text: Vec<String>,
     },
+    /// Check a downloaded component installer against the MD5 NHI publishes.
+    ///
+    /// Antivirus software often blocks or cuts these downloads short. Exit code: 0 it
+    /// matches, 1 it differs (download again with the antivirus paused), 2 it cannot be
+    /// verified or is not an NHI installer.
+    CheckInstaller {
+        /// The downloaded file (e.g. Setup.zip).
+        file: std::path::PathBuf,
+        /// Compare with this MD5 (e.g. pasted from the download page) instead of the
+        /// values built into ecpa-doctor.
+        #[arg(long, value_name = "HEX")]
+        md5: Option<String>,
+    },
 }
 
 fn parse_lang(s: &str) -> Result<crate::i18n::Lang, String> {

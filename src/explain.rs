@@ -4,26 +4,21 @@
 use std::fmt::Write;
 
 use crate::engine::Profile;
-use crate::i18n::{Lang, ui};
+use std::time::Duration;
+
+use crate::i18n::{L10n, Lang, ui};
 use crate::known;
 
 pub const CHECK_ID: &str = "message";
 
-/// The `message` check as YAML, appended to a profile or used alone.
-fn check_yaml(text: &str) -> String {
-    // A JSON string is a valid YAML scalar: safe for any pasted text.
-    let quoted = serde_json::to_string(text).expect("a string serialises");
-    format!(
-        "  - id: {CHECK_ID}\n    kind: message\n    title: {{ zh-TW: 使用者看到的訊息, en: Message the user saw }}\n    timeout: 1s\n    params:\n      text: {quoted}\n"
-    )
-}
-
 pub fn profile_for(text: &str) -> Profile {
-    let yaml = format!(
-        "schema: 1\nname: explain\ntitle: {{ zh-TW: 訊息解讀, en: Message explained }}\nchecks:\n{}",
-        check_yaml(text)
-    );
-    Profile::parse(&yaml, "explain").expect("the explain profile is built from a fixed template")
+    let mut params = serde_yaml::Mapping::new();
+    params.insert("text".into(), text.into());
+    let title = L10n { zh_tw: "使用者看到的訊息".into(), en: "Message the user saw".into() };
+    let mut p = Profile::single("explain", title, CHECK_ID, "message", serde_yaml::Value::Mapping(params), Duration::from_secs(1))
+        .expect("the message kind takes a text parameter");
+    p.title = L10n { zh_tw: "訊息解讀".into(), en: "Message explained".into() };
+    p
 }
 
 /// Adds the message check at the end of a profile: it is the last link of the chain, so

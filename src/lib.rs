@@ -9,6 +9,7 @@ pub mod cli;
 pub mod engine;
 pub mod explain;
 pub mod i18n;
+pub mod installer;
 pub mod known;
 pub mod listing;
 pub mod nhi;

@@ -39,6 +39,13 @@ fn real_main(cli: Cli) -> i32 {
                 return cli::EXIT_USAGE;
             }
         },
+        Some(Command::CheckInstaller { file, md5 }) => match ecpa_doctor::installer::profile_for(file, md5.as_deref()) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("ecpa-doctor: {e}");
+                return cli::EXIT_USAGE;
+            }
+        },
         None => match load_profile(&cli) {
             Ok(p) => match &cli.message {
                 Some(m) => ecpa_doctor::explain::with_message(&p, m),

@@ -184,6 +184,25 @@ impl Profile {
         Ok(Profile { name: raw.name, title: raw.title, source: file.to_string(), checks })
     }
 
+    /// A profile of one check, for subcommands that run a single kind (`explain`,
+    /// `check-installer`) through the same engine and report as a full run.
+    pub fn single(name: &str, title: L10n, id: &str, kind: &str, params: serde_yaml::Value, timeout: Duration) -> Result<Profile, String> {
+        let k = probes::kind(kind).ok_or_else(|| format!("no kind `{kind}`"))?;
+        let probe = (k.build)(&params)?;
+        let check = CheckDef {
+            id: id.to_string(),
+            kind: kind.to_string(),
+            title: title.clone(),
+            needs: Vec::new(),
+            timeout,
+            severity: Severity::Blocking,
+            remedies: IndexMap::new(),
+            params,
+            probe,
+        };
+        Ok(Profile { name: name.to_string(), title, source: name.to_string(), checks: vec![check] })
+    }
+
     pub fn check(&self, id: &str) -> Option<&CheckDef> {
         self.checks.iter().find(|c| c.id == id)
     }

@@ -15,6 +15,7 @@ use crate::system::System;
 
 pub mod card;
 pub mod host;
+pub mod installer;
 pub mod message;
 pub mod pcsc_service;
 pub mod readers;
@@ -45,7 +46,7 @@ pub struct Kind {
 }
 
 pub fn kinds() -> &'static [Kind] {
-    static KINDS: &[Kind] = &[pcsc_service::KIND, readers::KIND, card::KIND, host::KIND, message::KIND, service_window::KIND];
+    static KINDS: &[Kind] = &[pcsc_service::KIND, readers::KIND, card::KIND, host::KIND, message::KIND, service_window::KIND, installer::KIND];
     KINDS
 }
 
