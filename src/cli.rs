@@ -47,7 +47,7 @@ unless you add --show-pii. ecpa-doctor never changes your system: it only reads.
 )]
 pub struct Cli {
     /// Print a report instead of the interactive console.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub report: bool,
 
     /// Report format (implies --report): text, markdown (paste into a ticket) or json.
@@ -63,7 +63,7 @@ pub struct Cli {
     pub ticket: Option<String>,
 
     /// Show national ID, name, card number and birth date unmasked.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub show_pii: bool,
 
     /// Use this profile (YAML) instead of the built-in eCPA NHI-card profile.
@@ -104,6 +104,23 @@ pub enum Command {
         list: bool,
         /// The message text (several words are joined with spaces).
         text: Vec<String>,
+    },
+    /// Run ecpa-doctor on the user's machine over ssh (remote support).
+    ///
+    /// Uses this computer's `ssh` with keys or an agent (no password prompts). First
+    /// checks that ecpa-doctor is installed there and new enough; then opens the
+    /// console there (`ssh -t`), or with --report/--format brings the report back and
+    /// prints it here, stamped with the remote host. Failures (unreachable, login
+    /// refused, not installed, too old) are reported as findings with remedies.
+    Remote {
+        /// The user's machine: [USER@]HOST.
+        destination: String,
+        /// An ssh option, as for `ssh -o` (e.g. Port=2222, IdentityFile=~/.ssh/helpdesk); repeatable.
+        #[arg(long = "ssh-option", value_name = "OPTION")]
+        ssh_options: Vec<String>,
+        /// The ecpa-doctor program on the remote machine, when it is not on its PATH.
+        #[arg(long, value_name = "PATH", default_value = "ecpa-doctor")]
+        remote_command: String,
     },
     /// Check a downloaded component installer against the MD5 NHI publishes.
     ///

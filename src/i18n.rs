@@ -90,6 +90,8 @@ pub struct Messages {
 pub const MESSAGE_FILES: &[(&str, &str)] = &[
     ("assets/messages/core.yaml", include_str!("../assets/messages/core.yaml")),
     ("assets/messages/account.yaml", include_str!("../assets/messages/account.yaml")),
+    ("assets/messages/component.yaml", include_str!("../assets/messages/component.yaml")),
+    ("assets/messages/remote.yaml", include_str!("../assets/messages/remote.yaml")),
 ];
 
 impl Messages {

@@ -6,6 +6,7 @@
 //! terminals; `report` turns outcomes into one model that every output format prints.
 
 pub mod cli;
+pub mod component;
 pub mod engine;
 pub mod explain;
 pub mod i18n;
@@ -14,5 +15,6 @@ pub mod known;
 pub mod listing;
 pub mod nhi;
 pub mod probes;
+pub mod remote;
 pub mod report;
 pub mod system;

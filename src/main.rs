@@ -39,6 +39,15 @@ fn real_main(cli: Cli) -> i32 {
                 return cli::EXIT_USAGE;
             }
         },
+        Some(Command::Remote { destination, ssh_options, remote_command }) => {
+            let target = ecpa_doctor::remote::Target {
+                destination: destination.clone(),
+                ssh_options: ssh_options.clone(),
+                remote_command: remote_command.clone(),
+                connect_timeout: std::time::Duration::from_secs(8),
+            };
+            return remote_main(&cli, target, lang);
+        }
         Some(Command::CheckInstaller { file, md5 }) => match ecpa_doctor::installer::profile_for(file, md5.as_deref()) {
             Ok(p) => p,
             Err(e) => {
@@ -87,6 +96,60 @@ fn real_main(cli: Cli) -> i32 {
         return cli::EXIT_IO;
     }
     rep.exit_code
+}
+
+/// `remote`: check the far side first, then open its console or fetch its report.
+fn remote_main(cli: &Cli, target: ecpa_doctor::remote::Target, lang: Lang) -> i32 {
+    use ecpa_doctor::remote;
+    let profile = match remote::profile_for(&target) {
+        Ok(p) => Arc::new(p),
+        Err(e) => {
+            eprintln!("ecpa-doctor: {e}");
+            return cli::EXIT_USAGE;
+        }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    let result = rt.block_on(run::run(profile.clone(), Arc::new(System::real()), Request::default(), None));
+    let passed = result.outcomes.iter().all(|(_, o)| o.status == ecpa_doctor::engine::Status::Pass);
+    if !passed {
+        rt.shutdown_background();
+        let opts = model::Options { lang, reveal_pii: false, ticket: cli.ticket.clone(), demo: false, host: HostInfo::detect() };
+        let rep = model::build(&profile, &result, &opts);
+        return match emit(cli, &report::render(&rep, cli.format())) {
+            Ok(()) => rep.exit_code,
+            Err(e) => {
+                eprintln!("ecpa-doctor: {e}");
+                cli::EXIT_IO
+            }
+        };
+    }
+    let mut args = vec!["--lang".to_string(), lang.code().to_string()];
+    if cli.show_pii {
+        args.push("--show-pii".into());
+    }
+    let interactive = !cli.report && cli.format.is_none() && cli.output.is_none() && std::io::stdout().is_terminal();
+    if interactive {
+        rt.shutdown_background();
+        return remote::open_console(&target, &args);
+    }
+    if let Some(t) = &cli.ticket {
+        args.extend(["--ticket".to_string(), t.clone()]);
+    }
+    let fetched = rt.block_on(remote::fetch_report(&target, &args, std::time::Duration::from_secs(180)));
+    rt.shutdown_background();
+    match fetched {
+        Ok(rep) => match emit(cli, &report::render(&rep, cli.format())) {
+            Ok(()) => rep.exit_code,
+            Err(e) => {
+                eprintln!("ecpa-doctor: {e}");
+                cli::EXIT_IO
+            }
+        },
+        Err(e) => {
+            eprintln!("ecpa-doctor: {}: {e}", i18n::ui("remote.fetch_failed", lang));
+            cli::EXIT_BLOCKING
+        }
+    }
 }
 
 /// The words after `explain`, or standard input when there are none.

@@ -18,7 +18,7 @@ fn insert(slot: usize, card: impl vcard::Card) -> vcard::Inserted {
 }
 
 fn json_report(extra: &[&str]) -> (support::Run, serde_json::Value) {
-    let mut args = vec!["--report", "--format", "json"];
+    let mut args = vec!["--report", "--format", "json", "--check", "card"];
     args.extend_from_slice(extra);
     let run = doctor(&args, &[]);
     let v = run.json();

@@ -12,6 +12,8 @@ use crate::i18n::Lang;
 pub const REMEDY_FILES: &[(&str, &str)] = &[
     ("assets/remedies/pcsc-card.yaml", include_str!("../../assets/remedies/pcsc-card.yaml")),
     ("assets/remedies/account.yaml", include_str!("../../assets/remedies/account.yaml")),
+    ("assets/remedies/component.yaml", include_str!("../../assets/remedies/component.yaml")),
+    ("assets/remedies/remote.yaml", include_str!("../../assets/remedies/remote.yaml")),
 ];
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]

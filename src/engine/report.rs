@@ -2,7 +2,7 @@
 //! masked while it is built, so no format can forget to.
 
 use indexmap::IndexMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::catalogue::{Catalogue, Link};
 use super::outcome::{Msg, Status};
@@ -12,13 +12,16 @@ use crate::i18n::{self, Lang};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub schema_version: u32,
     pub tool: Tool,
     pub demo: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ticket: Option<String>,
+    /// Set when the report was fetched from another machine with `ecpa-doctor remote`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_host: Option<String>,
     pub lang: Lang,
     pub pii_revealed: bool,
     pub profile: ProfileInfo,
@@ -31,20 +34,20 @@ pub struct Report {
     pub checks: Vec<CheckReport>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tool {
     pub name: String,
     pub version: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProfileInfo {
     pub name: String,
     pub title: String,
     pub source: String,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct HostInfo {
     pub os: String,
     pub os_version: String,
@@ -65,7 +68,7 @@ impl HostInfo {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RootCause {
     pub check: String,
     pub title: String,
@@ -73,7 +76,7 @@ pub struct RootCause {
     pub summary: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckReport {
     pub id: String,
     pub kind: String,
@@ -84,12 +87,12 @@ pub struct CheckReport {
     pub summary: String,
     pub evidence: IndexMap<String, String>,
     pub duration_ms: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped_because: Option<String>,
     pub remedy: Option<RemedyReport>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RemedyReport {
     pub id: String,
     pub title: String,
@@ -156,6 +159,7 @@ pub fn build(profile: &Profile, result: &RunResult, opts: &Options) -> Report {
         tool: Tool { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() },
         demo: opts.demo,
         ticket: opts.ticket.clone(),
+        remote_host: None,
         lang,
         pii_revealed: opts.reveal_pii,
         profile: ProfileInfo { name: profile.name.clone(), title: profile.title.get(lang).to_string(), source: profile.source.clone() },

@@ -34,7 +34,8 @@ impl RunResult {
 }
 
 /// Which checks to run. Checks outside `only` keep their `previous` outcome, so a
-/// frontend can re-run one check and its dependents without redoing the rest.
+/// frontend can re-run one check and its dependents without redoing the rest; those
+/// with no previous outcome are left out of the run and its result (`--check ID`).
 #[derive(Debug, Clone, Default)]
 pub struct Request {
     pub only: Option<HashSet<String>>,
@@ -58,6 +59,10 @@ pub async fn run(profile: Arc<Profile>, system: Arc<System>, request: Request, e
             check.needs.iter().map(|n| (n.clone(), receivers[n].clone())).collect();
         let selected = request.only.as_ref().is_none_or(|s| s.contains(&check.id));
         let previous = request.previous.get(&check.id).cloned();
+        if !selected && previous.is_none() {
+            // Dropping its sender tells any check that needs it that it will not come.
+            continue;
+        }
         let events = events.clone();
         let system = system.clone();
         tasks.push(tokio::spawn(async move {
@@ -79,11 +84,7 @@ pub async fn run(profile: Arc<Profile>, system: Arc<System>, request: Request, e
             done.insert(id, o);
         }
     }
-    let outcomes = profile
-        .checks
-        .iter()
-        .map(|c| (c.id.clone(), done.remove(&c.id).unwrap_or_else(|| Outcome::crashed("the scheduler lost this check"))))
-        .collect();
+    let outcomes = profile.checks.iter().filter_map(|c| done.remove(&c.id).map(|o| (c.id.clone(), o))).collect();
     RunResult { started_at, duration: t0.elapsed(), outcomes }
 }
 
@@ -92,7 +93,8 @@ async fn run_one(check: &CheckDef, needs: Vec<(String, watch::Receiver<Option<Ou
     for (id, mut rx) in needs {
         let outcome = match rx.wait_for(|o| o.is_some()).await {
             Ok(v) => v.clone().expect("waited for Some"),
-            Err(_) => Outcome::crashed("a prerequisite vanished"),
+            // The prerequisite was left out of this run (`--check`): nothing to wait for.
+            Err(_) => return Outcome::skipped(&id),
         };
         if !outcome.status.lets_dependents_run() {
             let root = outcome.skipped_because.clone().unwrap_or(id);
@@ -152,7 +154,7 @@ pub fn verdict(profile: &Profile, outcomes: &[(String, Outcome)]) -> Verdict {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Healthy,

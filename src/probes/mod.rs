@@ -14,11 +14,16 @@ use crate::engine::outcome::Outcome;
 use crate::system::System;
 
 pub mod card;
+pub mod component_installed;
+pub mod component_running;
 pub mod host;
 pub mod installer;
 pub mod message;
+pub mod name_resolution;
+pub mod outbound_reach;
 pub mod pcsc_service;
 pub mod readers;
+pub mod remote_host;
 pub mod service_window;
 
 pub type BoxFuture = Pin<Box<dyn Future<Output = Outcome> + Send + 'static>>;
@@ -46,7 +51,7 @@ pub struct Kind {
 }
 
 pub fn kinds() -> &'static [Kind] {
-    static KINDS: &[Kind] = &[pcsc_service::KIND, readers::KIND, card::KIND, host::KIND, message::KIND, service_window::KIND, installer::KIND];
+    static KINDS: &[Kind] = &[pcsc_service::KIND, readers::KIND, card::KIND, host::KIND, message::KIND, service_window::KIND, installer::KIND, remote_host::KIND, component_installed::KIND, component_running::KIND, name_resolution::KIND, outbound_reach::KIND];
     KINDS
 }
 
@@ -56,6 +61,17 @@ pub fn kind(name: &str) -> Option<&'static Kind> {
 
 /// Findings the engine itself produces for any check.
 pub const ENGINE_FINDINGS: &[&str] = &["check.timeout", "check.crashed"];
+
+/// A duration parameter, written like a check's timeout: `500ms`, `3s`, `2m`.
+pub fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    use serde::Deserialize;
+    let text = match serde_yaml::Value::deserialize(d)? {
+        serde_yaml::Value::String(s) => s,
+        serde_yaml::Value::Number(n) => n.to_string(),
+        _ => return Err(serde::de::Error::custom("expected a duration such as 500ms or 3s")),
+    };
+    crate::engine::profile::parse_duration(&text).map_err(serde::de::Error::custom)
+}
 
 /// Parameters of a kind, with unknown keys refused so a typo is not silently ignored.
 pub fn params<T: DeserializeOwned>(value: &serde_yaml::Value) -> Result<T, String> {

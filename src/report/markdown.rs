@@ -13,6 +13,9 @@ pub fn render(r: &Report) -> String {
     if r.demo {
         let _ = writeln!(s, "> **{}**\n", ui("report.demo_banner", l));
     }
+    if let Some(h) = &r.remote_host {
+        let _ = writeln!(s, "- **{}**: {}", ui("report.remote_host", l), esc(h));
+    }
     if let Some(t) = &r.ticket {
         let _ = writeln!(s, "- **{}**: {}", ui("report.ticket", l), esc(t));
     }

@@ -16,6 +16,9 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(s, "{}: {}", ui(&format!("verdict.{}", verdict_key(r)), l), root_line(r));
     let host = format!("{} {} ({})", r.host.os, r.host.os_version, r.host.arch);
     let _ = writeln!(s, "{}: {}  ·  {}: {}  ·  {}: {:.1} s", ui("report.host", l), host.trim(), ui("report.started", l), r.started_at, ui("report.duration", l), r.duration_ms as f64 / 1000.0);
+    if let Some(h) = &r.remote_host {
+        let _ = writeln!(s, "{}: {h}", ui("report.remote_host", l));
+    }
     if let Some(t) = &r.ticket {
         let _ = writeln!(s, "{}: {t}", ui("report.ticket", l));
     }

@@ -5,15 +5,27 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub mod files;
+pub mod net;
 pub mod pcsc;
+pub mod procs;
 pub mod usb;
 
 pub use pcsc::{CardSession, PcscContext, PcscError, ReaderState, SmartCards};
 pub use usb::{UsbBus, UsbDevice};
+pub use files::{FileKind, FileMeta, Files};
+pub use net::{Listener, Lookup, Owner, Resolver, Sockets};
+pub use procs::{ProcInfo, Processes};
 
 pub struct System {
     pub pcsc: Arc<dyn SmartCards>,
     pub usb: Arc<dyn UsbBus>,
+    /// Install layouts, hosts file, lock files and logs of the NHI component.
+    pub files: Arc<dyn Files>,
+    pub procs: Arc<dyn Processes>,
+    /// Who listens on a TCP port (the component's :7777).
+    pub sockets: Arc<dyn Sockets>,
+    pub resolver: Arc<dyn Resolver>,
     /// True in the demo: reports say their data is simulated.
     pub simulated: bool,
 }
@@ -23,6 +35,10 @@ impl System {
         System {
             pcsc: Arc::new(pcsc::RealPcsc),
             usb: Arc::new(usb::SysfsUsb { root: PathBuf::from("/sys/bus/usb/devices") }),
+            files: Arc::new(files::RealFiles),
+            procs: Arc::new(procs::SysinfoProcesses),
+            sockets: Arc::new(net::ProcNet { proc_root: PathBuf::from("/proc") }),
+            resolver: Arc::new(net::SystemResolver),
             simulated: false,
         }
     }

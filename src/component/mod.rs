@@ -1,0 +1,8 @@
+//! Pure readers for what the NHI component leaves on a machine: the daemon's ELF header,
+//! the libraries it needs, macOS LaunchDaemon plists and hosts-file lines. No I/O of their
+//! own beyond the `Files` view they are given, so they are tested with fixtures.
+
+pub mod elf;
+pub mod hosts;
+pub mod libs;
+pub mod plist;

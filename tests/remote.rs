@@ -1,0 +1,98 @@
+//! `ecpa-doctor remote` against a real sshd on loopback: the report comes back stamped
+//! with the remote host, and each failure is a named finding with a remedy.
+
+#[path = "support/doctor.rs"]
+mod support;
+#[path = "support/sshd.rs"]
+mod sshd;
+
+use support::{check, doctor};
+
+fn remote(sshd: &sshd::Sshd, key: &str, extra: &[&str]) -> support::Run {
+    let mut args: Vec<String> = vec!["remote".into(), "root@127.0.0.1".into()];
+    for o in sshd.options(key) {
+        args.push("--ssh-option".into());
+        args.push(o);
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    doctor(&refs, &[])
+}
+
+#[test]
+fn report_comes_back_as_json_naming_the_remote_host() {
+    let s = sshd::Sshd::start("report");
+    let r = remote(&s, &s.key(), &["--remote-command", support::BIN, "--report", "--format", "json", "--ticket", "HD-9"]);
+    let v = r.json();
+    assert_eq!(v["remote_host"], "root@127.0.0.1", "{r:?}");
+    assert_eq!(v["ticket"], "HD-9");
+    assert!(v["checks"].as_array().unwrap().iter().any(|c| c["id"] == "card"), "{r:?}");
+    assert_eq!(r.code, v["exit_code"].as_i64().unwrap() as i32, "the remote verdict is the exit code");
+    let md = remote(&s, &s.key(), &["--remote-command", support::BIN, "--format", "markdown", "--lang", "en"]);
+    assert!(md.stdout.contains("**Remote host**: root@127.0.0.1"), "{md:?}");
+}
+
+#[test]
+fn unreachable_host_is_a_finding() {
+    let s = sshd::Sshd::start("unreach");
+    let closed = sshd::free_port();
+    let mut args: Vec<String> = vec!["remote".into(), "root@127.0.0.1".into()];
+    for o in s.options(&s.key()) {
+        let o = if o.starts_with("Port=") { format!("Port={closed}") } else { o };
+        args.extend(["--ssh-option".to_string(), o]);
+    }
+    args.extend(["--format".into(), "json".into()]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = doctor(&refs, &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let v = r.json();
+    assert_eq!(v["root_cause"]["finding"], "remote.unreachable", "{r:?}");
+    assert!(check(&v, "remote-host")["remedy"]["steps"].as_array().unwrap().len() >= 2);
+}
+
+#[test]
+fn refused_key_is_auth_refused() {
+    let s = sshd::Sshd::start("auth");
+    let r = remote(&s, &s.other_key(), &["--remote-command", support::BIN, "--format", "json"]);
+    assert_eq!(r.json()["root_cause"]["finding"], "remote.auth_refused", "{r:?}");
+}
+
+#[test]
+fn missing_remote_tool_is_named() {
+    let s = sshd::Sshd::start("missing");
+    let r = remote(&s, &s.key(), &["--remote-command", "/nonexistent/ecpa-doctor", "--format", "json"]);
+    assert_eq!(r.json()["root_cause"]["finding"], "remote.tool_missing", "{r:?}");
+}
+
+#[test]
+fn too_old_remote_version_is_named() {
+    let s = sshd::Sshd::start("old");
+    let fake = s.dir.join("old-doctor");
+    std::fs::write(&fake, "#!/bin/sh\necho 'ecpa-doctor 0.0.3'\n").unwrap();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut std::fs::metadata(&fake).unwrap().permissions(), 0o755);
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let r = remote(&s, &s.key(), &["--remote-command", fake.to_str().unwrap(), "--format", "json"]);
+    let v = r.json();
+    assert_eq!(v["root_cause"]["finding"], "remote.too_old", "{r:?}");
+    assert_eq!(check(&v, "remote-host")["evidence"]["remote_version"], "0.0.3");
+}
+
+#[test]
+fn unknown_host_key_is_named_when_checking_strictly() {
+    let s = sshd::Sshd::start("hostkey");
+    let known = s.dir.join("known_hosts_empty");
+    std::fs::write(&known, "").unwrap();
+    let mut args: Vec<String> = vec!["remote".into(), "root@127.0.0.1".into()];
+    args.extend(["--ssh-option".into(), format!("Port={}", s.port), "--ssh-option".into(), format!("IdentityFile={}", s.key())]);
+    args.extend(["--ssh-option".into(), "StrictHostKeyChecking=yes".into(), "--ssh-option".into(), format!("UserKnownHostsFile={}", known.display())]);
+    args.extend(["--format".into(), "json".into()]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = doctor(&refs, &[]);
+    assert_eq!(r.json()["root_cause"]["finding"], "remote.host_key", "{r:?}");
+}
+
+#[test]
+fn a_destination_that_looks_like_an_option_is_refused() {
+    let r = doctor(&["remote", "--", "-oProxyCommand=evil"], &[]);
+    assert_eq!(r.code, 64, "{r:?}");
+}
