@@ -4,7 +4,9 @@
 //! component listening on loopback, the test process itself as an impostor, hosts-file
 //! fixtures with the real system resolver, and loopback ports for the outbound check.
 //! Each test writes its own profile: the default one, reduced to the checks under test,
-//! with parameters pointing at its fixtures.
+//! with parameters pointing at its fixtures. Linux only (/proc, ELF, cc).
+
+#![cfg(target_os = "linux")]
 
 #[path = "support/doctor.rs"]
 mod support;

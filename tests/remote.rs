@@ -1,5 +1,8 @@
 //! `ecpa-doctor remote` against a real sshd on loopback: the report comes back stamped
 //! with the remote host, and each failure is a named finding with a remedy.
+//! Unix only: it starts OpenSSH's sshd.
+
+#![cfg(unix)]
 
 #[path = "support/doctor.rs"]
 mod support;
@@ -69,7 +72,6 @@ fn too_old_remote_version_is_named() {
     let s = sshd::Sshd::start("old");
     let fake = s.dir.join("old-doctor");
     std::fs::write(&fake, "#!/bin/sh\necho 'ecpa-doctor 0.0.3'\n").unwrap();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut std::fs::metadata(&fake).unwrap().permissions(), 0o755);
     std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let r = remote(&s, &s.key(), &["--remote-command", fake.to_str().unwrap(), "--format", "json"]);
     let v = r.json();
