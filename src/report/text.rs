@@ -4,7 +4,19 @@ use std::fmt::Write;
 
 use super::{also_worth_a_look, glyph};
 use crate::engine::report::{CheckReport, RemedyReport, Report, labelled_evidence};
-use crate::i18n::ui;
+use crate::i18n::{Lang, ui};
+
+/// "根本原因：" in Chinese (full-width colon, no space), "Root cause: " in English.
+fn lbl(key: &str, l: Lang) -> String {
+    with_colon(&ui(key, l), l)
+}
+
+fn with_colon(label: &str, l: Lang) -> String {
+    match l {
+        Lang::ZhTw => format!("{label}："),
+        Lang::En => format!("{label}: "),
+    }
+}
 
 pub fn render(r: &Report) -> String {
     let l = r.lang;
@@ -13,14 +25,14 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(s, "{}", ui("report.demo_banner", l));
     }
     let _ = writeln!(s, "{} — {}", ui("report.title", l), r.profile.title);
-    let _ = writeln!(s, "{}: {}", ui(&format!("verdict.{}", verdict_key(r)), l), root_line(r));
+    let _ = writeln!(s, "{}{}", lbl(&format!("verdict.{}", verdict_key(r)), l), root_line(r));
     let host = format!("{} {} ({})", r.host.os, r.host.os_version, r.host.arch);
-    let _ = writeln!(s, "{}: {}  ·  {}: {}  ·  {}: {:.1} s", ui("report.host", l), host.trim(), ui("report.started", l), r.started_at, ui("report.duration", l), r.duration_ms as f64 / 1000.0);
+    let _ = writeln!(s, "{}{}  ·  {}{}  ·  {}{:.1} s", lbl("report.host", l), host.trim(), lbl("report.started", l), r.started_at, lbl("report.duration", l), r.duration_ms as f64 / 1000.0);
     if let Some(h) = &r.remote_host {
-        let _ = writeln!(s, "{}: {h}", ui("report.remote_host", l));
+        let _ = writeln!(s, "{}{h}", lbl("report.remote_host", l));
     }
     if let Some(t) = &r.ticket {
-        let _ = writeln!(s, "{}: {t}", ui("report.ticket", l));
+        let _ = writeln!(s, "{}{t}", lbl("report.ticket", l));
     }
     let _ = writeln!(s, "{}", ui(if r.pii_revealed { "report.pii_revealed" } else { "report.pii_masked" }, l));
 
@@ -28,7 +40,7 @@ pub fn render(r: &Report) -> String {
         && let Some(c) = r.checks.iter().find(|c| c.id == rc.check)
         && let Some(rem) = &c.remedy
     {
-        let _ = writeln!(s, "\n{}: {} — {}", ui("report.root_cause", l), rc.title, rc.summary);
+        let _ = writeln!(s, "\n{}{} — {}", lbl("report.root_cause", l), rc.title, rc.summary);
         remedy(&mut s, r, rem);
     }
 
@@ -69,24 +81,24 @@ fn check_line(s: &mut String, r: &Report, c: &CheckReport) {
     let word = ui(&format!("status.{}", c.status.key()), r.lang);
     let _ = writeln!(s, "  {} {} {} — {}  ({} ms)", glyph(c.status), pad(&word, 8), c.title, c.summary, c.duration_ms);
     for (label, value) in labelled_evidence(c, r.lang) {
-        let _ = writeln!(s, "        {label}: {value}");
+        let _ = writeln!(s, "        {}{value}", with_colon(&label, r.lang));
     }
 }
 
 fn remedy(s: &mut String, r: &Report, rem: &RemedyReport) {
     let l = r.lang;
-    let _ = writeln!(s, "  {}: {}", ui("report.remedy", l), rem.title);
+    let _ = writeln!(s, "  {}{}", lbl("report.remedy", l), rem.title);
     if !rem.why.is_empty() {
-        let _ = writeln!(s, "  {}: {}", ui("report.why", l), rem.why.trim());
+        let _ = writeln!(s, "  {}{}", lbl("report.why", l), rem.why.trim());
     }
     for (i, step) in rem.steps.iter().enumerate() {
         let _ = writeln!(s, "    {}. {}", i + 1, step);
     }
     for link in &rem.links {
-        let _ = writeln!(s, "    {}: {} <{}>", ui("report.links", l), link.label, link.url);
+        let _ = writeln!(s, "    {}{} <{}>", lbl("report.links", l), link.label, link.url);
     }
     if !rem.contact.is_empty() {
-        let _ = writeln!(s, "    {}: {}", ui("report.contact", l), rem.contact.join("；"));
+        let _ = writeln!(s, "    {}{}", lbl("report.contact", l), rem.contact.join(if l == Lang::ZhTw { "；" } else { "; " }));
     }
 }
 
