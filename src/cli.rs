@@ -82,6 +82,11 @@ pub struct Cli {
     #[arg(long, value_name = "LANG", value_parser = parse_lang, global = true)]
     pub lang: Option<crate::i18n::Lang>,
 
+    /// Console without UTF-8 glyphs or box drawing, for terminals that show them garbled.
+    /// NO_COLOR=1 in the environment turns colours off.
+    #[arg(long)]
+    pub ascii: bool,
+
     /// The message the user saw (eCPA, NHI, the component): adds a check that explains it.
     #[arg(long, value_name = "TEXT")]
     pub message: Option<String>,

@@ -92,6 +92,7 @@ pub const MESSAGE_FILES: &[(&str, &str)] = &[
     ("assets/messages/account.yaml", include_str!("../assets/messages/account.yaml")),
     ("assets/messages/component.yaml", include_str!("../assets/messages/component.yaml")),
     ("assets/messages/remote.yaml", include_str!("../assets/messages/remote.yaml")),
+    ("assets/messages/tui.yaml", include_str!("../assets/messages/tui.yaml")),
 ];
 
 impl Messages {

@@ -18,3 +18,4 @@ pub mod probes;
 pub mod remote;
 pub mod report;
 pub mod system;
+pub mod tui;

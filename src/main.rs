@@ -83,7 +83,10 @@ fn real_main(cli: Cli) -> i32 {
     }
 
     let profile = Arc::new(profile);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build().expect("tokio runtime");
+    if !cli.report && cli.format.is_none() && cli.output.is_none() && cli.command.is_none() && stdout_tty {
+        return open_console(&cli, profile, lang, only);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     let result = rt.block_on(run::run(profile.clone(), Arc::new(System::real()), Request { only, ..Default::default() }, None));
     // A probe stuck in a system call must not keep the process alive after its timeout.
     rt.shutdown_background();
@@ -96,6 +99,12 @@ fn real_main(cli: Cli) -> i32 {
         return cli::EXIT_IO;
     }
     rep.exit_code
+}
+
+/// The interactive console (no mode flag, on a terminal).
+fn open_console(cli: &Cli, profile: Arc<Profile>, lang: Lang, only: Option<HashSet<String>>) -> i32 {
+    let cfg = ecpa_doctor::tui::Config { profile, system: Arc::new(System::real()), lang, reveal_pii: cli.show_pii, ticket: cli.ticket.clone(), ascii: cli.ascii, only };
+    ecpa_doctor::tui::run(cfg)
 }
 
 /// `remote`: check the far side first, then open its console or fetch its report.
