@@ -123,7 +123,8 @@ pub enum Command {
         /// An ssh option, as for `ssh -o` (e.g. Port=2222, IdentityFile=~/.ssh/helpdesk); repeatable.
         #[arg(long = "ssh-option", value_name = "OPTION")]
         ssh_options: Vec<String>,
-        /// The ecpa-doctor program on the remote machine, when it is not on its PATH.
+        /// The command that starts ecpa-doctor on the remote machine, when it is not on its
+        /// PATH (options may follow, e.g. "/opt/ecpa-doctor/ecpa-doctor --profile p.yaml").
         #[arg(long, value_name = "PATH", default_value = "ecpa-doctor")]
         remote_command: String,
     },

@@ -89,8 +89,9 @@ pub struct Messages {
 /// Message files, one per area; a key defined twice is an error.
 pub const MESSAGE_FILES: &[(&str, &str)] = &[
     ("assets/messages/core.yaml", include_str!("../assets/messages/core.yaml")),
-    ("assets/messages/account.yaml", include_str!("../assets/messages/account.yaml")),
+    ("assets/messages/bridge.yaml", include_str!("../assets/messages/bridge.yaml")),
     ("assets/messages/component.yaml", include_str!("../assets/messages/component.yaml")),
+    ("assets/messages/account.yaml", include_str!("../assets/messages/account.yaml")),
     ("assets/messages/remote.yaml", include_str!("../assets/messages/remote.yaml")),
     ("assets/messages/tui.yaml", include_str!("../assets/messages/tui.yaml")),
 ];

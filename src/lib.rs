@@ -5,17 +5,19 @@
 //! one engine. Direction of flow: `engine` (profile → run → outcomes) knows nothing of
 //! terminals; `report` turns outcomes into one model that every output format prints.
 
+pub mod bridge;
 pub mod cli;
 pub mod component;
 pub mod engine;
 pub mod explain;
 pub mod i18n;
-pub mod installer;
-pub mod known;
 pub mod listing;
 pub mod nhi;
 pub mod probes;
 pub mod remote;
 pub mod report;
+pub mod sim;
 pub mod system;
 pub mod tui;
+pub mod known;
+pub mod installer;

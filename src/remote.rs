@@ -15,7 +15,8 @@ pub struct Target {
     pub destination: String,
     /// Each becomes `-o OPTION` (e.g. `Port=2222`, `IdentityFile=~/.ssh/helpdesk`).
     pub ssh_options: Vec<String>,
-    /// The program to run on the far side (a path when it is not on the remote PATH).
+    /// The command line that starts ecpa-doctor on the far side (a path when it is not on
+    /// the remote PATH; options such as `--profile FILE` may follow).
     pub remote_command: String,
     pub connect_timeout: Duration,
 }
@@ -108,8 +109,11 @@ pub fn profile_for(t: &Target) -> Result<crate::engine::Profile, String> {
     crate::engine::Profile::single("remote", title, "remote-host", "remote_host", serde_yaml::Value::Mapping(params), t.connect_timeout * 3)
 }
 
+/// The remote command is the operator's own command line (a path, maybe with options
+/// such as `--profile`), so it goes to the remote shell as written; our arguments are
+/// quoted.
 fn remote_line(t: &Target, extra: &[String]) -> String {
-    std::iter::once(t.remote_command.as_str()).chain(extra.iter().map(String::as_str)).map(shell_quote).collect::<Vec<_>>().join(" ")
+    std::iter::once(t.remote_command.clone()).chain(extra.iter().map(|a| shell_quote(a))).collect::<Vec<_>>().join(" ")
 }
 
 /// Runs the remote report in JSON and parses it. Bounded: a hung session is killed.

@@ -8,6 +8,8 @@
 mod support;
 #[path = "support/sshd.rs"]
 mod sshd;
+#[path = "support/tmux.rs"]
+mod tmux;
 
 use support::{check, doctor};
 
@@ -97,4 +99,35 @@ fn unknown_host_key_is_named_when_checking_strictly() {
 fn a_destination_that_looks_like_an_option_is_refused() {
     let r = doctor(&["remote", "--", "-oProxyCommand=evil"], &[]);
     assert_eq!(r.code, 64, "{r:?}");
+}
+
+/// The supporter's view: `ecpa-doctor remote` in a real terminal (tmux, 100×30) opens
+/// the console on the far side over `ssh -t`; it must get the right size, draw the check
+/// list in Chinese, quit on `q` with status 0 and give the terminal back.
+#[test]
+fn console_over_ssh_renders_and_quits_cleanly() {
+    let s = sshd::Sshd::start("tui");
+    // Only the PC/SC part, so the far side's screen does not depend on the component.
+    let profile = support::write_profile(
+        &s.dir,
+        "pcsc.yaml",
+        "schema: 1\nname: over-ssh\ntitle: { zh-TW: 健保卡登入人事服務網（eCPA）, en: NHI-card login to eCPA }\nchecks:\n  - id: pcsc-service\n    kind: pcsc_service\n    title: { zh-TW: 智慧卡服務（PC/SC）, en: Smart-card service (PC/SC) }\n    timeout: 3s\n  - id: readers\n    kind: readers\n    title: { zh-TW: 讀卡機, en: Card reader }\n    needs: [pcsc-service]\n    timeout: 3s\n",
+    );
+    let t = tmux::Tmux::start(100, 30);
+    let mut line = format!("{} remote root@127.0.0.1", support::BIN);
+    for o in s.options(&s.key()) {
+        line.push_str(&format!(" --ssh-option {o}"));
+    }
+    // The remote command may carry arguments: the profile for the far side.
+    line.push_str(&format!(" --remote-command '{} --profile {}'; echo EXIT=$?", support::BIN, profile));
+    t.type_line(&line);
+    let (screen, _) = t.wait_for("the console drawn over ssh", |sc| sc.contains("讀卡機") && sc.contains("智慧卡服務") && sc.contains("ecpa-doctor"));
+    assert!(!screen.contains("EXIT="), "the console ended early:\n{screen}");
+    // The far side saw the real terminal size: the header spans the full width.
+    let widest = screen.lines().map(|l| unicode_width::UnicodeWidthStr::width(l.trim_end())).max().unwrap_or(0);
+    assert!(widest > 80, "the console did not use the 100 columns:\n{screen}");
+    t.keys(&["q"]);
+    let (after, _) = t.wait_for("the exit status", |sc| tmux::exit_status(sc).is_some());
+    assert_eq!(tmux::exit_status(&after).as_deref(), Some("0"), "{after}");
+    assert!(!after.contains("智慧卡服務（PC/SC）"), "the console's screen is still there after quitting:\n{after}");
 }

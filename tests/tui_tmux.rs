@@ -6,18 +6,20 @@
 
 #[path = "support/doctor.rs"]
 mod support;
+#[path = "support/tmux.rs"]
+mod tmux;
 #[path = "support/vcard.rs"]
 mod vcard;
 
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ecpa_doctor::engine::catalogue::Catalogue;
 use ecpa_doctor::system::System;
 use support::{BIN, rig_lock, temp_dir, wait_reader, write_profile};
+use tmux::{SCREEN_BOUND, Tmux, exit_status, has_line};
 use vcard::NhiCard;
 
 /// The default profile's first four checks, so checks other engineers add later do not
@@ -47,84 +49,6 @@ checks:
     timeout: 5s
 "#;
 
-/// "Does not hang" bounds, far above what the rig needs.
-const SCREEN_BOUND: Duration = Duration::from_secs(15);
-
-/// A tmux server of our own (own socket, no user config), one session of a fixed size.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(width: u16, height: u16) -> Tmux {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let socket = format!("ecpa-tui-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
-        let t = Tmux { socket };
-        let (w, h) = (width.to_string(), height.to_string());
-        t.run(&["-u", "new-session", "-d", "-x", &w, "-y", &h, "bash --norc --noprofile"]);
-        // OSC 52 from the program sets a tmux buffer (tmux's default ignores it).
-        t.run(&["set-option", "-g", "set-clipboard", "on"]);
-        t
-    }
-
-    fn command(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket, "-f", "/dev/null"]);
-        // A neutral UTF-8 locale: Chinese by default (unknown locale), CJK passes through.
-        c.env("LANG", "C.UTF-8").env_remove("LC_ALL").env_remove("LC_MESSAGES").env_remove("NO_COLOR").env_remove("TMUX").env("PS1", "$ ");
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let out = self.command().args(args).output().unwrap_or_else(|e| panic!("tmux is not installed or failed ({e}); run `scripts/rig install`"));
-        assert!(out.status.success(), "tmux {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "0"];
-        args.extend_from_slice(keys);
-        self.run(&args);
-    }
-
-    fn type_line(&self, line: &str) {
-        self.run(&["send-keys", "-t", "0", "-l", line]);
-        self.keys(&["Enter"]);
-    }
-
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", "0"])
-    }
-
-    fn format(&self, f: &str) -> String {
-        self.run(&["display-message", "-p", "-t", "0", f]).trim().to_string()
-    }
-
-    /// Polls the screen until `pred` holds; the screen and how long it took.
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> (String, Duration) {
-        let t0 = Instant::now();
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return (s, t0.elapsed());
-            }
-            assert!(t0.elapsed() < SCREEN_BOUND, "waited {SCREEN_BOUND:?} for {what}; the screen is:\n{s}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Everything the pane's program writes, appended to `file`.
-    fn record_output(&self, file: &Path) {
-        self.run(&["pipe-pane", "-o", "-t", "0", &format!("cat >> '{}'", file.display())]);
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.command().args(["kill-server"]).output();
-    }
-}
-
 fn file_len(p: &Path) -> u64 {
     std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
 }
@@ -149,15 +73,7 @@ fn idle_bytes(out: &Path, window: Duration) -> u64 {
     file_len(out) - before
 }
 
-/// A line of the screen that is exactly `text` (not the command line that printed it).
-fn has_line(screen: &str, text: &str) -> bool {
-    screen.lines().any(|l| l.trim_end() == text)
-}
 
-/// The `EXIT=N` line the shell prints after the console ends.
-fn exit_status(screen: &str) -> Option<String> {
-    screen.lines().find_map(|l| l.strip_prefix("EXIT=").filter(|r| r.starts_with(|c: char| c.is_ascii_digit())).map(|r| r.trim().to_string()))
-}
 
 /// Colour parameters (30–48, 90–107; not the defaults 39/49) of every SGR sequence (`ESC [ … m`) in `bytes`.
 fn sgr_colour_codes(bytes: &[u8]) -> Vec<u32> {

@@ -11,8 +11,9 @@ use crate::i18n::Lang;
 /// Add a new file here; an id defined twice is an error.
 pub const REMEDY_FILES: &[(&str, &str)] = &[
     ("assets/remedies/pcsc-card.yaml", include_str!("../../assets/remedies/pcsc-card.yaml")),
-    ("assets/remedies/account.yaml", include_str!("../../assets/remedies/account.yaml")),
+    ("assets/remedies/bridge.yaml", include_str!("../../assets/remedies/bridge.yaml")),
     ("assets/remedies/component.yaml", include_str!("../../assets/remedies/component.yaml")),
+    ("assets/remedies/account.yaml", include_str!("../../assets/remedies/account.yaml")),
     ("assets/remedies/remote.yaml", include_str!("../../assets/remedies/remote.yaml")),
 ];
 

@@ -13,6 +13,8 @@ use serde::de::DeserializeOwned;
 use crate::engine::outcome::Outcome;
 use crate::system::System;
 
+pub mod bridge_identity;
+pub mod bridge_protocol;
 pub mod card;
 pub mod component_installed;
 pub mod component_running;
@@ -25,6 +27,7 @@ pub mod pcsc_service;
 pub mod readers;
 pub mod remote_host;
 pub mod service_window;
+pub mod tls_certificate;
 
 pub type BoxFuture = Pin<Box<dyn Future<Output = Outcome> + Send + 'static>>;
 
@@ -51,7 +54,7 @@ pub struct Kind {
 }
 
 pub fn kinds() -> &'static [Kind] {
-    static KINDS: &[Kind] = &[pcsc_service::KIND, readers::KIND, card::KIND, host::KIND, message::KIND, service_window::KIND, installer::KIND, remote_host::KIND, component_installed::KIND, component_running::KIND, name_resolution::KIND, outbound_reach::KIND];
+    static KINDS: &[Kind] = &[pcsc_service::KIND, readers::KIND, card::KIND, host::KIND, message::KIND, service_window::KIND, installer::KIND, remote_host::KIND, component_installed::KIND, component_running::KIND, name_resolution::KIND, outbound_reach::KIND, tls_certificate::KIND, bridge_identity::KIND, bridge_protocol::KIND];
     KINDS
 }
 
@@ -62,6 +65,15 @@ pub fn kind(name: &str) -> Option<&'static Kind> {
 /// Findings the engine itself produces for any check.
 pub const ENGINE_FINDINGS: &[&str] = &["check.timeout", "check.crashed"];
 
+/// Parameters of a kind, with unknown keys refused so a typo is not silently ignored.
+pub fn params<T: DeserializeOwned>(value: &serde_yaml::Value) -> Result<T, String> {
+    let value = match value {
+        serde_yaml::Value::Null => serde_yaml::Value::Mapping(Default::default()),
+        v => v.clone(),
+    };
+    serde_yaml::from_value(value).map_err(|e| e.to_string())
+}
+
 /// A duration parameter, written like a check's timeout: `500ms`, `3s`, `2m`.
 pub fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     use serde::Deserialize;
@@ -71,15 +83,6 @@ pub fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D
         _ => return Err(serde::de::Error::custom("expected a duration such as 500ms or 3s")),
     };
     crate::engine::profile::parse_duration(&text).map_err(serde::de::Error::custom)
-}
-
-/// Parameters of a kind, with unknown keys refused so a typo is not silently ignored.
-pub fn params<T: DeserializeOwned>(value: &serde_yaml::Value) -> Result<T, String> {
-    let value = match value {
-        serde_yaml::Value::Null => serde_yaml::Value::Mapping(Default::default()),
-        v => v.clone(),
-    };
-    serde_yaml::from_value(value).map_err(|e| e.to_string())
 }
 
 /// Runs blocking system calls (PC/SC, file reads) off the async workers. A panic inside

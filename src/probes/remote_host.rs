@@ -68,7 +68,7 @@ impl Probe for RemoteHost {
 async fn check(ssh: &str, target: &Target) -> Outcome {
     let mut cmd = tokio::process::Command::new(ssh);
     cmd.args(target.ssh_args(false))
-        .arg(format!("{} --version", remote::shell_quote(&target.remote_command)))
+        .arg(format!("{} --version", target.remote_command))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

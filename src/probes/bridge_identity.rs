@@ -1,0 +1,212 @@
+//! Kind `bridge_identity`: is it really the NHI component that answers on :7777? Over
+//! TLS (any certificate), `GET /` with the `Host` a browser sends; the component answers
+//! with `Server: NHIICC-/1.0` and a page saying 已確認為可信任服務！. Anything else — plain
+//! HTTP on the TLS port, another web server, a connection closed without a word — is not
+//! the component, and the finding names what answered.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::io::AsyncWriteExt;
+
+use super::{BoxFuture, Ctx, Kind, Probe, params};
+use crate::bridge::http::{self, Limits, ReadError, Response};
+use crate::bridge::{Budget, NetError, Step, Target, check_server_name, de_duration, net_failure, printable, take_turn, tls, with_plain_answer};
+use crate::engine::outcome::{Msg, Outcome};
+
+pub const KIND: Kind = Kind {
+    name: "bridge_identity",
+    findings: &["bridge.not_component", "bridge.refused", "bridge.no_answer", "bridge.connect_failed", "bridge.not_tls", "bridge.tls_failed"],
+    build,
+};
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    #[serde(default = "default_host")]
+    host: String,
+    #[serde(default = "default_port")]
+    port: u16,
+    #[serde(default = "default_sni")]
+    sni: String,
+    /// `Host:` of the request; by default `<sni>:<port>`, as a browser sends it.
+    #[serde(default)]
+    host_header: Option<String>,
+    #[serde(default = "default_path")]
+    path: String,
+    /// The component's `Server:` header starts with this (case-insensitive).
+    #[serde(default = "default_server_prefix")]
+    server_prefix: String,
+    /// Text of the component's page, for a build that drops the header.
+    #[serde(default = "default_page_marker")]
+    page_marker: String,
+    /// Read no more of the body than this: the real page is 1350 bytes.
+    #[serde(default = "default_max_body")]
+    max_body: usize,
+    #[serde(default = "default_connect", deserialize_with = "de_duration")]
+    connect_timeout: Duration,
+    #[serde(default = "default_handshake", deserialize_with = "de_duration")]
+    handshake_timeout: Duration,
+    #[serde(default = "default_read", deserialize_with = "de_duration")]
+    read_timeout: Duration,
+}
+
+fn default_host() -> String {
+    "127.0.0.1".into()
+}
+fn default_port() -> u16 {
+    7777
+}
+fn default_sni() -> String {
+    "iccert.nhi.gov.tw".into()
+}
+fn default_path() -> String {
+    "/".into()
+}
+fn default_server_prefix() -> String {
+    "NHIICC".into()
+}
+fn default_page_marker() -> String {
+    "可信任服務".into()
+}
+fn default_max_body() -> usize {
+    64 * 1024
+}
+fn default_connect() -> Duration {
+    Duration::from_secs(2)
+}
+fn default_handshake() -> Duration {
+    Duration::from_secs(3)
+}
+fn default_read() -> Duration {
+    Duration::from_secs(3)
+}
+
+struct BridgeIdentity {
+    p: Params,
+}
+
+fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
+    let p: Params = params(v)?;
+    check_server_name(&p.sni)?;
+    if !p.path.starts_with('/') {
+        return Err(format!("`path` must start with `/`, not `{}`", p.path));
+    }
+    Ok(Arc::new(BridgeIdentity { p }))
+}
+
+impl Probe for BridgeIdentity {
+    fn run(&self, ctx: Ctx) -> BoxFuture {
+        let p = self.p.clone();
+        Box::pin(async move {
+            let budget = Budget::new(ctx.timeout);
+            let _turn = take_turn(&budget).await;
+            identify(&p, budget).await
+        })
+    }
+}
+
+impl Params {
+    fn host_header(&self) -> String {
+        self.host_header.clone().unwrap_or_else(|| format!("{}:{}", self.sni, self.port))
+    }
+
+    fn request(&self) -> String {
+        format!("GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: ecpa-doctor\r\nAccept: text/html\r\nConnection: close\r\n\r\n", self.path, self.host_header())
+    }
+
+    fn limits(&self) -> Limits {
+        Limits { body_max: self.max_body, ..Limits::default() }
+    }
+}
+
+async fn identify(p: &Params, budget: Budget) -> Outcome {
+    let target = Target { host: p.host.clone(), port: p.port };
+    let waits = tls::Waits { connect: p.connect_timeout, handshake: p.handshake_timeout };
+    let answer = match tls::connect(&target, &p.sni, &budget, waits).await {
+        Ok(mut conn) => ask(&mut conn.stream, p, &budget).await,
+        Err(NetError::NotTls { answer }) if http::parse_head(&answer).is_some_and(|(h, _)| h.status.is_some()) => {
+            return plain_http(&target, &answer);
+        }
+        // Something that is silent to a TLS hello, or answers it with non-HTTP bytes, may
+        // still be a plain web server waiting for a request: ask it one, to name it.
+        Err(e @ (NetError::NotTls { .. } | NetError::Silent { step: Step::TlsHandshake, .. })) => {
+            return match ask_plain(&target, p, &budget).await {
+                Some(answer) => plain_http(&target, &answer),
+                None => net_failure(&e, &target),
+            };
+        }
+        Err(e) => return net_failure(&e, &target),
+    };
+    let o = match answer {
+        Ok(resp) => judge(p, &resp),
+        Err(ReadError::Timeout) => return net_failure(&NetError::Silent { step: Step::HttpResponse, after: budget.step(p.read_timeout) }, &target),
+        Err(ReadError::Empty) => not_component(Msg::new("bridge.not_component_empty")),
+        Err(ReadError::Io(e)) => not_component(Msg::new("bridge.not_component_empty")).with("error", e),
+        Err(ReadError::NotHttp(bytes)) => {
+            not_component(Msg::new("bridge.not_component_garbage")).with("first_bytes", printable(&bytes[..bytes.len().min(64)], 120))
+        }
+        Err(ReadError::HeadTooLarge) => not_component(Msg::new("bridge.not_component_garbage")).with("error", "response head larger than 16 KiB"),
+    };
+    o.with("address", target.to_string()).with("request", format!("GET {} (Host: {})", p.path, p.host_header()))
+}
+
+async fn ask<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(s: &mut S, p: &Params, budget: &Budget) -> Result<Response, ReadError> {
+    s.write_all(p.request().as_bytes()).await.map_err(|e| ReadError::Io(e.to_string()))?;
+    let _ = s.flush().await;
+    http::read_response(s, p.limits(), budget.step(p.read_timeout), true).await
+}
+
+/// A plain-text GET on a fresh connection; the head bytes when an HTTP answer came.
+async fn ask_plain(target: &Target, p: &Params, budget: &Budget) -> Option<Vec<u8>> {
+    let mut tcp = tls::tcp(target, budget, p.connect_timeout).await.ok()?;
+    let resp = ask(&mut tcp, p, budget).await.ok()?;
+    let mut head = resp.head.status_line.clone().into_bytes();
+    for (k, v) in &resp.head.headers {
+        head.extend_from_slice(format!("\r\n{k}: {v}").as_bytes());
+    }
+    head.extend_from_slice(b"\r\n\r\n");
+    Some(head)
+}
+
+fn plain_http(target: &Target, answer: &[u8]) -> Outcome {
+    let status = http::parse_head(answer).map(|(h, _)| h.status_line).unwrap_or_default();
+    let o = not_component(Msg::new("bridge.not_component_plain").arg("status", printable(status.as_bytes(), 80))).with("address", target.to_string());
+    with_plain_answer(o, answer)
+}
+
+fn not_component(msg: Msg) -> Outcome {
+    Outcome::fail("bridge.not_component", msg)
+}
+
+fn judge(p: &Params, resp: &Response) -> Outcome {
+    let server = resp.head.header("server").map(|s| printable(s.as_bytes(), 120));
+    let body = String::from_utf8_lossy(&resp.body);
+    let by_header = server.as_deref().is_some_and(|s| s.to_ascii_lowercase().starts_with(&p.server_prefix.to_ascii_lowercase()));
+    let by_page = !p.page_marker.is_empty() && body.contains(&p.page_marker);
+    let status = printable(resp.head.status_line.as_bytes(), 120);
+    let o = if by_header || by_page {
+        Outcome::pass(Msg::new("bridge.identity_pass").arg("server", server.clone().unwrap_or_else(|| "-".into())))
+    } else {
+        not_component(Msg::new("bridge.not_component").arg("status", status.as_str()).arg("server", server.clone().unwrap_or_else(|| "-".into())))
+    };
+    let mut o = o.with("status_line", status);
+    if let Some(s) = server {
+        o = o.with("server_header", s);
+    }
+    if let Some(t) = http::html_title(&resp.body) {
+        o = o.with("page_title", printable(t.as_bytes(), 80));
+    }
+    let declared = resp.head.content_length().map(|n| format!(" of {n}")).unwrap_or_default();
+    o = o.with("body_read", format!("{} bytes{declared}{}", resp.body.len(), if resp.truncated { " (stopped reading)" } else { "" }));
+    o.with(
+        "identified_by",
+        match (by_header, by_page) {
+            (true, true) => "Server header and page text",
+            (true, false) => "Server header",
+            (false, true) => "page text",
+            (false, false) => "neither",
+        },
+    )
+}

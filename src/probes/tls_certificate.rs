@@ -1,0 +1,410 @@
+//! Kind `tls_certificate`: the certificate chain the bridge on 127.0.0.1:7777 shows a
+//! browser. The chain is captured even when nothing trusts it, every certificate is shown
+//! (subject, issuer, SAN, validity, SHA-256), and then it is judged: expired or soon
+//! expiring (the 2024 package's per-machine root lives 30 days), not covering
+//! `iccert.nhi.gov.tw`, trusted neither by the system store nor by the component's own
+//! `NHIRootCA.crt`, or the 2019–2022 certificate whose private key every user received.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, SystemTime};
+
+use rustls::pki_types::CertificateDer;
+use serde::Deserialize;
+
+use super::{BoxFuture, Ctx, Kind, Probe, blocking, params};
+use crate::bridge::tls::{self, Anchors, CertInfo, Coverage, Trust};
+use crate::bridge::{Budget, Target, check_server_name, de_duration, net_failure, take_turn};
+use crate::engine::outcome::{Msg, Outcome, Status};
+
+pub const KIND: Kind = Kind {
+    name: "tls_certificate",
+    findings: &[
+        "tls.leaf_expired",
+        "tls.ca_expired",
+        "tls.not_yet_valid",
+        "tls.untrusted",
+        "tls.name_mismatch",
+        "tls.expiring_soon",
+        "tls.shared_key",
+        "bridge.refused",
+        "bridge.no_answer",
+        "bridge.connect_failed",
+        "bridge.not_tls",
+        "bridge.tls_failed",
+    ],
+    build,
+};
+
+pub const KNOWN_CERTS_YAML: &str = include_str!("../../assets/tls-known-certs.yaml");
+
+/// At most this many certificates of a chain go into the evidence.
+const SHOWN_CERTS: usize = 6;
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    #[serde(default = "default_host")]
+    host: String,
+    #[serde(default = "default_port")]
+    port: u16,
+    /// Server names to connect with; the first one's chain is judged (the real component
+    /// ignores SNI, another server may not).
+    #[serde(default = "default_sni")]
+    sni: Vec<String>,
+    /// Names the leaf certificate must cover: what the eCPA page connects to.
+    #[serde(default = "default_names")]
+    names: Vec<String>,
+    /// The component's own root, which its install tells browsers to trust.
+    #[serde(default = "default_root_ca")]
+    component_root_ca: Option<PathBuf>,
+    #[serde(default = "yes")]
+    system_store: bool,
+    /// Replaces the built-in list of known certificates (`assets/tls-known-certs.yaml`).
+    #[serde(default)]
+    known_certs: Option<PathBuf>,
+    /// Warn when a certificate of the chain expires within this many days.
+    #[serde(default = "default_warn_days")]
+    warn_days: u32,
+    #[serde(default = "default_connect", deserialize_with = "de_duration")]
+    connect_timeout: Duration,
+    #[serde(default = "default_handshake", deserialize_with = "de_duration")]
+    handshake_timeout: Duration,
+}
+
+fn default_host() -> String {
+    "127.0.0.1".into()
+}
+fn default_port() -> u16 {
+    7777
+}
+fn default_sni() -> Vec<String> {
+    vec!["iccert.nhi.gov.tw".into(), "localhost".into()]
+}
+fn default_names() -> Vec<String> {
+    vec!["iccert.nhi.gov.tw".into()]
+}
+fn default_root_ca() -> Option<PathBuf> {
+    Some(PathBuf::from("/usr/local/share/NHIICC/cert/NHIRootCA.crt"))
+}
+fn yes() -> bool {
+    true
+}
+fn default_warn_days() -> u32 {
+    7
+}
+fn default_connect() -> Duration {
+    Duration::from_secs(2)
+}
+fn default_handshake() -> Duration {
+    Duration::from_secs(3)
+}
+
+struct TlsCertificate {
+    p: Params,
+}
+
+fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
+    let p: Params = params(v)?;
+    if p.sni.is_empty() {
+        return Err("`sni` needs at least one server name".into());
+    }
+    p.sni.iter().try_for_each(|s| check_server_name(s))?;
+    Ok(Arc::new(TlsCertificate { p }))
+}
+
+impl Probe for TlsCertificate {
+    fn run(&self, ctx: Ctx) -> BoxFuture {
+        let p = self.p.clone();
+        Box::pin(async move {
+            let budget = Budget::new(ctx.timeout);
+            let turn = take_turn(&budget).await;
+            let target = Target { host: p.host.clone(), port: p.port };
+            let waits = tls::Waits { connect: p.connect_timeout, handshake: p.handshake_timeout };
+            let main_sni = p.sni[0].clone();
+            let conn = match tls::connect(&target, &main_sni, &budget, waits).await {
+                Ok(c) => c,
+                Err(e) => return net_failure(&e, &target).with("sni", main_sni),
+            };
+            let mut seen = Seen { target, sni: main_sni, chain: conn.chain, version: conn.version, cipher: conn.cipher, other_sni: Vec::new() };
+            drop(conn.stream);
+            for sni in &p.sni[1..] {
+                let note = match tls::connect(&seen.target, sni, &budget, waits).await {
+                    Ok(c) if same_chain(&c.chain, &seen.chain) => format!("{sni}: same chain"),
+                    Ok(c) => format!("{sni}: a different leaf, SHA-256 {}", c.chain.first().map(|l| tls::fingerprint(l)).unwrap_or_default()),
+                    Err(e) => format!("{sni}: {}", net_failure(&e, &seen.target).finding.unwrap_or_default()),
+                };
+                seen.other_sni.push(note);
+            }
+            drop(turn);
+            // Loading the system store and the component's files reads the disk.
+            blocking(move || judge(&p, seen)).await
+        })
+    }
+}
+
+fn same_chain(a: &[CertificateDer<'_>], b: &[CertificateDer<'_>]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.as_ref() == y.as_ref())
+}
+
+/// What the handshakes showed.
+struct Seen {
+    target: Target,
+    sni: String,
+    chain: Vec<CertificateDer<'static>>,
+    version: String,
+    cipher: String,
+    other_sni: Vec<String>,
+}
+
+/// One thing wrong with the chain; the first in severity order becomes the finding, the
+/// others are listed in the evidence.
+struct Problem {
+    code: &'static str,
+    msg: Msg,
+    status: Status,
+}
+
+fn problem(code: &'static str, msg: Msg) -> Problem {
+    Problem { code, msg, status: Status::Fail }
+}
+
+type Evidence = Vec<(String, String)>;
+
+fn judge(p: &Params, seen: Seen) -> Outcome {
+    let now = SystemTime::now();
+    let infos: Vec<CertInfo> = seen.chain.iter().map(|c| CertInfo::parse(c)).collect();
+    let Some(leaf) = infos.first() else {
+        return net_failure(&crate::bridge::NetError::TlsFailed("the server sent no certificate".into()), &seen.target);
+    };
+    let mut evidence = chain_evidence(&seen, &infos);
+    let component = p.component_root_ca.as_deref().map(|path| (path, tls::load_certs(path)));
+    let component_infos: Vec<CertInfo> = match &component {
+        Some((_, Ok(certs))) => certs.iter().map(|c| CertInfo::parse(c)).collect(),
+        _ => Vec::new(),
+    };
+    if let Some((path, loaded)) = &component {
+        evidence.push(("component_root_ca".into(), describe_file(path, loaded, &component_infos)));
+    }
+    let component_certs = match &component {
+        Some((_, Ok(certs))) => Some(certs.as_slice()),
+        _ => None,
+    };
+    let trusted_by = trust(p.system_store, component_certs, &seen.chain, &infos, now, &mut evidence);
+    let known = known_certs(p.known_certs.as_deref(), &mut evidence);
+    let known_hits: Vec<&KnownCert> = infos.iter().filter_map(|i| known.iter().find(|k| k.matches(&i.sha256))).collect();
+    if !known_hits.is_empty() {
+        evidence.push(("known_cert".into(), known_hits.iter().map(|k| k.label.as_str()).collect::<Vec<_>>().join("; ")));
+    }
+
+    let mut problems = validity_problems(leaf, &infos[1..], &component_infos, now, p.warn_days);
+    if trusted_by.is_none() {
+        let key = if leaf.self_issued() { "tls.untrusted_self_signed" } else { "tls.untrusted" };
+        problems.push(problem("tls.untrusted", Msg::new(key).arg("subject", short_name(leaf))));
+    }
+    problems.extend(name_problems(leaf, &p.names));
+    if let Some(k) = known_hits.iter().find(|k| k.shared_key) {
+        problems.push(Problem { code: "tls.shared_key", msg: Msg::new("tls.shared_key").arg("label", k.label.as_str()), status: Status::Warn });
+    }
+    let outcome = verdict(problems, || {
+        let key = if trusted_by == Some(SYSTEM) { "tls.pass_system" } else { "tls.pass_component" };
+        Msg::new(key).arg("names", p.names.join(", ")).arg("until", tls::date(leaf.not_after))
+    });
+    evidence.into_iter().fold(outcome, |o, (k, v)| o.with(&k, v))
+}
+
+fn chain_evidence(seen: &Seen, infos: &[CertInfo]) -> Evidence {
+    let mut evidence: Evidence = vec![
+        ("address".into(), seen.target.to_string()),
+        ("sni".into(), seen.sni.clone()),
+        ("tls_version".into(), seen.version.clone()),
+        ("cipher".into(), seen.cipher.clone()),
+        ("chain_length".into(), infos.len().to_string()),
+    ];
+    for (i, info) in infos.iter().take(SHOWN_CERTS).enumerate() {
+        evidence.push((format!("cert_{i}"), info.describe()));
+    }
+    if !seen.other_sni.is_empty() {
+        evidence.push(("sni_also".into(), seen.other_sni.join("; ")));
+    }
+    evidence
+}
+
+/// Verifies the chain against the system store and the component's own root; which of
+/// them (if any) trusts it.
+fn trust(
+    system_store: bool,
+    component: Option<&[CertificateDer<'static>]>,
+    chain: &[CertificateDer<'static>],
+    infos: &[CertInfo],
+    now: SystemTime,
+    evidence: &mut Evidence,
+) -> Option<&'static str> {
+    let system = system_store.then(|| {
+        let anchors = Anchors::system();
+        let t = tls::verify(chain, &anchors.store, now, infos);
+        evidence.push(("trust_system".into(), format!("{} ({})", trust_text(&t), anchors.note)));
+        t
+    });
+    let component = component.map(|certs| {
+        let t = tls::verify(chain, &Anchors::from_certs(certs, "certificates").store, now, infos);
+        evidence.push(("trust_component".into(), trust_text(&t)));
+        t
+    });
+    trusted_by(system.as_ref(), component.as_ref())
+}
+
+fn name_problems(leaf: &CertInfo, names: &[String]) -> Vec<Problem> {
+    let san = if leaf.san.is_empty() { "-".to_string() } else { leaf.san.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ") };
+    names
+        .iter()
+        .filter_map(|name| match leaf.covers(name) {
+            Coverage::Yes => None,
+            Coverage::IpListedAsDns => Some(problem("tls.name_mismatch", Msg::new("tls.name_ip_as_dns").arg("name", name.as_str()).arg("san", san.as_str()))),
+            Coverage::No => Some(problem("tls.name_mismatch", Msg::new("tls.name_mismatch").arg("name", name.as_str()).arg("san", san.as_str()))),
+        })
+        .collect()
+}
+
+/// Failures before warnings; within each, the order found (expiry first: it breaks every
+/// browser, even one told to trust the certificate). The rest go into the evidence.
+fn verdict(mut problems: Vec<Problem>, pass: impl FnOnce() -> Msg) -> Outcome {
+    problems.sort_by_key(|pr| pr.status == Status::Warn);
+    let Some(first) = problems.first() else { return Outcome::pass(pass()) };
+    let o = if first.status == Status::Warn { Outcome::warn(first.code, first.msg.clone()) } else { Outcome::fail(first.code, first.msg.clone()) };
+    let mut others: Vec<&str> = problems[1..].iter().map(|pr| pr.code).filter(|c| *c != first.code).collect();
+    others.dedup();
+    if others.is_empty() { o } else { o.with("also_found", others.join(", ")) }
+}
+
+fn validity_problems(leaf: &CertInfo, cas: &[CertInfo], component: &[CertInfo], now: SystemTime, warn_days: u32) -> Vec<Problem> {
+    let mut out = Vec::new();
+    if leaf.expired_at(now) {
+        out.push(problem("tls.leaf_expired", Msg::new("tls.leaf_expired").arg("subject", short_name(leaf)).arg("date", tls::date(leaf.not_after))));
+    }
+    // The root in the component's folder counts too: it is what users import into
+    // Firefox, even when the bridge does not send it along.
+    let all_cas = || cas.iter().chain(component.iter());
+    if let Some(ca) = all_cas().find(|c| c.expired_at(now)) {
+        out.push(problem("tls.ca_expired", Msg::new("tls.ca_expired").arg("subject", short_name(ca)).arg("date", tls::date(ca.not_after))));
+    }
+    if let Some(c) = std::iter::once(leaf).chain(all_cas()).find(|c| c.not_yet_valid_at(now)) {
+        out.push(problem("tls.not_yet_valid", Msg::new("tls.not_yet_valid").arg("subject", short_name(c)).arg("date", tls::date(c.not_before))));
+    }
+    let window = Duration::from_secs(u64::from(warn_days) * 86_400);
+    if let Some(c) = std::iter::once(leaf).chain(all_cas()).find(|c| c.expires_within(now, window)) {
+        let days = c.not_after.and_then(|t| t.duration_since(now).ok()).map_or(0, |d| d.as_secs() / 86_400);
+        out.push(Problem {
+            code: "tls.expiring_soon",
+            msg: Msg::new("tls.expiring_soon").arg("subject", short_name(c)).arg("date", tls::date(c.not_after)).arg("days", days.to_string()),
+            status: Status::Warn,
+        });
+    }
+    out
+}
+
+const SYSTEM: &str = "system";
+const COMPONENT: &str = "component";
+
+fn trusted_by(system: Option<&Trust>, component: Option<&Trust>) -> Option<&'static str> {
+    let ok = |t: Option<&Trust>| matches!(t, Some(Trust::Trusted | Trust::TrustedButOutOfDate));
+    if ok(system) {
+        Some(SYSTEM)
+    } else if ok(component) {
+        Some(COMPONENT)
+    } else {
+        None
+    }
+}
+
+fn trust_text(t: &Trust) -> String {
+    match t {
+        Trust::Trusted => "trusted".into(),
+        Trust::TrustedButOutOfDate => "chain leads to it, but a certificate is outside its validity".into(),
+        Trust::Untrusted(why) => format!("not trusted: {why}"),
+    }
+}
+
+fn describe_file(path: &Path, loaded: &Result<Vec<CertificateDer<'static>>, String>, infos: &[CertInfo]) -> String {
+    match loaded {
+        Err(e) => format!("{}: {e}", path.display()),
+        Ok(_) => {
+            let certs: Vec<String> = infos.iter().map(|i| format!("{} (valid until {})", short_name(i), tls::date(i.not_after))).collect();
+            format!("{}: {}", path.display(), certs.join("; "))
+        }
+    }
+}
+
+/// The CN, which is how people tell these certificates apart; the whole subject if none.
+fn short_name(info: &CertInfo) -> String {
+    if let Some(e) = &info.error {
+        return e.clone();
+    }
+    info.subject.split(',').find_map(|part| part.strip_prefix("CN=")).map(str::to_string).unwrap_or_else(|| info.subject.clone())
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnownCert {
+    pub sha256: String,
+    pub label: String,
+    #[serde(default)]
+    pub shared_key: bool,
+}
+
+impl KnownCert {
+    fn matches(&self, fingerprint: &str) -> bool {
+        let norm = |s: &str| s.chars().filter(|c| c.is_ascii_hexdigit()).collect::<String>().to_ascii_uppercase();
+        norm(&self.sha256) == norm(fingerprint)
+    }
+}
+
+pub fn builtin_known_certs() -> &'static [KnownCert] {
+    static CELL: OnceLock<Vec<KnownCert>> = OnceLock::new();
+    CELL.get_or_init(|| serde_yaml::from_str(KNOWN_CERTS_YAML).unwrap_or_else(|e| panic!("built-in assets/tls-known-certs.yaml is broken: {e}")))
+}
+
+/// The profile's list when given and readable; otherwise the built-in one, saying why.
+fn known_certs(path: Option<&Path>, evidence: &mut Vec<(String, String)>) -> Vec<KnownCert> {
+    let Some(path) = path else { return builtin_known_certs().to_vec() };
+    let loaded = std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| serde_yaml::from_str::<Vec<KnownCert>>(&t).map_err(|e| e.to_string()));
+    match loaded {
+        Ok(list) => list,
+        Err(e) => {
+            evidence.push(("known_certs".into(), format!("{}: {e}; using the built-in list", path.display())));
+            builtin_known_certs().to_vec()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_list_holds_the_shared_2019_certificate() {
+        let list = builtin_known_certs();
+        let shared: Vec<_> = list.iter().filter(|k| k.shared_key).collect();
+        assert_eq!(shared.len(), 1);
+        assert!(shared[0].matches("79d4c6ce20badad15ee1ab2c45326e45b6439824494ee1e0c3fb2529525374ed"));
+        assert!(list.iter().all(|k| k.sha256.split(':').count() == 32));
+    }
+
+    #[test]
+    fn short_name_prefers_cn() {
+        let i = CertInfo { subject: "CN=nhi-localhost-ca,O=nhi-localhost-ca".into(), ..CertInfo::default() };
+        assert_eq!(short_name(&i), "nhi-localhost-ca");
+        let i = CertInfo { subject: "O=NHI,C=TW".into(), ..CertInfo::default() };
+        assert_eq!(short_name(&i), "O=NHI,C=TW");
+    }
+
+    #[test]
+    fn empty_sni_and_bad_names_are_refused() {
+        let v: serde_yaml::Value = serde_yaml::from_str("sni: []").unwrap();
+        assert!(build(&v).is_err());
+        let v: serde_yaml::Value = serde_yaml::from_str("sni: ['not a name']").unwrap();
+        assert!(build(&v).is_err());
+        let v: serde_yaml::Value = serde_yaml::from_str("connect_timeout: soon").unwrap();
+        assert!(build(&v).is_err());
+    }
+}

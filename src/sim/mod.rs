@@ -1,0 +1,6 @@
+//! Stand-ins for the world outside ecpa-doctor, for the integration tests and the demo:
+//! real servers on loopback that behave like the NHI component (and like the things that
+//! get in its way), so the probes run their real network code against them.
+
+pub mod bridge;
+pub mod certs;
