@@ -31,6 +31,8 @@ pub const KIND: Kind = Kind {
         "card.sex_mismatch",
         "pcsc.no_service",
         "pcsc.error",
+        "pcsc.scardsvr_stopped",
+        "pcsc.scardsvr_disabled",
     ],
     build,
 };

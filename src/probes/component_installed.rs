@@ -76,6 +76,20 @@ struct Params {
     launch_daemons_dir: PathBuf,
     #[serde(default = "default_plist_prefix")]
     plist_prefix: String,
+    /// Windows: the IE add-on's COM class name (from the official manual).
+    #[serde(default = "default_ie_addon")]
+    ie_addon_class: String,
+    /// Windows: processes whose name or path matches (`*` = any text); the exact names
+    /// of the Windows component are not public.
+    #[serde(default = "default_windows_processes")]
+    windows_processes: Vec<String>,
+}
+
+fn default_ie_addon() -> String {
+    "twNHIICC Class".into()
+}
+fn default_windows_processes() -> Vec<String> {
+    vec!["*NHIICC*".into()]
 }
 
 fn default_install_dir() -> PathBuf {
@@ -158,10 +172,48 @@ impl Probe for ComponentInstalled {
                 let m = MacLayout { launch_daemons_dir: p.launch_daemons_dir.clone(), plist_prefix: p.plist_prefix.clone(), install_dir: p.install_dir.clone(), binary_names: names(&["nhiicc"]) };
                 Box::new(move |f| macos(f, &m))
             }
-            Layout::Windows | Layout::Auto => Box::new(|_| unknown_layout(std::env::consts::OS)),
+            Layout::Windows | Layout::Auto => {
+                let (class, patterns) = (p.ie_addon_class.clone(), p.windows_processes.clone());
+                let procs = ctx.system.procs.clone();
+                let real = !ctx.system.simulated && cfg!(target_os = "windows");
+                Box::new(move |_| {
+                    // `reg` exists only on Windows; elsewhere (os: windows in a test
+                    // profile) the registry is unknown, which the outcome says.
+                    let addon = if real { crate::system::windows::find_com_class(&class) } else { None };
+                    windows(addon, procs.list(), &class, &patterns)
+                })
+            }
         };
         Box::pin(blocking(move || job(&*ctx.system.files)))
     }
+}
+
+/// Windows: what can be established — the IE add-on by its class name in the registry and
+/// a process matching the patterns. Nothing found is said honestly: the install layout is
+/// not public, so absence here is not proof that the component is missing.
+pub fn windows(addon: Option<Vec<crate::system::windows::ComClass>>, procs: Option<Vec<crate::system::ProcInfo>>, class: &str, patterns: &[String]) -> Outcome {
+    let running: Vec<String> = procs
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| patterns.iter().any(|pat| p.is_named(pat)))
+        .map(|p| match &p.exe {
+            Some(e) => format!("{} ({}, pid {})", p.name, e.display(), p.pid),
+            None => format!("{} (pid {})", p.name, p.pid),
+        })
+        .collect();
+    let addon_text = match &addon {
+        None => "unknown (registry not read)".to_string(),
+        Some(v) if v.is_empty() => format!("\"{class}\" not registered"),
+        Some(v) => v.iter().map(|c| format!("{} → {}", c.clsid, c.server.as_deref().unwrap_or("?"))).collect::<Vec<_>>().join("; "),
+    };
+    let found_addon = addon.as_ref().is_some_and(|v| !v.is_empty());
+    let o = if found_addon || !running.is_empty() {
+        Outcome::pass(Msg::new("component.windows_found"))
+    } else {
+        unknown_layout("windows")
+    };
+    let o = o.with("ie_addon", addon_text).with("process_patterns", patterns.join(", "));
+    if running.is_empty() { o.with("processes", "none matching") } else { o.with("processes", running.join("; ")) }
 }
 
 /// Where the facts stop: say so instead of guessing paths.
@@ -446,6 +498,23 @@ mod tests {
         let o = macos(&RealFiles, &m);
         assert_eq!(o.status, Status::Pass);
         assert_eq!(text(&o, "launch_daemons"), "tw.gov.nhi.nhiicc.plist (binary plist, not read)");
+    }
+
+    #[test]
+    fn windows_addon_or_process_is_reported_and_absence_is_honest() {
+        use crate::system::windows::ComClass;
+        use crate::system::ProcInfo;
+        let pats = vec!["*NHIICC*".to_string()];
+        let addon = Some(vec![ComClass { clsid: "{2C4A}".into(), server: Some(r"C:\Windows\SysWOW64\twNHIICC.dll".into()) }]);
+        let o = windows(addon, Some(vec![]), "twNHIICC Class", &pats);
+        assert_eq!(o.status, crate::engine::Status::Pass);
+        let procs = Some(vec![ProcInfo { pid: 8, name: "NHIICCSvc.exe".into(), exe: None }, ProcInfo { pid: 9, name: "explorer.exe".into(), exe: None }]);
+        let o = windows(Some(vec![]), procs, "twNHIICC Class", &pats);
+        assert_eq!(o.status, crate::engine::Status::Pass);
+        assert!(matches!(o.evidence("processes"), Some(crate::engine::outcome::Value::Text(t)) if t.contains("NHIICCSvc.exe") && !t.contains("explorer")));
+        let o = windows(Some(vec![]), Some(vec![]), "twNHIICC Class", &pats);
+        assert_eq!(o.finding.as_deref(), Some("component.layout_unknown"));
+        assert!(matches!(o.evidence("ie_addon"), Some(crate::engine::outcome::Value::Text(t)) if t.contains("not registered")));
     }
 
     #[test]

@@ -42,7 +42,9 @@ struct Params {
 }
 
 fn default_names() -> Vec<String> {
-    ["mLNHIICC", "nhiicc", "macHC"].map(String::from).to_vec()
+    // Linux and macOS names from the facts; on Windows only "NHIICC somewhere in the
+    // name or path" is known.
+    ["mLNHIICC", "nhiicc", "macHC", "*NHIICC*"].map(String::from).to_vec()
 }
 fn default_port() -> u16 {
     7777

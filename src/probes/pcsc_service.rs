@@ -10,7 +10,10 @@ use super::{BoxFuture, Ctx, Kind, Probe, blocking, params};
 use crate::engine::outcome::{Msg, Outcome};
 use crate::system::PcscError;
 
-pub const KIND: Kind = Kind { name: "pcsc_service", findings: &["pcsc.no_service", "pcsc.error"], build };
+pub const KIND: Kind = Kind { name: "pcsc_service", findings: SERVICE_FINDINGS, build };
+
+/// What any PC/SC probe can find about the service itself.
+pub const SERVICE_FINDINGS: &[&str] = &["pcsc.no_service", "pcsc.error", "pcsc.scardsvr_stopped", "pcsc.scardsvr_disabled"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,6 +51,12 @@ impl Probe for PcscService {
 
 /// Shared by every PC/SC probe: the service can die between two checks.
 pub fn service_failure(e: &PcscError, socket: &std::path::Path, simulated: bool) -> Outcome {
+    // Windows says why: the Smart Card service (SCardSvr) stopped or disabled.
+    if cfg!(target_os = "windows") && !simulated && *e == PcscError::NoService
+        && let Some(st) = crate::system::windows::query_service("SCardSvr")
+    {
+        return windows_service(&st).with("pcsc_error", e.to_string());
+    }
     let o = match e {
         PcscError::NoService => Outcome::fail("pcsc.no_service", Msg::new("pcsc.no_service")),
         other => Outcome::fail("pcsc.error", Msg::new("pcsc.error").arg("error", other.to_string())),
@@ -58,5 +67,42 @@ pub fn service_failure(e: &PcscError, socket: &std::path::Path, simulated: bool)
         o.with("socket", format!("{} ({state})", socket.display()))
     } else {
         o
+    }
+}
+
+/// The Smart Card service's state as a finding: disabled needs an administrator to set it
+/// back to Manual/Automatic; stopped (or not yet started after boot) can simply be started.
+pub fn windows_service(st: &crate::system::windows::ServiceState) -> Outcome {
+    let state = st.state.clone().unwrap_or_else(|| "UNKNOWN".into());
+    let start = st.start_type.clone().unwrap_or_else(|| "UNKNOWN".into());
+    let o = if start == "DISABLED" {
+        Outcome::fail("pcsc.scardsvr_disabled", Msg::new("pcsc.scardsvr_disabled"))
+    } else if state == "RUNNING" {
+        // Running but not answering: the generic finding, with the state as evidence.
+        Outcome::fail("pcsc.no_service", Msg::new("pcsc.no_service"))
+    } else {
+        Outcome::fail("pcsc.scardsvr_stopped", Msg::new("pcsc.scardsvr_stopped").arg("state", state.as_str()))
+    };
+    o.with("windows_service", "SCardSvr").with("service_state", state).with("service_start", start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::system::windows::{ServiceState, parse_sc_start_type, parse_sc_state};
+
+    fn from_sc(query: &str, qc: &str) -> Outcome {
+        windows_service(&ServiceState { state: parse_sc_state(query), start_type: parse_sc_start_type(qc) })
+    }
+
+    #[test]
+    fn scardsvr_states_from_captured_sc_output() {
+        let stopped = "SERVICE_NAME: SCardSvr\r\n        STATE              : 1  STOPPED\r\n";
+        let running = "SERVICE_NAME: SCardSvr\r\n        STATE              : 4  RUNNING\r\n";
+        let demand = "        START_TYPE         : 3   DEMAND_START\r\n";
+        let disabled = "        START_TYPE         : 4   DISABLED\r\n";
+        assert_eq!(from_sc(stopped, demand).finding.as_deref(), Some("pcsc.scardsvr_stopped"));
+        assert_eq!(from_sc(stopped, disabled).finding.as_deref(), Some("pcsc.scardsvr_disabled"));
+        assert_eq!(from_sc(running, demand).finding.as_deref(), Some("pcsc.no_service"));
     }
 }

@@ -11,7 +11,9 @@ use super::{BoxFuture, Ctx, Kind, Probe, blocking, params};
 use crate::engine::outcome::{Msg, Outcome};
 use crate::system::usb::{SysfsUsb, UsbBus, UsbDevice};
 
-pub const KIND: Kind = Kind { name: "readers", findings: &["reader.none", "reader.no_driver", "pcsc.no_service", "pcsc.error"], build };
+pub const KIND: Kind = Kind { name: "readers", findings: READER_FINDINGS, build };
+
+const READER_FINDINGS: &[&str] = &["reader.none", "reader.no_driver", "pcsc.no_service", "pcsc.error", "pcsc.scardsvr_stopped", "pcsc.scardsvr_disabled"];
 
 pub const KNOWN_READERS_YAML: &str = include_str!("../../assets/readers.yaml");
 

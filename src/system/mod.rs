@@ -10,6 +10,7 @@ pub mod net;
 pub mod pcsc;
 pub mod procs;
 pub mod usb;
+pub mod windows;
 
 pub use pcsc::{CardSession, PcscContext, PcscError, ReaderState, SmartCards};
 pub use usb::{UsbBus, UsbDevice};
@@ -30,6 +31,17 @@ pub struct System {
     pub simulated: bool,
 }
 
+/// Linux reads /proc; Windows and macOS ask their own tools.
+fn real_sockets() -> Arc<dyn Sockets> {
+    if cfg!(target_os = "windows") {
+        Arc::new(net::ToolSockets { tool: net::SocketTool::Netstat, procs: Arc::new(procs::SysinfoProcesses) })
+    } else if cfg!(target_os = "macos") {
+        Arc::new(net::ToolSockets { tool: net::SocketTool::Lsof, procs: Arc::new(procs::SysinfoProcesses) })
+    } else {
+        Arc::new(net::ProcNet { proc_root: PathBuf::from("/proc") })
+    }
+}
+
 impl System {
     pub fn real() -> System {
         System {
@@ -37,7 +49,7 @@ impl System {
             usb: Arc::new(usb::SysfsUsb { root: PathBuf::from("/sys/bus/usb/devices") }),
             files: Arc::new(files::RealFiles),
             procs: Arc::new(procs::SysinfoProcesses),
-            sockets: Arc::new(net::ProcNet { proc_root: PathBuf::from("/proc") }),
+            sockets: real_sockets(),
             resolver: Arc::new(net::SystemResolver),
             simulated: false,
         }

@@ -21,8 +21,8 @@ pub struct Listener {
 }
 
 pub trait Sockets: Send + Sync {
-    /// TCP sockets in LISTEN state on `port`. `None` where this platform's socket table is
-    /// not read (everything but Linux): unknown, not "nothing listens".
+    /// TCP sockets in LISTEN state on `port`. `None` where the socket table cannot be read
+    /// (no tool, no permission): unknown, not "nothing listens".
     fn tcp_listeners(&self, port: u16) -> Option<Vec<Listener>>;
 }
 
@@ -50,6 +50,99 @@ impl Sockets for ProcNet {
         let owners = socket_owners(&self.proc_root, &found.iter().map(|(_, i)| *i).collect::<Vec<_>>());
         Some(found.into_iter().map(|(local, inode)| Listener { local, owners: owners.iter().filter(|(i, _)| *i == inode).map(|(_, o)| o.clone()).collect() }).collect())
     }
+}
+
+/// Windows and macOS: the OS's own socket listing (`netstat -ano -p TCP`,
+/// `lsof -nP -iTCP -sTCP:LISTEN -F pcn`), owners named through the process table.
+pub struct ToolSockets {
+    pub tool: SocketTool,
+    pub procs: std::sync::Arc<dyn crate::system::Processes>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SocketTool {
+    Netstat,
+    Lsof,
+}
+
+impl Sockets for ToolSockets {
+    fn tcp_listeners(&self, port: u16) -> Option<Vec<Listener>> {
+        let (program, args): (&str, &[&str]) = match self.tool {
+            SocketTool::Netstat => ("netstat", &["-ano", "-p", "TCP"]),
+            SocketTool::Lsof => ("lsof", &["-nP", "-iTCP", "-sTCP:LISTEN", "-F", "pcn"]),
+        };
+        let out = std::process::Command::new(program).args(args).stdin(std::process::Stdio::null()).output().ok()?;
+        // lsof exits 1 when nothing matches; netstat 0. Anything printed is the answer.
+        let text = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() && text.trim().is_empty() && self.tool == SocketTool::Netstat {
+            return None;
+        }
+        let rows = match self.tool {
+            SocketTool::Netstat => parse_netstat(&text).into_iter().map(|(a, pid)| (a, pid, None)).collect::<Vec<_>>(),
+            SocketTool::Lsof => parse_lsof(&text).into_iter().map(|(a, pid, name)| (a, pid, Some(name))).collect(),
+        };
+        Some(listeners_from(rows, port, &self.procs.list().unwrap_or_default()))
+    }
+}
+
+/// Socket rows (address, PID, name the tool gave) on `port`, owners named from the
+/// process table where it knows the PID.
+pub fn listeners_from(rows: Vec<(SocketAddr, u32, Option<String>)>, port: u16, table: &[crate::system::ProcInfo]) -> Vec<Listener> {
+    rows.into_iter()
+        .filter(|(a, _, _)| a.port() == port)
+        .map(|(local, pid, name)| {
+            let known = table.iter().find(|p| p.pid == pid);
+            let name = known.map(|p| p.name.clone()).or(name).unwrap_or_else(|| format!("pid {pid}"));
+            Listener { local, owners: vec![Owner { pid, name, exe: known.and_then(|p| p.exe.clone()) }] }
+        })
+        .collect()
+}
+
+/// Listening TCP rows of `netstat -ano -p TCP` (Windows) as (local address, PID). A row
+/// listens when its foreign address is the wildcard: the state word is translated on
+/// Chinese Windows, the wildcard is not.
+pub fn parse_netstat(text: &str) -> Vec<(SocketAddr, u32)> {
+    text.lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() < 5 || !f[0].eq_ignore_ascii_case("TCP") || !matches!(f[2], "0.0.0.0:0" | "[::]:0" | "*:*") {
+                return None;
+            }
+            Some((parse_endpoint(f[1])?, f[f.len() - 1].parse().ok()?))
+        })
+        .collect()
+}
+
+/// `lsof -F pcn` output: `p<pid>`, `c<command>`, then `n<address>` lines per socket.
+pub fn parse_lsof(text: &str) -> Vec<(SocketAddr, u32, String)> {
+    let (mut pid, mut cmd) = (None, String::new());
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let (tag, rest) = line.split_at(line.chars().next().map_or(0, |c| c.len_utf8()));
+        match tag {
+            "p" => pid = rest.parse().ok(),
+            "c" => cmd = rest.to_string(),
+            "n" => {
+                // "127.0.0.1:7777" or "*:7777" or "[::1]:7777"; "->" marks a connection.
+                if let (Some(p), false) = (pid, rest.contains("->"))
+                    && let Some(a) = parse_endpoint(rest)
+                {
+                    out.push((a, p, cmd.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `127.0.0.1:7777`, `0.0.0.0:7777`, `[::1]:7777`, `[::]:7777`, `*:7777`.
+fn parse_endpoint(s: &str) -> Option<SocketAddr> {
+    let s = s.trim();
+    if let Some(port) = s.strip_prefix("*:") {
+        return Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port.parse().ok()?));
+    }
+    s.parse().ok()
 }
 
 const TCP_LISTEN: &str = "0A";
@@ -199,5 +292,41 @@ mod tests {
     fn an_ip_literal_resolves_and_a_reserved_name_does_not() {
         assert_eq!(SystemResolver.lookup("127.0.0.1", Duration::from_secs(2)), Lookup::Found(vec!["127.0.0.1".parse().unwrap()]));
         assert!(matches!(SystemResolver.lookup("no-such-host.invalid", Duration::from_secs(5)), Lookup::NotFound(_) | Lookup::TimedOut));
+    }
+}
+
+#[cfg(test)]
+mod tool_tests {
+    use super::*;
+
+    const NETSTAT_ZH: &str = "\n作用中的連線\n\n  協定   本機位址               外部位址               狀態           PID\n  TCP    0.0.0.0:135            0.0.0.0:0              LISTENING       1024\n  TCP    127.0.0.1:7777         0.0.0.0:0              LISTENING       4242\n  TCP    127.0.0.1:50123        127.0.0.1:7777         ESTABLISHED     777\n  TCP    [::]:445               [::]:0                 LISTENING       4\n";
+
+    const LSOF: &str = "p312\ncnhiicc\nf5\nn127.0.0.1:7777\np98\ncrapportd\nf8\nn*:49152\nf9\nn[::1]:631\n";
+
+    #[test]
+    fn netstat_rows_on_chinese_windows() {
+        let rows = parse_netstat(NETSTAT_ZH);
+        assert!(rows.contains(&("127.0.0.1:7777".parse().unwrap(), 4242)));
+        assert!(rows.contains(&("[::]:445".parse().unwrap(), 4)));
+        assert!(!rows.iter().any(|(_, pid)| *pid == 777), "a connection is not a listener");
+    }
+
+    #[test]
+    fn netstat_owner_is_named_from_the_process_table() {
+        let rows = parse_netstat(NETSTAT_ZH).into_iter().map(|(a, p)| (a, p, None)).collect();
+        let table = vec![crate::system::ProcInfo { pid: 4242, name: "NHIICCSvc.exe".into(), exe: None }];
+        let l = listeners_from(rows, 7777, &table);
+        assert_eq!(l.len(), 1);
+        assert_eq!(l[0].owners[0].name, "NHIICCSvc.exe");
+        assert!(l[0].local.ip().is_loopback());
+    }
+
+    #[test]
+    fn lsof_fields_on_macos() {
+        let rows = parse_lsof(LSOF);
+        assert_eq!(rows[0], ("127.0.0.1:7777".parse().unwrap(), 312, "nhiicc".to_string()));
+        assert_eq!(rows[1].0, "0.0.0.0:49152".parse().unwrap());
+        assert_eq!(rows[2].0, "[::1]:631".parse().unwrap());
+        assert!(parse_lsof("garbage\n\u{0}\n").is_empty());
     }
 }

@@ -14,10 +14,37 @@ pub struct ProcInfo {
 impl ProcInfo {
     /// Matches the name or the executable's file name, ignoring case: macOS file systems
     /// are case-insensitive and the component's plists name it in both spellings.
+    /// A `*` in `wanted` matches any text, against the name or the whole executable path:
+    /// the Windows component's exact names are not public, so `*NHIICC*` is what we know.
     pub fn is_named(&self, wanted: &str) -> bool {
+        if wanted.contains('*') {
+            let path = self.exe.as_ref().map(|e| e.to_string_lossy().into_owned());
+            return glob_ci(wanted, &self.name) || path.is_some_and(|p| glob_ci(wanted, &p));
+        }
         let exe_name = self.exe.as_ref().and_then(|e| e.file_name()).map(|n| n.to_string_lossy().into_owned());
         self.name.eq_ignore_ascii_case(wanted) || exe_name.is_some_and(|n| n.eq_ignore_ascii_case(wanted))
     }
+}
+
+/// Case-insensitive match where `*` stands for any text (no other wildcards).
+pub fn glob_ci(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.to_lowercase(), text.to_lowercase());
+    let parts: Vec<&str> = p.split('*').collect();
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if parts.len() == 1 {
+        return p == t;
+    }
+    if !t.starts_with(first) || !t[first.len()..].ends_with(last) || t.len() < first.len() + last.len() {
+        return false;
+    }
+    let mut rest = &t[first.len()..t.len() - last.len()];
+    for mid in &parts[1..parts.len() - 1] {
+        match rest.find(mid) {
+            Some(i) => rest = &rest[i + mid.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 pub trait Processes: Send + Sync {
@@ -50,6 +77,17 @@ impl Processes for SysinfoProcesses {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wildcard_names_match_name_or_executable_path() {
+        let p = ProcInfo { pid: 1, name: "svc.exe".into(), exe: Some(PathBuf::from(r"C:\NHI\NHIICC\svc.exe")) };
+        assert!(p.is_named("*NHIICC*"));
+        assert!(!p.is_named("NHIICC"));
+        assert!(glob_ci("*nhiicc*", "mLNHIICC"));
+        assert!(glob_ci("m*C", "mLNHIICC"));
+        assert!(!glob_ci("*x*", "mLNHIICC"));
+        assert!(glob_ci("a*a", "aa") && !glob_ci("a*a", "a"));
+    }
 
     #[test]
     fn the_real_table_contains_this_test() {
