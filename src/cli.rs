@@ -24,6 +24,9 @@ Examples:
   ecpa-doctor --format json | jq .root_cause machine-readable (only JSON on stdout)
   ecpa-doctor --check card                   only the card check and what it needs
   ecpa-doctor --profile my-agency.yaml       your own list of checks
+  ecpa-doctor demo                           the demo: every failure, no reader needed
+  ecpa-doctor demo no-card --report          one demo scenario's report (demo --list)
+  ecpa-doctor --report --check-password     also check the registration password once
   ecpa-doctor explain 註冊密碼輸入錯誤         what a message the user saw means
   ecpa-doctor --message 查無您的帳號            full diagnosis plus the message
 
@@ -84,8 +87,14 @@ pub struct Cli {
 
     /// Console without UTF-8 glyphs or box drawing, for terminals that show them garbled.
     /// NO_COLOR=1 in the environment turns colours off.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub ascii: bool,
+
+    /// Also check the NHI registration password, once (report mode; in the console press
+    /// w): warns first, then reads it from the terminal with echo off, or one line from
+    /// standard input when that is not a terminal. Never give it on the command line.
+    #[arg(long)]
+    pub check_password: bool,
 
     /// The message the user saw (eCPA, NHI, the component): adds a check that explains it.
     #[arg(long, value_name = "TEXT")]
@@ -127,6 +136,21 @@ pub enum Command {
         /// PATH (options may follow, e.g. "/opt/ecpa-doctor/ecpa-doctor --profile p.yaml").
         #[arg(long, value_name = "PATH", default_value = "ecpa-doctor")]
         remote_command: String,
+    },
+    /// Demo and training: the whole chain on a simulated machine (no reader, card or
+    /// component needed).
+    ///
+    /// Each scenario simulates the machine's lowest layer (PC/SC, files, processes,
+    /// sockets, resolver) and runs the real checks against it, the network checks against
+    /// a real TLS server on loopback. On a terminal it opens the console, where `s` picks
+    /// a scenario and `f` applies its fix; with --report/--format it prints the report
+    /// (marked as demo data). Without SCENARIO: `healthy`.
+    Demo {
+        /// The scenario to start with (see --list).
+        scenario: Option<String>,
+        /// List the scenarios: id, title, and the root cause each produces.
+        #[arg(long)]
+        list: bool,
     },
     /// Check a downloaded component installer against the MD5 NHI publishes.
     ///

@@ -92,8 +92,10 @@ pub const MESSAGE_FILES: &[(&str, &str)] = &[
     ("assets/messages/bridge.yaml", include_str!("../assets/messages/bridge.yaml")),
     ("assets/messages/component.yaml", include_str!("../assets/messages/component.yaml")),
     ("assets/messages/account.yaml", include_str!("../assets/messages/account.yaml")),
+    ("assets/messages/nhi-cloud.yaml", include_str!("../assets/messages/nhi-cloud.yaml")),
     ("assets/messages/remote.yaml", include_str!("../assets/messages/remote.yaml")),
     ("assets/messages/tui.yaml", include_str!("../assets/messages/tui.yaml")),
+    ("assets/messages/demo.yaml", include_str!("../assets/messages/demo.yaml")),
 ];
 
 impl Messages {

@@ -23,9 +23,31 @@ pub struct KnownMessage {
     pub ok: bool,
 }
 
+/// `source` of the entries made from the component's code catalogue.
+pub const COMPONENT_SOURCE: &str = "NHI component";
+
+/// The known messages: `assets/known-messages.yaml`, then the component's 4-digit codes
+/// and their official texts from `assets/bridge-codes.yaml` (one source of truth for the
+/// codes: the bridge checks and `explain` read the same file).
 pub fn builtin() -> &'static [KnownMessage] {
     static CELL: OnceLock<Vec<KnownMessage>> = OnceLock::new();
-    CELL.get_or_init(|| serde_yaml::from_str(KNOWN_MESSAGES_YAML).unwrap_or_else(|e| panic!("built-in assets/known-messages.yaml is broken: {e}")))
+    CELL.get_or_init(|| {
+        let mut all: Vec<KnownMessage> =
+            serde_yaml::from_str(KNOWN_MESSAGES_YAML).unwrap_or_else(|e| panic!("built-in assets/known-messages.yaml is broken: {e}"));
+        all.extend(crate::bridge::codes::catalogue().iter().map(from_bridge_code));
+        all
+    })
+}
+
+fn from_bridge_code(e: &crate::bridge::codes::Entry) -> KnownMessage {
+    KnownMessage {
+        id: format!("component.{}", e.codes.join("_")),
+        finding: e.finding.clone(),
+        source: COMPONENT_SOURCE.to_string(),
+        texts: e.official.iter().cloned().collect(),
+        codes: e.codes.clone(),
+        ok: false,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -162,6 +184,19 @@ mod tests {
         assert_eq!(finding("錯誤代碼(A8002)").as_deref(), Some("account.wrong_password"));
         assert_eq!(finding("ａ８００２").as_deref(), Some("account.wrong_password"));
         assert_eq!(finding("A80021"), None);
+    }
+
+    #[test]
+    fn component_codes_and_official_texts_come_from_the_bridge_catalogue() {
+        assert_eq!(finding("8013").as_deref(), Some("ws.card_unreachable"));
+        assert_eq!(finding("錯誤代碼：８０１３").as_deref(), Some("ws.card_unreachable"));
+        assert_eq!(finding("無法存取健保卡，請查明讀卡機是否已插好或是否已置入健保卡").as_deref(), Some("ws.card_unreachable"));
+        assert_eq!(finding("無法連接服務網站").as_deref(), Some("ws.cloud_unreachable"));
+        assert_eq!(finding("4021").as_deref(), Some("ws.origin_list_unreachable"));
+        assert_eq!(finding("9001 驗簽失敗").as_deref(), Some("ws.signature_failed"));
+        assert_eq!(finding("80131"), None, "codes match as whole tokens only");
+        let ids: HashSet<&str> = builtin().iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids.len(), builtin().len(), "known message ids are unique");
     }
 
     #[test]

@@ -48,6 +48,7 @@ fn real_main(cli: Cli) -> i32 {
             };
             return remote_main(&cli, target, lang);
         }
+        Some(Command::Demo { scenario, list }) => return demo_main(&cli, scenario.as_deref(), *list, lang),
         Some(Command::CheckInstaller { file, md5 }) => match ecpa_doctor::installer::profile_for(file, md5.as_deref()) {
             Ok(p) => p,
             Err(e) => {
@@ -83,11 +84,19 @@ fn real_main(cli: Cli) -> i32 {
     }
 
     let profile = Arc::new(profile);
-    if !cli.report && cli.format.is_none() && cli.output.is_none() && cli.command.is_none() && stdout_tty {
+    if !cli.report && cli.format.is_none() && cli.output.is_none() && cli.command.is_none() && !cli.check_password && stdout_tty {
         return open_console(&cli, profile, lang, only);
     }
+    let plan = match ecpa_doctor::password_prompt::plan(&profile, only, cli.check_password, lang) {
+        Ok(p) => p,
+        Err(msg) => {
+            eprintln!("ecpa-doctor: {msg}");
+            return cli::EXIT_USAGE;
+        }
+    };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
-    let result = rt.block_on(run::run(profile.clone(), Arc::new(System::real()), Request { only, ..Default::default() }, None));
+    let request = Request { only: plan.only, password: plan.password, previous: Default::default() };
+    let result = rt.block_on(run::run(profile.clone(), Arc::new(System::real()), request, None));
     // A probe stuck in a system call must not keep the process alive after its timeout.
     rt.shutdown_background();
 
@@ -103,8 +112,90 @@ fn real_main(cli: Cli) -> i32 {
 
 /// The interactive console (no mode flag, on a terminal).
 fn open_console(cli: &Cli, profile: Arc<Profile>, lang: Lang, only: Option<HashSet<String>>) -> i32 {
-    let cfg = ecpa_doctor::tui::Config { profile, system: Arc::new(System::real()), lang, reveal_pii: cli.show_pii, ticket: cli.ticket.clone(), ascii: cli.ascii, only };
+    let cfg = ecpa_doctor::tui::Config { profile, system: Arc::new(System::real()), lang, reveal_pii: cli.show_pii, ticket: cli.ticket.clone(), ascii: cli.ascii, only, demo: None };
     ecpa_doctor::tui::run(cfg)
+}
+
+/// `demo`: a scenario's simulated machine, in the console (on a terminal) or as a report
+/// marked as demo data.
+fn demo_main(cli: &Cli, scenario: Option<&str>, list: bool, lang: Lang) -> i32 {
+    use ecpa_doctor::demo;
+    if list {
+        print!("{}", demo::list(lang));
+        return 0;
+    }
+    let id = scenario.unwrap_or(demo::HEALTHY);
+    let Some(chosen) = demo::scenario::find(id) else {
+        eprintln!("ecpa-doctor: {}", i18n::fill(&i18n::ui("demo.unknown_scenario", lang), &[("id".to_string(), id.to_string())]));
+        return cli::EXIT_USAGE;
+    };
+    let base = match load_profile(cli) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("ecpa-doctor: invalid profile: {e}");
+            return cli::EXIT_PROFILE;
+        }
+    };
+    let headless = cli.report || cli.format.is_some() || cli.output.is_some();
+    let stdout_tty = std::io::stdout().is_terminal();
+    if !headless && stdout_tty {
+        let session = match demo::Session::start(base, chosen) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("ecpa-doctor: {}: {e}", i18n::ui("demo.start_failed", lang));
+                return cli::EXIT_IO;
+            }
+        };
+        let only = match selected(&session.profile(), &cli.checks) {
+            Ok(o) => o,
+            Err(msg) => {
+                eprintln!("ecpa-doctor: {msg}");
+                return cli::EXIT_USAGE;
+            }
+        };
+        let cfg = ecpa_doctor::tui::Config {
+            profile: session.profile(),
+            system: session.system(),
+            lang,
+            reveal_pii: cli.show_pii,
+            ticket: cli.ticket.clone(),
+            ascii: cli.ascii,
+            only,
+            demo: Some(session),
+        };
+        return ecpa_doctor::tui::run(cfg);
+    }
+    if !headless {
+        eprintln!("ecpa-doctor: {}", i18n::ui("cli.no_tty_report", lang));
+    }
+    let world = match demo::World::build(chosen, &base) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("ecpa-doctor: {}: {e}", i18n::ui("demo.start_failed", lang));
+            return cli::EXIT_IO;
+        }
+    };
+    let only = match selected(&world.profile, &cli.checks) {
+        Ok(o) => o,
+        Err(msg) => {
+            eprintln!("ecpa-doctor: {msg}");
+            return cli::EXIT_USAGE;
+        }
+    };
+    // As on a real machine, the password check runs only when asked for; a scenario whose
+    // story is that request (its expected root cause is that check) includes it.
+    let asked = chosen.expect.finding().and_then(|(check, _)| world.profile.check(check)).is_some_and(|c| ecpa_doctor::probes::registration::is_on_request(&c.kind));
+    let only = if asked { only } else { ecpa_doctor::probes::registration::automatic(&world.profile, only) };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    let result = rt.block_on(run::run(world.profile.clone(), world.system.clone(), Request { only, ..Default::default() }, None));
+    rt.shutdown_background();
+    let opts = model::Options { lang, reveal_pii: cli.show_pii, ticket: cli.ticket.clone(), demo: true, host: HostInfo::detect() };
+    let rep = model::build(&world.profile, &result, &opts);
+    if let Err(e) = emit(cli, &report::render(&rep, cli.format())) {
+        eprintln!("ecpa-doctor: {e}");
+        return cli::EXIT_IO;
+    }
+    rep.exit_code
 }
 
 /// `remote`: check the far side first, then open its console or fetch its report.

@@ -403,7 +403,7 @@ fn every_catalogued_getbasic_code_maps_to_its_finding() {
     let cases = [
         ("4061", "ws.cloud_unreachable", Some("無法連接服務網站")),
         ("8003", "ws.cloud_auth_failed", Some("認卡傳輸異常")),
-        ("9001", "ws.cloud_auth_failed", Some("驗簽失敗")),
+        ("9001", "ws.signature_failed", Some("驗簽失敗")),
         ("7001", "ws.pcsc_error", Some("pcsc環境異常")),
         ("7002", "ws.reader_unavailable", Some("無法存取讀卡機")),
         ("7004", "ws.no_card", Some("未置入健保卡")),

@@ -9,6 +9,7 @@
 
 pub mod codes;
 pub mod http;
+pub mod session;
 pub mod tls;
 pub mod ws;
 

@@ -14,6 +14,7 @@ pub const REMEDY_FILES: &[(&str, &str)] = &[
     ("assets/remedies/bridge.yaml", include_str!("../../assets/remedies/bridge.yaml")),
     ("assets/remedies/component.yaml", include_str!("../../assets/remedies/component.yaml")),
     ("assets/remedies/account.yaml", include_str!("../../assets/remedies/account.yaml")),
+    ("assets/remedies/nhi-cloud.yaml", include_str!("../../assets/remedies/nhi-cloud.yaml")),
     ("assets/remedies/remote.yaml", include_str!("../../assets/remedies/remote.yaml")),
 ];
 

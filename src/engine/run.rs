@@ -40,6 +40,9 @@ impl RunResult {
 pub struct Request {
     pub only: Option<HashSet<String>>,
     pub previous: HashMap<String, Outcome>,
+    /// The registration password the operator typed for this run (`--check-password`, the
+    /// console's `w`); the registration check takes it once.
+    pub password: Option<Arc<crate::secret::PasswordSlot>>,
 }
 
 pub async fn run(profile: Arc<Profile>, system: Arc<System>, request: Request, events: Option<mpsc::UnboundedSender<Event>>) -> RunResult {
@@ -65,10 +68,11 @@ pub async fn run(profile: Arc<Profile>, system: Arc<System>, request: Request, e
         }
         let events = events.clone();
         let system = system.clone();
+        let password = request.password.clone();
         tasks.push(tokio::spawn(async move {
             let outcome = match (selected, previous) {
                 (false, Some(prev)) => prev,
-                _ => run_one(&check, needs, system, events.as_ref()).await,
+                _ => run_one(&check, needs, system, password, events.as_ref()).await,
             };
             if let Some(ev) = &events {
                 let _ = ev.send(Event::Finished { id: check.id.clone(), outcome: outcome.clone() });
@@ -88,7 +92,13 @@ pub async fn run(profile: Arc<Profile>, system: Arc<System>, request: Request, e
     RunResult { started_at, duration: t0.elapsed(), outcomes }
 }
 
-async fn run_one(check: &CheckDef, needs: Vec<(String, watch::Receiver<Option<Outcome>>)>, system: Arc<System>, events: Option<&mpsc::UnboundedSender<Event>>) -> Outcome {
+async fn run_one(
+    check: &CheckDef,
+    needs: Vec<(String, watch::Receiver<Option<Outcome>>)>,
+    system: Arc<System>,
+    password: Option<Arc<crate::secret::PasswordSlot>>,
+    events: Option<&mpsc::UnboundedSender<Event>>,
+) -> Outcome {
     let mut prior = HashMap::new();
     for (id, mut rx) in needs {
         let outcome = match rx.wait_for(|o| o.is_some()).await {
@@ -105,7 +115,7 @@ async fn run_one(check: &CheckDef, needs: Vec<(String, watch::Receiver<Option<Ou
     if let Some(ev) = events {
         let _ = ev.send(Event::Started { id: check.id.clone() });
     }
-    let ctx = Ctx { check_id: check.id.clone(), system, prior, timeout: check.timeout };
+    let ctx = Ctx { check_id: check.id.clone(), system, prior, timeout: check.timeout, password };
     let t0 = Instant::now();
     let handle = tokio::spawn(check.probe.run(ctx));
     let abort = handle.abort_handle();

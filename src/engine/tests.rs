@@ -143,7 +143,7 @@ async fn rerun_of_a_subset_keeps_previous_outcomes() {
     let first = run::run(p.clone(), system(), Request::default(), None).await;
     let previous = first.outcomes.iter().cloned().collect();
     let only = Some(["b".to_string()].into_iter().collect());
-    let second = run::run(p, system(), Request { only, previous }, None).await;
+    let second = run::run(p, system(), Request { only, previous, ..Default::default() }, None).await;
     assert_eq!(second.outcome("a"), first.outcome("a"));
     assert_eq!(second.outcome("b").unwrap().status, Status::Fail);
 }
@@ -152,7 +152,7 @@ async fn rerun_of_a_subset_keeps_previous_outcomes() {
 async fn a_subset_without_previous_outcomes_runs_only_the_selection() {
     let p = profile(vec![check("a", &[], pass, 0, 1000, Severity::Blocking), check("b", &["a"], pass, 0, 1000, Severity::Blocking), check("c", &[], fail, 0, 1000, Severity::Blocking)]);
     let only = Some(["a".to_string(), "b".to_string()].into_iter().collect());
-    let r = run::run(p.clone(), system(), Request { only, previous: Default::default() }, None).await;
+    let r = run::run(p.clone(), system(), Request { only, ..Default::default() }, None).await;
     let ids: Vec<&str> = r.outcomes.iter().map(|(i, _)| i.as_str()).collect();
     assert_eq!(ids, ["a", "b"]);
     assert_eq!(run::verdict(&p, &r.outcomes), run::Verdict::Healthy);

@@ -9,12 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::{BoxFuture, Ctx, Kind, Probe, params};
-use crate::bridge::http::{self, Limits, ReadError};
-use crate::bridge::ws::{self, FrameError, FrameReader, Message};
-use crate::bridge::{Budget, NetError, Step, Target, check_server_name, codes, de_duration, net_failure, printable, take_turn, tls};
+use crate::bridge::session::{self, Dialogue, Reply};
+use crate::bridge::{Budget, Target, check_server_name, de_duration, net_failure, printable, take_turn, tls};
 use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::engine::pii::{Pii, PiiKind};
 
@@ -28,6 +27,7 @@ pub const KIND: Kind = Kind {
         "ws.origin_refused",
         "ws.cloud_unreachable",
         "ws.cloud_auth_failed",
+        "ws.signature_failed",
         "ws.pcsc_error",
         "ws.reader_unavailable",
         "ws.no_card",
@@ -137,12 +137,10 @@ impl Params {
     fn host_header(&self) -> String {
         self.host_header.clone().unwrap_or_else(|| format!("{}:{}", self.sni, self.port))
     }
-}
 
-/// What the component said to one command.
-enum Reply {
-    Payload(String),
-    Stop(Outcome),
+    fn dialogue(&self) -> Dialogue {
+        Dialogue { path: self.path.clone(), host_header: self.host_header(), origin: self.origin.clone(), reply_timeout: self.reply_timeout, max_frame: self.max_frame }
+    }
 }
 
 async fn converse(p: &Params, target: &Target, budget: &Budget, ctx: &Ctx) -> Outcome {
@@ -156,20 +154,21 @@ async fn converse(p: &Params, target: &Target, budget: &Budget, ctx: &Ctx) -> Ou
 }
 
 async fn talk<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, p: &Params, target: &Target, budget: &Budget, ctx: &Ctx) -> Outcome {
-    let mut frames = match upgrade(s, p, target, budget).await {
+    let d = p.dialogue();
+    let mut frames = match session::upgrade(s, &d, target, budget).await {
         Ok(f) => f,
         Err(o) => return o,
     };
     let mut transcript = Vec::new();
-    let version = match command(s, &mut frames, "GetVersion", p, target, budget, &mut transcript).await {
+    let version = match session::command(s, &mut frames, "GetVersion", "GetVersion", &d, target, budget, &mut transcript).await {
         Reply::Payload(v) => v,
         Reply::Stop(o) => return with_context(o, &transcript, ctx, p),
     };
-    let basic = match command(s, &mut frames, "GetBasic", p, target, budget, &mut transcript).await {
+    let basic = match session::command(s, &mut frames, "GetBasic", "GetBasic", &d, target, budget, &mut transcript).await {
         Reply::Payload(b) => b,
         Reply::Stop(o) => return with_context(o.with("version", printable(version.as_bytes(), 20)), &transcript, ctx, p),
     };
-    let _ = s.write_all(&ws::client_frame(ws::OP_CLOSE, &1000u16.to_be_bytes())).await;
+    session::close(s).await;
     let o = match Basic::parse(&basic) {
         Some(b) => cross_check(b, p, ctx, &version),
         None => Outcome::fail("ws.garbled", Msg::new("ws.basic_garbled").arg("fields", basic.split(',').count().to_string())),
@@ -188,125 +187,6 @@ fn with_context(o: Outcome, transcript: &[String], ctx: &Ctx, p: &Params) -> Out
             o.with("card_seen_by_doctor", r)
         }
         _ => o,
-    }
-}
-
-async fn upgrade<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, p: &Params, target: &Target, budget: &Budget) -> Result<FrameReader, Outcome> {
-    let key = ws::client_key();
-    let req = ws::upgrade_request(&p.path, &p.host_header(), p.origin.as_deref(), &key);
-    if let Err(e) = s.write_all(req.as_bytes()).await {
-        return Err(Outcome::fail("ws.refused", Msg::new("ws.refused_closed")).with("error", e.to_string()));
-    }
-    let wait = budget.step(p.reply_timeout);
-    let resp = match http::read_response(s, Limits::default(), wait, false).await {
-        Ok(r) => r,
-        Err(ReadError::Timeout) => return Err(silent(target, Step::WsUpgrade, wait, None)),
-        Err(ReadError::Empty) => return Err(Outcome::fail("ws.refused", Msg::new("ws.refused_closed"))),
-        Err(ReadError::Io(e)) => return Err(Outcome::fail("ws.refused", Msg::new("ws.refused_closed")).with("error", e)),
-        Err(ReadError::NotHttp(b)) => {
-            return Err(Outcome::fail("ws.garbled", Msg::new("ws.upgrade_garbled")).with("first_bytes", printable(&b[..b.len().min(64)], 120)));
-        }
-        Err(ReadError::HeadTooLarge) => {
-            return Err(Outcome::fail("ws.garbled", Msg::new("ws.upgrade_garbled")).with("error", "response head larger than 16 KiB"));
-        }
-    };
-    let status = printable(resp.head.status_line.as_bytes(), 120);
-    if resp.head.status != Some(101) {
-        let mut o = Outcome::fail("ws.refused", Msg::new("ws.refused").arg("status", status.as_str())).with("status_line", status);
-        if let Some(server) = resp.head.header("server") {
-            o = o.with("server_header", printable(server.as_bytes(), 120));
-        }
-        return Err(o);
-    }
-    let accept = resp.head.header("sec-websocket-accept").unwrap_or_default();
-    if accept != ws::accept_for(&key) {
-        return Err(Outcome::fail("ws.garbled", Msg::new("ws.bad_accept")).with("status_line", status).with("accept", printable(accept.as_bytes(), 60)));
-    }
-    Ok(FrameReader::new(resp.extra))
-}
-
-fn silent(target: &Target, step: Step, after: Duration, command: Option<&str>) -> Outcome {
-    let mut o = net_failure(&NetError::Silent { step, after }, target);
-    if let Some(c) = command {
-        o.summary = o.summary.arg("command", c);
-        o = o.with("command", c);
-    }
-    o
-}
-
-async fn command<S: AsyncRead + AsyncWrite + Unpin>(
-    s: &mut S,
-    frames: &mut FrameReader,
-    cmd: &str,
-    p: &Params,
-    target: &Target,
-    budget: &Budget,
-    transcript: &mut Vec<String>,
-) -> Reply {
-    if let Err(e) = s.write_all(&ws::client_frame(ws::OP_TEXT, cmd.as_bytes())).await {
-        transcript.push(format!("{cmd} → (could not send)"));
-        return Reply::Stop(Outcome::fail("ws.closed", Msg::new("ws.closed").arg("command", cmd)).with("error", e.to_string()));
-    }
-    let wait = budget.step(p.reply_timeout);
-    let msg = ws::read_message(s, frames, p.max_frame, wait).await;
-    let (note, reply) = judge_reply(target, cmd, msg, wait);
-    transcript.push(format!("{cmd} → {note}"));
-    reply
-}
-
-/// A transcript note (never card data) and what the reply means.
-fn judge_reply(target: &Target, cmd: &str, msg: Result<Message, FrameError>, wait: Duration) -> (String, Reply) {
-    let closed = |note: &str| Reply::Stop(Outcome::fail("ws.closed", Msg::new("ws.closed").arg("command", cmd)).with("closed", note.to_string()));
-    match msg {
-        Err(FrameError::Timeout) => ("(no reply)".into(), Reply::Stop(silent(target, Step::Reply, wait, Some(cmd)))),
-        Err(FrameError::Closed { partial }) => {
-            let note = if partial == 0 {
-                "connection closed without a reply".to_string()
-            } else {
-                format!("connection closed in the middle of a frame ({partial} bytes)")
-            };
-            (format!("({note})"), closed(&note))
-        }
-        Err(FrameError::Io(e)) => ("(connection broken)".into(), closed(&e)),
-        Err(FrameError::TooLarge { announced }) => (
-            format!("(frame of {announced} bytes)"),
-            Reply::Stop(Outcome::fail("ws.garbled", Msg::new("ws.too_large").arg("command", cmd).arg("bytes", announced.to_string()))),
-        ),
-        Ok(Message::Close(code)) => {
-            let note = match code {
-                Some(c) => format!("close frame, status {c}"),
-                None => "close frame".to_string(),
-            };
-            (format!("({note})"), closed(&note))
-        }
-        Ok(Message::Binary(n)) => (
-            format!("(binary frame, {n} bytes)"),
-            Reply::Stop(Outcome::fail("ws.garbled", Msg::new("ws.binary").arg("command", cmd).arg("bytes", n.to_string()))),
-        ),
-        Ok(Message::Garbled(d)) => (format!("({d})"), Reply::Stop(Outcome::fail("ws.garbled", Msg::new("ws.garbled").arg("command", cmd).arg("detail", d)))),
-        Ok(Message::Text(t)) if codes::is_code(&t) => (t.clone(), Reply::Stop(code_outcome(cmd, &t))),
-        Ok(Message::Text(t)) => match t.strip_prefix(cmd).and_then(|r| r.strip_prefix(':')) {
-            Some(payload) => {
-                let note = if cmd == "GetBasic" { "GetBasic:(card data)".to_string() } else { printable(t.as_bytes(), 60) };
-                (note, Reply::Payload(payload.to_string()))
-            }
-            None => {
-                // An odd answer to GetBasic may still carry card data (a third-party
-                // agent without the prefix): show its shape, never its text.
-                let shown = if cmd == "GetBasic" { format!("({} characters, not shown)", t.chars().count()) } else { printable(t.as_bytes(), 60) };
-                (shown.clone(), Reply::Stop(Outcome::fail("ws.garbled", Msg::new("ws.unexpected").arg("command", cmd).arg("reply", shown))))
-            }
-        },
-    }
-}
-
-fn code_outcome(cmd: &str, code: &str) -> Outcome {
-    let entry = codes::lookup(code);
-    let finding = entry.map_or(codes::UNKNOWN_FINDING, |e| e.finding.as_str());
-    let o = Outcome::fail(finding, Msg::new(finding).arg("code", code).arg("command", cmd)).with("bridge_code", code).with("command", cmd);
-    match entry.and_then(|e| e.official.as_deref()) {
-        Some(text) => o.with("official_message", text),
-        None => o,
     }
 }
 
@@ -387,6 +267,9 @@ fn cross_check(b: Basic, p: &Params, ctx: &Ctx, version: &str) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bridge::session::judge_reply;
+    use crate::bridge::ws::{FrameError, Message};
+    use std::time::Duration;
 
     fn t() -> Target {
         Target { host: "127.0.0.1".into(), port: 7777 }

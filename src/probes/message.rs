@@ -25,6 +25,19 @@ pub const KIND: Kind = Kind {
         "nhi.malformed_request",
         "message.unknown",
         "message.empty",
+        // The component's 4-digit codes (assets/bridge-codes.yaml).
+        "ws.origin_list_unreachable",
+        "ws.origin_refused",
+        "ws.cloud_unreachable",
+        "ws.cloud_auth_failed",
+        "ws.signature_failed",
+        "ws.pcsc_error",
+        "ws.reader_unavailable",
+        "ws.no_card",
+        "ws.card_unreachable",
+        "ws.card_read_failed",
+        "ws.component_error",
+        "ws.command_unknown",
     ],
     build,
 };
@@ -71,11 +84,15 @@ pub fn judge(text: &str, catalogue: &[KnownMessage]) -> Outcome {
             return o;
         }
     };
-    let o = if m.ok {
-        Outcome::pass(Msg::new(&m.finding).arg("message", matched.as_str()))
+    // A component code's own summary names the code and the command it answered, which a
+    // pasted message does not tell: say the code and NHI's wording instead.
+    let summary = if m.source == known::COMPONENT_SOURCE {
+        let code = if m.codes.contains(&matched) { matched.clone() } else { m.codes.join("/") };
+        Msg::new("message.component_code").arg("code", code).arg("official", m.texts.first().cloned().unwrap_or_else(|| "-".into()))
     } else {
-        Outcome::fail(&m.finding, Msg::new(&m.finding).arg("message", matched.as_str()))
+        Msg::new(&m.finding).arg("message", matched.as_str())
     };
+    let o = if m.ok { Outcome::pass(summary) } else { Outcome::fail(&m.finding, summary) };
     o.with("known_message", matched).with("source", m.source.as_str()).with("matched_by", how)
 }
 

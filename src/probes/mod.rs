@@ -16,15 +16,18 @@ use crate::system::System;
 pub mod bridge_identity;
 pub mod bridge_protocol;
 pub mod card;
+pub mod clock;
 pub mod component_installed;
 pub mod component_running;
 pub mod host;
 pub mod installer;
 pub mod message;
 pub mod name_resolution;
+pub mod nhi_signature;
 pub mod outbound_reach;
 pub mod pcsc_service;
 pub mod readers;
+pub mod registration;
 pub mod remote_host;
 pub mod service_window;
 pub mod tls_certificate;
@@ -40,6 +43,9 @@ pub struct Ctx {
     pub prior: HashMap<String, Outcome>,
     /// The check's own budget, so a probe can size inner waits below it.
     pub timeout: Duration,
+    /// The registration password, when the operator asked for the password check; only
+    /// the `registration` kind takes it.
+    pub password: Option<Arc<crate::secret::PasswordSlot>>,
 }
 
 pub trait Probe: Send + Sync {
@@ -54,7 +60,7 @@ pub struct Kind {
 }
 
 pub fn kinds() -> &'static [Kind] {
-    static KINDS: &[Kind] = &[pcsc_service::KIND, readers::KIND, card::KIND, host::KIND, message::KIND, service_window::KIND, installer::KIND, remote_host::KIND, component_installed::KIND, component_running::KIND, name_resolution::KIND, outbound_reach::KIND, tls_certificate::KIND, bridge_identity::KIND, bridge_protocol::KIND];
+    static KINDS: &[Kind] = &[pcsc_service::KIND, readers::KIND, card::KIND, host::KIND, message::KIND, service_window::KIND, installer::KIND, remote_host::KIND, component_installed::KIND, component_running::KIND, name_resolution::KIND, outbound_reach::KIND, tls_certificate::KIND, bridge_identity::KIND, bridge_protocol::KIND, nhi_signature::KIND, registration::KIND, clock::KIND];
     KINDS
 }
 

@@ -67,6 +67,11 @@ pub enum Fault {
     TlsAlert,
     /// Neither TLS nor HTTP: an SSH server's banner, sent as soon as a client connects.
     SshBanner,
+    /// Healthy, and NHI's cloud answers too: `H_Sign` gives a 256-character signature
+    /// (what an online machine with a registered card gets).
+    Online,
+    /// Healthy, but `H_Sign` answers this bare code (`4061`, `8005`, `9001`…).
+    SignCode(String),
 }
 
 impl Fault {
@@ -74,6 +79,9 @@ impl Fault {
     pub fn parse(s: &str) -> Option<Fault> {
         if let Some(code) = s.strip_prefix("code:") {
             return crate::bridge::codes::is_code(code).then(|| Fault::GetBasicCode(code.to_string()));
+        }
+        if let Some(code) = s.strip_prefix("sign:") {
+            return crate::bridge::codes::is_code(code).then(|| Fault::SignCode(code.to_string()));
         }
         Some(match s {
             "healthy" => Fault::Healthy,
@@ -91,6 +99,7 @@ impl Fault {
             "huge-body" => Fault::HugeBody,
             "tls-alert" => Fault::TlsAlert,
             "ssh-banner" => Fault::SshBanner,
+            "online" => Fault::Online,
             _ => return None,
         })
     }
@@ -379,8 +388,8 @@ async fn ws_loop<S: AsyncRead + AsyncWrite + Unpin>(server: &Server, s: &mut S, 
             server.note(format!("frame opcode {:#X}", frame.opcode));
             return;
         }
-        let command = String::from_utf8_lossy(&frame.payload).into_owned();
-        server.note(format!("command: {command}"));
+        let command = zeroize::Zeroizing::new(String::from_utf8_lossy(&frame.payload).into_owned());
+        server.note(format!("command: {}", loggable(&command)));
         let reply: Vec<u8> = match &server.fault {
             Fault::OfflineGate => return send_and_close(s, "4021").await,
             Fault::OriginRefused => return send_and_close(s, "4041").await,
@@ -406,6 +415,15 @@ async fn send_and_close<S: AsyncWrite + Unpin>(s: &mut S, code: &str) {
     let _ = s.shutdown().await;
 }
 
+/// A command as the log keeps it: a password becomes its length, so not even a test
+/// helper holds it longer than the exchange.
+fn loggable(command: &str) -> String {
+    match command.split_once("?Pwd=") {
+        Some((name, pwd)) => format!("{name}?Pwd=({} characters)", pwd.chars().count()),
+        None => command.to_string(),
+    }
+}
+
 /// The command layer past the gate (real-component §4b); commands are matched by prefix.
 async fn answer(server: &Server, command: &str) -> String {
     if command.starts_with("GetBasic") {
@@ -427,9 +445,20 @@ async fn answer(server: &Server, command: &str) -> String {
     if command.starts_with("H_SignIPAndPort") {
         return "H_SignIPAndPort:4061".into();
     }
-    if command.starts_with("H_Sign?Random=") {
-        // Signing needs cloudicap.nhi.gov.tw, which a loopback fake never reaches.
-        return "4061".into();
+    if let Some(random) = command.strip_prefix("H_Sign?Random=") {
+        return match &server.fault {
+            Fault::Online => format!("H_Sign:{}", signature(random)),
+            Fault::SignCode(code) => code.clone(),
+            // Signing needs cloudicap.nhi.gov.tw, which a loopback fake never reaches.
+            _ => "4061".into(),
+        };
+    }
+    if let Some(pwd) = command.strip_prefix("EnCrypt?Pwd=") {
+        let pwd = zeroize::Zeroizing::new(pwd.to_string());
+        return with_card(server, move |cards, reader| encrypt(cards, reader, &pwd)).await;
+    }
+    if command.starts_with("SecureGetBasicWithParam?Pwd=") {
+        return with_card(server, secure_basic).await;
     }
     if command.starts_with("GetHostIPaddr") {
         return "GetHostIPaddr:(null)".into();
@@ -440,39 +469,101 @@ async fn answer(server: &Server, command: &str) -> String {
     "9999".into()
 }
 
-/// `GetBasic` as the component does it: the first reader (or the configured one), shared
-/// mode, SELECT + the basic record + the `24` record, card left as it was. No card, no
-/// reader, no service → `8013`; a record the card refuses → `8010`. A refused SELECT
-/// gives `7004` (third-party mapping; the real component's answer was not observed).
-pub fn get_basic(cards: &dyn SmartCards, reader: Option<&str>) -> String {
-    let Ok(ctx) = cards.establish() else { return "8013".into() };
+/// Runs a card command off the async thread, as pcscd calls block; no cards = `8013`.
+async fn with_card<F>(server: &Server, f: F) -> String
+where
+    F: FnOnce(&dyn SmartCards, Option<&str>) -> String + Send + 'static,
+{
+    let Some(cards) = server.cards.clone() else { return "8013".into() };
+    let reader = server.reader.clone();
+    tokio::task::spawn_blocking(move || f(cards.as_ref(), reader.as_deref())).await.unwrap_or_else(|_| "8013".into())
+}
+
+/// A stand-in for the signature NHI's cloud makes: 256 hex characters derived from the
+/// random, so two signatures differ like real ones.
+fn signature(random: &str) -> String {
+    let mut out = String::with_capacity(256);
+    let mut block = ring::digest::digest(&ring::digest::SHA512, random.as_bytes());
+    while out.len() < 256 {
+        out.extend(block.as_ref().iter().map(|b| format!("{b:02X}")));
+        block = ring::digest::digest(&ring::digest::SHA512, block.as_ref());
+    }
+    out.truncate(256);
+    out
+}
+
+/// Today's date as the component mixes it into its keys (`YYYYMMDD`, local time).
+fn key_date() -> String {
+    chrono::Local::now().format("%Y%m%d").to_string()
+}
+
+fn hex_digest(parts: &[&[u8]], len: usize) -> String {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA512);
+    for p in parts {
+        ctx.update(p);
+    }
+    ctx.finish().as_ref().iter().take(len).map(|b| format!("{b:02X}")).collect()
+}
+
+/// `EnCrypt?Pwd=`: SELECT and the basic record, then 48 hex characters keyed by the card
+/// and the date (the real one is 3DES; the length and the inputs are what matter here).
+/// A password outside 6–12 characters is `8009`, as a third-party agent documents.
+fn encrypt(cards: &dyn SmartCards, reader: Option<&str>, pwd: &str) -> String {
+    if !(6..=12).contains(&pwd.chars().count()) {
+        return "8009".into();
+    }
+    match read_card(cards, reader, false) {
+        Ok((basic, _)) => format!("EnCrypt:{}", hex_digest(&[&basic.data[..12.min(basic.data.len())], key_date().as_bytes(), pwd.as_bytes()], 24)),
+        Err(code) => code.into(),
+    }
+}
+
+/// `SecureGetBasicWithParam?Pwd=`: the card data encrypted with a date key, 112 hex
+/// characters; the password is not used (as a third-party agent notes).
+fn secure_basic(cards: &dyn SmartCards, reader: Option<&str>) -> String {
+    match read_card(cards, reader, true) {
+        Ok((basic, _)) => format!("SecureGetBasicWithParam:{}", hex_digest(&[&basic.data, key_date().as_bytes()], 56)),
+        Err(code) => code.into(),
+    }
+}
+
+/// SELECT, the basic record and (for GetBasic-like commands) the `24` record, from the
+/// first reader or the configured one, card left as it was. Errors are the bare codes the
+/// component gives: `8013` no card/reader/service, `7004` SELECT refused, `8010` a record
+/// refused.
+fn read_card(cards: &dyn SmartCards, reader: Option<&str>, with_hc: bool) -> Result<(Response, Option<Response>), &'static str> {
+    let ctx = cards.establish().map_err(|_| "8013")?;
     let readers = ctx.readers().unwrap_or_default();
     let name = match reader {
         Some(r) => readers.iter().find(|n| n.as_str() == r),
         None => readers.first(),
     };
-    let Some(name) = name else { return "8013".into() };
-    let Ok(mut card) = ctx.connect_shared(name) else { return "8013".into() };
+    let name = name.ok_or("8013")?;
+    let mut card = ctx.connect_shared(name).map_err(|_| "8013")?;
     let mut send = |apdu: &[u8]| apdu::exchange(apdu, |a| card.transmit(a));
-    let read = (|| -> Result<(Response, Response), &'static str> {
-        let select = send(&apdu::SELECT_NHI).map_err(|_| "8013")?;
-        if !select.is_ok() {
-            return Err("7004");
-        }
-        let basic = send(&apdu::READ_BASIC).map_err(|_| "8013")?;
-        let hc = send(&apdu::READ_HC_DATA).map_err(|_| "8013")?;
-        if !basic.is_ok() || !hc.is_ok() {
-            return Err("8010");
-        }
-        Ok((basic, hc))
-    })();
-    drop(card);
-    let (basic, hc) = match read {
+    let select = send(&apdu::SELECT_NHI).map_err(|_| "8013")?;
+    if !select.is_ok() {
+        return Err("7004");
+    }
+    let basic = send(&apdu::READ_BASIC).map_err(|_| "8013")?;
+    let hc = if with_hc { Some(send(&apdu::READ_HC_DATA).map_err(|_| "8013")?) } else { None };
+    if !basic.is_ok() || hc.as_ref().is_some_and(|h| !h.is_ok()) {
+        return Err("8010");
+    }
+    Ok((basic, hc))
+}
+
+/// `GetBasic` as the component does it: the first reader (or the configured one), shared
+/// mode, SELECT + the basic record + the `24` record, card left as it was. No card, no
+/// reader, no service → `8013`; a record the card refuses → `8010`. A refused SELECT
+/// gives `7004` (third-party mapping; the real component's answer was not observed).
+pub fn get_basic(cards: &dyn SmartCards, reader: Option<&str>) -> String {
+    let (basic, hc) = match read_card(cards, reader, true) {
         Ok(r) => r,
         Err(code) => return code.into(),
     };
     let Ok(rec) = record::parse(&basic.data) else { return "8010".into() };
-    let field6 = hc.data.first().map(|&b| char::from(b)).filter(char::is_ascii_graphic).unwrap_or('0');
+    let field6 = hc.and_then(|h| h.data.first().copied()).map(char::from).filter(char::is_ascii_graphic).unwrap_or('0');
     format!("GetBasic:{},{},{},{},{},{field6}", rec.card_no, rec.id_no, rec.name, rec.birth, rec.sex.letter())
 }
 
@@ -487,6 +578,16 @@ mod tests {
         assert_eq!(Fault::parse("offline-gate"), Some(Fault::OfflineGate));
         assert_eq!(Fault::parse("nonsense"), None);
         assert_eq!(CertGeneration::parse("podman-2024"), Some(CertGeneration::Podman2024));
+    }
+
+    #[test]
+    fn signature_is_256_characters_and_passwords_stay_out_of_the_log() {
+        assert_eq!(signature("00111234567890123456").len(), 256);
+        assert_ne!(signature("00111234567890123456"), signature("00111234567890123457"));
+        assert_eq!(loggable("EnCrypt?Pwd=abc12345"), "EnCrypt?Pwd=(8 characters)");
+        assert_eq!(loggable("GetVersion"), "GetVersion");
+        assert_eq!(Fault::parse("sign:9001"), Some(Fault::SignCode("9001".into())));
+        assert_eq!(Fault::parse("online"), Some(Fault::Online));
     }
 
     #[test]

@@ -3,4 +3,11 @@
 //! get in its way), so the probes run their real network code against them.
 
 pub mod bridge;
+pub mod card;
 pub mod certs;
+pub mod elf;
+pub mod files;
+pub mod net;
+pub mod pcsc;
+pub mod timeserver;
+pub mod verifier;

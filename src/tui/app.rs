@@ -16,8 +16,10 @@ use super::theme::{Mark, Theme};
 use crate::engine::outcome::Outcome;
 use crate::engine::report::{self as model, CheckReport, HostInfo, Report};
 use crate::engine::run::{Event, Request, RunResult};
+use crate::demo::Scenario;
 use crate::engine::{Profile, Status};
 use crate::i18n::Lang;
+use crate::probes::registration;
 use crate::report::Format;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -39,6 +41,37 @@ pub enum Overlay {
     ConfirmPii,
     ExportFormat,
     Notice(Notice),
+    /// Demo: the scenario picker.
+    Scenarios(Picker),
+    /// The registration password being typed (the text itself is in `App::password`).
+    Password,
+}
+
+/// The scenario picker's state: what the operator typed to filter, and the highlighted
+/// row among the scenarios that match it.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Picker {
+    pub filter: String,
+    pub cursor: usize,
+}
+
+/// The demo's side of the console: the scenarios and the one whose world runs now.
+#[derive(Clone, Debug)]
+pub struct Demo {
+    pub scenarios: Vec<&'static Scenario>,
+    pub current: &'static Scenario,
+    /// A world is being built; keys that would switch again wait for it.
+    pub switching: bool,
+}
+
+/// A new simulated world is up: its scenario and profile (the runtime already runs
+/// checks against its system).
+#[derive(Debug)]
+pub struct WorldReady {
+    pub scenario: &'static Scenario,
+    pub profile: Arc<Profile>,
+    /// Set when the fix key led here: the scenario whose remedy was applied.
+    pub fixed_from: Option<&'static Scenario>,
 }
 
 /// The outcome of something the operator asked for, shown until the next key.
@@ -50,6 +83,17 @@ pub enum Notice {
     CopyFailed(String),
     /// Export and copy wait for the running checks, so a report is never half-filled.
     Busy,
+    /// Demo: the scenario's remedy was applied; (from, to) scenario ids.
+    Fixed(String, String),
+    /// Demo: the scenario has nothing to fix.
+    NothingToFix,
+    /// Demo keys pressed outside the demo.
+    NotDemo,
+    SwitchFailed(String),
+    /// `w` while checks run: the password check waits for them.
+    PasswordBusy,
+    /// `w` with a profile that has no password check.
+    NoPasswordCheck,
 }
 
 /// What the PC/SC watcher saw change.
@@ -80,6 +124,8 @@ pub enum Msg {
     Copied(Result<usize, String>),
     /// SIGTERM / SIGHUP / SIGINT: leave with this exit status.
     Signal(i32),
+    /// Demo: the world asked for with `Cmd::Switch` is up, or could not be built.
+    World(Result<WorldReady, String>),
 }
 
 /// Side effects `update` asks the runtime to perform.
@@ -88,6 +134,8 @@ pub enum Cmd {
     Run { run_id: u64, request: Request },
     Export { text: String, extension: &'static str },
     Copy { text: String },
+    /// Demo: build the world of this scenario and run the checks against it.
+    Switch { scenario: String, fixed_from: Option<&'static Scenario> },
 }
 
 #[derive(Debug, Default)]
@@ -152,6 +200,11 @@ pub struct App {
     /// setting changes: the detail pane, export and copy all read it.
     pub report: Report,
     pub exit: Option<i32>,
+    /// Only in the demo.
+    pub demo: Option<Demo>,
+    /// The registration password while the operator types it; wiped when the dialog
+    /// closes or the run takes it.
+    pub password: Option<crate::secret::Password>,
 }
 
 impl App {
@@ -181,6 +234,8 @@ impl App {
             started_at,
             duration: Duration::ZERO,
             exit: None,
+            demo: None,
+            password: None,
         };
         app.rebuild();
         app
@@ -231,6 +286,7 @@ impl App {
                 self.exit = Some(code);
                 Step::nothing()
             }
+            Msg::World(r) => self.on_world(r),
         }
     }
 
@@ -267,6 +323,8 @@ impl App {
                     _ => Step::redraw(),
                 }
             }
+            Some(Overlay::Scenarios(p)) => self.on_picker_key(key, p),
+            Some(Overlay::Password) => self.on_password_key(key),
             Some(Overlay::Notice(_)) => {
                 self.overlay = None;
                 if matches!(key.code, KeyCode::Esc | KeyCode::Enter) {
@@ -302,6 +360,7 @@ impl App {
                 Step::redraw()
             }
             Action::RerunAll => Step::with(self.start_run(None)),
+            Action::RerunSelected if registration::is_on_request(&self.profile.checks[self.selected].kind) => self.ask_password(),
             Action::RerunSelected => {
                 let ids = self.profile.with_dependents(&self.slots[self.selected].id);
                 Step::with(self.start_run(Some(ids.into_iter().collect())))
@@ -337,7 +396,93 @@ impl App {
                 Step::redraw()
             }
             Action::Quit => self.quit(),
+            Action::Password => self.ask_password(),
+            Action::Scenario => match &self.demo {
+                None => self.notice(Notice::NotDemo),
+                Some(d) if d.switching => Step::nothing(),
+                Some(d) => {
+                    let cursor = d.scenarios.iter().position(|s| s.id == d.current.id).unwrap_or(0);
+                    self.overlay = Some(Overlay::Scenarios(Picker { filter: String::new(), cursor }));
+                    Step::redraw()
+                }
+            },
+            Action::Fix => match &mut self.demo {
+                None => self.notice(Notice::NotDemo),
+                Some(d) if d.switching => Step::nothing(),
+                Some(d) => match d.current.fix.clone() {
+                    None => self.notice(Notice::NothingToFix),
+                    Some(to) => {
+                        d.switching = true;
+                        let from = d.current;
+                        Step::with(vec![Cmd::Switch { scenario: to, fixed_from: Some(from) }])
+                    }
+                },
+            },
         }
+    }
+
+    /// The scenarios the picker shows for its filter (id or either title contains it).
+    pub fn picker_matches(&self, filter: &str) -> Vec<&'static Scenario> {
+        let Some(d) = &self.demo else { return Vec::new() };
+        let f = filter.trim().to_lowercase();
+        d.scenarios.iter().copied().filter(|s| f.is_empty() || s.id.contains(&f) || s.title.en.to_lowercase().contains(&f) || s.title.zh_tw.contains(&f)).collect()
+    }
+
+    fn on_picker_key(&mut self, key: KeyEvent, mut p: Picker) -> Step {
+        let matches = self.picker_matches(&p.filter);
+        let last = matches.len().saturating_sub(1);
+        match key.code {
+            KeyCode::Esc => return self.close_overlay(),
+            KeyCode::Up => p.cursor = p.cursor.saturating_sub(1),
+            KeyCode::Down => p.cursor = (p.cursor + 1).min(last),
+            KeyCode::PageUp => p.cursor = p.cursor.saturating_sub(10),
+            KeyCode::PageDown => p.cursor = (p.cursor + 10).min(last),
+            KeyCode::Home => p.cursor = 0,
+            KeyCode::End => p.cursor = last,
+            KeyCode::Backspace => {
+                p.filter.pop();
+                p.cursor = 0;
+            }
+            KeyCode::Enter => {
+                let Some(chosen) = matches.get(p.cursor) else { return Step::nothing() };
+                self.overlay = None;
+                if let Some(d) = &mut self.demo {
+                    d.switching = true;
+                }
+                return Step::with(vec![Cmd::Switch { scenario: chosen.id.clone(), fixed_from: None }]);
+            }
+            KeyCode::Char(c) if !c.is_control() => {
+                p.filter.push(c);
+                p.cursor = 0;
+            }
+            _ => return Step::nothing(),
+        }
+        self.overlay = Some(Overlay::Scenarios(p));
+        Step::redraw()
+    }
+
+    /// A new world: its checks replace the old ones, whatever was running, and all run.
+    fn on_world(&mut self, r: Result<WorldReady, String>) -> Step {
+        if let Some(d) = &mut self.demo {
+            d.switching = false;
+        }
+        let ready = match r {
+            Ok(w) => w,
+            Err(e) => return self.notice(Notice::SwitchFailed(e)),
+        };
+        if let Some(d) = &mut self.demo {
+            d.current = ready.scenario;
+        }
+        self.profile = ready.profile;
+        self.slots = self.profile.checks.iter().map(|c| Slot { id: c.id.clone(), state: CheckState::Pending }).collect();
+        self.selected = 0;
+        self.zoomed = false;
+        self.detail_scroll = 0;
+        // The old world's run may still be finishing: its events carry an old run id.
+        self.running = false;
+        self.queued = None;
+        self.overlay = ready.fixed_from.map(|from| Overlay::Notice(Notice::Fixed(from.id.clone(), ready.scenario.id.clone())));
+        Step::with(self.start_run(None))
     }
 
     fn page(&self) -> u16 {
@@ -365,9 +510,73 @@ impl App {
         Step::with(vec![Cmd::Export { text: crate::report::render(&self.report, format), extension }])
     }
 
+    /// `w`: the password dialog, after a warning; one attempt per Enter, never retried.
+    fn ask_password(&mut self) -> Step {
+        let ids = self.on_request_ids();
+        if ids.is_empty() {
+            return self.notice(Notice::NoPasswordCheck);
+        }
+        if self.running {
+            return self.notice(Notice::PasswordBusy);
+        }
+        let env = |k: &str| std::env::var(k).ok();
+        let configured = self.profile.checks.iter().filter(|c| ids.contains(&c.id)).all(|c| registration::verifier_status(&c.params, &env).is_ok());
+        if !configured {
+            // Nothing could check a password: run the check so it says why, ask nothing.
+            return Step::with(self.start_run_with(Some(ids), None));
+        }
+        self.password = Some(crate::secret::Password::new());
+        self.overlay = Some(Overlay::Password);
+        Step::redraw()
+    }
+
+    fn on_password_key(&mut self, key: KeyEvent) -> Step {
+        let Some(p) = self.password.as_mut() else { return self.close_overlay() };
+        match key.code {
+            KeyCode::Esc => {
+                self.password = None;
+                self.close_overlay()
+            }
+            KeyCode::Backspace => {
+                p.pop();
+                Step::redraw()
+            }
+            KeyCode::Enter if p.is_empty() => Step::nothing(),
+            KeyCode::Enter => {
+                self.overlay = None;
+                let slot = self.password.take().map(|p| Arc::new(crate::secret::PasswordSlot::with(p)));
+                let ids = self.on_request_ids();
+                Step::with(self.start_run_with(Some(ids), slot))
+            }
+            KeyCode::Char(c) if !key.modifiers.intersects(crossterm::event::KeyModifiers::CONTROL | crossterm::event::KeyModifiers::ALT) => {
+                p.push(c);
+                Step::redraw()
+            }
+            _ => Step::nothing(),
+        }
+    }
+
+    fn on_request_ids(&self) -> HashSet<String> {
+        self.profile.checks.iter().filter(|c| registration::is_on_request(&c.kind)).map(|c| c.id.clone()).collect()
+    }
+
+    /// An automatic run (start, `r`, `R`, a card change) never includes the password
+    /// check; its earlier result is cleared when what it needs runs again.
+    fn start_run(&mut self, scope: Scope) -> Vec<Cmd> {
+        let asked = self.on_request_ids();
+        let touched = scope.as_ref().is_none_or(|s| s.iter().any(|id| asked.contains(id)));
+        if touched && !self.running {
+            for slot in self.slots.iter_mut().filter(|s| asked.contains(&s.id)) {
+                slot.state = CheckState::Pending;
+            }
+        }
+        let scope = registration::automatic(&self.profile, scope);
+        self.start_run_with(scope, None)
+    }
+
     /// Starts a run of `scope`, or queues it behind the running one (merged with what is
     /// queued already) so a card inserted mid-run is never missed.
-    fn start_run(&mut self, scope: Scope) -> Vec<Cmd> {
+    fn start_run_with(&mut self, scope: Scope, password: Option<Arc<crate::secret::PasswordSlot>>) -> Vec<Cmd> {
         if self.running {
             self.queued = Some(match (self.queued.take(), scope) {
                 (None, s) => s,
@@ -395,7 +604,7 @@ impl App {
             }
         }
         self.rebuild();
-        vec![Cmd::Run { run_id: self.run_id, request: Request { only: scope, previous } }]
+        vec![Cmd::Run { run_id: self.run_id, request: Request { only: scope, previous, password } }]
     }
 
     fn on_engine(&mut self, event: Event) -> Step {
@@ -484,7 +693,9 @@ impl App {
 
     /// The card is missing and the watcher will notice it going in: say so plainly.
     pub fn waiting_for_card(&self) -> bool {
-        !self.running && self.report.root_cause.as_ref().is_some_and(|rc| rc.finding.as_deref() == Some("card.none"))
+        // In the demo no card goes in by itself: the fix key inserts it.
+        self.demo.is_none()
+            && !self.running && self.report.root_cause.as_ref().is_some_and(|rc| rc.finding.as_deref() == Some("card.none"))
     }
 
     pub fn is_root(&self, id: &str) -> bool {

@@ -18,6 +18,12 @@ pub enum Action {
     Pii,
     Help,
     Quit,
+    /// Check the registration password once (asks for it, masked).
+    Password,
+    /// Demo only: the scenario picker.
+    Scenario,
+    /// Demo only: apply the scenario's fix in the simulation.
+    Fix,
 }
 
 pub struct Binding {
@@ -44,6 +50,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding { action: Action::Export, keys: &[(KeyCode::Char('e'), NONE)], label: "e", label_ascii: "e", help: "tui.key.export" },
     Binding { action: Action::Copy, keys: &[(KeyCode::Char('c'), NONE)], label: "c", label_ascii: "c", help: "tui.key.copy" },
     Binding { action: Action::Pii, keys: &[(KeyCode::Char('p'), NONE)], label: "p", label_ascii: "p", help: "tui.key.pii" },
+    Binding { action: Action::Password, keys: &[(KeyCode::Char('w'), NONE)], label: "w", label_ascii: "w", help: "tui.key.password" },
     Binding { action: Action::Help, keys: &[(KeyCode::Char('?'), NONE), (KeyCode::F(1), NONE)], label: "? F1", label_ascii: "? F1", help: "tui.key.help" },
     Binding {
         action: Action::Quit,
@@ -53,6 +60,16 @@ pub const BINDINGS: &[Binding] = &[
         help: "tui.key.quit",
     },
 ];
+
+/// Keys that exist only in the demo (`ecpa-doctor demo`); help lists them there.
+pub const DEMO_BINDINGS: &[Binding] = &[
+    Binding { action: Action::Scenario, keys: &[(KeyCode::Char('s'), NONE)], label: "s", label_ascii: "s", help: "tui.key.scenario" },
+    Binding { action: Action::Fix, keys: &[(KeyCode::Char('f'), NONE)], label: "f", label_ascii: "f", help: "tui.key.fix" },
+];
+
+fn all_bindings() -> impl Iterator<Item = &'static Binding> {
+    BINDINGS.iter().chain(DEMO_BINDINGS)
+}
 
 /// Ctrl-C always quits, whatever is on screen: raw mode turns it into a key, not SIGINT.
 pub fn is_interrupt(key: &KeyEvent) -> bool {
@@ -70,11 +87,11 @@ fn matches(key: &KeyEvent, code: KeyCode, mods: KeyModifiers) -> bool {
 }
 
 pub fn action(key: &KeyEvent) -> Option<Action> {
-    BINDINGS.iter().find(|b| b.keys.iter().any(|(c, m)| matches(key, *c, *m))).map(|b| b.action)
+    all_bindings().find(|b| b.keys.iter().any(|(c, m)| matches(key, *c, *m))).map(|b| b.action)
 }
 
 pub fn binding(action: Action) -> &'static Binding {
-    BINDINGS.iter().find(|b| b.action == action).expect("every action has a binding")
+    all_bindings().find(|b| b.action == action).expect("every action has a binding")
 }
 
 #[cfg(test)]
@@ -100,14 +117,14 @@ mod tests {
     #[test]
     fn every_action_has_one_binding_and_no_key_is_bound_twice() {
         let mut seen = Vec::new();
-        for b in BINDINGS {
+        for b in all_bindings() {
             assert!(b.label_ascii.is_ascii());
             for k in b.keys {
                 assert!(!seen.contains(k), "{k:?} bound twice");
                 seen.push(*k);
             }
         }
-        for a in [Action::Up, Action::Down, Action::ScrollUp, Action::ScrollDown, Action::ToggleDetail, Action::RerunAll, Action::RerunSelected, Action::Language, Action::Export, Action::Copy, Action::Pii, Action::Help, Action::Quit] {
+        for a in [Action::Up, Action::Down, Action::ScrollUp, Action::ScrollDown, Action::ToggleDetail, Action::RerunAll, Action::RerunSelected, Action::Language, Action::Export, Action::Copy, Action::Pii, Action::Help, Action::Quit, Action::Password, Action::Scenario, Action::Fix] {
             assert_eq!(binding(a).action, a);
         }
     }

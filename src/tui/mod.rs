@@ -18,6 +18,8 @@ pub mod view;
 pub mod watch;
 
 #[cfg(test)]
+mod demo_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::HashSet;
@@ -53,6 +55,22 @@ pub struct Config {
     pub ascii: bool,
     /// `--check`: the first run covers only these (and what they need).
     pub only: Option<HashSet<String>>,
+    /// `ecpa-doctor demo`: the simulated world behind `profile` and `system`, which the
+    /// scenario picker and the fix key replace.
+    pub demo: Option<crate::demo::Session>,
+}
+
+/// What the checks run against: fixed on a real machine, replaced by the demo when the
+/// operator picks a scenario or applies a fix.
+struct Live {
+    world: std::sync::Mutex<(Arc<Profile>, Arc<System>)>,
+    demo: Option<std::sync::Mutex<crate::demo::Session>>,
+}
+
+impl Live {
+    fn world(&self) -> (Arc<Profile>, Arc<System>) {
+        self.world.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
 }
 
 /// Runs the console until the operator quits; returns the exit status (0 on `q`).
@@ -93,15 +111,18 @@ async fn event_loop(terminal: &mut ratatui::Terminal<term::Backend>, cfg: Config
     let mut signals = Signals::new();
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut app = App::new(cfg.profile.clone(), setup, clock_text(), Local::now());
+    app.demo = cfg.demo.as_ref().map(|s| app::Demo { scenarios: crate::demo::scenario::builtin().iter().collect(), current: s.current(), switching: false });
     // The first frame goes out before any probe starts, so the screen never looks frozen.
     draw(terminal, &app);
 
-    let watcher = {
+    // A simulated world changes only when the operator switches it: nothing to watch.
+    let watcher = cfg.demo.is_none().then(|| {
         let (changes, watching) = (tx.clone(), tx.clone());
         watch::Watcher::spawn(cfg.system.pcsc.clone(), move |c| drop(changes.send(Msg::Pcsc(c))), move |w| drop(watching.send(Msg::Watching(w))))
-    };
+    });
+    let live = Arc::new(Live { world: std::sync::Mutex::new((cfg.profile.clone(), cfg.system.clone())), demo: cfg.demo.map(std::sync::Mutex::new) });
     let first = app.start(cfg.only.clone());
-    perform(first, &cfg, &tx, terminal);
+    perform(first, &live, &tx, terminal);
 
     let mut keys = EventStream::new();
     let mut spinner = tokio::time::interval(SPINNER_PERIOD);
@@ -121,18 +142,20 @@ async fn event_loop(terminal: &mut ratatui::Terminal<term::Backend>, cfg: Config
             _ = tokio::time::sleep(until_next_minute()) => Msg::Clock(clock_text()),
             code = signals.next() => Msg::Signal(code),
         };
-        let mut redraw = handle(&mut app, msg, &cfg, &tx, terminal);
+        let mut redraw = handle(&mut app, msg, &live, &tx, terminal);
         // Take whatever else is already waiting, then draw once for the lot.
         while app.exit.is_none()
             && let Ok(m) = rx.try_recv()
         {
-            redraw |= handle(&mut app, m, &cfg, &tx, terminal);
+            redraw |= handle(&mut app, m, &live, &tx, terminal);
         }
         if redraw && app.exit.is_none() {
             draw(terminal, &app);
         }
     }
-    watcher.stop();
+    if let Some(w) = watcher {
+        w.stop();
+    }
     app.exit.unwrap_or(0)
 }
 
@@ -182,9 +205,9 @@ impl Signals {
     }
 }
 
-fn handle(app: &mut App, msg: Msg, cfg: &Config, tx: &UnboundedSender<Msg>, terminal: &mut ratatui::Terminal<term::Backend>) -> bool {
+fn handle(app: &mut App, msg: Msg, live: &Arc<Live>, tx: &UnboundedSender<Msg>, terminal: &mut ratatui::Terminal<term::Backend>) -> bool {
     let step = app.update(msg);
-    perform(step.cmds, cfg, tx, terminal);
+    perform(step.cmds, live, tx, terminal);
     step.redraw
 }
 
@@ -193,10 +216,11 @@ fn draw(terminal: &mut ratatui::Terminal<term::Backend>, app: &App) {
     let _ = terminal.draw(|f| view::draw(f, app));
 }
 
-fn perform(cmds: Vec<Cmd>, cfg: &Config, tx: &UnboundedSender<Msg>, terminal: &mut ratatui::Terminal<term::Backend>) {
+fn perform(cmds: Vec<Cmd>, live: &Arc<Live>, tx: &UnboundedSender<Msg>, terminal: &mut ratatui::Terminal<term::Backend>) {
     for cmd in cmds {
         match cmd {
-            Cmd::Run { run_id, request } => spawn_run(run_id, request, cfg, tx.clone()),
+            Cmd::Run { run_id, request } => spawn_run(run_id, request, live, tx.clone()),
+            Cmd::Switch { scenario, fixed_from } => spawn_switch(scenario, fixed_from, live.clone(), tx.clone()),
             Cmd::Export { text, extension } => {
                 let _ = tx.send(Msg::Exported(export(&text, extension)));
             }
@@ -207,9 +231,26 @@ fn perform(cmds: Vec<Cmd>, cfg: &Config, tx: &UnboundedSender<Msg>, terminal: &m
     }
 }
 
+/// Builds the demo world of `scenario` off the event loop (it starts a server and writes
+/// files), makes it the one checks run against, then tells the app.
+fn spawn_switch(scenario: String, fixed_from: Option<&'static crate::demo::Scenario>, live: Arc<Live>, tx: UnboundedSender<Msg>) {
+    tokio::task::spawn_blocking(move || {
+        let Some(session) = &live.demo else {
+            let _ = tx.send(Msg::World(Err("not in the demo".into())));
+            return;
+        };
+        let mut session = session.lock().unwrap_or_else(|p| p.into_inner());
+        let result = session.switch(&scenario).map(|sc| {
+            *live.world.lock().unwrap_or_else(|p| p.into_inner()) = (session.profile(), session.system());
+            app::WorldReady { scenario: sc, profile: session.profile(), fixed_from }
+        });
+        let _ = tx.send(Msg::World(result));
+    });
+}
+
 /// Runs the engine on the runtime; its events come back as messages, then `RunDone`.
-fn spawn_run(run_id: u64, request: run::Request, cfg: &Config, tx: UnboundedSender<Msg>) {
-    let (profile, system) = (cfg.profile.clone(), cfg.system.clone());
+fn spawn_run(run_id: u64, request: run::Request, live: &Live, tx: UnboundedSender<Msg>) {
+    let (profile, system) = live.world();
     tokio::spawn(async move {
         let (etx, mut erx) = mpsc::unbounded_channel();
         let forward = async {

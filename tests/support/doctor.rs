@@ -17,38 +17,68 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
 impl std::fmt::Debug for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
     }
 }
 
 /// Runs the binary with a neutral locale; `env` adds or overrides variables.
 pub fn doctor(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(BIN);
-    cmd.args(args).env_remove("LC_ALL").env_remove("LC_MESSAGES").env("LANG", "C.UTF-8").env_remove("NO_COLOR");
+    cmd.args(args)
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "C.UTF-8")
+        .env_remove("NO_COLOR");
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let Output { status, stdout, stderr } = cmd.output().expect("run ecpa-doctor");
-    Run { code: status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&stdout).into_owned(), stderr: String::from_utf8_lossy(&stderr).into_owned() }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("run ecpa-doctor");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
 }
 
 /// The JSON check object with this id.
 pub fn check<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    report["checks"].as_array().and_then(|a| a.iter().find(|c| c["id"] == id)).unwrap_or_else(|| panic!("no check {id} in {report:#}"))
+    report["checks"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["id"] == id))
+        .unwrap_or_else(|| panic!("no check {id} in {report:#}"))
 }
 
 /// Fails (never skips) when the PC/SC rig is down, with what to do.
 pub fn require_rig() {
     match pcsc::Context::establish(pcsc::Scope::User).and_then(|c| c.list_readers_owned()) {
-        Ok(r) if r.iter().any(|n| n.to_string_lossy().starts_with("Virtual PCD")) => {}
-        Ok(r) => panic!("pcscd runs but has no vpcd readers ({r:?}); run `scripts/rig install && scripts/rig restart`"),
-        Err(e) => panic!("the PC/SC rig is not up ({e}); run `scripts/rig install && scripts/rig start`"),
+        Ok(r)
+            if r.iter()
+                .any(|n| n.to_string_lossy().starts_with("Virtual PCD")) => {}
+        Ok(r) => panic!(
+            "pcscd runs but has no vpcd readers ({r:?}); run `scripts/rig install && scripts/rig restart`"
+        ),
+        Err(e) => {
+            panic!("the PC/SC rig is not up ({e}); run `scripts/rig install && scripts/rig start`")
+        }
     }
 }
 
@@ -60,7 +90,9 @@ pub fn wait_reader(reader: &str, present: bool, timeout: Duration) -> bool {
     let name = CString::new(reader).unwrap();
     loop {
         let mut st = [pcsc::ReaderState::new(name.clone(), pcsc::State::UNAWARE)];
-        if ctx.get_status_change(Duration::ZERO, &mut st).is_ok() && st[0].event_state().contains(pcsc::State::PRESENT) == present {
+        if ctx.get_status_change(Duration::ZERO, &mut st).is_ok()
+            && st[0].event_state().contains(pcsc::State::PRESENT) == present
+        {
             return true;
         }
         if Instant::now() > deadline {
@@ -95,11 +127,22 @@ pub struct RigGuard {
 pub fn rig_lock() -> RigGuard {
     static IN_PROCESS: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let thread = IN_PROCESS.lock().unwrap_or_else(|p| p.into_inner());
-    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open("/tmp/ecpa-doctor-rig.lock").expect("open the rig lock file");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open("/tmp/ecpa-doctor-rig.lock")
+        .expect("open the rig lock file");
     file.lock().expect("lock the rig");
     require_rig();
     for r in ["Virtual PCD 00 00", "Virtual PCD 00 01"] {
-        assert!(wait_reader(r, false, Duration::from_secs(3)), "{r} still holds a card from an earlier test or program (a `cargo run --example vcard` still running?)");
+        assert!(
+            wait_reader(r, false, Duration::from_secs(3)),
+            "{r} still holds a card from an earlier test or program (a `cargo run --example vcard` still running?)"
+        );
     }
-    RigGuard { _file: file, _thread: thread }
+    RigGuard {
+        _file: file,
+        _thread: thread,
+    }
 }

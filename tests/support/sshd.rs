@@ -14,12 +14,21 @@ pub struct Sshd {
 }
 
 fn keygen(path: &Path) {
-    let st = Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-f"]).arg(path).stdout(Stdio::null()).status().expect("ssh-keygen (apt: openssh-client)");
+    let st = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(path)
+        .stdout(Stdio::null())
+        .status()
+        .expect("ssh-keygen (apt: openssh-client)");
     assert!(st.success(), "ssh-keygen failed");
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Sshd {
@@ -53,7 +62,11 @@ impl Sshd {
         let me = Sshd { port, dir, child };
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "sshd did not listen; log:\n{}", std::fs::read_to_string(me.dir.join("sshd.log")).unwrap_or_default());
+            assert!(
+                Instant::now() < deadline,
+                "sshd did not listen; log:\n{}",
+                std::fs::read_to_string(me.dir.join("sshd.log")).unwrap_or_default()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         me

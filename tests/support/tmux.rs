@@ -19,10 +19,23 @@ pub struct Tmux {
 impl Tmux {
     pub fn start(width: u16, height: u16) -> Tmux {
         static N: AtomicUsize = AtomicUsize::new(0);
-        let socket = format!("ecpa-tui-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+        let socket = format!(
+            "ecpa-tui-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        );
         let t = Tmux { socket };
         let (w, h) = (width.to_string(), height.to_string());
-        t.run(&["-u", "new-session", "-d", "-x", &w, "-y", &h, "bash --norc --noprofile"]);
+        t.run(&[
+            "-u",
+            "new-session",
+            "-d",
+            "-x",
+            &w,
+            "-y",
+            &h,
+            "bash --norc --noprofile",
+        ]);
         // OSC 52 from the program sets a tmux buffer (tmux's default ignores it).
         t.run(&["set-option", "-g", "set-clipboard", "on"]);
         t
@@ -32,13 +45,24 @@ impl Tmux {
         let mut c = Command::new("tmux");
         c.args(["-L", &self.socket, "-f", "/dev/null"]);
         // A neutral UTF-8 locale: Chinese by default (unknown locale), CJK passes through.
-        c.env("LANG", "C.UTF-8").env_remove("LC_ALL").env_remove("LC_MESSAGES").env_remove("NO_COLOR").env_remove("TMUX").env("PS1", "$ ");
+        c.env("LANG", "C.UTF-8")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env_remove("NO_COLOR")
+            .env_remove("TMUX")
+            .env("PS1", "$ ");
         c
     }
 
     pub fn run(&self, args: &[&str]) -> String {
-        let out = self.command().args(args).output().unwrap_or_else(|e| panic!("tmux is not installed or failed ({e}); run `scripts/rig install`"));
-        assert!(out.status.success(), "tmux {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = self.command().args(args).output().unwrap_or_else(|e| {
+            panic!("tmux is not installed or failed ({e}); run `scripts/rig install`")
+        });
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -58,7 +82,9 @@ impl Tmux {
     }
 
     pub fn format(&self, f: &str) -> String {
-        self.run(&["display-message", "-p", "-t", "0", f]).trim().to_string()
+        self.run(&["display-message", "-p", "-t", "0", f])
+            .trim()
+            .to_string()
     }
 
     /// Polls the screen until `pred` holds; the screen and how long it took.
@@ -69,14 +95,23 @@ impl Tmux {
             if pred(&s) {
                 return (s, t0.elapsed());
             }
-            assert!(t0.elapsed() < SCREEN_BOUND, "waited {SCREEN_BOUND:?} for {what}; the screen is:\n{s}");
+            assert!(
+                t0.elapsed() < SCREEN_BOUND,
+                "waited {SCREEN_BOUND:?} for {what}; the screen is:\n{s}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
 
     /// Everything the pane's program writes, appended to `file`.
     pub fn record_output(&self, file: &Path) {
-        self.run(&["pipe-pane", "-o", "-t", "0", &format!("cat >> '{}'", file.display())]);
+        self.run(&[
+            "pipe-pane",
+            "-o",
+            "-t",
+            "0",
+            &format!("cat >> '{}'", file.display()),
+        ]);
     }
 }
 
@@ -93,6 +128,9 @@ pub fn has_line(screen: &str, text: &str) -> bool {
 
 /// The `EXIT=N` line the shell prints after the console ends.
 pub fn exit_status(screen: &str) -> Option<String> {
-    screen.lines().find_map(|l| l.strip_prefix("EXIT=").filter(|r| r.starts_with(|c: char| c.is_ascii_digit())).map(|r| r.trim().to_string()))
+    screen.lines().find_map(|l| {
+        l.strip_prefix("EXIT=")
+            .filter(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+            .map(|r| r.trim().to_string())
+    })
 }
-

@@ -59,12 +59,20 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
             out
         }
         _ => {
-            let key = if mark == Mark::Running { "tui.detail.running" } else { "tui.detail.pending" };
+            let key = match mark {
+                Mark::Running => "tui.detail.running",
+                _ if !app.running && crate::probes::registration::is_on_request(&slot_kind(app, &slot.id)) => "tui.password.hint",
+                _ => "tui.detail.pending",
+            };
             let mut out = vec![status_line(app, mark, None, false)];
             out.extend(wrapped(&ui(key, app.lang), width, t.dim()));
             out
         }
     }
+}
+
+fn slot_kind(app: &App, id: &str) -> String {
+    app.profile.check(id).map(|c| c.kind.clone()).unwrap_or_default()
 }
 
 /// With the watcher running the card is noticed on its own; without it, say to press r.

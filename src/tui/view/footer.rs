@@ -26,8 +26,12 @@ const ITEMS: &[(Action, &str, u8)] = &[
     (Action::Quit, "tui.foot.quit", 0),
 ];
 
+/// The demo's keys, first on the line: they are what a trainee needs.
+const DEMO_ITEMS: &[(Action, &str, u8)] = &[(Action::Scenario, "tui.foot.scenario", 0), (Action::Fix, "tui.foot.fix", 0)];
+
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let items: Vec<(String, String, u8)> = ITEMS.iter().map(|(a, word, prio)| (key_label(app, *a), word_for(app, *a, word), *prio)).collect();
+    let demo = if app.demo.is_some() { DEMO_ITEMS } else { &[] };
+    let items: Vec<(String, String, u8)> = demo.iter().chain(ITEMS).map(|(a, word, prio)| (key_label(app, *a), word_for(app, *a, word), *prio)).collect();
     let width = area.width as usize;
     let item_width = |(k, w, _): &(String, String, u8)| text::width(k) + 1 + text::width(w) + 2;
     let mut max_prio = 6;

@@ -28,8 +28,18 @@ fn identity_line(app: &App, width: usize) -> Line<'static> {
     let banner_style = if app.setup.demo { t.fg(Color::Magenta).add_modifier(Modifier::REVERSED | Modifier::BOLD) } else { t.fg(Color::Green).add_modifier(Modifier::BOLD) };
     let right = format!(" {}", app.clock);
     let right_width = text::width(&banner) + text::width(&right);
-    let host = if app.setup.host.hostname.is_empty() { app.setup.host.os.clone() } else { app.setup.host.hostname.clone() };
-    let left = format!("ecpa-doctor {}{}{}{}{}", app.setup.version, t.separator(), app.report.profile.title, t.separator(), host);
+    // In the demo the machine is the scenario's, not this host, and its title matters more
+    // than the profile's on a narrow screen.
+    let left = match &app.demo {
+        Some(d) => {
+            let scenario = i18n::fill(&ui("tui.demo.scenario", l), &[("title".to_string(), d.current.title.get(l).to_string())]);
+            format!("ecpa-doctor {}{}{}", app.setup.version, t.separator(), scenario)
+        }
+        None => {
+            let host = if app.setup.host.hostname.is_empty() { app.setup.host.os.clone() } else { app.setup.host.hostname.clone() };
+            format!("ecpa-doctor {}{}{}{}{}", app.setup.version, t.separator(), app.report.profile.title, t.separator(), host)
+        }
+    };
     let left_room = width.saturating_sub(right_width + 1);
     Line::from(vec![
         Span::styled(text::pad(&left, left_room), t.bold()),

@@ -8,6 +8,7 @@ mod footer;
 mod header;
 mod help;
 mod popup;
+mod scenarios;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -57,6 +58,8 @@ pub fn draw(f: &mut Frame, app: &App) {
         Some(Overlay::ConfirmPii) => popup::confirm_pii(f, area, app),
         Some(Overlay::ExportFormat) => popup::export_format(f, area, app),
         Some(Overlay::Notice(n)) => popup::notice(f, area, app, n),
+        Some(Overlay::Scenarios(p)) => scenarios::draw(f, area, app, p),
+        Some(Overlay::Password) => popup::password(f, area, app),
         None => {}
     }
     if app.theme().ascii {

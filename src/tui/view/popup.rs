@@ -42,6 +42,22 @@ pub fn export_format(f: &mut Frame, area: Rect, app: &App) {
     show(f, area, app, &ui("tui.export.title", l), &ui("tui.pii.cancel", l), body);
 }
 
+/// The registration password dialog: the lock-out warning, then one bullet per typed
+/// character. The password itself is never drawn.
+pub fn password(f: &mut Frame, area: Rect, app: &App) {
+    let l = app.lang;
+    let t = app.theme();
+    let typed = app.password.as_ref().map_or(0, |p| p.char_count());
+    let dot = if t.ascii { "*" } else { "•" };
+    let field = format!("{}{}", ui("tui.password.label", l), dot.repeat(typed));
+    let body = vec![
+        (ui("password.warning", l), t.fg(Color::Yellow)),
+        (field, Style::new().add_modifier(Modifier::BOLD)),
+        (ui("tui.password.keys", l), t.fg(Color::Cyan).add_modifier(Modifier::BOLD)),
+    ];
+    show(f, area, app, &ui("tui.password.title", l), &ui("tui.password.cancel", l), body);
+}
+
 pub fn notice(f: &mut Frame, area: Rect, app: &App, n: &Notice) {
     let l = app.lang;
     let t = app.theme();
@@ -52,6 +68,16 @@ pub fn notice(f: &mut Frame, area: Rect, app: &App, n: &Notice) {
         Notice::Copied(bytes) => ("tui.copy.title", i18n::fill(&ui("tui.copy.done", l), &arg("bytes", bytes.to_string())), t.fg(Color::Green)),
         Notice::CopyFailed(e) => ("tui.copy.title", i18n::fill(&ui("tui.copy.failed", l), &arg("error", e.clone())), t.fg(Color::Red)),
         Notice::Busy => ("tui.busy.title", ui("tui.busy.body", l), t.fg(Color::Yellow)),
+        Notice::Fixed(from, to) => {
+            let title = |id: &str| app.demo.as_ref().and_then(|d| d.scenarios.iter().find(|s| s.id == id)).map(|s| s.title.get(l).to_string()).unwrap_or_else(|| id.to_string());
+            let args = vec![("from".to_string(), title(from)), ("to".to_string(), title(to))];
+            ("tui.demo.title", i18n::fill(&ui("tui.demo.fixed", l), &args), t.fg(Color::Green))
+        }
+        Notice::NothingToFix => ("tui.demo.title", ui("tui.demo.no_fix", l), t.fg(Color::Yellow)),
+        Notice::NotDemo => ("tui.demo.title", ui("tui.demo.not_demo", l), t.fg(Color::Yellow)),
+        Notice::PasswordBusy => ("tui.password.title", ui("tui.password.busy", l), t.fg(Color::Yellow)),
+        Notice::NoPasswordCheck => ("tui.password.title", ui("password.no_check", l), t.fg(Color::Yellow)),
+        Notice::SwitchFailed(e) => ("tui.demo.title", i18n::fill(&ui("tui.demo.switch_failed", l), &arg("error", e.clone())), t.fg(Color::Red)),
     };
     show(f, area, app, &ui(title, l), &ui("tui.notice.continue", l), vec![(body, style)]);
 }

@@ -1,0 +1,756 @@
+//! A simulated machine built from a scenario's world: the system layer the probes read
+//! (PC/SC with its cards, USB, an in-memory file tree, processes, sockets, resolver), and
+//! the parts that stay real — the fake bridge on a loopback ephemeral port with the
+//! scenario's certificates and fault, a loopback stand-in for the NHI cloud, and the few
+//! files the checks read from disk (the component's root certificate, the maintenance
+//! windows, the download folder), written to a temporary folder of this world.
+//!
+//! The profile is the default one with only its addresses pointed at these: the probes
+//! run unchanged and cannot tell they are in a demo.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_yaml::Value;
+
+use crate::component::libs;
+use crate::engine::Profile;
+use crate::i18n::L10n;
+use crate::sim::bridge::{BridgeConfig, CertGeneration, CertSet, FakeBridge, Fault};
+use crate::sim::card::{Holder as CardHolder, SimCard, Step};
+use crate::sim::files::MemFiles;
+use crate::sim::net::{Holder, SimProcesses, SimResolver, SimSockets, SimUsb};
+use crate::sim::pcsc::{Service, SimPcsc, SimReader};
+use crate::sim::timeserver::TimeServer;
+use crate::sim::elf;
+use crate::system::{Lookup, PcscError, ProcInfo, System, UsbDevice};
+
+use super::scenario::Scenario;
+
+/// Where the simulated component is installed (the Linux and macOS default).
+pub const INSTALL_DIR: &str = "/usr/local/share/NHIICC";
+
+/// The lowest layer of a simulated machine, as `assets/demo/world.yaml` writes it.
+/// Everything has a default, so a world says only what it has.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorldSpec {
+    /// Which OS's component layout the checks look for: linux, macos, windows.
+    os: Os,
+    /// `running`, `stopped`, or the PC/SC error every call gets (e.g. SCARD_F_COMM_ERROR).
+    pcsc: Option<String>,
+    /// Reader name → the card in it (a name from `cards`, or `none`), in list order.
+    readers: IndexMap<String, ReaderSpec>,
+    cards: BTreeMap<String, CardSpec>,
+    usb: Vec<UsbSpec>,
+    component: ComponentSpec,
+    /// Libraries the dynamic loader finds in this architecture's standard folder.
+    libraries: Vec<String>,
+    /// The hosts file (/etc/hosts).
+    hosts: Option<String>,
+    /// Any other file: path → text (logs, lock files, LaunchDaemon plists…).
+    files: BTreeMap<String, String>,
+    /// PID → process.
+    processes: BTreeMap<u32, ProcSpec>,
+    /// Listening address → the PID that holds it, or `hidden`.
+    listeners: BTreeMap<String, ListenerSpec>,
+    /// Host name → addresses, `not-found` or `timeout`.
+    resolver: BTreeMap<String, ResolveSpec>,
+    /// Whether the stand-in NHI cloud accepts connections: reachable or unreachable.
+    outbound: Reach,
+    bridge: BridgeSpec,
+    /// The web server the clock check asks for the time.
+    time_server: TimeSpec,
+    maintenance: Option<MaintenanceSpec>,
+    /// File name in the download folder → its text, or `broken-link`.
+    downloads: BTreeMap<String, DownloadSpec>,
+    /// The message the user saw; adds the message check at the end of the profile.
+    message: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Os {
+    #[default]
+    Linux,
+    Macos,
+    Windows,
+}
+
+impl Os {
+    fn param(self) -> &'static str {
+        match self {
+            Os::Linux => "linux",
+            Os::Macos => "macos",
+            Os::Windows => "windows",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ReaderSpec {
+    #[serde(default)]
+    card: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct CardSpec {
+    atr: String,
+    /// The basic-data record; absent for a card without the NHI applet.
+    #[serde(default)]
+    holder: Option<HolderSpec>,
+    #[serde(default)]
+    mute: bool,
+    #[serde(default)]
+    exclusive: bool,
+    #[serde(default)]
+    removed_at: Option<StepSpec>,
+    #[serde(default)]
+    refuses: Vec<StepSpec>,
+    #[serde(default)]
+    record_len: Option<usize>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum StepSpec {
+    Select,
+    ReadBasic,
+    ReadHcData,
+}
+
+impl From<StepSpec> for Step {
+    fn from(s: StepSpec) -> Step {
+        match s {
+            StepSpec::Select => Step::Select,
+            StepSpec::ReadBasic => Step::ReadBasic,
+            StepSpec::ReadHcData => Step::ReadHcData,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct HolderSpec {
+    card_no: String,
+    name: String,
+    id: String,
+    birth: String,
+    sex: char,
+    issued: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsbSpec {
+    vendor: String,
+    product: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    smartcard: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ComponentSpec {
+    /// The install folder exists.
+    installed: bool,
+    /// The daemon's file name in the install folder; absent: no daemon file.
+    binary: Option<String>,
+    /// An ELF executable; `false`: something else sits where the daemon should be.
+    elf: bool,
+    /// Permission bits, octal (`"0755"`).
+    mode: String,
+    /// The daemon's NEEDED libraries.
+    needs: Vec<String>,
+    /// Files present in `<install>/cert`.
+    certs: Vec<String>,
+    /// A systemd unit starts it.
+    service_unit: bool,
+}
+
+impl Default for ComponentSpec {
+    fn default() -> Self {
+        ComponentSpec { installed: false, binary: None, elf: true, mode: "0755".into(), needs: Vec::new(), certs: Vec::new(), service_unit: false }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProcSpec {
+    name: String,
+    #[serde(default)]
+    exe: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum ListenerSpec {
+    Pid(u32),
+    Word(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum ResolveSpec {
+    Addresses(Vec<IpAddr>),
+    Word(String),
+}
+
+#[derive(Debug, Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Reach {
+    #[default]
+    Reachable,
+    Unreachable,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct BridgeSpec {
+    /// Something accepts connections on the address the bridge checks use.
+    listening: bool,
+    /// A certificate generation of `sim::certs` (test-ca, nhi-2020, podman-2024…).
+    certs: String,
+    /// A fault mode of the fake bridge (healthy, offline-gate, code:8013…).
+    fault: String,
+    /// What the component's `cert/NHIRootCA.crt` holds: `generation` (the root that came
+    /// with the certificates) or `leaf` (the server certificate itself).
+    root_ca: String,
+    /// The reader `GetBasic` reads: `first` (as the component does) or a reader name.
+    reader: String,
+}
+
+impl Default for BridgeSpec {
+    fn default() -> Self {
+        BridgeSpec { listening: true, certs: "test-ca".into(), fault: "healthy".into(), root_ca: "generation".into(), reader: "first".into() }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct TimeSpec {
+    reachable: bool,
+    /// How far the server's clock is ahead of this computer's (negative: behind).
+    skew_minutes: i64,
+}
+
+impl Default for TimeSpec {
+    fn default() -> Self {
+        TimeSpec { reachable: true, skew_minutes: 0 }
+    }
+}
+
+/// An announced maintenance window around now, in hours from now.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MaintenanceSpec {
+    service: L10n,
+    from_hours: i64,
+    to_hours: i64,
+    #[serde(default)]
+    note: Option<L10n>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum DownloadSpec {
+    Text { text: String },
+    Word(String),
+}
+
+/// PC/SC error names a world may use for a failing service.
+const PCSC_ERRORS: &[(&str, u32)] = &[
+    ("SCARD_F_INTERNAL_ERROR", 0x8010_0001),
+    ("SCARD_F_COMM_ERROR", 0x8010_0013),
+    ("SCARD_E_NO_MEMORY", 0x8010_0006),
+    ("SCARD_E_SERVICE_STOPPED", 0x8010_001E),
+];
+
+impl WorldSpec {
+    pub fn from_value(v: &Value) -> Result<WorldSpec, String> {
+        let spec: WorldSpec = serde_yaml::from_value(v.clone()).map_err(|e| e.to_string())?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// What deserialising cannot see: names that must refer to something.
+    fn validate(&self) -> Result<(), String> {
+        self.service()?;
+        for (name, c) in &self.cards {
+            crate::nhi::atr::parse_hex(&c.atr).map_err(|e| format!("card `{name}`: atr: {e}"))?;
+            if let Some(h) = &c.holder {
+                holder(h).record().map_err(|e| format!("card `{name}`: {e}"))?;
+            }
+        }
+        for (addr, l) in &self.listeners {
+            addr.parse::<SocketAddr>().map_err(|_| format!("listener `{addr}` is not an address:port"))?;
+            match l {
+                ListenerSpec::Pid(_) => {}
+                ListenerSpec::Word(w) if w == "hidden" => {}
+                ListenerSpec::Word(w) => return Err(format!("listener `{addr}`: `{w}` is neither a PID nor `hidden`")),
+            }
+        }
+        for (host, r) in &self.resolver {
+            if let ResolveSpec::Word(w) = r
+                && !matches!(w.as_str(), "not-found" | "timeout")
+            {
+                return Err(format!("resolver `{host}`: `{w}` is not a list of addresses, `not-found` or `timeout`"));
+            }
+        }
+        for (name, d) in &self.downloads {
+            if let DownloadSpec::Word(w) = d
+                && w != "broken-link"
+            {
+                return Err(format!("download `{name}`: `{w}` is neither {{text: …}} nor `broken-link`"));
+            }
+        }
+        for u in &self.usb {
+            u16::from_str_radix(&u.vendor, 16).map_err(|_| format!("usb vendor `{}` is not hex", u.vendor))?;
+            u16::from_str_radix(&u.product, 16).map_err(|_| format!("usb product `{}` is not hex", u.product))?;
+        }
+        u32::from_str_radix(&self.component.mode, 8).map_err(|_| format!("component mode `{}` is not octal", self.component.mode))?;
+        CertGeneration::parse(&self.bridge.certs).ok_or_else(|| format!("bridge certs `{}` is not a certificate generation", self.bridge.certs))?;
+        Fault::parse(&self.bridge.fault).ok_or_else(|| format!("bridge fault `{}` is not a fault mode of the fake bridge", self.bridge.fault))?;
+        if !matches!(self.bridge.root_ca.as_str(), "generation" | "leaf") {
+            return Err(format!("bridge root_ca `{}` is `generation` or `leaf`", self.bridge.root_ca));
+        }
+        if self.bridge.reader != "first" && !self.readers.contains_key(&self.bridge.reader) {
+            return Err(format!("bridge reader `{}` is not one of the readers", self.bridge.reader));
+        }
+        if let Some(m) = &self.maintenance
+            && m.to_hours <= m.from_hours
+        {
+            return Err("maintenance ends before it starts".into());
+        }
+        Ok(())
+    }
+
+    fn service(&self) -> Result<Service, String> {
+        match self.pcsc.as_deref().unwrap_or("running") {
+            "running" => {
+                let readers = self
+                    .readers
+                    .iter()
+                    .map(|(name, r)| {
+                        let card = match r.card.as_deref() {
+                            None | Some("none") => None,
+                            Some(c) => Some(self.card(c).ok_or_else(|| format!("reader `{name}`: no card `{c}` in `cards`"))?),
+                        };
+                        Ok(SimReader { name: name.clone(), card })
+                    })
+                    .collect::<Result<Vec<_>, String>>()?;
+                Ok(Service::Running(readers))
+            }
+            "stopped" => Ok(Service::Stopped),
+            other => match PCSC_ERRORS.iter().find(|(n, _)| *n == other) {
+                Some((n, code)) => Ok(Service::Failing(PcscError::Other { code: *code, text: (*n).to_string() })),
+                None => Err(format!("pcsc `{other}` is `running`, `stopped` or one of {}", PCSC_ERRORS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "))),
+            },
+        }
+    }
+
+    fn card(&self, name: &str) -> Option<SimCard> {
+        let c = self.cards.get(name)?;
+        Some(SimCard {
+            atr: crate::nhi::atr::parse_hex(&c.atr).ok()?,
+            holder: c.holder.as_ref().map(holder),
+            mute: c.mute,
+            exclusive: c.exclusive,
+            removed_at: c.removed_at.map(Step::from),
+            refuses: c.refuses.iter().copied().map(Step::from).collect(),
+            record_len: c.record_len,
+        })
+    }
+}
+
+fn holder(h: &HolderSpec) -> CardHolder {
+    CardHolder { card_no: h.card_no.clone(), name: h.name.clone(), id_no: h.id.clone(), birth: h.birth.clone(), sex: h.sex, issued: h.issued.clone() }
+}
+
+/// A folder of this world's own; removed with it.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> std::io::Result<TempDir> {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!("ecpa-doctor-demo-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        Ok(TempDir(dir))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running simulated machine. Dropping it stops its servers and removes its files.
+pub struct World {
+    pub scenario: &'static Scenario,
+    pub profile: Arc<Profile>,
+    pub system: Arc<System>,
+    // Fields drop in order: the servers stop before their files go.
+    _bridge: Option<FakeBridge>,
+    _cloud: Option<TcpListener>,
+    _time: Option<TimeServer>,
+    _dir: TempDir,
+}
+
+/// A loopback port nothing listens on (bound, then let go).
+fn closed_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// An I/O error as a message naming the scenario and what was being done.
+fn io_error<'a>(scenario: &'a str, what: &'static str) -> impl Fn(std::io::Error) -> String + 'a {
+    move |e| format!("scenario `{scenario}`: {what}: {e}")
+}
+
+/// The servers of a world that the checks really connect to, and where they listen.
+struct Servers {
+    bridge: Option<FakeBridge>,
+    bridge_port: u16,
+    certs: CertSet,
+    cloud: Option<TcpListener>,
+    cloud_port: u16,
+    time: Option<TimeServer>,
+    time_url: String,
+}
+
+/// The files the checks read from the real disk, written to the world's folder.
+struct DiskFiles {
+    root_ca: PathBuf,
+    known_certs: PathBuf,
+    windows: PathBuf,
+    downloads: PathBuf,
+}
+
+impl World {
+    pub fn build(scenario: &'static Scenario, base: &Profile) -> Result<World, String> {
+        let spec = WorldSpec::from_value(&scenario.world).map_err(|e| format!("scenario `{}`: {e}", scenario.id))?;
+        let id = scenario.id.as_str();
+        let dir = TempDir::new().map_err(io_error(id, "temporary folder"))?;
+        let pcsc = Arc::new(SimPcsc { service: spec.service()? });
+        let servers = start_servers(&spec, pcsc.clone(), id)?;
+        let root_pem = if spec.bridge.root_ca == "leaf" { servers.certs.leaf_pem.clone() } else { servers.certs.component_root_pem.clone() };
+        let disk = write_disk_files(&spec, &dir.0, &servers.certs, &root_pem, id)?;
+        let system = simulated_system(&spec, pcsc, mem_files(&spec, &servers.certs, &root_pem));
+
+        let mut profile = match &spec.message {
+            Some(m) => crate::explain::with_message(base, m),
+            None => base.clone(),
+        };
+        let shown = |p: &Path| p.display().to_string();
+        let edits = Edits {
+            os: spec.os,
+            bridge_port: servers.bridge_port,
+            cloud_port: servers.cloud_port,
+            time_url: &servers.time_url,
+            root_ca: &shown(&disk.root_ca),
+            known_certs: &shown(&disk.known_certs),
+            windows: &shown(&disk.windows),
+            downloads: &shown(&disk.downloads),
+        };
+        point_at_world(&mut profile, &edits)?;
+        Ok(World { scenario, profile: Arc::new(profile), system: Arc::new(system), _bridge: servers.bridge, _cloud: servers.cloud, _time: servers.time, _dir: dir })
+    }
+}
+
+/// The fake bridge (or a closed port where nothing listens), the NHI cloud's stand-in and
+/// the time server, each on a loopback ephemeral port.
+fn start_servers(spec: &WorldSpec, pcsc: Arc<SimPcsc>, id: &str) -> Result<Servers, String> {
+    let generation = CertGeneration::parse(&spec.bridge.certs).ok_or("certificate generation")?;
+    let fault = Fault::parse(&spec.bridge.fault).ok_or("fault mode")?;
+    let (bridge, certs, bridge_port) = if spec.bridge.listening {
+        let reader = (spec.bridge.reader != "first").then(|| spec.bridge.reader.clone());
+        let b = FakeBridge::start(BridgeConfig { certs: generation, fault, cards: Some(pcsc), reader }).map_err(io_error(id, "fake bridge"))?;
+        let (certs, port) = (b.certs().clone(), b.port());
+        (Some(b), certs, port)
+    } else {
+        let certs = generation.generate().map_err(|e| format!("certificates: {e}"))?;
+        (None, certs, closed_port().map_err(io_error(id, "port"))?)
+    };
+    let (cloud, cloud_port) = match spec.outbound {
+        // Connections wait in the backlog: a connect succeeds, which is all the outbound
+        // check asks of the NHI cloud.
+        Reach::Reachable => {
+            let l = TcpListener::bind("127.0.0.1:0").map_err(io_error(id, "cloud stand-in"))?;
+            let port = l.local_addr().map_err(io_error(id, "cloud stand-in"))?.port();
+            (Some(l), port)
+        }
+        Reach::Unreachable => (None, closed_port().map_err(io_error(id, "port"))?),
+    };
+    let (time, time_url) = if spec.time_server.reachable {
+        let t = TimeServer::start(spec.time_server.skew_minutes * 60).map_err(io_error(id, "time server"))?;
+        let url = t.url();
+        (Some(t), url)
+    } else {
+        (None, format!("http://127.0.0.1:{}/", closed_port().map_err(io_error(id, "port"))?))
+    };
+    Ok(Servers { bridge, bridge_port, certs, cloud, cloud_port, time, time_url })
+}
+
+fn write_disk_files(spec: &WorldSpec, dir: &Path, certs: &CertSet, root_pem: &str, id: &str) -> Result<DiskFiles, String> {
+    let generation = CertGeneration::parse(&spec.bridge.certs).ok_or("certificate generation")?;
+    let d = DiskFiles { root_ca: dir.join("NHIRootCA.crt"), known_certs: dir.join("tls-known-certs.yaml"), windows: dir.join("maintenance-windows.yaml"), downloads: dir.join("Downloads") };
+    // Without it in the install, the check finds no file there either.
+    if spec.component.certs.iter().any(|c| c == "NHIRootCA.crt") {
+        std::fs::write(&d.root_ca, root_pem).map_err(io_error(id, "root certificate"))?;
+    }
+    std::fs::write(&d.known_certs, known_certs_yaml(generation, certs)).map_err(io_error(id, "known certificates"))?;
+    std::fs::write(&d.windows, windows_yaml(spec.maintenance.as_ref())).map_err(io_error(id, "maintenance windows"))?;
+    write_downloads(&d.downloads, &spec.downloads).map_err(io_error(id, "download folder"))?;
+    Ok(d)
+}
+
+fn simulated_system(spec: &WorldSpec, pcsc: Arc<SimPcsc>, files: MemFiles) -> System {
+    let procs: Vec<ProcInfo> = spec.processes.iter().map(|(pid, p)| ProcInfo { pid: *pid, name: p.name.clone(), exe: p.exe.clone() }).collect();
+    let listeners = spec
+        .listeners
+        .iter()
+        .filter_map(|(addr, l)| {
+            let holder = match l {
+                ListenerSpec::Pid(pid) => Holder::Pid(*pid),
+                ListenerSpec::Word(_) => Holder::Hidden,
+            };
+            Some((addr.parse().ok()?, holder))
+        })
+        .collect();
+    let resolver = spec
+        .resolver
+        .iter()
+        .map(|(host, r)| {
+            let answer = match r {
+                ResolveSpec::Addresses(a) => Lookup::Found(a.clone()),
+                ResolveSpec::Word(w) if w == "timeout" => Lookup::TimedOut,
+                ResolveSpec::Word(_) => Lookup::NotFound("Name or service not known".into()),
+            };
+            (host.to_ascii_lowercase(), answer)
+        })
+        .collect();
+    let usb = spec
+        .usb
+        .iter()
+        .map(|u| UsbDevice {
+            vendor: u16::from_str_radix(&u.vendor, 16).unwrap_or_default(),
+            product: u16::from_str_radix(&u.product, 16).unwrap_or_default(),
+            name: u.name.clone(),
+            smartcard_interface: u.smartcard,
+        })
+        .collect();
+    System {
+        pcsc,
+        usb: Arc::new(SimUsb(usb)),
+        files: Arc::new(files),
+        procs: Arc::new(SimProcesses(procs.clone())),
+        sockets: Arc::new(SimSockets { listeners, procs }),
+        resolver: Arc::new(SimResolver(resolver)),
+        simulated: true,
+    }
+}
+
+/// Where the checks that reach past the system layer must look in this world.
+struct Edits<'a> {
+    os: Os,
+    bridge_port: u16,
+    cloud_port: u16,
+    time_url: &'a str,
+    root_ca: &'a str,
+    known_certs: &'a str,
+    windows: &'a str,
+    downloads: &'a str,
+}
+
+/// The profile's params, by check kind, pointed at this world; every other param and
+/// every check stays as the profile has it. A kind not listed here runs unchanged.
+fn point_at_world(profile: &mut Profile, e: &Edits) -> Result<(), String> {
+    let port = Value::from(e.bridge_port);
+    for check in &mut profile.checks {
+        let set: Vec<(&str, Value)> = match check.kind.as_str() {
+            "tls_certificate" => vec![("port", port.clone()), ("component_root_ca", e.root_ca.into()), ("known_certs", e.known_certs.into())],
+            "bridge_identity" | "bridge_protocol" | "nhi_signature" | "registration" => vec![("port", port.clone())],
+            "clock" => vec![("url", e.time_url.into())],
+            "outbound_reach" => vec![("port", Value::from(e.cloud_port))],
+            "service_window" => vec![("windows_file", e.windows.into())],
+            "installer" => vec![("search_dirs", Value::Sequence(vec![e.downloads.into()]))],
+            "component_installed" => vec![("os", e.os.param().into())],
+            _ => continue,
+        };
+        let mut params = match &check.params {
+            Value::Mapping(m) => m.clone(),
+            _ => Default::default(),
+        };
+        for (k, v) in set {
+            params.insert(k.into(), v);
+        }
+        check.params = Value::Mapping(params);
+        let kind = crate::probes::kind(&check.kind).ok_or_else(|| format!("no kind `{}`", check.kind))?;
+        check.probe = (kind.build)(&check.params).map_err(|err| format!("check `{}`: {err}", check.id))?;
+    }
+    Ok(())
+}
+
+/// The simulated disk: the component's install (per OS), the loader's libraries, the
+/// hosts file and any other files the world lists.
+fn mem_files(spec: &WorldSpec, certs: &CertSet, root_pem: &str) -> MemFiles {
+    let mut f = MemFiles::new();
+    let (class, machine) = elf::host_target();
+    let lib_dir = libs::standard_dirs(class, machine).into_iter().next().unwrap_or_else(|| PathBuf::from("/usr/lib"));
+    f.insert(elf::loader_for(class, machine), elf::library(class, machine), 0o755);
+    for lib in &spec.libraries {
+        f.insert(lib_dir.join(lib), elf::library(class, machine), 0o644);
+    }
+    f.insert("/etc/ld.so.conf", "include /etc/ld.so.conf.d/*.conf\n", 0o644);
+    f.insert("/etc/ld.so.conf.d/libc.conf", "# libc default configuration\n/usr/local/lib\n", 0o644);
+
+    let c = &spec.component;
+    let install = Path::new(INSTALL_DIR);
+    if c.installed {
+        // An empty install folder still shows as a folder.
+        f.insert(install.join(".installed"), Vec::new(), 0o644);
+        if let Some(name) = &c.binary {
+            // `elf: false` is what a failed download leaves where the program should be.
+            let bytes = match (c.elf, spec.os) {
+                (false, _) => b"<html><body>404 Not Found</body></html>\n".to_vec(),
+                (true, Os::Linux) => elf::executable(&elf::Spec { class, machine, interp: Some(elf::loader_for(class, machine).into()), needed: c.needs.clone(), runpath: None }),
+                (true, Os::Macos) => b"\xcf\xfa\xed\xfe(the demo component's Mach-O program)".to_vec(),
+                (true, Os::Windows) => b"MZ\x90\x00(the demo component's Windows program)".to_vec(),
+            };
+            f.insert(install.join(name), bytes, u32::from_str_radix(&c.mode, 8).unwrap_or(0o755));
+        }
+        for cert in &c.certs {
+            let text = match cert.as_str() {
+                "NHIRootCA.crt" => root_pem.to_string(),
+                "NHIServerCert.crt" => certs.leaf_pem.clone(),
+                // The demo never needs the key itself; the check only looks that it is there.
+                _ => "-----BEGIN PRIVATE KEY-----\n(demo: a stand-in, not a key)\n-----END PRIVATE KEY-----\n".to_string(),
+            };
+            f.insert(install.join("cert").join(cert), text, 0o644);
+        }
+        if c.service_unit && spec.os == Os::Linux {
+            let unit = format!("[Unit]\nDescription=NHI card component\n\n[Service]\nType=forking\nWorkingDirectory={INSTALL_DIR}\nExecStart={INSTALL_DIR}/{}\n\n[Install]\nWantedBy=multi-user.target\n", c.binary.as_deref().unwrap_or("mLNHIICC"));
+            f.insert("/etc/systemd/system/NHIICC.service", unit, 0o644);
+        }
+    }
+    if let Some(h) = &spec.hosts {
+        f.insert("/etc/hosts", h.as_str(), 0o644);
+    }
+    for (path, text) in &spec.files {
+        f.insert(path, text.as_str(), 0o644);
+    }
+    f
+}
+
+/// The built-in list, plus the demo's stand-in for the 2019–2022 certificate when the
+/// world uses that generation: its real counterpart cannot be served without the key
+/// that shipped in the installers, so the demo makes its own and lists it the same way.
+fn known_certs_yaml(generation: CertGeneration, certs: &CertSet) -> String {
+    let mut text = crate::probes::tls_certificate::KNOWN_CERTS_YAML.to_string();
+    if generation == CertGeneration::Nhi2020
+        && let Some(leaf) = certs.chain.first()
+    {
+        text.push_str(&format!(
+            "\n- sha256: \"{}\"\n  label: \"NHI component 2019–2022 server certificate (demo stand-in for CN=NHI.Self.Server.Cert; its key shipped in every installer)\"\n  shared_key: true\n",
+            crate::bridge::tls::fingerprint(leaf)
+        ));
+    }
+    text
+}
+
+fn windows_yaml(m: Option<&MaintenanceSpec>) -> String {
+    let Some(m) = m else { return "[]\n".into() };
+    let now = chrono::Utc::now().with_timezone(&crate::probes::service_window::taipei());
+    let at = |h: i64| (now + chrono::Duration::hours(h)).format("%Y-%m-%dT%H:%M:00+08:00").to_string();
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let mut y = format!("- service: {{ zh-TW: {}, en: {} }}\n  start: \"{}\"\n  end: \"{}\"\n", q(&m.service.zh_tw), q(&m.service.en), at(m.from_hours), at(m.to_hours));
+    if let Some(n) = &m.note {
+        y.push_str(&format!("  note: {{ zh-TW: {}, en: {} }}\n", q(&n.zh_tw), q(&n.en)));
+    }
+    y
+}
+
+fn write_downloads(dir: &Path, downloads: &BTreeMap<String, DownloadSpec>) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (name, d) in downloads {
+        let path = dir.join(name);
+        match d {
+            DownloadSpec::Text { text } => std::fs::write(&path, text)?,
+            // What antivirus quarantine can leave behind: a name whose content is gone.
+            DownloadSpec::Word(_) => broken_link(&dir.join(format!(".{name}.quarantined")), &path)?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn broken_link(target: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+/// Without symlinks, a folder under the installer's name is as unreadable as a file.
+#[cfg(not(unix))]
+fn broken_link(_target: &Path, link: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(link)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::system::Files;
+
+    #[test]
+    fn a_minimal_world_is_an_empty_machine() {
+        let spec = WorldSpec::from_value(&serde_yaml::from_str("os: linux").unwrap()).unwrap();
+        assert!(matches!(spec.service().unwrap(), Service::Running(r) if r.is_empty()));
+    }
+
+    #[test]
+    fn the_healthy_world_has_a_real_looking_install() {
+        let s = super::super::scenario::find("healthy").unwrap();
+        let spec = WorldSpec::from_value(&s.world).unwrap();
+        let certs = CertGeneration::TestCa.generate().unwrap();
+        let f = mem_files(&spec, &certs, &certs.component_root_pem);
+        let daemon = f.read(&Path::new(INSTALL_DIR).join("mLNHIICC"), u64::MAX).unwrap();
+        let info = crate::component::elf::parse(&daemon).unwrap();
+        assert!(info.needed.iter().any(|n| n == "libpcsclite.so.1"), "{info:?}");
+        assert!(f.exists(Path::new("/etc/hosts")));
+    }
+
+    /// A kind added to the default profile must be classified here: either it reads the
+    /// machine only through the system layer (which the demo simulates), or the demo points
+    /// its params at the world; otherwise a demo could reach the real :7777 or the internet.
+    #[test]
+    fn every_kind_of_the_default_profile_is_simulated_or_pointed_at_the_world() {
+        const SYSTEM_LAYER_ONLY: &[&str] = &["host", "pcsc_service", "readers", "card", "component_running", "name_resolution", "message"];
+        const POINTED: &[&str] = &["tls_certificate", "bridge_identity", "bridge_protocol", "nhi_signature", "registration", "outbound_reach", "service_window", "installer", "component_installed", "clock"];
+        for c in &Profile::builtin().checks {
+            assert!(SYSTEM_LAYER_ONLY.contains(&c.kind.as_str()) || POINTED.contains(&c.kind.as_str()), "kind `{}` (check `{}`): does the demo need to point it at the world? see point_at_world", c.kind, c.id);
+        }
+        let s = super::super::scenario::find("healthy").unwrap();
+        let w = World::build(s, &Profile::builtin()).unwrap();
+        for c in w.profile.checks.iter().filter(|c| POINTED.contains(&c.kind.as_str())) {
+            let before = Profile::builtin().check(&c.id).map(|b| b.params.clone());
+            assert_ne!(Some(&c.params), before.as_ref(), "check `{}` still has the default profile's params", c.id);
+        }
+    }
+
+    #[test]
+    fn names_that_refer_to_nothing_are_refused() {
+        let bad = |y: &str| WorldSpec::from_value(&serde_yaml::from_str(y).unwrap()).unwrap_err();
+        assert!(bad("readers: {R: {card: ghost}}").contains("ghost"));
+        assert!(bad("pcsc: SCARD_E_WHATEVER").contains("SCARD_E_WHATEVER"));
+        assert!(bad("bridge: {fault: melting}").contains("melting"));
+        assert!(bad("listeners: {\"127.0.0.1:7777\": someone}").contains("someone"));
+    }
+}

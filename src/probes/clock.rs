@@ -1,0 +1,220 @@
+//! Kind `clock`: is this computer's clock right? The component derives the keys of
+//! `EnCrypt` and `SecureGetBasicWithParam` from today's date, so a PC whose date is off
+//! produces values NHI rejects, and certificates look expired or not yet valid. The local
+//! clock is compared with the `Date` header of a configured web server (NHI's registration
+//! site by default). Advisory: offline, or with no usable answer, it warns that it could
+//! not compare, and it never waits longer than its own short timeouts.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+
+use super::{BoxFuture, Ctx, Kind, Probe, de_duration, params};
+use crate::bridge::http::{self, Limits, ReadError};
+use crate::bridge::{Budget, NetError, Target, printable, tls};
+use crate::engine::outcome::{Msg, Outcome};
+
+pub const KIND: Kind = Kind { name: "clock", findings: &["clock.skewed", "clock.unverified"], build };
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    /// An `https://` (or `http://`) address whose server keeps good time.
+    #[serde(default = "default_url")]
+    url: String,
+    /// More difference than this warns.
+    #[serde(default = "default_max_skew", deserialize_with = "de_duration")]
+    max_skew: Duration,
+    #[serde(default = "default_connect", deserialize_with = "de_duration")]
+    connect_timeout: Duration,
+    #[serde(default = "default_connect", deserialize_with = "de_duration")]
+    handshake_timeout: Duration,
+    #[serde(default = "default_reply", deserialize_with = "de_duration")]
+    reply_timeout: Duration,
+}
+
+fn default_url() -> String {
+    "https://cloudicweb.nhi.gov.tw/".into()
+}
+fn default_max_skew() -> Duration {
+    Duration::from_secs(5 * 60)
+}
+fn default_connect() -> Duration {
+    Duration::from_secs(2)
+}
+fn default_reply() -> Duration {
+    Duration::from_secs(3)
+}
+
+/// Where to ask, parsed once when the profile loads.
+#[derive(Clone)]
+struct Endpoint {
+    tls: bool,
+    host: String,
+    port: u16,
+    path: String,
+}
+
+struct Clock {
+    p: Params,
+    at: Endpoint,
+}
+
+fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
+    let p: Params = params(v)?;
+    let url = reqwest::Url::parse(&p.url).map_err(|e| format!("`url` {}: {e}", p.url))?;
+    let tls = match url.scheme() {
+        "https" => true,
+        "http" => false,
+        other => return Err(format!("`url` must be http or https, not {other}")),
+    };
+    let host = url.host_str().ok_or_else(|| format!("`url` {} has no host", p.url))?.trim_start_matches('[').trim_end_matches(']').to_string();
+    let port = url.port_or_known_default().unwrap_or(if tls { 443 } else { 80 });
+    let path = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    Ok(Arc::new(Clock { at: Endpoint { tls, host, port, path }, p }))
+}
+
+impl Probe for Clock {
+    fn run(&self, ctx: Ctx) -> BoxFuture {
+        let (p, at) = (self.p.clone(), self.at.clone());
+        Box::pin(async move {
+            let budget = Budget::new(ctx.timeout);
+            let o = match ask(&p, &at, &budget).await {
+                Ok(asked) => judge(&asked, p.max_skew),
+                Err(why) => Outcome::warn("clock.unverified", Msg::new("clock.unverified").arg("host", at.host.as_str())).with("error", why),
+            };
+            o.with("time_source", p.url.clone())
+        })
+    }
+}
+
+/// The server's `Date` and the local clock around the request.
+struct Asked {
+    server: DateTime<Utc>,
+    sent: SystemTime,
+    received: SystemTime,
+}
+
+async fn ask(p: &Params, at: &Endpoint, budget: &Budget) -> Result<Asked, String> {
+    let target = Target { host: at.host.clone(), port: at.port };
+    let sent = SystemTime::now();
+    let head = if at.tls {
+        // Any certificate is accepted: a clock off by a year makes every certificate look
+        // expired, which is exactly the case this check is for. Only the time is read.
+        let waits = tls::Waits { connect: p.connect_timeout, handshake: p.handshake_timeout };
+        let mut conn = tls::connect(&target, &at.host, budget, waits).await.map_err(|e| net_text(&e))?;
+        request(&mut conn.stream, at, p, budget).await?
+    } else {
+        let mut tcp = tls::tcp(&target, budget, p.connect_timeout).await.map_err(|e| net_text(&e))?;
+        request(&mut tcp, at, p, budget).await?
+    };
+    let received = SystemTime::now();
+    let date = head.header("date").ok_or_else(|| format!("the answer ({}) has no Date header", printable(head.status_line.as_bytes(), 60)))?;
+    let server = DateTime::parse_from_rfc2822(date.trim()).map_err(|_| format!("unreadable Date header: {}", printable(date.as_bytes(), 60)))?.with_timezone(&Utc);
+    Ok(Asked { server, sent, received })
+}
+
+async fn request<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, at: &Endpoint, p: &Params, budget: &Budget) -> Result<http::Head, String> {
+    let host = if at.host.contains(':') { format!("[{}]", at.host) } else { at.host.clone() };
+    let req = format!("HEAD {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: ecpa-doctor\r\nConnection: close\r\n\r\n", at.path);
+    s.write_all(req.as_bytes()).await.map_err(|e| e.to_string())?;
+    match http::read_response(s, Limits::default(), budget.step(p.reply_timeout), false).await {
+        Ok(r) => Ok(r.head),
+        Err(ReadError::Timeout) => Err("no answer in time".into()),
+        Err(ReadError::Empty) => Err("the connection closed without an answer".into()),
+        Err(ReadError::Io(e)) => Err(e),
+        Err(ReadError::NotHttp(b)) => Err(format!("not an HTTP answer: {}", printable(&b[..b.len().min(40)], 60))),
+        Err(ReadError::HeadTooLarge) => Err("answer head too large".into()),
+    }
+}
+
+fn net_text(e: &NetError) -> String {
+    match e {
+        NetError::Refused => "connection refused".into(),
+        NetError::ConnectFailed(m) | NetError::TlsFailed(m) => m.clone(),
+        NetError::Silent { step, after } => format!("no answer at {} within {:.1} s", step.token(), after.as_secs_f64()),
+        NetError::NotTls { answer } => format!("not TLS: {}", printable(&answer[..answer.len().min(40)], 60)),
+    }
+}
+
+/// The skew, allowing for the round trip and the header's one-second resolution.
+fn judge(a: &Asked, max_skew: Duration) -> Outcome {
+    let round_trip = a.received.duration_since(a.sent).unwrap_or_default();
+    let middle: DateTime<Utc> = (a.sent + round_trip / 2).into();
+    let skew = middle.signed_duration_since(a.server);
+    let slack = chrono::Duration::from_std(round_trip / 2 + Duration::from_secs(1)).unwrap_or_default();
+    let beyond = skew.abs() - slack;
+    let local = middle.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S %:z").to_string();
+    let server = a.server.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S %:z").to_string();
+    let words = skew_words(skew);
+    let o = if beyond > chrono::Duration::from_std(max_skew).unwrap_or_default() {
+        let key = if skew > chrono::Duration::zero() { "clock.ahead" } else { "clock.behind" };
+        Outcome::fail("clock.skewed", Msg::new(key).arg("skew", words.as_str()).arg("server_time", server.as_str()))
+    } else {
+        Outcome::pass(Msg::new("clock.pass").arg("skew", words.as_str()))
+    };
+    o.with("local_time", local).with("server_time", server).with("skew", words).with("round_trip", format!("{} ms", round_trip.as_millis()))
+}
+
+/// `3 h 2 min 5 s`, never negative (the summary says ahead or behind).
+fn skew_words(d: chrono::Duration) -> String {
+    let s = d.num_seconds().unsigned_abs();
+    let (days, h, m, sec) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
+    let mut parts = Vec::new();
+    if days > 0 {
+        parts.push(format!("{days} d"));
+    }
+    if h > 0 {
+        parts.push(format!("{h} h"));
+    }
+    if m > 0 {
+        parts.push(format!("{m} min"));
+    }
+    if sec > 0 || parts.is_empty() {
+        parts.push(format!("{sec} s"));
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Status;
+
+    fn asked(server_offset_secs: i64) -> Asked {
+        let now = SystemTime::now();
+        let server = DateTime::<Utc>::from(now) + chrono::Duration::seconds(server_offset_secs);
+        Asked { server, sent: now, received: now + Duration::from_millis(40) }
+    }
+
+    #[test]
+    fn within_five_minutes_passes_and_beyond_warns_with_direction() {
+        assert_eq!(judge(&asked(-120), default_max_skew()).status, Status::Pass);
+        let ahead = judge(&asked(-3600), default_max_skew());
+        assert_eq!(ahead.finding.as_deref(), Some("clock.skewed"));
+        assert_eq!(ahead.summary.key, "clock.ahead");
+        let behind = judge(&asked(3 * 86_400), default_max_skew());
+        assert_eq!(behind.summary.key, "clock.behind");
+    }
+
+    #[test]
+    fn skew_reads_naturally() {
+        assert_eq!(skew_words(chrono::Duration::seconds(-3725)), "1 h 2 min 5 s");
+        assert_eq!(skew_words(chrono::Duration::zero()), "0 s");
+        assert_eq!(skew_words(chrono::Duration::seconds(90_000)), "1 d 1 h");
+    }
+
+    #[test]
+    fn urls_are_checked_when_the_profile_loads() {
+        let ok = serde_yaml::from_str("url: https://cloudicweb.nhi.gov.tw/").unwrap();
+        assert!(build(&ok).is_ok());
+        let bad = serde_yaml::from_str("url: ftp://example.org/").unwrap();
+        assert!(build(&bad).is_err());
+    }
+}

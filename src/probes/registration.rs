@@ -1,0 +1,349 @@
+//! Kind `registration`: is the card registered for NHI online services, and is the
+//! registration password (註冊密碼) right? Asked only when the operator asks (report mode
+//! `--check-password`, the console's `w`), with a password typed for this one attempt:
+//! checks never try a password on their own, and a wrong one counts towards NHI's
+//! lock-out. The component signs and encrypts as for a real login (signature first, so
+//! nothing is sent when NHI's cloud cannot be reached; then `GetBasic`,
+//! `SecureGetBasicWithParam?Pwd=`, `EnCrypt?Pwd=`, after which the password is wiped),
+//! and NHI's verification service `UserSign` — configured per agency, see
+//! `crate::verifier` — gives the verdict: `A0000` registered and right, `A8002` wrong
+//! password, other codes named. Without a verifier the check says so and points to
+//! `ecpa-doctor explain` with the message the user saw.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::io::{AsyncRead, AsyncWrite};
+use zeroize::Zeroizing;
+
+use super::nhi_signature::{self, Signed};
+use super::{BoxFuture, Ctx, Kind, Probe, de_duration, params};
+use crate::bridge::session::{self, Dialogue, Reply};
+use crate::bridge::ws::FrameReader;
+use crate::bridge::{Budget, Target, check_server_name, net_failure, printable, take_turn, tls};
+use crate::engine::outcome::{Msg, Outcome};
+use crate::engine::pii::PiiKind;
+use crate::engine::profile::Profile;
+use crate::secret::Password;
+use crate::verifier::{self, Answer, CallError, ConfigError, Settings, Verifier};
+
+pub const KIND: Kind = Kind { name: "registration", findings: FINDINGS, build };
+
+const FINDINGS: &[&str] = &[
+    "registration.not_requested",
+    "registration.no_verifier",
+    "registration.verifier_config",
+    "registration.password_length",
+    "registration.verifier_unreachable",
+    "registration.verifier_garbled",
+    "registration.refused",
+    "account.wrong_password",
+    "nhi.card_id_mismatch",
+    "nhi.malformed_request",
+    "nhi.service_unavailable",
+    "signature.malformed",
+    "ws.cloud_unreachable",
+    "ws.cloud_auth_failed",
+    "ws.signature_failed",
+    "ws.origin_list_unreachable",
+    "ws.origin_refused",
+    "ws.pcsc_error",
+    "ws.reader_unavailable",
+    "ws.no_card",
+    "ws.card_unreachable",
+    "ws.card_read_failed",
+    "ws.component_error",
+    "ws.command_unknown",
+    "ws.refused",
+    "ws.garbled",
+    "ws.closed",
+    "bridge.refused",
+    "bridge.no_answer",
+    "bridge.connect_failed",
+    "bridge.not_tls",
+    "bridge.tls_failed",
+];
+
+/// The password check runs only when the operator asks; frontends leave checks of this
+/// kind out of every automatic run.
+pub fn is_on_request(kind: &str) -> bool {
+    kind == KIND.name
+}
+
+/// The checks an automatic run covers: `only` (all when `None`) without the password check.
+pub fn automatic(profile: &Profile, only: Option<HashSet<String>>) -> Option<HashSet<String>> {
+    if !profile.checks.iter().any(|c| is_on_request(&c.kind)) {
+        return only;
+    }
+    let all = only.unwrap_or_else(|| profile.checks.iter().map(|c| c.id.clone()).collect());
+    Some(all.into_iter().filter(|id| profile.check(id).is_none_or(|c| !is_on_request(&c.kind))).collect())
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    #[serde(default = "nhi_signature::default_host")]
+    host: String,
+    #[serde(default = "nhi_signature::default_port")]
+    port: u16,
+    #[serde(default = "nhi_signature::default_sni")]
+    sni: String,
+    #[serde(default)]
+    host_header: Option<String>,
+    #[serde(default = "nhi_signature::default_origin")]
+    origin: Option<String>,
+    #[serde(default = "nhi_signature::default_path")]
+    path: String,
+    #[serde(default = "nhi_signature::default_max_frame")]
+    max_frame: usize,
+    #[serde(default = "nhi_signature::default_connect", deserialize_with = "de_duration")]
+    connect_timeout: Duration,
+    #[serde(default = "nhi_signature::default_handshake", deserialize_with = "de_duration")]
+    handshake_timeout: Duration,
+    #[serde(default = "nhi_signature::default_reply", deserialize_with = "de_duration")]
+    reply_timeout: Duration,
+    #[serde(default = "nhi_signature::default_sign", deserialize_with = "de_duration")]
+    sign_timeout: Duration,
+    /// NHI's `UserSign` endpoint; a config file or `ECPA_DOCTOR_NHI_ENDPOINT` overrides it.
+    #[serde(default)]
+    endpoint: Option<String>,
+    /// The verifier config (YAML: `org_id`, `org_pass`, `unit`, `endpoint`, `ca_file`).
+    /// The organisation's id and secret never go in the profile.
+    #[serde(default)]
+    config_file: Option<PathBuf>,
+    /// Extra trust anchors (PEM) for the endpoint.
+    #[serde(default)]
+    ca_file: Option<PathBuf>,
+    #[serde(default = "default_verify", deserialize_with = "de_duration")]
+    verify_timeout: Duration,
+}
+
+fn default_verify() -> Duration {
+    Duration::from_secs(10)
+}
+
+impl Params {
+    fn settings(&self) -> Settings {
+        Settings { endpoint: self.endpoint.clone(), config_file: self.config_file.clone(), ca_file: self.ca_file.clone() }
+    }
+
+    fn dialogue(&self) -> Dialogue {
+        Dialogue {
+            path: self.path.clone(),
+            host_header: self.host_header.clone().unwrap_or_else(|| format!("{}:{}", self.sni, self.port)),
+            origin: self.origin.clone(),
+            reply_timeout: self.reply_timeout,
+            max_frame: self.max_frame,
+        }
+    }
+}
+
+struct Registration {
+    p: Params,
+}
+
+fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
+    let p: Params = params(v)?;
+    check_server_name(&p.sni)?;
+    Ok(Arc::new(Registration { p }))
+}
+
+/// Whether the check of this profile entry has a verifier to call, before asking the
+/// operator for a password that could not be checked anyway.
+pub fn verifier_status(check_params: &serde_yaml::Value, env: &dyn Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+    let p: Params = params(check_params).map_err(|e| ConfigError::Invalid { source: "profile".into(), problem: e })?;
+    verifier::resolve(&p.settings(), env).map(|_| ())
+}
+
+impl Probe for Registration {
+    fn run(&self, ctx: Ctx) -> BoxFuture {
+        let p = self.p.clone();
+        Box::pin(async move {
+            // Taken at once, whatever happens next: one request, one attempt.
+            let password = ctx.password.as_ref().and_then(|slot| slot.take());
+            let env = |k: &str| std::env::var(k).ok();
+            let verifier = match verifier::resolve(&p.settings(), &env) {
+                Ok(v) => v,
+                Err(ConfigError::NotConfigured) => return Outcome::warn("registration.no_verifier", Msg::new("registration.no_verifier")),
+                Err(ConfigError::Invalid { source, problem }) => {
+                    return Outcome::fail("registration.verifier_config", Msg::new("registration.verifier_config").arg("problem", problem.as_str()))
+                        .with("verifier_config", source)
+                        .with("error", problem);
+                }
+            };
+            let Some(password) = password else {
+                return Outcome::warn("registration.not_requested", Msg::new("registration.not_requested")).with("verifier", describe(&verifier));
+            };
+            attempt(&p, &ctx, password, &verifier).await.with("verifier", describe(&verifier))
+        })
+    }
+}
+
+fn describe(v: &Verifier) -> String {
+    format!("{} (settings from {})", v.endpoint, v.source)
+}
+
+/// What the component produced for the verification service.
+struct Collected {
+    signed: Signed,
+    id_no: String,
+    secure_basic: String,
+    pass_code: String,
+}
+
+async fn attempt(p: &Params, ctx: &Ctx, password: Password, verifier: &Verifier) -> Outcome {
+    let target = Target { host: p.host.clone(), port: p.port };
+    let budget = Budget::new(ctx.timeout);
+    let collected = {
+        let _turn = take_turn(&budget).await;
+        let waits = tls::Waits { connect: p.connect_timeout, handshake: p.handshake_timeout };
+        let mut conn = match tls::connect(&target, &p.sni, &budget, waits).await {
+            Ok(c) => c,
+            Err(e) => return net_failure(&e, &target),
+        };
+        let d = p.dialogue();
+        let mut frames = match session::upgrade(&mut conn.stream, &d, &target, &budget).await {
+            Ok(f) => f,
+            Err(o) => return o.with("address", target.to_string()),
+        };
+        let mut transcript = Vec::new();
+        let r = collect(&mut conn.stream, &mut frames, &d, p.sign_timeout, password, &target, &budget, &mut transcript).await;
+        session::close(&mut conn.stream).await;
+        match r {
+            Ok(c) => (c, transcript.join("; ")),
+            Err(o) => return o.with("exchange", transcript.join("; ")).with("address", target.to_string()),
+        }
+    };
+    let (c, exchange) = collected;
+    let request = verifier::Request { secure_basic: &c.secure_basic, pass_code: &c.pass_code, random: &c.signed.p_random(), token: &c.signed.token, id_no: &c.id_no };
+    let body = verifier::envelope(verifier, &request);
+    let answer = verifier::call(verifier, body, budget.step(p.verify_timeout)).await;
+    judge(answer).with("exchange", exchange).with_pii("id_no", PiiKind::NationalId, &c.id_no)
+}
+
+/// The signature, then the card's ID, then the two password commands; the password is
+/// wiped as soon as `EnCrypt` has been sent.
+#[allow(clippy::too_many_arguments)]
+async fn collect<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &mut S,
+    frames: &mut FrameReader,
+    d: &Dialogue,
+    sign_timeout: Duration,
+    password: Password,
+    target: &Target,
+    budget: &Budget,
+    transcript: &mut Vec<String>,
+) -> Result<Collected, Outcome> {
+    let signed = nhi_signature::sign(s, frames, d, sign_timeout, target, budget, transcript).await?;
+    let basic = match session::command(s, frames, "GetBasic", "GetBasic", d, target, budget, transcript).await {
+        Reply::Payload(b) => Zeroizing::new(b),
+        Reply::Stop(o) => return Err(o),
+    };
+    let id_no = match basic.split(',').nth(1).map(str::trim).filter(|id| !id.is_empty()) {
+        Some(id) => id.to_string(),
+        None => return Err(Outcome::fail("ws.garbled", Msg::new("ws.basic_garbled").arg("fields", basic.split(',').count().to_string()))),
+    };
+    let secure_basic = match session::secret_command(s, frames, "SecureGetBasicWithParam", &with_password("SecureGetBasicWithParam", &password), d, target, budget, transcript).await {
+        Reply::Payload(h) => h,
+        Reply::Stop(o) => return Err(o),
+    };
+    let encrypted = session::secret_command(s, frames, "EnCrypt", &with_password("EnCrypt", &password), d, target, budget, transcript).await;
+    drop(password);
+    let pass_code = match encrypted {
+        Reply::Payload(h) => h,
+        Reply::Stop(o) if o.evidence("bridge_code").is_some_and(|c| c.render(false) == "8009") => {
+            return Err(Outcome::fail("registration.password_length", Msg::new("registration.password_length")).with("bridge_code", "8009"));
+        }
+        Reply::Stop(o) => return Err(o),
+    };
+    Ok(Collected { signed, id_no, secure_basic, pass_code })
+}
+
+/// `Name?Pwd=<password>` in a buffer sized once, so no copy is left behind by growing.
+fn with_password(name: &str, password: &Password) -> Zeroizing<String> {
+    let mut r = Zeroizing::new(String::with_capacity(name.len() + 5 + password.expose().len()));
+    r.push_str(name);
+    r.push_str("?Pwd=");
+    r.push_str(password.expose());
+    r
+}
+
+/// The verification service's answer → finding.
+fn judge(answer: Result<Answer, CallError>) -> Outcome {
+    match answer {
+        Ok(Answer::Result(text)) => judge_result(&text),
+        Ok(Answer::Fault { status, text }) => {
+            let shown = printable(text.as_bytes(), 160);
+            Outcome::fail("nhi.service_unavailable", Msg::new("registration.soap_fault").arg("fault", shown.as_str())).with("http_status", status.to_string()).with("soap_fault", shown)
+        }
+        Ok(Answer::Garbled { status, detail }) => Outcome::fail("registration.verifier_garbled", Msg::new("registration.verifier_garbled").arg("status", status.to_string()))
+            .with("http_status", status.to_string())
+            .with("first_bytes", printable(detail.as_bytes(), 80)),
+        Err(CallError::Unreachable(e)) | Err(CallError::Setup(e)) => {
+            let shown = printable(e.as_bytes(), 240);
+            Outcome::fail("registration.verifier_unreachable", Msg::new("registration.verifier_unreachable")).with("error", shown)
+        }
+    }
+}
+
+fn judge_result(text: &str) -> Outcome {
+    let shown = printable(text.as_bytes(), 120);
+    let Some(code) = verifier::result_code(text) else {
+        return Outcome::fail("registration.verifier_garbled", Msg::new("registration.no_result_code").arg("result", shown.as_str())).with("verifier_result", shown);
+    };
+    let o = match code.as_str() {
+        "A0000" => Outcome::pass(Msg::new("registration.pass").arg("result", shown.as_str())),
+        _ => {
+            let known = crate::known::builtin().iter().find(|m| m.codes.iter().any(|c| c.eq_ignore_ascii_case(&code)));
+            match known.map(|m| m.finding.as_str()).filter(|f| FINDINGS.contains(f)) {
+                Some(f) => Outcome::fail(f, Msg::new(f).arg("message", shown.as_str())),
+                None => Outcome::fail("registration.refused", Msg::new("registration.refused").arg("code", code.as_str()).arg("result", shown.as_str())),
+            }
+        }
+    };
+    o.with("verifier_result", shown).with("result_code", code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Status;
+
+    #[test]
+    fn results_map_to_findings() {
+        assert_eq!(judge_result("A0000:檢核正確").status, Status::Pass);
+        assert_eq!(judge_result("A8002:註冊密碼輸入錯誤").finding.as_deref(), Some("account.wrong_password"));
+        assert_eq!(judge_result("A8899:卡號與身分證號不符").finding.as_deref(), Some("nhi.card_id_mismatch"));
+        assert_eq!(judge_result("A9999").finding.as_deref(), Some("nhi.malformed_request"));
+        let o = judge_result("A7001:其他錯誤");
+        assert_eq!(o.finding.as_deref(), Some("registration.refused"));
+        assert_eq!(o.evidence("result_code").map(|v| v.render(false)).as_deref(), Some("A7001"));
+        assert_eq!(judge_result("OK").finding.as_deref(), Some("registration.verifier_garbled"));
+    }
+
+    #[test]
+    fn a_soap_fault_is_the_service_being_unavailable() {
+        let o = judge(Ok(Answer::Fault { status: 500, text: "Server was unable to process request.".into() }));
+        assert_eq!(o.finding.as_deref(), Some("nhi.service_unavailable"));
+        let o = judge(Err(CallError::Unreachable("connection refused".into())));
+        assert_eq!(o.finding.as_deref(), Some("registration.verifier_unreachable"));
+    }
+
+    #[test]
+    fn every_code_finding_of_the_signature_is_declared() {
+        for f in nhi_signature::FINDINGS {
+            assert!(FINDINGS.contains(f), "{f}");
+        }
+    }
+
+    #[test]
+    fn the_password_request_is_built_without_growing() {
+        let p = Password::from_str_copy("abc12345");
+        let r = with_password("EnCrypt", &p);
+        assert_eq!(r.as_str(), "EnCrypt?Pwd=abc12345");
+        assert_eq!(r.capacity(), r.len());
+    }
+}
