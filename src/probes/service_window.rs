@@ -138,7 +138,7 @@ pub fn parse_time(s: &str, after: Option<DateTime<FixedOffset>>) -> Result<DateT
     }
     let nums = roc_parts(&s)?;
     let (year, rest) = match nums.as_slice() {
-        [y, m, d, h] | [y, m, d, h, _] if s.contains('年') => (*y as i32 + 1911, &nums[1..]),
+        [y, m, d, h] | [y, m, d, h, _] if s.contains('年') => (roc_year(*y)?, &nums[1..]),
         [_, _, _] | [_, _, _, _] if !s.contains('年') => match after {
             Some(a) => (a.format("%Y").to_string().parse::<i32>().unwrap_or(1970), &nums[..]),
             None => return Err("a year is needed (e.g. 107年)".into()),
@@ -158,6 +158,12 @@ pub fn parse_time(s: &str, after: Option<DateTime<FixedOffset>>) -> Result<DateT
         t = local(next)?;
     }
     Ok(t)
+}
+
+/// The Gregorian year of an ROC year; a pasted number too large for any calendar is an
+/// error, not an overflow.
+fn roc_year(roc: u32) -> Result<i32, String> {
+    i32::try_from(roc).ok().and_then(|y| y.checked_add(1911)).ok_or_else(|| format!("no such year: {roc}年"))
 }
 
 /// The numbers before 年, 月, 日, 時 (or 點) and 分, in order.
@@ -202,6 +208,14 @@ mod tests {
         assert!(parse_time("10月6日4時", None).is_err());
         assert!(parse_time("107年13月5日20時", None).is_err());
         assert!(parse_time("someday", None).is_err());
+    }
+
+    #[test]
+    fn a_year_too_large_for_any_calendar_is_an_error() {
+        // Found by the service_window fuzz target: the ROC year overflowed an i32.
+        assert!(parse_time("2147483000年1月1日1時", None).is_err());
+        assert!(parse_time("4294967295年1月1日1時", None).is_err());
+        assert!(parse_time("999999年1月1日1時", None).is_err(), "past chrono's range");
     }
 
     #[test]
