@@ -125,6 +125,9 @@ fn inspect(ctx: &dyn PcscContext, filter: Option<&str>) -> Result<Outcome, PcscE
     let o = match read {
         Err(ReadStop::Gone(step, e)) => removed(reader, step, &e),
         Err(ReadStop::Transport(e)) => return Err(e),
+        // An empty or cut answer is what a reader returns when the card leaves mid-read;
+        // only a card still present makes it garbled data.
+        Err(ReadStop::Malformed(step)) if card_left(ctx, reader) => removed(reader, step, &PcscError::RemovedCard),
         Err(ReadStop::Malformed(step)) => Outcome::fail("card.garbled", Msg::new("card.garbled").arg("reader", reader).arg("detail", step)),
         Ok(r) => judge(reader, class, r),
     };
@@ -133,6 +136,20 @@ fn inspect(ctx: &dyn PcscContext, filter: Option<&str>) -> Result<Outcome, PcscE
         None => o,
     };
     Ok(finish(o))
+}
+
+/// Whether the card is gone from `reader`, waiting one presence poll of the service
+/// (pcsc-lite polls every ~400 ms) so a fresh pull is seen.
+fn card_left(ctx: &dyn PcscContext, reader: &str) -> bool {
+    let names = [reader.to_string()];
+    for _ in 0..6 {
+        match ctx.states(&names) {
+            Ok(st) if st.first().is_some_and(|s| !s.present) => return true,
+            Ok(_) => std::thread::sleep(std::time::Duration::from_millis(100)),
+            Err(_) => return true,
+        }
+    }
+    false
 }
 
 /// The NHI card first (that is what the login uses), then an unknown card (it may be a
