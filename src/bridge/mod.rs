@@ -219,3 +219,26 @@ mod tests {
         assert_eq!(Target { host: "127.0.0.1".into(), port: 7777 }.to_string(), "127.0.0.1:7777");
     }
 }
+
+/// Where the component's bridge lives, as every bridge check defaults it: one place, so
+/// the checks cannot drift apart (the real component binds 127.0.0.1:7777, and the eCPA
+/// page reaches it as iccert.nhi.gov.tw).
+pub mod defaults {
+    use std::time::Duration;
+
+    pub fn host() -> String {
+        "127.0.0.1".into()
+    }
+    pub fn port() -> u16 {
+        7777
+    }
+    pub fn sni() -> String {
+        "iccert.nhi.gov.tw".into()
+    }
+    pub fn connect() -> Duration {
+        Duration::from_secs(2)
+    }
+    pub fn handshake() -> Duration {
+        Duration::from_secs(3)
+    }
+}

@@ -24,11 +24,11 @@ pub const KIND: Kind = Kind {
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 struct Params {
-    #[serde(default = "default_host")]
+    #[serde(default = "crate::bridge::defaults::host")]
     host: String,
-    #[serde(default = "default_port")]
+    #[serde(default = "crate::bridge::defaults::port")]
     port: u16,
-    #[serde(default = "default_sni")]
+    #[serde(default = "crate::bridge::defaults::sni")]
     sni: String,
     /// `Host:` of the request; by default `<sni>:<port>`, as a browser sends it.
     #[serde(default)]
@@ -44,23 +44,14 @@ struct Params {
     /// Read no more of the body than this: the real page is 1350 bytes.
     #[serde(default = "default_max_body")]
     max_body: usize,
-    #[serde(default = "default_connect", deserialize_with = "de_duration")]
+    #[serde(default = "crate::bridge::defaults::connect", deserialize_with = "de_duration")]
     connect_timeout: Duration,
-    #[serde(default = "default_handshake", deserialize_with = "de_duration")]
+    #[serde(default = "crate::bridge::defaults::handshake", deserialize_with = "de_duration")]
     handshake_timeout: Duration,
     #[serde(default = "default_read", deserialize_with = "de_duration")]
     read_timeout: Duration,
 }
 
-fn default_host() -> String {
-    "127.0.0.1".into()
-}
-fn default_port() -> u16 {
-    7777
-}
-fn default_sni() -> String {
-    "iccert.nhi.gov.tw".into()
-}
 fn default_path() -> String {
     "/".into()
 }
@@ -72,12 +63,6 @@ fn default_page_marker() -> String {
 }
 fn default_max_body() -> usize {
     64 * 1024
-}
-fn default_connect() -> Duration {
-    Duration::from_secs(2)
-}
-fn default_handshake() -> Duration {
-    Duration::from_secs(3)
 }
 fn default_read() -> Duration {
     Duration::from_secs(3)

@@ -48,11 +48,11 @@ pub const KIND: Kind = Kind {
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 struct Params {
-    #[serde(default = "default_host")]
+    #[serde(default = "crate::bridge::defaults::host")]
     host: String,
-    #[serde(default = "default_port")]
+    #[serde(default = "crate::bridge::defaults::port")]
     port: u16,
-    #[serde(default = "default_sni")]
+    #[serde(default = "crate::bridge::defaults::sni")]
     sni: String,
     /// `Host:` of the upgrade; by default `<sni>:<port>`, as a browser sends it.
     #[serde(default)]
@@ -69,9 +69,9 @@ struct Params {
     /// The largest reply accepted; a `GetBasic` reply is well under 100 bytes.
     #[serde(default = "default_max_frame")]
     max_frame: usize,
-    #[serde(default = "default_connect", deserialize_with = "de_duration")]
+    #[serde(default = "crate::bridge::defaults::connect", deserialize_with = "de_duration")]
     connect_timeout: Duration,
-    #[serde(default = "default_handshake", deserialize_with = "de_duration")]
+    #[serde(default = "crate::bridge::defaults::handshake", deserialize_with = "de_duration")]
     handshake_timeout: Duration,
     /// Wait for each answer (the upgrade and every command). The real `GetBasic` takes
     /// about 0.3 s with a card.
@@ -79,15 +79,6 @@ struct Params {
     reply_timeout: Duration,
 }
 
-fn default_host() -> String {
-    "127.0.0.1".into()
-}
-fn default_port() -> u16 {
-    7777
-}
-fn default_sni() -> String {
-    "iccert.nhi.gov.tw".into()
-}
 fn default_origin() -> Option<String> {
     Some("https://ecpa.dgpa.gov.tw".into())
 }
@@ -96,12 +87,6 @@ fn default_path() -> String {
 }
 fn default_max_frame() -> usize {
     64 * 1024
-}
-fn default_connect() -> Duration {
-    Duration::from_secs(2)
-}
-fn default_handshake() -> Duration {
-    Duration::from_secs(3)
 }
 fn default_reply() -> Duration {
     Duration::from_secs(3)

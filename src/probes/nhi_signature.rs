@@ -55,11 +55,11 @@ const CLOUD_FINDINGS: &[&str] = &["ws.cloud_unreachable", "ws.cloud_auth_failed"
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 struct Params {
-    #[serde(default = "default_host")]
+    #[serde(default = "crate::bridge::defaults::host")]
     host: String,
-    #[serde(default = "default_port")]
+    #[serde(default = "crate::bridge::defaults::port")]
     port: u16,
-    #[serde(default = "default_sni")]
+    #[serde(default = "crate::bridge::defaults::sni")]
     sni: String,
     #[serde(default)]
     host_header: Option<String>,
@@ -69,9 +69,9 @@ struct Params {
     path: String,
     #[serde(default = "default_max_frame")]
     max_frame: usize,
-    #[serde(default = "default_connect", deserialize_with = "de_duration")]
+    #[serde(default = "crate::bridge::defaults::connect", deserialize_with = "de_duration")]
     connect_timeout: Duration,
-    #[serde(default = "default_handshake", deserialize_with = "de_duration")]
+    #[serde(default = "crate::bridge::defaults::handshake", deserialize_with = "de_duration")]
     handshake_timeout: Duration,
     #[serde(default = "default_reply", deserialize_with = "de_duration")]
     reply_timeout: Duration,
@@ -84,15 +84,6 @@ struct Params {
     outbound_check: Option<String>,
 }
 
-pub(crate) fn default_host() -> String {
-    "127.0.0.1".into()
-}
-pub(crate) fn default_port() -> u16 {
-    7777
-}
-pub(crate) fn default_sni() -> String {
-    "iccert.nhi.gov.tw".into()
-}
 pub(crate) fn default_origin() -> Option<String> {
     Some("https://ecpa.dgpa.gov.tw".into())
 }
@@ -101,12 +92,6 @@ pub(crate) fn default_path() -> String {
 }
 pub(crate) fn default_max_frame() -> usize {
     64 * 1024
-}
-pub(crate) fn default_connect() -> Duration {
-    Duration::from_secs(2)
-}
-pub(crate) fn default_handshake() -> Duration {
-    Duration::from_secs(3)
 }
 pub(crate) fn default_reply() -> Duration {
     Duration::from_secs(3)

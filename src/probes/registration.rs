@@ -85,11 +85,11 @@ pub fn automatic(profile: &Profile, only: Option<HashSet<String>>) -> Option<Has
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 struct Params {
-    #[serde(default = "nhi_signature::default_host")]
+    #[serde(default = "crate::bridge::defaults::host")]
     host: String,
-    #[serde(default = "nhi_signature::default_port")]
+    #[serde(default = "crate::bridge::defaults::port")]
     port: u16,
-    #[serde(default = "nhi_signature::default_sni")]
+    #[serde(default = "crate::bridge::defaults::sni")]
     sni: String,
     #[serde(default)]
     host_header: Option<String>,
@@ -99,9 +99,9 @@ struct Params {
     path: String,
     #[serde(default = "nhi_signature::default_max_frame")]
     max_frame: usize,
-    #[serde(default = "nhi_signature::default_connect", deserialize_with = "de_duration")]
+    #[serde(default = "crate::bridge::defaults::connect", deserialize_with = "de_duration")]
     connect_timeout: Duration,
-    #[serde(default = "nhi_signature::default_handshake", deserialize_with = "de_duration")]
+    #[serde(default = "crate::bridge::defaults::handshake", deserialize_with = "de_duration")]
     handshake_timeout: Duration,
     #[serde(default = "nhi_signature::default_reply", deserialize_with = "de_duration")]
     reply_timeout: Duration,

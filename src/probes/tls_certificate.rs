@@ -44,9 +44,9 @@ const SHOWN_CERTS: usize = 6;
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 struct Params {
-    #[serde(default = "default_host")]
+    #[serde(default = "crate::bridge::defaults::host")]
     host: String,
-    #[serde(default = "default_port")]
+    #[serde(default = "crate::bridge::defaults::port")]
     port: u16,
     /// Server names to connect with; the first one's chain is judged (the real component
     /// ignores SNI, another server may not).
@@ -66,18 +66,12 @@ struct Params {
     /// Warn when a certificate of the chain expires within this many days.
     #[serde(default = "default_warn_days")]
     warn_days: u32,
-    #[serde(default = "default_connect", deserialize_with = "de_duration")]
+    #[serde(default = "crate::bridge::defaults::connect", deserialize_with = "de_duration")]
     connect_timeout: Duration,
-    #[serde(default = "default_handshake", deserialize_with = "de_duration")]
+    #[serde(default = "crate::bridge::defaults::handshake", deserialize_with = "de_duration")]
     handshake_timeout: Duration,
 }
 
-fn default_host() -> String {
-    "127.0.0.1".into()
-}
-fn default_port() -> u16 {
-    7777
-}
 fn default_sni() -> Vec<String> {
     vec!["iccert.nhi.gov.tw".into(), "localhost".into()]
 }
@@ -92,12 +86,6 @@ fn yes() -> bool {
 }
 fn default_warn_days() -> u32 {
     7
-}
-fn default_connect() -> Duration {
-    Duration::from_secs(2)
-}
-fn default_handshake() -> Duration {
-    Duration::from_secs(3)
 }
 
 struct TlsCertificate {
