@@ -147,7 +147,8 @@ fn net_text(e: &NetError) -> String {
 fn judge(a: &Asked, max_skew: Duration) -> Outcome {
     let round_trip = a.received.duration_since(a.sent).unwrap_or_default();
     let middle: DateTime<Utc> = (a.sent + round_trip / 2).into();
-    let skew = middle.signed_duration_since(a.server);
+    // `Date` is truncated to its second: the server's clock read somewhere inside it.
+    let skew = middle.signed_duration_since(a.server + chrono::Duration::milliseconds(500));
     let slack = chrono::Duration::from_std(round_trip / 2 + Duration::from_secs(1)).unwrap_or_default();
     let beyond = skew.abs() - slack;
     let local = middle.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S %:z").to_string();
@@ -162,9 +163,12 @@ fn judge(a: &Asked, max_skew: Duration) -> Outcome {
     o.with("local_time", local).with("server_time", server).with("skew", words).with("round_trip", format!("{} ms", round_trip.as_millis()))
 }
 
-/// `3 h 2 min 5 s`, never negative (the summary says ahead or behind).
+/// `3 h 2 min`, never negative (the summary says ahead or behind). From a minute up it is
+/// rounded to the minute: a one-second header read over the network cannot honestly say
+/// "59 min 59 s" for a clock an hour off.
 fn skew_words(d: chrono::Duration) -> String {
-    let s = d.num_seconds().unsigned_abs();
+    let exact = (d.num_milliseconds().unsigned_abs() + 500) / 1000;
+    let s = if exact >= 60 { (exact + 30) / 60 * 60 } else { exact };
     let (days, h, m, sec) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
     let mut parts = Vec::new();
     if days > 0 {
@@ -205,7 +209,9 @@ mod tests {
 
     #[test]
     fn skew_reads_naturally() {
-        assert_eq!(skew_words(chrono::Duration::seconds(-3725)), "1 h 2 min 5 s");
+        assert_eq!(skew_words(chrono::Duration::seconds(-3725)), "1 h 2 min");
+        assert_eq!(skew_words(chrono::Duration::milliseconds(3_599_400)), "1 h");
+        assert_eq!(skew_words(chrono::Duration::seconds(42)), "42 s");
         assert_eq!(skew_words(chrono::Duration::zero()), "0 s");
         assert_eq!(skew_words(chrono::Duration::seconds(90_000)), "1 d 1 h");
     }
