@@ -84,6 +84,10 @@ pub struct Messages {
     /// Human labels for evidence keys; the key itself is the stable JSON name.
     #[serde(default)]
     pub evidence: HashMap<String, L10n>,
+    /// Words inside evidence values (a sex, a date, a status word's meaning), so a zh-TW
+    /// report does not show English words between its Chinese labels.
+    #[serde(default)]
+    pub values: HashMap<String, L10n>,
 }
 
 /// Message files, one per area; a key defined twice is an error.
@@ -103,7 +107,7 @@ impl Messages {
         let mut all = Messages::default();
         for (name, text) in files {
             let part: Messages = serde_yaml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
-            for (section, into, from) in [("ui", &mut all.ui, part.ui), ("summaries", &mut all.summaries, part.summaries), ("evidence", &mut all.evidence, part.evidence)] {
+            for (section, into, from) in [("ui", &mut all.ui, part.ui), ("summaries", &mut all.summaries, part.summaries), ("evidence", &mut all.evidence, part.evidence), ("values", &mut all.values, part.values)] {
                 for (k, v) in from {
                     if into.insert(k.clone(), v).is_some() {
                         return Err(format!("{name}: {section}.{k} is defined twice"));
@@ -123,6 +127,14 @@ pub fn messages() -> &'static Messages {
 /// A UI word; an unknown key shows itself so a missing string is visible, not fatal.
 pub fn ui(key: &str, lang: Lang) -> String {
     messages().ui.get(key).map(|t| t.get(lang).to_string()).unwrap_or_else(|| key.to_string())
+}
+
+/// An evidence value phrase; an unknown key shows itself and its arguments, like a summary.
+pub fn value_text(key: &str, lang: Lang, args: &[(String, String)]) -> String {
+    match messages().values.get(key) {
+        Some(t) => fill(t.get(lang), args),
+        None => args.iter().fold(key.to_string(), |s, (k, v)| format!("{s} {k}={v}")),
+    }
 }
 
 pub fn evidence_label(key: &str, lang: Lang) -> String {
@@ -185,7 +197,7 @@ mod tests {
     #[test]
     fn builtin_messages_parse_and_have_both_languages() {
         let m = messages();
-        for (k, v) in m.ui.iter().chain(m.summaries.iter()).chain(m.evidence.iter()) {
+        for (k, v) in m.ui.iter().chain(m.summaries.iter()).chain(m.evidence.iter()).chain(m.values.iter()) {
             assert!(!v.zh_tw.trim().is_empty() && !v.en.trim().is_empty(), "{k} lacks a language");
         }
     }

@@ -16,10 +16,10 @@ fuzz_target!(|data: &[u8]| {
     // One command, one 6Cxx retry, at most eight GET RESPONSE rounds.
     assert!(sent <= 10, "{sent} transmits for one exchange");
     if let Ok(r) = result {
-        let _ = (r.is_ok(), r.sw1(), r.sw2(), apdu::describe_sw(r.sw));
+        let _ = (r.is_ok(), r.sw1(), r.sw2(), apdu::sw_meaning(r.sw));
     }
     if let Some(r) = Response::parse(data) {
-        let _ = apdu::describe_sw(r.sw);
+        let _ = apdu::sw_meaning(r.sw);
     }
 });
 

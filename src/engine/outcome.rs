@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::pii::{Pii, PiiKind};
+use crate::i18n::{self, L10n, Lang};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -39,18 +40,34 @@ impl Status {
     }
 }
 
-/// An evidence or argument value; card data stays wrapped until a report renders it.
+/// An evidence or argument value; card data stays wrapped until a report renders it, and
+/// words meant for people stay keys until the report's language is known.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
+    /// Technical text shown as is (paths, addresses, codes, library errors).
     Text(String),
     Pii(Pii),
+    /// A phrase from the catalogue's `values` section, filled with its arguments.
+    Said(Msg),
+    /// A phrase given in both languages by a data file (e.g. a card type from atr.yaml).
+    Both(L10n),
 }
 
 impl Value {
+    /// English rendering, for comparisons inside probes and for tests.
     pub fn render(&self, reveal: bool) -> String {
+        self.render_in(Lang::En, reveal)
+    }
+
+    pub fn render_in(&self, lang: Lang, reveal: bool) -> String {
         match self {
             Value::Text(t) => t.clone(),
             Value::Pii(p) => p.render(reveal),
+            Value::Said(m) => {
+                let args: Vec<(String, String)> = m.args.iter().map(|(k, v)| (k.clone(), v.render_in(lang, reveal))).collect();
+                i18n::value_text(&m.key, lang, &args)
+            }
+            Value::Both(t) => t.get(lang).to_string(),
         }
     }
 }
@@ -63,6 +80,16 @@ impl From<&str> for Value {
 impl From<String> for Value {
     fn from(s: String) -> Self {
         Value::Text(s)
+    }
+}
+impl From<Msg> for Value {
+    fn from(m: Msg) -> Self {
+        Value::Said(m)
+    }
+}
+impl From<L10n> for Value {
+    fn from(t: L10n) -> Self {
+        Value::Both(t)
     }
 }
 impl From<Pii> for Value {

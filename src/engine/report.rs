@@ -140,7 +140,7 @@ pub fn build(profile: &Profile, result: &RunResult, opts: &Options) -> Report {
                 status: o.status,
                 finding: o.finding.clone(),
                 summary: render_summary(&o.summary, lang, opts.reveal_pii, &title_of),
-                evidence: o.evidence.iter().map(|(k, v)| (k.clone(), v.render(opts.reveal_pii))).collect(),
+                evidence: o.evidence.iter().map(|(k, v)| (k.clone(), v.render_in(lang, opts.reveal_pii))).collect(),
                 duration_ms: o.duration.as_millis() as u64,
                 skipped_because: o.skipped_because.clone(),
                 remedy,
@@ -179,7 +179,7 @@ pub fn render_summary(msg: &Msg, lang: Lang, reveal: bool, title_of: &dyn Fn(&st
         .args
         .iter()
         .map(|(k, v)| {
-            let text = v.render(reveal);
+            let text = v.render_in(lang, reveal);
             if k == "because" { (k.clone(), title_of(&text)) } else { (k.clone(), text) }
         })
         .collect();

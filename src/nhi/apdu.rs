@@ -170,20 +170,21 @@ fn has_le(apdu: &[u8]) -> bool {
     }
 }
 
-/// A short English meaning of a status word, for evidence lines.
-pub fn describe_sw(sw: u16) -> &'static str {
+/// The meaning of a status word as a catalogue key (`value.sw.<key>` in assets/messages),
+/// so evidence can say it in the report's language.
+pub fn sw_meaning(sw: u16) -> &'static str {
     match sw {
         0x9000 => "success",
-        0x6D00 => "instruction not supported (wrong card or applet)",
-        0x6A82 => "file or application not found",
-        0x6A86 => "incorrect parameters P1/P2",
-        0x6E00 => "class not supported",
-        0x6985 => "conditions of use not satisfied",
-        0x6700 => "wrong length",
+        0x6D00 => "ins_not_supported",
+        0x6A82 => "not_found",
+        0x6A86 => "wrong_p1p2",
+        0x6E00 => "cla_not_supported",
+        0x6985 => "conditions_not_satisfied",
+        0x6700 => "wrong_length",
         _ => match sw.to_be_bytes()[0] {
-            SW1_WRONG_LE => "wrong Le; the card says how many bytes to ask for",
-            SW1_MORE_DATA => "more response data available (GET RESPONSE needed)",
-            _ => "unexpected status word",
+            SW1_WRONG_LE => "wrong_le",
+            SW1_MORE_DATA => "more_data",
+            _ => "unexpected",
         },
     }
 }
@@ -361,16 +362,11 @@ mod tests {
 
     #[test]
     fn status_word_descriptions() {
-        assert_eq!(describe_sw(0x9000), "success");
-        assert!(describe_sw(0x6D00).contains("instruction"));
-        assert!(describe_sw(0x6A82).contains("not found"));
-        assert!(describe_sw(0x6A86).contains("P1/P2"));
-        assert!(describe_sw(0x6E00).contains("class"));
-        assert!(describe_sw(0x6985).contains("conditions"));
-        assert!(describe_sw(0x6700).contains("length"));
-        assert!(describe_sw(0x6C39).contains("Le"));
-        assert!(describe_sw(0x6110).contains("GET RESPONSE"));
-        assert_eq!(describe_sw(0x1234), "unexpected status word");
+        assert_eq!(sw_meaning(0x9000), "success");
+        for (sw, key) in [(0x6D00, "ins_not_supported"), (0x6A82, "not_found"), (0x6A86, "wrong_p1p2"), (0x6E00, "cla_not_supported"), (0x6985, "conditions_not_satisfied"), (0x6700, "wrong_length"), (0x6C39, "wrong_le"), (0x6110, "more_data"), (0x6F00, "unexpected")] {
+            assert_eq!(sw_meaning(sw), key, "{sw:04X}");
+        }
+        assert_eq!(sw_meaning(0x1234), "unexpected");
     }
 
     #[test]
@@ -400,7 +396,7 @@ mod tests {
                 }
                 Ok(raw)
             });
-            let _ = result.map(|r| describe_sw(r.sw));
+            let _ = result.map(|r| sw_meaning(r.sw));
         }
     }
 }

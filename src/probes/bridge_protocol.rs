@@ -229,7 +229,7 @@ fn cross_check(b: Basic, p: &Params, ctx: &Ctx, version: &str) -> Outcome {
     };
     let raw = |key: &str| match card.evidence(key) {
         Some(Value::Pii(p)) => Some(p.reveal().to_string()),
-        Some(Value::Text(t)) => Some(t.clone()),
+        Some(v) => Some(v.render(true)),
         None => None,
     };
     let (Some(card_no), Some(id_no)) = (raw("card_no"), raw("id_no")) else {

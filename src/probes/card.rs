@@ -9,11 +9,11 @@ use serde::Deserialize;
 
 use super::pcsc_service::service_failure;
 use super::{BoxFuture, Ctx, Kind, Probe, blocking, params};
-use crate::engine::outcome::{Msg, Outcome};
+use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::engine::pii::PiiKind;
 use crate::nhi::apdu::{self, ExchangeError, Response};
 use crate::nhi::atr::{AtrTable, CardClass, hex};
-use crate::nhi::record::{self, Anomaly, BasicRecord};
+use crate::nhi::record::{self, Anomaly, BasicRecord, RocDate, Sex};
 use crate::system::{CardSession, PcscContext, PcscError, ReaderState};
 
 pub const KIND: Kind = Kind {
@@ -91,15 +91,16 @@ fn inspect(ctx: &dyn PcscContext, filter: Option<&str>) -> Result<Outcome, PcscE
         return Ok(Outcome::fail("card.none", Msg::new("card.none")).with("readers", readers.join("; ")));
     };
     let reader = state.name.as_str();
-    let mut base_evidence: Vec<(&str, String)> = vec![("reader", reader.to_string()), ("atr", hex(&state.atr))];
+    let mut base_evidence: Vec<(&str, Value)> = vec![("reader", reader.into()), ("atr", hex(&state.atr).into())];
     if let Some(l) = label {
-        base_evidence.push(("card_type", l.to_string()));
+        base_evidence.push(("card_type", Msg::new(class_key(class)).into()));
+        base_evidence.push(("atr_entry", l.into()));
     }
     let others: Vec<&str> = with_card.iter().filter(|(s, _, _)| s.name != reader).map(|(s, _, _)| s.name.as_str()).collect();
     if !others.is_empty() {
-        base_evidence.push(("cards_in_other_readers", others.join("; ")));
+        base_evidence.push(("cards_in_other_readers", others.join("; ").into()));
     }
-    let finish = |o: Outcome| base_evidence.iter().fold(o, |o, (k, v)| o.with(k, v.as_str()));
+    let finish = |o: Outcome| base_evidence.iter().fold(o, |o, (k, v)| o.with(k, v.clone()));
 
     match class {
         CardClass::Moica => return Ok(finish(Outcome::fail("card.moica", Msg::new("card.moica").arg("reader", reader)))),
@@ -193,7 +194,7 @@ fn read_record(session: &mut dyn CardSession) -> Result<Read, ReadStop> {
 }
 
 fn judge(reader: &str, class: CardClass, r: Read) -> Outcome {
-    let sw = |resp: &Response| format!("{:04X} ({})", resp.sw, apdu::describe_sw(resp.sw));
+    let sw = |resp: &Response| sw_value(resp.sw);
     let sws = |o: Outcome| o.with("select_sw", sw(&r.select)).with("read_sw", sw(&r.basic));
     if !r.basic.is_ok() {
         let (code, key) = if class == CardClass::Nhi { ("card.unreadable", "card.unreadable") } else { ("card.not_nhi", "card.not_nhi") };
@@ -228,6 +229,63 @@ fn with_record(o: Outcome, rec: &BasicRecord) -> Outcome {
         .with_pii("name", PiiKind::Name, &rec.name)
         .with_pii("id_no", PiiKind::NationalId, &rec.id_no)
         .with_pii("birth_date", PiiKind::BirthDate, &rec.birth.to_string())
-        .with("sex", format!("{:?}", rec.sex).to_lowercase())
-        .with("issued", rec.issued.to_string())
+        .with("sex", Msg::new(sex_key(rec.sex)))
+        .with("issued", roc_date_value(&rec.issued))
+}
+
+/// `9000（成功）`: the code stays for the technician, the meaning is in the report's language.
+fn sw_value(sw: u16) -> Msg {
+    Msg::new("value.sw").arg("code", format!("{sw:04X}")).arg("meaning", Msg::new(&format!("value.sw.{}", apdu::sw_meaning(sw))))
+}
+
+fn sex_key(sex: Sex) -> &'static str {
+    match sex {
+        Sex::Male => "value.sex.male",
+        Sex::Female => "value.sex.female",
+    }
+}
+
+fn class_key(class: CardClass) -> &'static str {
+    match class {
+        CardClass::Nhi => "value.card_class.nhi",
+        CardClass::Moica => "value.card_class.moica",
+        CardClass::HealthProfessional => "value.card_class.hpc",
+        CardClass::Unknown => "value.card_class.unknown",
+    }
+}
+
+/// 民國 112 年 3 月 15 日（2023-03-15）: the ROC date as printed on the card plus the Gregorian one.
+fn roc_date_value(d: &RocDate) -> Msg {
+    Msg::new("value.roc_date")
+        .arg("year", d.year.to_string())
+        .arg("month", d.month.to_string())
+        .arg("day", d.day.to_string())
+        .arg("date", d.to_gregorian().format("%Y-%m-%d").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    fn both(m: Msg) -> (String, String) {
+        let v = Value::Said(m);
+        (v.render_in(Lang::ZhTw, false), v.render_in(Lang::En, false))
+    }
+
+    #[test]
+    fn evidence_words_come_from_the_catalogue_in_both_languages() {
+        for sw in [0x9000, 0x6D00, 0x6A82, 0x6A86, 0x6E00, 0x6985, 0x6700, 0x6C39, 0x6110, 0x6F00] {
+            let (zh, en) = both(sw_value(sw));
+            assert!(!zh.contains("value.") && !en.contains("value."), "{sw:04X}: {zh} / {en}");
+            assert!(zh.starts_with(&format!("{sw:04X}（")) && en.starts_with(&format!("{sw:04X} (")), "{zh} / {en}");
+        }
+        assert_eq!(both(Msg::new(sex_key(Sex::Female))), ("女".to_string(), "female".to_string()));
+        for class in [CardClass::Nhi, CardClass::Moica, CardClass::HealthProfessional, CardClass::Unknown] {
+            let (zh, en) = both(Msg::new(class_key(class)));
+            assert!(!zh.contains("value.") && !en.contains("value."), "{class:?}");
+        }
+        let issued = RocDate::parse("1120315").unwrap();
+        assert_eq!(both(roc_date_value(&issued)), ("民國 112 年 3 月 15 日（2023-03-15）".to_string(), "2023-03-15 (ROC year 112)".to_string()));
+    }
 }
