@@ -14,9 +14,13 @@ pub const EXIT_IO: i32 = 74;
 pub const EXIT_PROFILE: i32 = 78;
 
 const AFTER_HELP: &str = "\
-What it checks, in order (each link only when the one before it passed):
-  PC/SC service → card reader → NHI card (type, record, ID checksum) …
-  Run `ecpa-doctor --list-checks` to see the exact checks of the profile.
+What it checks, in order (each link only when the ones it needs passed):
+  smart-card service (PC/SC) → card reader → NHI card → NHI component installed →
+  component running on :7777 → iccert.nhi.gov.tw points to this computer →
+  the component's TLS certificate → who answers on :7777 → its WebSocket /echo →
+  card authenticated by NHI's cloud → (only when asked) the registration password.
+  Beside the chain: this computer, maintenance windows, the way out to NHI's cloud,
+  a downloaded installer, the clock. `ecpa-doctor --list-checks` shows them all.
 
 Examples:
   ecpa-doctor --report                       text report of this machine
@@ -26,9 +30,11 @@ Examples:
   ecpa-doctor --profile my-agency.yaml       your own list of checks
   ecpa-doctor demo                           the demo: every failure, no reader needed
   ecpa-doctor demo no-card --report          one demo scenario's report (demo --list)
-  ecpa-doctor --report --check-password     also check the registration password once
-  ecpa-doctor explain 註冊密碼輸入錯誤         what a message the user saw means
-  ecpa-doctor --message 查無您的帳號            full diagnosis plus the message
+  ecpa-doctor demo registration-wrong-password --report --check-password
+                                             train the password check (simulated NHI service)
+  ecpa-doctor --report --check-password      also check the registration password once
+  ecpa-doctor explain 註冊密碼輸入錯誤       what a message the user saw means
+  ecpa-doctor --message 查無您的帳號         full diagnosis plus the message
 
 Exit codes:
   0   healthy: every check passed
@@ -93,7 +99,8 @@ pub struct Cli {
     /// Also check the NHI registration password, once (report mode; in the console press
     /// w): warns first, then reads it from the terminal with echo off, or one line from
     /// standard input when that is not a terminal. Never give it on the command line.
-    #[arg(long)]
+    /// With `demo`, only the demo's simulated NHI service is asked.
+    #[arg(long, global = true)]
     pub check_password: bool,
 
     /// The message the user saw (eCPA, NHI, the component): adds a check that explains it.

@@ -9,8 +9,9 @@ use crate::probes;
 pub fn render(p: &Profile, lang: Lang) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{} ({}) — {}", p.title.get(lang), p.name, p.source);
+    let width = p.checks.iter().map(|c| c.id.chars().count()).max().unwrap_or(0);
     for (i, c) in p.checks.iter().enumerate() {
-        let _ = writeln!(s, "{:>2}. {:<16} {}", i + 1, c.id, c.title.get(lang));
+        let _ = writeln!(s, "{:>2}. {:<width$}  {}", i + 1, c.id, c.title.get(lang));
         let needs = if c.needs.is_empty() { "-".to_string() } else { c.needs.join(", ") };
         let _ = writeln!(
             s,

@@ -136,7 +136,8 @@ fn demo_main(cli: &Cli, scenario: Option<&str>, list: bool, lang: Lang) -> i32 {
             return cli::EXIT_PROFILE;
         }
     };
-    let headless = cli.report || cli.format.is_some() || cli.output.is_some();
+    // As in a real run, --check-password is report mode.
+    let headless = cli.report || cli.format.is_some() || cli.output.is_some() || cli.check_password;
     let stdout_tty = std::io::stdout().is_terminal();
     if !headless && stdout_tty {
         let session = match demo::Session::start(base, chosen) {
@@ -182,12 +183,26 @@ fn demo_main(cli: &Cli, scenario: Option<&str>, list: bool, lang: Lang) -> i32 {
             return cli::EXIT_USAGE;
         }
     };
-    // As on a real machine, the password check runs only when asked for; a scenario whose
-    // story is that request (its expected root cause is that check) includes it.
-    let asked = chosen.expect.finding().and_then(|(check, _)| world.profile.check(check)).is_some_and(|c| ecpa_doctor::probes::registration::is_on_request(&c.kind));
-    let only = if asked { only } else { ecpa_doctor::probes::registration::automatic(&world.profile, only) };
+    let (only, password) = if cli.check_password {
+        // As in a real run: the warning, then the password typed or one line of standard
+        // input. The world's profile asks only the demo's own verification service.
+        eprintln!("{}", i18n::ui("demo.password_local", lang));
+        match ecpa_doctor::password_prompt::plan(&world.profile, only, true, lang) {
+            Ok(plan) => (plan.only, plan.password),
+            Err(msg) => {
+                eprintln!("ecpa-doctor: {msg}");
+                return cli::EXIT_USAGE;
+            }
+        }
+    } else {
+        // As on a real machine, the password check runs only when asked for; a scenario
+        // whose story is about that check (its expected root cause) includes it, and
+        // without a password it says how to ask.
+        let asked = chosen.expect.finding().and_then(|(check, _)| world.profile.check(check)).is_some_and(|c| ecpa_doctor::probes::registration::is_on_request(&c.kind));
+        (if asked { only } else { ecpa_doctor::probes::registration::automatic(&world.profile, only) }, None)
+    };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
-    let result = rt.block_on(run::run(world.profile.clone(), world.system.clone(), Request { only, ..Default::default() }, None));
+    let result = rt.block_on(run::run(world.profile.clone(), world.system.clone(), Request { only, password, ..Default::default() }, None));
     rt.shutdown_background();
     let opts = model::Options { lang, reveal_pii: cli.show_pii, ticket: cli.ticket.clone(), demo: true, host: HostInfo::detect() };
     let rep = model::build(&world.profile, &result, &opts);

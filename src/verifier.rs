@@ -70,12 +70,16 @@ pub struct Settings {
     pub endpoint: Option<String>,
     pub config_file: Option<PathBuf>,
     pub ca_file: Option<PathBuf>,
+    /// The profile's settings are the only ones: the environment is not read. The demo
+    /// sets it, so an operator's real verifier can never be reached from a simulation.
+    pub ignore_environment: bool,
 }
 
 /// Settings from the profile, a config file and the environment, the environment last
-/// (so an operator can point one run elsewhere without editing files).
+/// (so an operator can point one run elsewhere without editing files), unless the
+/// settings say to ignore it.
 pub fn resolve(settings: &Settings, env: &dyn Fn(&str) -> Option<String>) -> Result<Verifier, ConfigError> {
-    let env = |k: &str| env(k).filter(|v| !v.trim().is_empty());
+    let env = |k: &str| if settings.ignore_environment { None } else { env(k).filter(|v| !v.trim().is_empty()) };
     let file_path = env(ENV_CONFIG).map(PathBuf::from).or_else(|| settings.config_file.clone());
     let file = match &file_path {
         Some(p) => read_config(p)?,
@@ -238,7 +242,7 @@ pub enum CallError {
 /// Posts the envelope with rustls on the ring provider the rest of ecpa-doctor uses.
 /// The body is capped; the reply is at most a few hundred bytes.
 pub async fn call(v: &Verifier, body: Zeroizing<String>, timeout: Duration) -> Result<Answer, CallError> {
-    let client = client(v.ca_file.as_deref(), timeout).map_err(CallError::Setup)?;
+    let client = client(v.ca_file.as_deref(), timeout, on_this_computer(&v.endpoint)).map_err(CallError::Setup)?;
     let bytes: Vec<u8> = body.as_bytes().to_vec();
     drop(body);
     let resp = client
@@ -277,8 +281,16 @@ fn describe(e: &reqwest::Error) -> String {
     s
 }
 
-/// An HTTPS client trusting the system store (honouring `SSL_CERT_FILE`) plus `ca_file`.
-pub fn client(ca_file: Option<&Path>, timeout: Duration) -> Result<reqwest::Client, String> {
+/// Whether the endpoint is on this computer (`localhost`, a loopback address), as the
+/// demo's is: a proxy from `HTTPS_PROXY` could not reach it, so it is called directly.
+pub fn on_this_computer(endpoint: &str) -> bool {
+    let Some(host) = reqwest::Url::parse(endpoint).ok().and_then(|u| u.host_str().map(str::to_string)) else { return false };
+    host.eq_ignore_ascii_case("localhost") || host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback())
+}
+
+/// An HTTPS client trusting the system store (honouring `SSL_CERT_FILE`) plus `ca_file`;
+/// `direct`: past any proxy the environment names.
+pub fn client(ca_file: Option<&Path>, timeout: Duration, direct: bool) -> Result<reqwest::Client, String> {
     let mut roots = crate::bridge::tls::Anchors::system().store;
     if let Some(path) = ca_file {
         let certs = crate::bridge::tls::load_certs(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -292,7 +304,9 @@ pub fn client(ca_file: Option<&Path>, timeout: Duration) -> Result<reqwest::Clie
         .map_err(|e| e.to_string())?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder();
+    let builder = if direct { builder.no_proxy() } else { builder };
+    builder
         .tls_backend_preconfigured(tls)
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(5)))
@@ -320,6 +334,38 @@ mod tests {
         assert_eq!(v.endpoint, DEFAULT_ENDPOINT);
         let shown = format!("{v:?}");
         assert!(!shown.contains("s3cret-org") && !shown.contains("ORG123"), "{shown}");
+    }
+
+    #[test]
+    fn settings_that_ignore_the_environment_are_the_only_ones() {
+        let dir = std::env::temp_dir().join(format!("ecpa-verifier-ignore-env-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("own.yaml");
+        std::fs::write(&file, "endpoint: https://localhost:1/own\norg_id: OWN\norg_pass: own-secret\n").unwrap();
+        let elsewhere = dir.join("elsewhere.yaml");
+        std::fs::write(&elsewhere, "endpoint: https://localhost:2/elsewhere\norg_id: E\norg_pass: e\n").unwrap();
+        let pairs = [(ENV_CONFIG, elsewhere.display().to_string()), (ENV_ENDPOINT, "https://localhost:3/env".into()), (ENV_ORG_ID, "ENV".into()), (ENV_ORG_PASS, "env-secret".into())];
+        let env = |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+        let own = Settings { config_file: Some(file.clone()), ignore_environment: true, ..Settings::default() };
+        let v = resolve(&own, &env).unwrap();
+        assert_eq!((v.endpoint.as_str(), v.org_id.as_str(), v.source.as_str()), ("https://localhost:1/own", "OWN", file.display().to_string().as_str()));
+        // Without a file of its own it is not configured, whatever the environment says.
+        let none = Settings { ignore_environment: true, ..Settings::default() };
+        assert_eq!(resolve(&none, &env).unwrap_err(), ConfigError::NotConfigured);
+        // The usual order still lets the environment win.
+        let usual = Settings { config_file: Some(file), ..Settings::default() };
+        assert_eq!(resolve(&usual, &env).unwrap().endpoint, "https://localhost:3/env");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn loopback_endpoints_are_on_this_computer() {
+        for e in ["https://localhost:4443/x", "https://127.0.0.1:1/", "https://[::1]:8443/y", "http://LOCALHOST/"] {
+            assert!(on_this_computer(e), "{e}");
+        }
+        for e in [DEFAULT_ENDPOINT, "https://10.0.0.1/", "https://localhost.example/", "not a url"] {
+            assert!(!on_this_computer(e), "{e}");
+        }
     }
 
     #[test]

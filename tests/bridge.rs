@@ -156,15 +156,57 @@ fn nhi_2020_set_self_signed_leaf_is_untrusted_even_with_its_root() {
 }
 
 #[test]
+fn nhi_2020_set_is_recognised_and_its_own_root_cannot_make_it_trusted() {
+    let s = Setup::new("tls-2020-gen");
+    let b = start(CertGeneration::Nhi2020, Fault::OfflineGate);
+    let root = s.root_ca(&b);
+    // Even with NHIRootCA.crt in the system store (what users are told to import).
+    let (run, v) = s.run_env(&tls_check(b.port(), &root_param(&root)), &[("SSL_CERT_FILE", &root)]);
+    assert_finding(&run, &v, TLS, "tls.untrusted");
+    assert!(evidence(&v, TLS, "trust_system").starts_with("not trusted"), "{run:?}");
+    assert!(evidence(&v, TLS, "cert_generation").contains("2019–2022"), "{run:?}");
+    let summary = check(&v, TLS)["summary"].as_str().unwrap().to_string();
+    assert!(summary.contains("2019–2022") && summary.contains("NHIRootCA.crt") && summary.contains("NHI.Self.Server.Cert"), "{summary}");
+    assert!(evidence(&v, TLS, "cert_1").contains("no basicConstraints"), "the shipped root has no extensions: {run:?}");
+}
+
+#[test]
+fn nhi_2020_set_is_trusted_when_its_leaf_itself_is_a_trust_anchor() {
+    let s = Setup::new("tls-2020-leaf");
+    let b = start(CertGeneration::Nhi2020, Fault::OfflineGate);
+    let leaf = s.dir.join("NHIServerCert.crt");
+    std::fs::write(&leaf, &b.certs().leaf_pem).unwrap();
+    let (run, v) = s.run_env(&tls_check(b.port(), &root_param(&s.root_ca(&b))), &[("SSL_CERT_FILE", leaf.to_str().unwrap())]);
+    assert_eq!(check(&v, TLS)["status"], "pass", "{run:?}");
+    assert!(evidence(&v, TLS, "trust_system").starts_with("trusted"), "{run:?}");
+    assert!(evidence(&v, TLS, "trust_component").starts_with("not trusted"), "NHIRootCA.crt did not sign it: {run:?}");
+    assert!(evidence(&v, TLS, "cert_generation").contains("2019–2022"), "{run:?}");
+}
+
+#[test]
+fn podman_regenerated_set_is_a_name_mismatch_for_iccert_named_as_such() {
+    let s = Setup::new("tls-podman");
+    let b = start(CertGeneration::PodmanRegen, Fault::OfflineGate);
+    let (run, v) = s.run_env(&tls_check(b.port(), &root_param(&s.root_ca(&b))), &[("LANG", "en_US.UTF-8")]);
+    assert_finding(&run, &v, TLS, "tls.name_mismatch");
+    assert!(evidence(&v, TLS, "trust_component").starts_with("trusted"), "{run:?}");
+    assert!(!evidence(&v, TLS, "also_found").contains("tls."), "nothing else is wrong with it: {run:?}");
+    let summary = check(&v, TLS)["summary"].as_str().unwrap().to_string();
+    assert!(summary.contains("regen-certs.sh") && summary.contains("iccert.nhi.gov.tw") && summary.contains("DNS:localhost"), "{summary}");
+    assert!(evidence(&v, TLS, "cert_generation").contains("root valid 3650 days"), "{run:?}");
+}
+
+#[test]
 fn podman_2024_leaf_for_localhost_only_is_a_name_mismatch() {
     let s = Setup::new("tls-2024");
-    let b = start(CertGeneration::Podman2024, Fault::Healthy);
+    let b = start(CertGeneration::Nhi2024, Fault::Healthy);
     let (run, v) = s.run(&tls_check(b.port(), &root_param(&s.root_ca(&b))));
     assert_finding(&run, &v, TLS, "tls.name_mismatch");
     assert!(evidence(&v, TLS, "trust_component").starts_with("trusted"), "the 2024 root does sign its leaf: {run:?}");
     assert!(evidence(&v, TLS, "component_root_ca").contains("nhi-localhost-ca"), "{run:?}");
     let summary = check(&v, TLS)["summary"].as_str().unwrap().to_string();
-    assert!(summary.contains("iccert.nhi.gov.tw") && summary.contains("DNS:localhost"), "{summary}");
+    assert!(summary.contains("iccert.nhi.gov.tw") && summary.contains("DNS:localhost") && summary.contains("2024"), "{summary}");
+    assert!(evidence(&v, TLS, "cert_generation").contains("30"), "{run:?}");
 }
 
 #[test]
@@ -334,6 +376,7 @@ fn the_component_page_is_recognised_despite_bare_lf_headers() {
     assert_eq!(evidence(&v, HTTP, "server_header"), "NHIICC-/1.0");
     assert_eq!(evidence(&v, HTTP, "identified_by"), "Server header and page text");
     assert_eq!(evidence(&v, HTTP, "page_title"), "已確任信任服務....");
+    assert_eq!(evidence(&v, HTTP, "body_read"), "1350 bytes of 1350", "Content-Length: 1350 with its trailing space: {run:?}");
     assert!(b.log().contains(&"Host: iccert.nhi.gov.tw:7777".to_string()), "{:?}", b.log());
 }
 
@@ -376,7 +419,7 @@ fn ws_only(port: u16, extra: &str) -> String {
 #[test]
 fn offline_component_answers_4021_to_everything() {
     let s = Setup::new("ws-4021");
-    let b = start(CertGeneration::Podman2024, Fault::OfflineGate);
+    let b = start(CertGeneration::Nhi2024, Fault::OfflineGate);
     let (run, v) = s.run(&ws_only(b.port(), ""));
     assert_finding(&run, &v, WS, "ws.origin_list_unreachable");
     assert_eq!(evidence(&v, WS, "exchange"), "GetVersion → 4021", "{run:?}");
@@ -386,6 +429,15 @@ fn offline_component_answers_4021_to_everything() {
     assert!(log.contains(&"GET /echo HTTP/1.1".to_string()), "{log:?}");
     assert!(log.contains(&"Origin: https://ecpa.dgpa.gov.tw".to_string()), "{log:?}");
     assert!(log.contains(&format!("Host: iccert.nhi.gov.tw:{}", b.port())), "{log:?}");
+}
+
+#[test]
+fn offline_component_answers_4021_without_an_origin_too() {
+    let s = Setup::new("ws-4021-no-origin");
+    let b = start(CertGeneration::Nhi2024, Fault::OfflineGate);
+    let (run, v) = s.run(&ws_only(b.port(), "      origin: null\n"));
+    assert_finding(&run, &v, WS, "ws.origin_list_unreachable");
+    assert!(b.log().contains(&"Origin: (none)".to_string()), "{:?}", b.log());
 }
 
 #[test]
@@ -497,7 +549,7 @@ fn healthy_bridge_reads_the_same_card_as_the_card_check() {
     let (run, v) = s.run(&with_card_check(b.port()));
     assert_eq!(check(&v, WS)["status"], "pass", "{run:?}");
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(evidence(&v, WS, "card_cross_check").starts_with("same card as check `card` read in Virtual PCD 00 00"), "{run:?}");
+    assert_eq!(evidence(&v, WS, "card_cross_check"), "same card as check `card` read in Virtual PCD 00 00; name, birth date, sex agree", "{run:?}");
     assert_eq!(evidence(&v, WS, "id_no"), "A12****789");
     assert_eq!(evidence(&v, WS, "name"), "王○○明");
     assert_eq!(evidence(&v, WS, "card_no"), "********5678");
@@ -576,4 +628,37 @@ fn a_failed_card_check_skips_the_bridge_protocol() {
     assert_eq!(check(&v, WS)["status"], "skipped", "{run:?}");
     assert_eq!(check(&v, WS)["skipped_because"], "card");
     assert!(b.log().is_empty(), "the bridge was asked although the card check failed: {:?}", b.log());
+}
+
+#[test]
+fn the_offline_component_makes_the_card_cross_check_impossible_not_failed() {
+    let _rig = rig_lock();
+    let card = insert(0, vcard::NhiCard::sample());
+    let s = Setup::new("ws-offline-card");
+    let cfg = BridgeConfig { certs: CertGeneration::Nhi2024, fault: Fault::OfflineGate, cards: Some(Arc::new(RealPcsc)), reader: None };
+    let b = FakeBridge::start(cfg).expect("start the fake bridge");
+    let (run, v) = s.run(&with_card_check(b.port()));
+    assert_eq!(check(&v, "card")["status"], "pass", "{run:?}");
+    assert_finding(&run, &v, WS, "ws.origin_list_unreachable");
+    assert_eq!(v["root_cause"]["finding"], "ws.origin_list_unreachable", "{run:?}");
+    let why = evidence(&v, WS, "card_cross_check");
+    assert!(why.starts_with("not possible: the component answered 4021 to GetVersion") && why.ends_with("check `card` read the card in Virtual PCD 00 00 itself"), "{why}");
+    assert_eq!(evidence(&v, WS, "exchange"), "GetVersion → 4021");
+    assert!(!card.apdus().iter().any(|a| a.as_slice() == vcard::APDU_READ_HC), "the gated component never reads the card");
+}
+
+#[test]
+fn a_card_without_the_24_record_is_8010_though_the_card_check_reads_it() {
+    let _rig = rig_lock();
+    let faults = vcard::Faults { hc_refused: Some([0x69, 0x85]), ..Default::default() };
+    let card = insert(0, vcard::NhiCard::with_faults(faults));
+    let s = Setup::new("ws-no-24");
+    let b = real_bridge(None);
+    let (run, v) = s.run(&with_card_check(b.port()));
+    assert_eq!(check(&v, "card")["status"], "pass", "the card check does not need the 24 record: {run:?}");
+    assert_finding(&run, &v, WS, "ws.card_read_failed");
+    assert_eq!(evidence(&v, WS, "bridge_code"), "8010");
+    let why = evidence(&v, WS, "card_cross_check");
+    assert!(why.starts_with("not possible: GetBasic answered 8010") && why.contains("`00 CA 24 00`"), "{why}");
+    assert!(card.apdus().iter().any(|a| a.as_slice() == vcard::APDU_READ_HC), "{:02X?}", card.apdus());
 }

@@ -174,6 +174,19 @@ fn a_daemon_needing_openssl_1_0_is_the_old_build() {
 }
 
 #[test]
+fn the_red_hat_build_needing_libssl_so_10_is_the_old_build_too() {
+    let root = fresh("inst-libssl10");
+    let (bin, _) = daemon_needing(&root, "libssl.so.10");
+    let dir = install_dir(&root, &bin, &CERTS);
+    let p = profile(&root, &[("component-installed", &installed_params(&dir, ""))]);
+    let (r, v) = run_json(&p, &[]);
+    assert_finding(&v, "component-installed", "component.libssl_missing", &r);
+    let c = check(&v, "component-installed");
+    assert_eq!(ev(c, "missing_libraries"), "libssl.so.10", "{c:#}");
+    assert!(c["summary"].as_str().unwrap().contains("libssl.so.10"), "{c:#}");
+}
+
+#[test]
 fn another_missing_library_is_named() {
     let root = fresh("inst-lib");
     let (bin, _) = daemon_needing(&root, "libnhihelper.so.2");
@@ -479,4 +492,167 @@ fn proxy_variables_are_noted_with_passwords_masked() {
     assert_eq!(ev(c, "proxy_env"), "https_proxy=http://alice:***@proxy.example:3128");
     assert!(c["summary"].as_str().unwrap().contains("does not use"), "{c:#}");
     assert!(!r.stdout.contains("s3cret"), "{r:?}");
+}
+
+// ─────────────────────── the real component's start-up, modelled ───────────────────────
+
+const MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/mlnhiicc_model.py");
+
+/// Where a model daemon keeps its files, and the port it listens on.
+struct ModelSite {
+    root: Fresh,
+    port: u16,
+}
+
+impl ModelSite {
+    fn new(tag: &str, certs: &[&str]) -> ModelSite {
+        let root = fresh(tag);
+        std::fs::create_dir_all(root.join("cert")).unwrap();
+        std::fs::create_dir_all(root.join("logs")).unwrap();
+        for c in certs {
+            std::fs::write(root.join("cert").join(c), b"fixture\n").unwrap();
+        }
+        ModelSite { root, port: free_port() }
+    }
+
+    fn lock(&self) -> PathBuf {
+        self.root.join("exampled.lock")
+    }
+
+    /// Starts the model as `name`, as `start.sh` starts the component: waits for the
+    /// foreground process, which exits at once.
+    fn start(&self, name: &str) -> std::process::Output {
+        assert!(Path::new(PYTHON).exists(), "{PYTHON} is needed for this test");
+        let link = self.root.join(name);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(PYTHON, &link).unwrap();
+        Command::new(&link)
+            .arg(MODEL)
+            .env("NHIICC_MODEL_CERT_DIR", self.root.join("cert"))
+            .env("NHIICC_MODEL_LOCK", self.lock())
+            .env("NHIICC_MODEL_LOG_DIR", self.root.join("logs"))
+            .env("NHIICC_MODEL_STOP_LOG", self.root.join("exampled.log"))
+            .env("NHIICC_MODEL_PORT", self.port.to_string())
+            .output()
+            .expect("start the component model")
+    }
+
+    /// The daemon's PID, once its lock file holds one.
+    fn daemon_pid(&self) -> u32 {
+        wait_for(|| std::fs::read_to_string(self.lock()).ok()?.trim().parse().ok(), "the daemon never wrote its PID into the lock file")
+    }
+
+    fn params(&self, extra: &str) -> String {
+        let r = &self.root;
+        running_params(
+            self.port,
+            &format!(
+                ", lock_file: '{}', log_dir: '{}', stop_log: '{}'{extra}",
+                self.lock().display(),
+                r.join("logs").display(),
+                r.join("exampled.log").display()
+            ),
+        )
+    }
+}
+
+/// Polls until `f` gives a value (5 s at most).
+fn wait_for<T>(mut f: impl FnMut() -> Option<T>, what: &str) -> T {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Gone or a zombie (a reparented daemon whose new parent does not reap it).
+fn is_dead(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+    }
+}
+
+/// Stops a model daemon this test started, by its PID, as `kill $(cat /tmp/exampled.lock)`.
+struct Daemon(u32);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if !is_dead(self.0) {
+            let _ = Command::new("kill").args(["-TERM", &self.0.to_string()]).status();
+        }
+    }
+}
+
+#[test]
+fn the_component_daemonizes_and_is_found_by_its_listener_and_lock_not_its_exit_code() {
+    let site = ModelSite::new("model-up", &CERTS);
+    let first = site.start("mLNHIICC");
+    assert_eq!(first.status.code(), Some(0), "{first:?}");
+    assert_eq!(String::from_utf8_lossy(&first.stdout), "gnu_get_libc_version() = 2.36\n");
+    let daemon = Daemon(site.daemon_pid());
+    wait_for(|| std::net::TcpStream::connect(("127.0.0.1", site.port)).ok(), "the daemon never listened");
+
+    // A second start prints the same, exits 0, and its daemon leaves: the lock is held.
+    let second = site.start("mLNHIICC");
+    assert_eq!((second.status.code(), second.stdout), (Some(0), first.stdout));
+    let p = profile(&site.root, &[("component-running", &site.params(""))]);
+    let (r, v) = run_json(&p, &[]);
+    let c = check(&v, "component-running");
+    assert_eq!(c["status"], "pass", "{r:?}");
+    assert_eq!(ev(c, "listener"), format!("127.0.0.1:{} (loopback)", site.port), "{c:#}");
+    assert!(ev(c, "port_owner").starts_with(&format!("mLNHIICC (PID {}", daemon.0)), "{c:#}");
+    assert!(ev(c, "lock_file").ends_with(&format!("PID {} (running: mLNHIICC)", daemon.0)), "{c:#}");
+    assert_eq!(std::fs::read_to_string(site.lock()).unwrap().trim(), daemon.0.to_string(), "the second daemon took nothing");
+
+    // Stopped the documented way: nothing listens, and the stop is in the evidence.
+    assert!(Command::new("kill").args(["-TERM", &daemon.0.to_string()]).status().unwrap().success());
+    wait_for(|| is_dead(daemon.0).then_some(()), "the daemon did not stop on SIGTERM");
+    let extra = ", process_names: [nhiicc-absent-test]";
+    let p = profile(&site.root, &[("component-running", &site.params(extra))]);
+    let (r, v) = run_json(&p, &[]);
+    assert_finding(&v, "component-running", "component.not_running", &r);
+    let c = check(&v, "component-running");
+    assert!(ev(c, "stop_log").ends_with("exampled.log: terminate signal catched"), "{c:#}");
+    assert!(ev(c, "lock_file").ends_with(&format!("PID {} (no such process: left over)", daemon.0)), "{c:#}");
+    assert!(ev(c, "log_tail").contains("gethostbyname error"), "{c:#}");
+}
+
+#[test]
+fn without_its_certificates_the_component_exits_0_then_aborts_and_nothing_listens() {
+    // A name of its own: other tests run processes called mLNHIICC at the same time.
+    const NAME: &str = "mLNHIICCnocert";
+    let site = ModelSite::new("model-nocert", &["NHIRootCA.crt"]);
+    let out = site.start(NAME);
+    assert_eq!(out.status.code(), Some(0), "the foreground exits 0 even so: {out:?}");
+    let pid = site.daemon_pid();
+    wait_for(|| is_dead(pid).then_some(()), "the daemon did not abort");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", site.port)).is_err(), "nothing may listen");
+    let p = profile(&site.root, &[("component-running", &site.params(&format!(", process_names: [{NAME}]")))]);
+    let (r, v) = run_json(&p, &[]);
+    assert_finding(&v, "component-running", "component.not_running", &r);
+    let c = check(&v, "component-running");
+    assert!(c["summary"].as_str().unwrap().contains("could not load its certificate files"), "{c:#}");
+    assert!(ev(c, "log_tail").contains("SSL_CTX_use_certificate_file 1 fail : No such file or directory"), "{c:#}");
+    assert!(ev(c, "lock_file").ends_with(&format!("PID {pid} (no such process: left over)")), "{c:#}");
+    assert!(c["evidence"].get("component_process").is_none(), "{c:#}");
+}
+
+#[test]
+fn a_killed_component_left_as_a_zombie_is_not_running() {
+    const NAME: &str = "mLNHIICCzombie";
+    let root = fresh("run-zombie");
+    // Never waited for while the doctor looks: it stays a zombie, as under a container's
+    // PID 1 that does not reap.
+    let child = spawn_named(&root, NAME, "/bin/true", &[]);
+    let pid = child.0.id();
+    wait_for(|| is_dead(pid).then_some(()), "the process did not exit");
+    let p = profile(&root, &[("component-running", &running_params(free_port(), &format!(", process_names: [{NAME}], lock_file: /nonexistent/lock, log_dir: /nonexistent")))]);
+    let (r, v) = run_json(&p, &[]);
+    assert_finding(&v, "component-running", "component.not_running", &r);
+    assert!(check(&v, "component-running")["evidence"].get("component_process").is_none(), "{r:?}");
+    drop(child);
 }

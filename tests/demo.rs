@@ -2,7 +2,10 @@
 //! root cause and remedy it declares (the network checks really talk to the fake bridge on
 //! loopback), every finding the default profile can produce has a scenario, and in a real
 //! terminal (tmux) the picker switches the simulated machine and the fix key turns the
-//! chain green. Needs no reader, no pcscd and no component: that is the point of the demo.
+//! chain green. Scenarios that train the registration password run with --check-password
+//! and their scripted password on standard input (in the console: w), against the demo's
+//! own fake of NHI's verification service, never the one the environment names. Needs no
+//! reader, no pcscd and no component: that is the point of the demo.
 
 #[path = "support/doctor.rs"]
 mod support;
@@ -10,6 +13,9 @@ mod support;
 mod tmux;
 
 use std::collections::BTreeSet;
+use std::io::Write;
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -17,7 +23,7 @@ use ecpa_doctor::demo::scenario::{self, Scenario};
 use ecpa_doctor::engine::Profile;
 use ecpa_doctor::i18n::{Lang, ui};
 use serde_json::Value;
-use support::{BIN, check, doctor};
+use support::{BIN, Run, check, doctor, temp_dir};
 use tmux::{Tmux, exit_status};
 
 /// Findings of the default profile's kinds that no scenario produces, and why. Everything
@@ -30,24 +36,45 @@ const EXCLUDED: &[(&str, &str)] = &[
     ("message.empty", "only when the operator passes an empty --message; a scenario that declares a message declares its text"),
     ("pcsc.scardsvr_stopped", "Windows only: read from `sc query SCardSvr` when ecpa-doctor itself runs on Windows and the system layer is real"),
     ("pcsc.scardsvr_disabled", "Windows only: read from `sc qc SCardSvr` when ecpa-doctor itself runs on Windows and the system layer is real"),
-    ("signature.malformed", "not yet simulated: the fake bridge has no fault that answers H_Sign with a signature of the wrong shape (nhi_signature landed while the demo was written)"),
-    ("registration.not_requested", "not yet simulated: the registration check needs a password typed by the operator and a verifier; the demo world has neither yet (registration landed while the demo was written)"),
-    ("registration.verifier_config", "not yet simulated: needs a verifier config file in the demo world (registration landed while the demo was written)"),
-    ("registration.password_length", "not yet simulated: needs a password typed by the operator (registration landed while the demo was written)"),
-    ("registration.verifier_unreachable", "not yet simulated: needs a verifier endpoint in the demo world (registration landed while the demo was written)"),
-    ("registration.verifier_garbled", "not yet simulated: needs the fake verifier in the demo world (registration landed while the demo was written)"),
-    ("registration.refused", "not yet simulated: needs the fake verifier in the demo world (registration landed while the demo was written)"),
 ];
 
+/// The binary with standard input fed from `input` (a pipe: not a terminal).
+fn doctor_stdin(args: &[&str], env: &[(&str, &str)], input: &str) -> Run {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env_remove("LC_ALL").env_remove("LC_MESSAGES").env("LANG", "C.UTF-8").env_remove("NO_COLOR");
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run ecpa-doctor");
+    // The child may not read it all (no verifier to ask): a broken pipe is fine.
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+    let out = child.wait_with_output().unwrap();
+    Run { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned() }
+}
+
+/// One scenario's JSON report; a password scenario is run as its story says: with
+/// --check-password and its password as the one line on standard input.
+fn run_scenario(sc: &Scenario, env: &[(&str, &str)]) -> Run {
+    let mut args = vec!["demo", sc.id.as_str(), "--report", "--format", "json", "--lang", "en"];
+    match &sc.password {
+        Some(p) => {
+            args.push("--check-password");
+            doctor_stdin(&args, env, &format!("{p}\n"))
+        }
+        None => doctor(&args, env),
+    }
+}
+
 /// Every scenario's JSON report, run in parallel (each run is one short process).
-fn run_all(scenarios: &[&'static Scenario]) -> Vec<(&'static Scenario, support::Run)> {
+fn run_all(scenarios: &[&'static Scenario]) -> Vec<(&'static Scenario, Run)> {
     let queue = Mutex::new(scenarios.to_vec());
     let done = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..6 {
             s.spawn(|| {
                 while let Some(sc) = queue.lock().unwrap().pop() {
-                    let run = doctor(&["demo", &sc.id, "--report", "--format", "json", "--lang", "en"], &[]);
+                    let run = run_scenario(sc, &[]);
                     done.lock().unwrap().push((sc, run));
                 }
             });
@@ -65,6 +92,16 @@ fn judge(sc: &Scenario, run: &support::Run, base: &Profile) -> Result<(), String
     let r: Value = serde_json::from_str(&run.stdout).map_err(|e| format!("not JSON ({e}): {run:?}"))?;
     if r["demo"] != Value::Bool(true) {
         return Err(format!("the report does not say it is demo data: {}", r["demo"]));
+    }
+    if let Some(p) = &sc.password {
+        if run.stdout.contains(p.as_str()) || run.stderr.contains(p.as_str()) {
+            return Err("the typed password is in the output".into());
+        }
+        // The story is the password check: it must have run, not been left out or skipped.
+        let reg = r["checks"].as_array().into_iter().flatten().find(|c| c["kind"] == "registration" || c["id"] == "registration");
+        if reg.is_none_or(|c| !matches!(c["status"].as_str(), Some("pass" | "warn" | "fail"))) {
+            return Err(format!("a password scenario, but the registration check did not run: {reg:?}"));
+        }
     }
     let Some((want_check, want_finding)) = sc.expect.finding() else {
         let failing: Vec<String> = r["checks"].as_array().into_iter().flatten().filter(|c| c["status"] != "pass").map(|c| format!("{} {} {}", c["id"], c["status"], c["finding"])).collect();
@@ -195,4 +232,112 @@ fn picking_a_scenario_and_fixing_it_turns_the_chain_green() {
     t.keys(&["q"]);
     let (screen, _) = t.wait_for("the console to end", |s| exit_status(s).is_some());
     assert_eq!(exit_status(&screen).as_deref(), Some("0"), "{screen}");
+}
+
+/// A loopback port that stands for the verifier (or proxy) the operator's environment
+/// names: every connection attempt to it stays queued, so afterwards we can tell whether
+/// anything tried.
+struct Recorder(TcpListener);
+
+impl Recorder {
+    fn start() -> Recorder {
+        Recorder(TcpListener::bind("127.0.0.1:0").unwrap())
+    }
+
+    fn port(&self) -> u16 {
+        self.0.local_addr().unwrap().port()
+    }
+
+    /// Whether anything connected (the runs have ended, so a connection is queued by now).
+    fn touched(&self) -> bool {
+        self.0.set_nonblocking(true).unwrap();
+        match self.0.accept() {
+            Ok(_) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => false,
+            Err(e) => panic!("recorder: {e}"),
+        }
+    }
+}
+
+/// The operator's real verifier settings (file and variables) and a proxy, all pointing at
+/// the recorder.
+fn hostile_env(rec: &Recorder, tag: &str) -> Vec<(String, String)> {
+    let dir = temp_dir(tag);
+    let endpoint = format!("https://127.0.0.1:{}/orgverify1/wsauthgsp.asmx", rec.port());
+    let config = dir.join("operator-verifier.yaml");
+    std::fs::write(&config, format!("endpoint: {endpoint}\norg_id: REAL-ORG\norg_pass: real-org-secret\nunit: \"9\"\n")).unwrap();
+    let proxy = format!("http://127.0.0.1:{}", rec.port());
+    [
+        ("ECPA_DOCTOR_VERIFIER_CONFIG", config.display().to_string()),
+        ("ECPA_DOCTOR_NHI_ENDPOINT", endpoint),
+        ("ECPA_DOCTOR_NHI_ORGID", "REAL-ORG".to_string()),
+        ("ECPA_DOCTOR_NHI_ORGPASS", "real-org-secret".to_string()),
+        ("ECPA_DOCTOR_NHI_UNIT", "9".to_string()),
+        ("HTTPS_PROXY", proxy.clone()),
+        ("https_proxy", proxy),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+#[test]
+fn a_demo_password_never_reaches_the_verifier_the_environment_names() {
+    let rec = Recorder::start();
+    let env_owned = hostile_env(&rec, "demo-hostile-env");
+    let env: Vec<(&str, &str)> = env_owned.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let port = rec.port().to_string();
+    for id in ["registration-password-ok", "registration-wrong-password", "registration-no-verifier", "registration-verifier-config"] {
+        let sc = scenario::find(id).unwrap();
+        let run = run_scenario(sc, &env);
+        judge(sc, &run, &Profile::builtin()).unwrap_or_else(|e| panic!("{id}: {e}\n{run:?}"));
+        let r: Value = serde_json::from_str(&run.stdout).unwrap();
+        let verifier = check(&r, "registration")["evidence"]["verifier"].as_str().unwrap_or_default().to_string();
+        assert!(!verifier.contains(&port) && !verifier.contains("operator-verifier"), "{id}: {verifier}");
+        if sc.password.is_some() {
+            assert!(verifier.starts_with("https://localhost:") && verifier.contains("ecpa-doctor-demo-"), "{id}: {verifier}");
+            assert!(run.stderr.contains(&ui("demo.password_local", Lang::En)), "{id}: {run:?}");
+        }
+    }
+    assert!(!rec.touched(), "a demo run connected to the verifier or proxy the environment names");
+}
+
+/// `w` in the demo console: the masked dialog as in a real run, one attempt against the
+/// demo's verification service, the password never on screen, the environment's verifier
+/// never touched.
+#[test]
+fn w_in_the_demo_console_checks_the_password_with_the_demo_verifier() {
+    const TYPED: &str = "Tr41n-pw";
+    let rec = Recorder::start();
+    let env = hostile_env(&rec, "demo-tui-hostile-env");
+    let exports: String = env.iter().map(|(k, v)| format!("{k}='{v}' ")).collect();
+    let t = Tmux::start(120, 40);
+    t.type_line(&format!("{exports}{BIN} demo registration-wrong-password --lang en; echo EXIT=$?"));
+    t.wait_for("the automatic run", |s| s.contains("Scenario: NHI says the registration password is wrong") && s.contains("Registration and password") && !s.contains("Checking..."));
+    // The last row can be drawn a moment before the run is over; the console then says to
+    // wait, which is right: dismiss and ask again.
+    let deadline = Instant::now() + std::time::Duration::from_secs(15);
+    let screen = loop {
+        t.keys(&["w"]);
+        let busy = "press w again once they finish";
+        let (screen, _) = t.wait_for("the password dialog or the wait notice", |s| (s.contains("Check the registration password") && s.contains("10 minutes")) || s.contains(busy));
+        if !screen.contains(busy) {
+            break screen;
+        }
+        assert!(Instant::now() < deadline, "the checks never settled:\n{screen}");
+        t.keys(&["Space"]);
+        t.wait_for("the notice to close", |s| !s.contains(busy));
+    };
+    assert!(screen.contains("Password:"), "{screen}");
+    t.run(&["send-keys", "-t", "0", "-l", TYPED]);
+    let dots = "•".repeat(TYPED.chars().count());
+    let (screen, _) = t.wait_for("the masked password", |s| s.contains(&dots));
+    assert!(!screen.contains(TYPED), "{screen}");
+    t.keys(&["Enter"]);
+    let (screen, _) = t.wait_for("the verdict", |s| s.contains("Root cause: Registration and password"));
+    assert!(screen.contains("A8002:註冊密碼輸入錯誤") && !screen.contains(TYPED), "{screen}");
+    t.keys(&["q"]);
+    let (screen, _) = t.wait_for("the console to end", |s| exit_status(s).is_some());
+    assert_eq!(exit_status(&screen).as_deref(), Some("0"), "{screen}");
+    assert!(!rec.touched(), "the demo console connected to the verifier or proxy the environment names");
 }

@@ -684,7 +684,7 @@ fn expired_component_ca() {
 fn san_without_iccert() {
     with_card(
         "SAN mismatch",
-        CertGeneration::Podman2024,
+        CertGeneration::Nhi2024,
         Fault::Healthy,
         |_, _| vec![],
         &[("bridge-tls", "tls.name_mismatch")],

@@ -24,13 +24,22 @@ pub fn list(lang: Lang) -> String {
     let _ = writeln!(s, "{}\n", ui("demo.list_hint", lang));
     let id_width = all.iter().map(|s| s.id.len()).max().unwrap_or(10);
     for sc in all {
-        let expected = match sc.expect.finding() {
-            Some((check, finding)) => format!("{check}: {finding}"),
-            None => ui("demo.expect_healthy", lang),
-        };
-        let _ = writeln!(s, "{:id_width$}  {} / {}  → {expected}", sc.id, sc.title.zh_tw, sc.title.en);
+        let _ = writeln!(s, "{:id_width$}  {} / {}  → {}", sc.id, sc.title.zh_tw, sc.title.en, expectation(sc, lang));
     }
     s
+}
+
+/// The root cause a scenario must produce, and how to run its password check if it has one.
+pub fn expectation(sc: &Scenario, lang: Lang) -> String {
+    let mut expected = match sc.expect.finding() {
+        Some((check, finding)) => format!("{check}: {finding}"),
+        None => ui("demo.expect_healthy", lang),
+    };
+    if let Some(p) = &sc.password {
+        expected.push(' ');
+        expected.push_str(&crate::i18n::fill(&ui("demo.with_password", lang), &[("password".to_string(), p.clone())]));
+    }
+    expected
 }
 
 /// The console's demo state: the scenarios and the world running now. Switching builds
@@ -79,6 +88,10 @@ mod tests {
             assert!(text.contains(&s.id) && text.contains(&s.title.en) && text.contains(&s.title.zh_tw), "{}", s.id);
             if let Some((check, finding)) = s.expect.finding() {
                 assert!(text.contains(&format!("{check}: {finding}")), "{}", s.id);
+            }
+            if let Some(p) = &s.password {
+                let line = text.lines().find(|l| l.starts_with(&format!("{} ", s.id))).unwrap_or_default();
+                assert!(line.contains("--check-password") && line.contains(p.as_str()), "{line}");
             }
         }
     }

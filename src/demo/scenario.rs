@@ -21,6 +21,7 @@ pub const SCENARIO_FILES: &[(&str, &str)] = &[
     ("assets/demo/scenarios/network.yaml", include_str!("../../assets/demo/scenarios/network.yaml")),
     ("assets/demo/scenarios/bridge.yaml", include_str!("../../assets/demo/scenarios/bridge.yaml")),
     ("assets/demo/scenarios/account.yaml", include_str!("../../assets/demo/scenarios/account.yaml")),
+    ("assets/demo/scenarios/registration.yaml", include_str!("../../assets/demo/scenarios/registration.yaml")),
 ];
 
 pub const HEALTHY: &str = "healthy";
@@ -45,6 +46,10 @@ struct RawScenario {
     /// The scenario the fix key leads to (what the remedy achieves).
     #[serde(default)]
     fix: Option<String>,
+    /// The story is a registration password check: the run is with `--check-password`
+    /// (in the console, `w`) and this is what the user types. Demo data, never a real one.
+    #[serde(default)]
+    password: Option<String>,
 }
 
 /// The root cause a scenario must produce: `healthy`, or the check and its finding (a
@@ -76,6 +81,8 @@ pub struct Scenario {
     pub expect: Expect,
     pub also: Vec<String>,
     pub fix: Option<String>,
+    /// What the user types when the story checks the registration password.
+    pub password: Option<String>,
     /// Where it is defined, for error messages.
     pub file: &'static str,
 }
@@ -139,13 +146,17 @@ pub fn parse(world: (&'static str, &str), files: &[(&'static str, &str)]) -> Res
             {
                 return Err(format!("{file}: scenario `{}`: expect is `{HEALTHY}` or {{check, finding}}, not `{word}`", r.id));
             }
+            // One line on standard input is what the password check reads.
+            if r.password.as_deref().is_some_and(|p| p.is_empty() || p.contains(['\n', '\r'])) {
+                return Err(format!("{file}: scenario `{}`: password is one line of text", r.id));
+            }
             raws.push((file, r));
         }
     }
     let mut out: Vec<Scenario> = Vec::new();
     for (file, r) in &raws {
         let world = world_of(&base, &raws, r, 0).map_err(|e| format!("{file}: scenario `{}`: {e}", r.id))?;
-        out.push(Scenario { id: r.id.clone(), title: r.title.clone(), story: r.story.clone(), world, expect: r.expect.clone(), also: r.also.clone(), fix: r.fix.clone(), file });
+        out.push(Scenario { id: r.id.clone(), title: r.title.clone(), story: r.story.clone(), world, expect: r.expect.clone(), also: r.also.clone(), fix: r.fix.clone(), password: r.password.clone(), file });
     }
     for s in &out {
         if let Some(f) = &s.fix
@@ -223,5 +234,7 @@ mod tests {
         assert!(parse(world, &[("a.yaml", bad_fix)]).unwrap_err().contains("`nowhere`"));
         let typo = "- {id: healthy, title: {zh-TW: a, en: a}, story: {zh-TW: a, en: a}, expect: healthy, world: {pcsc: running, redaers: {}}}\n";
         assert!(parse(world, &[("a.yaml", typo)]).unwrap_err().contains("redaers"));
+        let two_lines = "- {id: healthy, title: {zh-TW: a, en: a}, story: {zh-TW: a, en: a}, expect: healthy, password: \"a\\nb\"}\n";
+        assert!(parse(world, &[("a.yaml", two_lines)]).unwrap_err().contains("one line"));
     }
 }

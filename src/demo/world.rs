@@ -1,12 +1,15 @@
 //! A simulated machine built from a scenario's world: the system layer the probes read
 //! (PC/SC with its cards, USB, an in-memory file tree, processes, sockets, resolver), and
 //! the parts that stay real — the fake bridge on a loopback ephemeral port with the
-//! scenario's certificates and fault, a loopback stand-in for the NHI cloud, and the few
-//! files the checks read from disk (the component's root certificate, the maintenance
-//! windows, the download folder), written to a temporary folder of this world.
+//! scenario's certificates and fault, a loopback stand-in for the NHI cloud, a fake of
+//! NHI's verification service (`UserSign`) with demo credentials, and the few files the
+//! checks read from disk (the component's root certificate, the maintenance windows, the
+//! download folder, the verifier config), written to a temporary folder of this world.
 //!
 //! The profile is the default one with only its addresses pointed at these: the probes
-//! run unchanged and cannot tell they are in a demo.
+//! run unchanged and cannot tell they are in a demo. The password check is told to read
+//! only the world's verifier config, never the operator's environment or files, so a
+//! password typed in the demo never reaches NHI.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr, TcpListener};
@@ -27,6 +30,7 @@ use crate::sim::files::MemFiles;
 use crate::sim::net::{Holder, SimProcesses, SimResolver, SimSockets, SimUsb};
 use crate::sim::pcsc::{Service, SimPcsc, SimReader};
 use crate::sim::timeserver::TimeServer;
+use crate::sim::verifier::{Answer as VerifierAnswer, FakeVerifier, VerifierConfig};
 use crate::sim::elf;
 use crate::system::{Lookup, PcscError, ProcInfo, System, UsbDevice};
 
@@ -64,6 +68,8 @@ pub struct WorldSpec {
     /// Whether the stand-in NHI cloud accepts connections: reachable or unreachable.
     outbound: Reach,
     bridge: BridgeSpec,
+    /// NHI's verification service, which the password check asks.
+    verifier: VerifierSpec,
     /// The web server the clock check asks for the time.
     time_server: TimeSpec,
     maintenance: Option<MaintenanceSpec>,
@@ -237,6 +243,41 @@ impl Default for BridgeSpec {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+struct VerifierSpec {
+    /// What the agency's verifier config holds.
+    config: VerifierSetup,
+    /// What the service answers: `A0000`, `A8002`, any other result (`A7010:…`), `fault`,
+    /// `not-soap`, `silent`, or `unreachable` (nothing listens).
+    answer: String,
+}
+
+impl Default for VerifierSpec {
+    fn default() -> Self {
+        VerifierSpec { config: VerifierSetup::Complete, answer: "A0000".into() }
+    }
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+enum VerifierSetup {
+    /// Endpoint, organisation id and secret, unit, trust anchor.
+    Complete,
+    /// No verifier set up at all.
+    #[serde(rename = "none")]
+    Missing,
+    /// A config file without the organisation's secret.
+    NoOrgPass,
+}
+
+/// The `answer` that means no server at all.
+const UNREACHABLE: &str = "unreachable";
+
+/// The demo's organisation id and secret: what an agency's config would hold, made up.
+const DEMO_ORG_ID: &str = "DEMO-ORG-0001";
+const DEMO_ORG_PASS: &str = "demo-org-secret";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 struct TimeSpec {
     reachable: bool,
     /// How far the server's clock is ahead of this computer's (negative: behind).
@@ -323,6 +364,9 @@ impl WorldSpec {
         if !matches!(self.bridge.root_ca.as_str(), "generation" | "leaf") {
             return Err(format!("bridge root_ca `{}` is `generation` or `leaf`", self.bridge.root_ca));
         }
+        if self.verifier.answer != UNREACHABLE && VerifierAnswer::parse(&self.verifier.answer).is_none() {
+            return Err(format!("verifier answer `{}` is A0000, A8002, another A code, fault, not-soap, silent or {UNREACHABLE}", self.verifier.answer));
+        }
         if self.bridge.reader != "first" && !self.readers.contains_key(&self.bridge.reader) {
             return Err(format!("bridge reader `{}` is not one of the readers", self.bridge.reader));
         }
@@ -404,6 +448,7 @@ pub struct World {
     _bridge: Option<FakeBridge>,
     _cloud: Option<TcpListener>,
     _time: Option<TimeServer>,
+    _verifier: Option<FakeVerifier>,
     _dir: TempDir,
 }
 
@@ -426,6 +471,8 @@ struct Servers {
     cloud_port: u16,
     time: Option<TimeServer>,
     time_url: String,
+    verifier: Option<FakeVerifier>,
+    verifier_endpoint: String,
 }
 
 /// The files the checks read from the real disk, written to the world's folder.
@@ -434,6 +481,8 @@ struct DiskFiles {
     known_certs: PathBuf,
     windows: PathBuf,
     downloads: PathBuf,
+    /// The verifier config the password check reads; `None` when none is set up.
+    verifier_config: Option<PathBuf>,
 }
 
 impl World {
@@ -444,7 +493,7 @@ impl World {
         let pcsc = Arc::new(SimPcsc { service: spec.service()? });
         let servers = start_servers(&spec, pcsc.clone(), id)?;
         let root_pem = if spec.bridge.root_ca == "leaf" { servers.certs.leaf_pem.clone() } else { servers.certs.component_root_pem.clone() };
-        let disk = write_disk_files(&spec, &dir.0, &servers.certs, &root_pem, id)?;
+        let disk = write_disk_files(&spec, &dir.0, &servers, &root_pem, id)?;
         let system = simulated_system(&spec, pcsc, mem_files(&spec, &servers.certs, &root_pem));
 
         let mut profile = match &spec.message {
@@ -452,6 +501,7 @@ impl World {
             None => base.clone(),
         };
         let shown = |p: &Path| p.display().to_string();
+        let verifier_config = disk.verifier_config.as_deref().map(shown);
         let edits = Edits {
             os: spec.os,
             bridge_port: servers.bridge_port,
@@ -461,14 +511,25 @@ impl World {
             known_certs: &shown(&disk.known_certs),
             windows: &shown(&disk.windows),
             downloads: &shown(&disk.downloads),
+            verifier_endpoint: &servers.verifier_endpoint,
+            verifier_config: verifier_config.as_deref(),
         };
         point_at_world(&mut profile, &edits)?;
-        Ok(World { scenario, profile: Arc::new(profile), system: Arc::new(system), _bridge: servers.bridge, _cloud: servers.cloud, _time: servers.time, _dir: dir })
+        Ok(World {
+            scenario,
+            profile: Arc::new(profile),
+            system: Arc::new(system),
+            _bridge: servers.bridge,
+            _cloud: servers.cloud,
+            _time: servers.time,
+            _verifier: servers.verifier,
+            _dir: dir,
+        })
     }
 }
 
-/// The fake bridge (or a closed port where nothing listens), the NHI cloud's stand-in and
-/// the time server, each on a loopback ephemeral port.
+/// The fake bridge (or a closed port where nothing listens), the NHI cloud's stand-in,
+/// the time server and the verification service, each on a loopback ephemeral port.
 fn start_servers(spec: &WorldSpec, pcsc: Arc<SimPcsc>, id: &str) -> Result<Servers, String> {
     let generation = CertGeneration::parse(&spec.bridge.certs).ok_or("certificate generation")?;
     let fault = Fault::parse(&spec.bridge.fault).ok_or("fault mode")?;
@@ -498,12 +559,28 @@ fn start_servers(spec: &WorldSpec, pcsc: Arc<SimPcsc>, id: &str) -> Result<Serve
     } else {
         (None, format!("http://127.0.0.1:{}/", closed_port().map_err(io_error(id, "port"))?))
     };
-    Ok(Servers { bridge, bridge_port, certs, cloud, cloud_port, time, time_url })
+    let (verifier, verifier_endpoint) = match VerifierAnswer::parse(&spec.verifier.answer) {
+        Some(answer) if spec.verifier.config != VerifierSetup::Missing => {
+            let v = FakeVerifier::start(VerifierConfig::new(answer)).map_err(io_error(id, "verification service"))?;
+            let endpoint = v.endpoint();
+            (Some(v), endpoint)
+        }
+        // Nothing listens there: the address still stays on this computer.
+        _ => (None, format!("https://localhost:{}/orgverify1/wsauthgsp.asmx", closed_port().map_err(io_error(id, "port"))?)),
+    };
+    Ok(Servers { bridge, bridge_port, certs, cloud, cloud_port, time, time_url, verifier, verifier_endpoint })
 }
 
-fn write_disk_files(spec: &WorldSpec, dir: &Path, certs: &CertSet, root_pem: &str, id: &str) -> Result<DiskFiles, String> {
+fn write_disk_files(spec: &WorldSpec, dir: &Path, servers: &Servers, root_pem: &str, id: &str) -> Result<DiskFiles, String> {
     let generation = CertGeneration::parse(&spec.bridge.certs).ok_or("certificate generation")?;
-    let d = DiskFiles { root_ca: dir.join("NHIRootCA.crt"), known_certs: dir.join("tls-known-certs.yaml"), windows: dir.join("maintenance-windows.yaml"), downloads: dir.join("Downloads") };
+    let certs = &servers.certs;
+    let d = DiskFiles {
+        root_ca: dir.join("NHIRootCA.crt"),
+        known_certs: dir.join("tls-known-certs.yaml"),
+        windows: dir.join("maintenance-windows.yaml"),
+        downloads: dir.join("Downloads"),
+        verifier_config: write_verifier_config(spec.verifier.config, dir, servers).map_err(io_error(id, "verifier config"))?,
+    };
     // Without it in the install, the check finds no file there either.
     if spec.component.certs.iter().any(|c| c == "NHIRootCA.crt") {
         std::fs::write(&d.root_ca, root_pem).map_err(io_error(id, "root certificate"))?;
@@ -512,6 +589,27 @@ fn write_disk_files(spec: &WorldSpec, dir: &Path, certs: &CertSet, root_pem: &st
     std::fs::write(&d.windows, windows_yaml(spec.maintenance.as_ref())).map_err(io_error(id, "maintenance windows"))?;
     write_downloads(&d.downloads, &spec.downloads).map_err(io_error(id, "download folder"))?;
     Ok(d)
+}
+
+/// The agency's verifier config as this world has it: the fake service's address, the
+/// demo's organisation id and secret, and the fake's CA to trust.
+fn write_verifier_config(setup: VerifierSetup, dir: &Path, servers: &Servers) -> std::io::Result<Option<PathBuf>> {
+    if setup == VerifierSetup::Missing {
+        return Ok(None);
+    }
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let mut text = format!("# ecpa-doctor demo: a fake of NHI's UserSign service on this computer\nendpoint: {}\norg_id: {}\nunit: demo\n", q(&servers.verifier_endpoint), q(DEMO_ORG_ID));
+    if setup != VerifierSetup::NoOrgPass {
+        text.push_str(&format!("org_pass: {}\n", q(DEMO_ORG_PASS)));
+    }
+    if let Some(v) = &servers.verifier {
+        let ca = dir.join("verifier-ca.pem");
+        std::fs::write(&ca, v.ca_pem())?;
+        text.push_str(&format!("ca_file: {}\n", q(&ca.display().to_string())));
+    }
+    let path = dir.join("verifier.yaml");
+    std::fs::write(&path, text)?;
+    Ok(Some(path))
 }
 
 fn simulated_system(spec: &WorldSpec, pcsc: Arc<SimPcsc>, files: MemFiles) -> System {
@@ -570,6 +668,8 @@ struct Edits<'a> {
     known_certs: &'a str,
     windows: &'a str,
     downloads: &'a str,
+    verifier_endpoint: &'a str,
+    verifier_config: Option<&'a str>,
 }
 
 /// The profile's params, by check kind, pointed at this world; every other param and
@@ -579,7 +679,16 @@ fn point_at_world(profile: &mut Profile, e: &Edits) -> Result<(), String> {
     for check in &mut profile.checks {
         let set: Vec<(&str, Value)> = match check.kind.as_str() {
             "tls_certificate" => vec![("port", port.clone()), ("component_root_ca", e.root_ca.into()), ("known_certs", e.known_certs.into())],
-            "bridge_identity" | "bridge_protocol" | "nhi_signature" | "registration" => vec![("port", port.clone())],
+            "bridge_identity" | "bridge_protocol" | "nhi_signature" => vec![("port", port.clone())],
+            // Only the world's verifier config counts: not the operator's environment, file
+            // or trust anchors, so a demo password never reaches NHI.
+            "registration" => vec![
+                ("port", port.clone()),
+                ("endpoint", e.verifier_endpoint.into()),
+                ("config_file", e.verifier_config.map(Value::from).unwrap_or(Value::Null)),
+                ("ca_file", Value::Null),
+                ("ignore_environment", true.into()),
+            ],
             "clock" => vec![("url", e.time_url.into())],
             "outbound_reach" => vec![("port", Value::from(e.cloud_port))],
             "service_window" => vec![("windows_file", e.windows.into())],
@@ -745,12 +854,50 @@ mod tests {
         }
     }
 
+    /// The console asks `verifier_status` and the check resolves its verifier from the same
+    /// params: in the demo both see only the world's config, whatever the environment and
+    /// the operator's profile name.
+    #[test]
+    fn the_password_check_asks_only_the_worlds_verifier() {
+        use crate::probes::registration::verifier_for;
+        use crate::verifier::{ConfigError, ENV_CONFIG, ENV_ENDPOINT, ENV_ORG_ID, ENV_ORG_PASS};
+        let hostile = |k: &str| match k {
+            ENV_CONFIG => Some("/etc/ecpa-doctor/verifier.yaml".to_string()),
+            ENV_ENDPOINT => Some(crate::verifier::DEFAULT_ENDPOINT.to_string()),
+            ENV_ORG_ID | ENV_ORG_PASS => Some("real".to_string()),
+            _ => None,
+        };
+        let mut base = Profile::builtin();
+        for c in base.checks.iter_mut().filter(|c| c.kind == "registration") {
+            if let Value::Mapping(m) = &mut c.params {
+                m.insert("config_file".into(), "/etc/ecpa-doctor/agency.yaml".into());
+                m.insert("ca_file".into(), "/etc/ssl/agency.pem".into());
+            }
+        }
+        let params = |id: &str| {
+            let w = World::build(super::super::scenario::find(id).unwrap(), &base).unwrap();
+            let c = w.profile.checks.iter().find(|c| c.kind == "registration").unwrap().params.clone();
+            (w, c)
+        };
+        let (_w, healthy) = params("healthy");
+        let v = verifier_for(&healthy, &hostile).unwrap();
+        assert!(v.endpoint.starts_with("https://localhost:") && crate::verifier::on_this_computer(&v.endpoint), "{v:?}");
+        assert!(v.source.contains("ecpa-doctor-demo-") && v.source.ends_with("verifier.yaml"), "{v:?}");
+        assert!(v.ca_file.as_ref().is_some_and(|p| p.starts_with(std::env::temp_dir())), "{v:?}");
+        let (_w, none) = params("registration-no-verifier");
+        assert_eq!(verifier_for(&none, &hostile).unwrap_err(), ConfigError::NotConfigured);
+        let (_w, broken) = params("registration-verifier-config");
+        assert!(matches!(verifier_for(&broken, &hostile), Err(ConfigError::Invalid { problem, .. }) if problem.contains("org_pass")));
+    }
+
     #[test]
     fn names_that_refer_to_nothing_are_refused() {
         let bad = |y: &str| WorldSpec::from_value(&serde_yaml::from_str(y).unwrap()).unwrap_err();
         assert!(bad("readers: {R: {card: ghost}}").contains("ghost"));
         assert!(bad("pcsc: SCARD_E_WHATEVER").contains("SCARD_E_WHATEVER"));
         assert!(bad("bridge: {fault: melting}").contains("melting"));
+        assert!(bad("verifier: {answer: maybe}").contains("maybe"));
+        assert!(bad("verifier: {config: half}").contains("half"));
         assert!(bad("listeners: {\"127.0.0.1:7777\": someone}").contains("someone"));
     }
 }

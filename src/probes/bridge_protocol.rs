@@ -147,16 +147,16 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, p: &Params, target: 
     let mut transcript = Vec::new();
     let version = match session::command(s, &mut frames, "GetVersion", "GetVersion", &d, target, budget, &mut transcript).await {
         Reply::Payload(v) => v,
-        Reply::Stop(o) => return with_context(o, &transcript, ctx, p),
+        Reply::Stop(o) => return with_context(uncompared(o, "GetVersion", p, ctx), &transcript, ctx, p),
     };
     let basic = match session::command(s, &mut frames, "GetBasic", "GetBasic", &d, target, budget, &mut transcript).await {
         Reply::Payload(b) => b,
-        Reply::Stop(o) => return with_context(o.with("version", printable(version.as_bytes(), 20)), &transcript, ctx, p),
+        Reply::Stop(o) => return with_context(uncompared(o.with("version", printable(version.as_bytes(), 20)), "GetBasic", p, ctx), &transcript, ctx, p),
     };
     session::close(s).await;
     let o = match Basic::parse(&basic) {
         Some(b) => cross_check(b, p, ctx, &version),
-        None => Outcome::fail("ws.garbled", Msg::new("ws.basic_garbled").arg("fields", basic.split(',').count().to_string())),
+        None => uncompared(Outcome::fail("ws.garbled", Msg::new("ws.basic_garbled").arg("fields", basic.split(',').count().to_string())), "GetBasic", p, ctx),
     };
     with_context(o.with("version", printable(version.as_bytes(), 20)), &transcript, ctx, p)
 }
@@ -173,6 +173,37 @@ fn with_context(o: Outcome, transcript: &[String], ctx: &Ctx, p: &Params) -> Out
         }
         _ => o,
     }
+}
+
+/// Why the card could not be compared, when the check was asked to compare it: the
+/// component stopped before it read a card. The offline component's `4021` comes before
+/// any card read (even `GetVersion` is gated), so the comparison is impossible, not failed.
+fn uncompared(o: Outcome, stopped_at: &str, p: &Params, ctx: &Ctx) -> Outcome {
+    let Some(id) = &p.cross_check else { return o };
+    let code = o.evidence("bridge_code").map(|c| c.render(false));
+    let mut why = match (o.finding.as_deref(), code.as_deref()) {
+        (Some("ws.origin_list_unreachable"), Some(code)) => {
+            format!("not possible: the component answered {code} to {stopped_at}; without its allowed-origin list it answers every command so and never reads a card")
+        }
+        (_, Some(code)) => format!("not possible: {stopped_at} answered {code}"),
+        (Some("ws.garbled"), None) if stopped_at == "GetBasic" => "not possible: the component's GetBasic answer is malformed".to_string(),
+        _ => format!("not possible: the conversation stopped at {stopped_at}"),
+    };
+    match ctx.prior.get(id).filter(|c| c.evidence("card_no").is_some()) {
+        Some(card) => {
+            let reader = card.evidence("reader").map(|r| r.render(false)).unwrap_or_else(|| "?".into());
+            why.push_str(&format!("; check `{id}` read the card in {reader} itself"));
+            // The same READ of the basic data worked for ecpa-doctor; what the component
+            // reads in addition is the `00 CA 24 00` record, which a card (or a virtual
+            // card) without it refuses.
+            if code.as_deref() == Some("8010") {
+                why.push_str(", so the component's extra read of the `00 CA 24 00` record is the likely failure");
+            }
+        }
+        None if ctx.prior.contains_key(id) => why.push_str(&format!("; check `{id}` reported no card data")),
+        None => why.push_str(&format!("; check `{id}` is not in this check's needs")),
+    }
+    o.with("card_cross_check", why)
 }
 
 /// The six fields of `GetBasic:<card_no>,<id>,<name>,<birth>,<sex>,<x>`.
@@ -236,8 +267,15 @@ fn cross_check(b: Basic, p: &Params, ctx: &Ctx, version: &str) -> Outcome {
         return b.into_evidence(pass()).with("card_cross_check", format!("not compared: check `{id}` reported no card data"));
     };
     let reader = card.evidence("reader").map(|r| r.render(false)).unwrap_or_else(|| "?".into());
-    if card_no.trim() == b.card_no.trim() && id_no.trim().eq_ignore_ascii_case(b.id_no.trim()) {
-        return b.into_evidence(pass()).with("card_cross_check", format!("same card as check `{id}` read in {reader}"));
+    let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
+    if same(&card_no, &b.card_no) && same(&id_no, &b.id_no) {
+        let fields = other_fields(&b, raw("name"), raw("birth_date"), card.evidence("sex"));
+        return b.into_evidence(pass()).with("card_cross_check", format!("same card as check `{id}` read in {reader}; {fields}"));
+    }
+    // The component's order is card number, then ID number; a bridge that swaps them is
+    // not reading another card.
+    if same(&card_no, &b.id_no) && same(&id_no, &b.card_no) {
+        return Outcome::fail("ws.garbled", Msg::new("ws.basic_order")).with("card_cross_check", format!("the card check `{id}` read in {reader}, with card number and ID number swapped"));
     }
     let msg = Msg::new("ws.card_mismatch")
         .arg("reader", reader.as_str())
@@ -249,6 +287,37 @@ fn cross_check(b: Basic, p: &Params, ctx: &Ctx, version: &str) -> Outcome {
         .with_pii("doctor_id_no", PiiKind::NationalId, &id_no)
 }
 
+/// The rest of GetBasic against the card check's own read, naming fields, never values:
+/// the name arrives as UTF-8 (the component converts the card's Big5), the birth date as
+/// ROC `YYYMMDD`, the sex as `M`/`F`.
+fn other_fields(b: &Basic, name: Option<String>, birth: Option<String>, sex: Option<&Value>) -> String {
+    let pad = |s: &str| s.trim_end_matches(['\0', ' ', '\u{3000}']).trim_start().to_string();
+    let card_sex = sex.and_then(|v| match v {
+        Value::Said(m) => m.key.strip_prefix("value.sex.").map(str::to_string),
+        other => Some(other.render(false)),
+    });
+    let letter = |s: &str| s.chars().next().map(|c| c.to_ascii_uppercase());
+    let checks = [
+        ("name", name.map(|n| pad(&n) == pad(&b.name))),
+        ("birth date", birth.map(|d| d.trim() == b.birth.trim())),
+        ("sex", card_sex.map(|s| letter(&s).is_some() && letter(&s) == letter(&b.sex))),
+    ];
+    let differ: Vec<&str> = checks.iter().filter(|(_, ok)| *ok == Some(false)).map(|(f, _)| *f).collect();
+    let unknown: Vec<&str> = checks.iter().filter(|(_, ok)| ok.is_none()).map(|(f, _)| *f).collect();
+    let agree: Vec<&str> = checks.iter().filter(|(_, ok)| *ok == Some(true)).map(|(f, _)| *f).collect();
+    let mut parts = Vec::new();
+    if !agree.is_empty() {
+        parts.push(format!("{} agree", agree.join(", ")));
+    }
+    if !differ.is_empty() {
+        parts.push(format!("{} differ", differ.join(", ")));
+    }
+    if !unknown.is_empty() {
+        parts.push(format!("{} not compared", unknown.join(", ")));
+    }
+    parts.join("; ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,6 +327,72 @@ mod tests {
 
     fn t() -> Target {
         Target { host: "127.0.0.1".into(), port: 7777 }
+    }
+
+    #[test]
+    fn the_other_fields_are_compared_by_name_only() {
+        let b = Basic::parse("000012345678,A123456789,王小明明\0\0,0800101,M,1").unwrap();
+        let male = Value::Said(Msg::new("value.sex.male"));
+        let all = other_fields(&b, Some("王小明明".into()), Some("0800101".into()), Some(&male));
+        assert_eq!(all, "name, birth date, sex agree");
+        let female = Value::Said(Msg::new("value.sex.female"));
+        let some = other_fields(&b, Some("王小明".into()), Some("0800101".into()), Some(&female));
+        assert_eq!(some, "birth date agree; name, sex differ");
+        assert!(!some.contains("王") && !some.contains("0800101"));
+        assert_eq!(other_fields(&b, None, None, Some(&Value::Text("male".into()))), "sex agree; name, birth date not compared");
+    }
+
+    fn ctx_with_card() -> (Params, Ctx) {
+        let p: Params = crate::probes::params(&serde_yaml::from_str("cross_check: card").unwrap()).unwrap();
+        let card = Outcome::pass(Msg::new("card.pass"))
+            .with("reader", "Virtual PCD 00 00")
+            .with_pii("card_no", PiiKind::CardNumber, "000012345678")
+            .with_pii("name", PiiKind::Name, "王小明明")
+            .with_pii("id_no", PiiKind::NationalId, "A123456789")
+            .with_pii("birth_date", PiiKind::BirthDate, "0800101")
+            .with("sex", Msg::new("value.sex.male"));
+        let ctx = Ctx {
+            check_id: "bridge-ws".into(),
+            system: Arc::new(crate::system::System::real()),
+            prior: [("card".to_string(), card)].into(),
+            timeout: Duration::from_secs(5),
+            password: None,
+        };
+        (p, ctx)
+    }
+
+    fn said(o: &Outcome, key: &str) -> String {
+        o.evidence(key).map(|v| v.render(false)).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_same_card_in_the_components_order_passes_and_a_swapped_order_is_garbled() {
+        let (p, ctx) = ctx_with_card();
+        let o = cross_check(Basic::parse("000012345678,A123456789,王小明明,0800101,M,1").unwrap(), &p, &ctx, "0011");
+        assert_eq!(o.status, crate::engine::outcome::Status::Pass, "{o:?}");
+        assert_eq!(said(&o, "card_cross_check"), "same card as check `card` read in Virtual PCD 00 00; name, birth date, sex agree");
+        let o = cross_check(Basic::parse("A123456789,000012345678,王小明明,0800101,M,1").unwrap(), &p, &ctx, "0011");
+        assert_eq!((o.finding.as_deref(), o.summary.key.as_str()), (Some("ws.garbled"), "ws.basic_order"));
+        let o = cross_check(Basic::parse("000087654321,F223456786,陳美麗,0750505,F,1").unwrap(), &p, &ctx, "0011");
+        assert_eq!(o.finding.as_deref(), Some("ws.card_mismatch"));
+    }
+
+    #[test]
+    fn a_gated_component_makes_the_comparison_impossible_and_says_why() {
+        let (p, ctx) = ctx_with_card();
+        let o = uncompared(crate::bridge::session::code_outcome("GetVersion", "4021"), "GetVersion", &p, &ctx);
+        assert_eq!(o.finding.as_deref(), Some("ws.origin_list_unreachable"));
+        let why = said(&o, "card_cross_check");
+        assert!(why.starts_with("not possible: the component answered 4021 to GetVersion;") && why.ends_with("check `card` read the card in Virtual PCD 00 00 itself"), "{why}");
+        let why = said(&uncompared(crate::bridge::session::code_outcome("GetBasic", "8010"), "GetBasic", &p, &ctx), "card_cross_check");
+        assert!(why.contains("`00 CA 24 00`"), "{why}");
+        let (_, mut no_card) = ctx_with_card();
+        no_card.prior.clear();
+        let why = said(&uncompared(crate::bridge::session::code_outcome("GetBasic", "8013"), "GetBasic", &p, &no_card), "card_cross_check");
+        assert_eq!(why, "not possible: GetBasic answered 8013; check `card` is not in this check's needs");
+        // Without `cross_check`, nothing is said about a comparison.
+        let plain: Params = crate::probes::params(&serde_yaml::from_str("{}").unwrap()).unwrap();
+        assert!(uncompared(crate::bridge::session::code_outcome("GetBasic", "8013"), "GetBasic", &plain, &ctx).evidence("card_cross_check").is_none());
     }
 
     #[test]

@@ -35,6 +35,9 @@ struct Params {
     log_prefix: String,
     #[serde(default = "default_log_lines")]
     log_lines: usize,
+    /// Where the daemon notes the signals that stopped it (`terminate signal catched`).
+    #[serde(default = "default_stop_log")]
+    stop_log: PathBuf,
     /// Only where the OS's socket table is not read: a TCP connect to 127.0.0.1:port
     /// tells whether anything listens.
     #[serde(default = "default_connect_timeout", deserialize_with = "de_duration")]
@@ -60,6 +63,9 @@ fn default_log_prefix() -> String {
 }
 fn default_log_lines() -> usize {
     6
+}
+fn default_stop_log() -> PathBuf {
+    PathBuf::from("/tmp/exampled.log")
 }
 fn default_connect_timeout() -> Duration {
     Duration::from_secs(1)
@@ -102,6 +108,12 @@ fn inspect(sys: &System, p: &Params) -> Outcome {
         PortState::Free => down(sys.files.as_ref(), all, &component, p),
     };
     let o = if component.is_empty() { o } else { o.with("component_process", component.iter().map(|c| describe(c)).collect::<Vec<_>>().join("; ")) };
+    // The daemon's foreground process exits 0 whatever happens next; the lock file it
+    // takes holds the PID of the daemon that really runs. (`down` always reports it.)
+    let o = match lock_state(sys.files.as_ref(), &p.lock_file, all) {
+        Some(lock) if o.evidence("lock_file").is_none() => o.with("lock_file", lock),
+        _ => o,
+    };
     let o = o.with("port_view", how);
     if table.is_none() { o.with("process_table", "unavailable") } else { o }
 }
@@ -154,7 +166,12 @@ fn down(files: &dyn Files, all: &[ProcInfo], component: &[&ProcInfo], p: &Params
     } else {
         Outcome::fail("component.not_running", Msg::new("component.not_running").arg("port", port.as_str()))
     };
-    let o = o.with("lock_file", lock_state(files, &p.lock_file, all));
+    let lock = lock_state(files, &p.lock_file, all).unwrap_or_else(|| format!("{}: missing", p.lock_file.display()));
+    let o = o.with("lock_file", lock);
+    let o = match tail_lines(files, &p.stop_log, 4096, 1) {
+        Ok(last) if !last.is_empty() => o.with("stop_log", format!("{}: {}", p.stop_log.display(), last.join(""))),
+        _ => o,
+    };
     match log {
         Some((Ok(lines), path)) => o.with("log_file", path.display().to_string()).with("log_tail", lines.join(" | ")),
         Some((Err(e), path)) => o.with("log_file", format!("{} ({e})", path.display())),
@@ -173,10 +190,11 @@ fn newest_log(files: &dyn Files, dir: &Path, prefix: &str) -> Option<PathBuf> {
     files.read_dir(dir).ok()?.into_iter().filter(|n| n.starts_with(prefix) && n.ends_with(".log")).max().map(|n| dir.join(n))
 }
 
-fn lock_state(files: &dyn Files, path: &Path, all: &[ProcInfo]) -> String {
+/// What the lock file says; `None` when there is none.
+fn lock_state(files: &dyn Files, path: &Path, all: &[ProcInfo]) -> Option<String> {
     let shown = path.display();
-    match files.read(path, 64) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => format!("{shown}: missing"),
+    Some(match files.read(path, 64) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
         Err(e) => format!("{shown}: {e}"),
         Ok(bytes) => {
             let text = String::from_utf8_lossy(&bytes);
@@ -189,7 +207,7 @@ fn lock_state(files: &dyn Files, path: &Path, all: &[ProcInfo]) -> String {
                 },
             }
         }
-    }
+    })
 }
 
 /// `127.0.0.1:7777 (loopback)` / `0.0.0.0:7777 (all interfaces)`: the 2024 build binds

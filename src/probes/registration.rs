@@ -117,6 +117,10 @@ struct Params {
     /// Extra trust anchors (PEM) for the endpoint.
     #[serde(default)]
     ca_file: Option<PathBuf>,
+    /// Only these settings count: `ECPA_DOCTOR_VERIFIER_CONFIG` and `ECPA_DOCTOR_NHI_*`
+    /// are not read. The demo sets it so that it never reaches the real verifier.
+    #[serde(default)]
+    ignore_environment: bool,
     #[serde(default = "default_verify", deserialize_with = "de_duration")]
     verify_timeout: Duration,
 }
@@ -127,7 +131,7 @@ fn default_verify() -> Duration {
 
 impl Params {
     fn settings(&self) -> Settings {
-        Settings { endpoint: self.endpoint.clone(), config_file: self.config_file.clone(), ca_file: self.ca_file.clone() }
+        Settings { endpoint: self.endpoint.clone(), config_file: self.config_file.clone(), ca_file: self.ca_file.clone(), ignore_environment: self.ignore_environment }
     }
 
     fn dialogue(&self) -> Dialogue {
@@ -154,8 +158,13 @@ fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
 /// Whether the check of this profile entry has a verifier to call, before asking the
 /// operator for a password that could not be checked anyway.
 pub fn verifier_status(check_params: &serde_yaml::Value, env: &dyn Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+    verifier_for(check_params, env).map(|_| ())
+}
+
+/// The verifier the check of this profile entry would call, with `env` as the environment.
+pub fn verifier_for(check_params: &serde_yaml::Value, env: &dyn Fn(&str) -> Option<String>) -> Result<Verifier, ConfigError> {
     let p: Params = params(check_params).map_err(|e| ConfigError::Invalid { source: "profile".into(), problem: e })?;
-    verifier::resolve(&p.settings(), env).map(|_| ())
+    verifier::resolve(&p.settings(), env)
 }
 
 impl Probe for Registration {

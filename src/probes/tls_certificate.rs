@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::{BoxFuture, Ctx, Kind, Probe, blocking, params};
 use crate::bridge::tls::{self, Anchors, CertInfo, Coverage, Trust};
 use crate::bridge::{Budget, Target, check_server_name, de_duration, net_failure, take_turn};
-use crate::engine::outcome::{Msg, Outcome, Status};
+use crate::engine::outcome::{Msg, Outcome, Status, Value};
 
 pub const KIND: Kind = Kind {
     name: "tls_certificate",
@@ -157,7 +157,7 @@ fn problem(code: &'static str, msg: Msg) -> Problem {
     Problem { code, msg, status: Status::Fail }
 }
 
-type Evidence = Vec<(String, String)>;
+type Evidence = Vec<(String, Value)>;
 
 fn judge(p: &Params, seen: Seen) -> Outcome {
     let now = SystemTime::now();
@@ -172,7 +172,7 @@ fn judge(p: &Params, seen: Seen) -> Outcome {
         _ => Vec::new(),
     };
     if let Some((path, loaded)) = &component {
-        evidence.push(("component_root_ca".into(), describe_file(path, loaded, &component_infos)));
+        evidence.push(("component_root_ca".into(), describe_file(path, loaded, &component_infos).into()));
     }
     let component_certs = match &component {
         Some((_, Ok(certs))) => Some(certs.as_slice()),
@@ -182,15 +182,26 @@ fn judge(p: &Params, seen: Seen) -> Outcome {
     let known = known_certs(p.known_certs.as_deref(), &mut evidence);
     let known_hits: Vec<&KnownCert> = infos.iter().filter_map(|i| known.iter().find(|k| k.matches(&i.sha256))).collect();
     if !known_hits.is_empty() {
-        evidence.push(("known_cert".into(), known_hits.iter().map(|k| k.label.as_str()).collect::<Vec<_>>().join("; ")));
+        evidence.push(("known_cert".into(), known_hits.iter().map(|k| k.label.as_str()).collect::<Vec<_>>().join("; ").into()));
+    }
+
+    let cas: Vec<CertInfo> = infos[1..].iter().chain(component_infos.iter()).cloned().collect();
+    let generation = generation(leaf, &cas);
+    if let Some(g) = generation {
+        evidence.push(("cert_generation".into(), g.describe(leaf).into()));
     }
 
     let mut problems = validity_problems(leaf, &infos[1..], &component_infos, now, p.warn_days);
     if trusted_by.is_none() {
-        let key = if leaf.self_issued() { "tls.untrusted_self_signed" } else { "tls.untrusted" };
+        let key = match generation {
+            // Its root did not sign it: importing NHIRootCA.crt, the usual advice, cannot help.
+            Some(Generation::Nhi2020) => "tls.untrusted_2020",
+            _ if leaf.self_issued() => "tls.untrusted_self_signed",
+            _ => "tls.untrusted",
+        };
         problems.push(problem("tls.untrusted", Msg::new(key).arg("subject", short_name(leaf))));
     }
-    problems.extend(name_problems(leaf, &p.names));
+    problems.extend(name_problems(leaf, &p.names, generation));
     if let Some(k) = known_hits.iter().find(|k| k.shared_key) {
         problems.push(Problem { code: "tls.shared_key", msg: Msg::new("tls.shared_key").arg("label", k.label.as_str()), status: Status::Warn });
     }
@@ -201,19 +212,63 @@ fn judge(p: &Params, seen: Seen) -> Outcome {
     evidence.into_iter().fold(outcome, |o, (k, v)| o.with(&k, v))
 }
 
+/// The component's certificate generations (real-component §2, facts §4.3). Only the
+/// 2019–2022 files are the same on every machine (the known-certificates list names them by
+/// fingerprint); the later ones are made per machine, so names and lifetimes tell them apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Generation {
+    /// The self-signed `NHI.Self.Server.Cert`, shipped with an `NHI.Root.CA` that did not sign it.
+    Nhi2020,
+    /// Made by the 2024 package's installer: an `nhi-localhost-ca` root living 30 days.
+    Nhi2024 { root_days: u64 },
+    /// An `nhi-localhost-ca` root made to live longer, as the podman image's `regen-certs.sh`
+    /// does (3650 days).
+    Regenerated { root_days: u64 },
+}
+
+/// The 2024 installer's root lives 30 days; a day's slack for how its dates were rounded.
+const PACKAGE_ROOT_DAYS: u64 = 31;
+
+fn generation(leaf: &CertInfo, cas: &[CertInfo]) -> Option<Generation> {
+    if leaf.self_issued() && short_name(leaf) == "NHI.Self.Server.Cert" {
+        return Some(Generation::Nhi2020);
+    }
+    let root = cas.iter().find(|c| c.error.is_none() && short_name(c) == "nhi-localhost-ca" && c.subject == leaf.issuer)?;
+    let root_days = match (root.not_before, root.not_after) {
+        (Some(from), Some(to)) => to.duration_since(from).map_or(0, |d| d.as_secs() / 86_400),
+        _ => 0,
+    };
+    Some(if root_days <= PACKAGE_ROOT_DAYS { Generation::Nhi2024 { root_days } } else { Generation::Regenerated { root_days } })
+}
+
+impl Generation {
+    fn describe(self, leaf: &CertInfo) -> Msg {
+        let san = san_text(leaf);
+        match self {
+            Generation::Nhi2020 => Msg::new("value.cert_generation.nhi_2020"),
+            Generation::Nhi2024 { root_days } => Msg::new("value.cert_generation.nhi_2024").arg("days", root_days.to_string()).arg("san", san),
+            Generation::Regenerated { root_days } => Msg::new("value.cert_generation.regenerated").arg("days", root_days.to_string()).arg("san", san),
+        }
+    }
+}
+
+fn san_text(leaf: &CertInfo) -> String {
+    if leaf.san.is_empty() { "-".to_string() } else { leaf.san.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ") }
+}
+
 fn chain_evidence(seen: &Seen, infos: &[CertInfo]) -> Evidence {
     let mut evidence: Evidence = vec![
-        ("address".into(), seen.target.to_string()),
-        ("sni".into(), seen.sni.clone()),
-        ("tls_version".into(), seen.version.clone()),
-        ("cipher".into(), seen.cipher.clone()),
-        ("chain_length".into(), infos.len().to_string()),
+        ("address".into(), seen.target.to_string().into()),
+        ("sni".into(), seen.sni.clone().into()),
+        ("tls_version".into(), seen.version.clone().into()),
+        ("cipher".into(), seen.cipher.clone().into()),
+        ("chain_length".into(), infos.len().to_string().into()),
     ];
     for (i, info) in infos.iter().take(SHOWN_CERTS).enumerate() {
-        evidence.push((format!("cert_{i}"), info.describe()));
+        evidence.push((format!("cert_{i}"), info.describe().into()));
     }
     if !seen.other_sni.is_empty() {
-        evidence.push(("sni_also".into(), seen.other_sni.join("; ")));
+        evidence.push(("sni_also".into(), seen.other_sni.join("; ").into()));
     }
     evidence
 }
@@ -231,25 +286,32 @@ fn trust(
     let system = system_store.then(|| {
         let anchors = Anchors::system();
         let t = tls::verify(chain, &anchors.store, now, infos);
-        evidence.push(("trust_system".into(), format!("{} ({})", trust_text(&t), anchors.note)));
+        evidence.push(("trust_system".into(), format!("{} ({})", trust_text(&t), anchors.note).into()));
         t
     });
     let component = component.map(|certs| {
         let t = tls::verify(chain, &Anchors::from_certs(certs, "certificates").store, now, infos);
-        evidence.push(("trust_component".into(), trust_text(&t)));
+        evidence.push(("trust_component".into(), trust_text(&t).into()));
         t
     });
     trusted_by(system.as_ref(), component.as_ref())
 }
 
-fn name_problems(leaf: &CertInfo, names: &[String]) -> Vec<Problem> {
-    let san = if leaf.san.is_empty() { "-".to_string() } else { leaf.san.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ") };
+fn name_problems(leaf: &CertInfo, names: &[String], generation: Option<Generation>) -> Vec<Problem> {
+    let san = san_text(leaf);
+    // The per-machine sets name only localhost; saying which one made it tells the helpdesk
+    // that the install itself, not a user's mistake, left iccert.nhi.gov.tw out.
+    let mismatch = match generation {
+        Some(Generation::Nhi2024 { .. }) => "tls.name_mismatch_2024",
+        Some(Generation::Regenerated { .. }) => "tls.name_mismatch_regen",
+        _ => "tls.name_mismatch",
+    };
     names
         .iter()
         .filter_map(|name| match leaf.covers(name) {
             Coverage::Yes => None,
             Coverage::IpListedAsDns => Some(problem("tls.name_mismatch", Msg::new("tls.name_ip_as_dns").arg("name", name.as_str()).arg("san", san.as_str()))),
-            Coverage::No => Some(problem("tls.name_mismatch", Msg::new("tls.name_mismatch").arg("name", name.as_str()).arg("san", san.as_str()))),
+            Coverage::No => Some(problem("tls.name_mismatch", Msg::new(mismatch).arg("name", name.as_str()).arg("san", san.as_str()))),
         })
         .collect()
 }
@@ -353,13 +415,13 @@ pub fn builtin_known_certs() -> &'static [KnownCert] {
 }
 
 /// The profile's list when given and readable; otherwise the built-in one, saying why.
-fn known_certs(path: Option<&Path>, evidence: &mut Vec<(String, String)>) -> Vec<KnownCert> {
+fn known_certs(path: Option<&Path>, evidence: &mut Evidence) -> Vec<KnownCert> {
     let Some(path) = path else { return builtin_known_certs().to_vec() };
     let loaded = std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| serde_yaml::from_str::<Vec<KnownCert>>(&t).map_err(|e| e.to_string()));
     match loaded {
         Ok(list) => list,
         Err(e) => {
-            evidence.push(("known_certs".into(), format!("{}: {e}; using the built-in list", path.display())));
+            evidence.push(("known_certs".into(), format!("{}: {e}; using the built-in list", path.display()).into()));
             builtin_known_certs().to_vec()
         }
     }
@@ -376,6 +438,31 @@ mod tests {
         assert_eq!(shared.len(), 1);
         assert!(shared[0].matches("79d4c6ce20badad15ee1ab2c45326e45b6439824494ee1e0c3fb2529525374ed"));
         assert!(list.iter().all(|k| k.sha256.split(':').count() == 32));
+    }
+
+    #[test]
+    fn generations_are_told_apart_by_names_and_root_lifetime() {
+        use crate::sim::certs::CertGeneration;
+        let seen = |g: CertGeneration| {
+            let set = g.generate().unwrap();
+            let infos: Vec<CertInfo> = set.chain.iter().map(|c| CertInfo::parse(c)).collect();
+            (generation(&infos[0], &infos[1..]), infos)
+        };
+        assert_eq!(seen(CertGeneration::Nhi2020).0, Some(Generation::Nhi2020));
+        assert_eq!(seen(CertGeneration::Nhi2024).0, Some(Generation::Nhi2024 { root_days: 30 }));
+        assert_eq!(seen(CertGeneration::PodmanRegen).0, Some(Generation::Regenerated { root_days: 3650 }));
+        assert_eq!(seen(CertGeneration::TestCa).0, None);
+        // The root may come only from the component's folder, not from the chain.
+        let (_, infos) = seen(CertGeneration::PodmanRegen);
+        assert_eq!(generation(&infos[0], &[]), None);
+        assert_eq!(generation(&infos[0], &infos[1..]).map(|g| g.describe(&infos[0]).key), Some("value.cert_generation.regenerated".to_string()));
+        let (g, infos) = seen(CertGeneration::PodmanRegen);
+        let names = vec!["iccert.nhi.gov.tw".to_string()];
+        assert_eq!(name_problems(&infos[0], &names, g)[0].msg.key, "tls.name_mismatch_regen");
+        let (g, infos) = seen(CertGeneration::Nhi2024);
+        assert_eq!(name_problems(&infos[0], &names, g)[0].msg.key, "tls.name_mismatch_2024");
+        let (g, infos) = seen(CertGeneration::NoIccertSan);
+        assert_eq!(name_problems(&infos[0], &names, g)[0].msg.key, "tls.name_mismatch");
     }
 
     #[test]

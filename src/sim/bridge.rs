@@ -1,9 +1,11 @@
 //! A fake of the NHI component's local bridge, for the tests and the demo: a real TLS
-//! server on 127.0.0.1 (an ephemeral port by default) that answers like the official
-//! Linux component (mLNHIICC 20240710.1) was observed to answer — the bare-LF HTTP page,
-//! `/echo` upgrades with or without `Origin`, unmasked text frames, bare 4-digit error
-//! codes, `4021` to everything when offline — plus the ways other things on the port
-//! misbehave. In the healthy mode `GetBasic` reads the card like the component does
+//! server on 127.0.0.1 (an ephemeral port by default, listen backlog 1) that answers like
+//! the official Linux component (mLNHIICC 20240710.1) was observed to answer — TLS 1.2 and
+//! 1.3 only whatever the SNI, the 1350-byte page behind bare-LF headers, nothing at all to
+//! HEAD, POST, garbage or an upgrade elsewhere than `/echo`, `/echo` upgrades with or
+//! without `Origin`, unmasked text frames, bare 4-digit error codes, `4021` to everything
+//! when offline — plus the ways other things on the port misbehave. `wire_tests` below
+//! hold it to the observed bytes. In the healthy mode `GetBasic` reads the card like the component does
 //! (SELECT, `00 CA 11 00 02 00 00 00`, `00 CA 24 00 02 00 00 00`, leave the card) through
 //! the `SmartCards` it is given: the real pcscd in tests, a simulated one in the demo.
 //!
@@ -72,6 +74,10 @@ pub enum Fault {
     Online,
     /// Healthy, but `H_Sign` answers this bare code (`4061`, `8005`, `9001`…).
     SignCode(String),
+    /// Online, but the `H_Sign` signature comes back cut to half its length.
+    SignShort,
+    /// Online, but `EnCrypt` (the password command) answers this bare code.
+    EnCryptCode(String),
 }
 
 impl Fault {
@@ -82,6 +88,9 @@ impl Fault {
         }
         if let Some(code) = s.strip_prefix("sign:") {
             return crate::bridge::codes::is_code(code).then(|| Fault::SignCode(code.to_string()));
+        }
+        if let Some(code) = s.strip_prefix("encrypt:") {
+            return crate::bridge::codes::is_code(code).then(|| Fault::EnCryptCode(code.to_string()));
         }
         Some(match s {
             "healthy" => Fault::Healthy,
@@ -100,6 +109,7 @@ impl Fault {
             "tls-alert" => Fault::TlsAlert,
             "ssh-banner" => Fault::SshBanner,
             "online" => Fault::Online,
+            "sign-short" => Fault::SignShort,
             _ => return None,
         })
     }
@@ -130,9 +140,34 @@ pub struct FakeBridge {
     thread: Option<JoinHandle<()>>,
 }
 
-/// What the HTTP page and the WebSocket upgrade look like on the wire (observed bytes:
-/// header lines end in a bare `\n`, the length has a trailing space).
-const PAGE: &str = "<!DOCTYPE html><html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=UTF8\"/><title>已確任信任服務....</title></head><body><table><tr><th>已確認為可信任服務！</th></tr><tr><td>可自行手動關閉</td></tr><tr><td><input type=\"button\" value=\"關閉\" onclick=\"window.close()\"/></td></tr></table></body></html>";
+/// The component's page (real-component §3): the title with its typo 已確任, the visible
+/// text 已確認為可信任服務！, the `access`/`pass` messages to the opener. Only the markup
+/// around them is made up; [`page`] pads it to the real page's 1350 bytes.
+const PAGE_HEAD: &str = concat!(
+    "<!DOCTYPE html><html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=UTF8\"/>",
+    "<title>已確任信任服務....</title>",
+    "<style>body{font-family:sans-serif;margin:0;padding:40px;background:#f5f5f5}table{margin:auto;border-collapse:collapse;background:#fff;border:1px solid #ccc}",
+    "th{padding:16px 32px;font-size:20px;color:#2e7d32}td{padding:8px 32px;text-align:center}</style>",
+    "<script type=\"text/javascript\">window.onload=function(){if(window.opener){window.opener.postMessage(\"access\",\"*\");}};",
+    "window.addEventListener(\"message\",function(e){if(e.data==\"pass\"){window.close();}},false);</script>",
+    "</head><body><table><tr><th style=\"border-bottom:1px solid #ccc\">已確認為可信任服務！</th></tr>",
+    "<tr><td style=\"color:#555\">可自行手動關閉</td></tr>",
+    "<tr><td><input type=\"button\" value=\"關閉\" style=\"padding:4px 24px\" onclick=\"window.close()\"/></td></tr></table></body>",
+);
+const PAGE_TAIL: &str = "<!-- ecpa-doctor test bridge: padded to the length of the real page --></html>";
+const PAGE_LEN: usize = 1350;
+
+fn page() -> String {
+    let pad = PAGE_LEN.saturating_sub(PAGE_HEAD.len() + PAGE_TAIL.len());
+    format!("{PAGE_HEAD}{}{PAGE_TAIL}", " ".repeat(pad))
+}
+
+/// The answer to any `GET` that is not an upgrade, byte for byte as observed: header lines
+/// end in a bare `\n` (only the last in `\r\n\r\n`) and the length has a trailing space.
+fn http_answer() -> String {
+    let body = page();
+    format!("HTTP/1.1 200 OK\nContent-Type: text/html\nAccept-Ranges: bytes\nServer: NHIICC-/1.0\nConnection: close\nContent-Length: {} \r\n\r\n{body}", body.len())
+}
 
 const VERSION: &str = "0011";
 
@@ -151,9 +186,9 @@ impl Server {
 }
 
 impl FakeBridge {
-    /// On 127.0.0.1 and a free port.
+    /// On 127.0.0.1 and a free port, bound like the component binds 7777.
     pub fn start(cfg: BridgeConfig) -> io::Result<FakeBridge> {
-        FakeBridge::start_on(std::net::TcpListener::bind("127.0.0.1:0")?, cfg)
+        FakeBridge::start_on(listen_like_the_component(SocketAddr::from(([127, 0, 0, 1], 0)))?, cfg)
     }
 
     pub fn start_on(listener: std::net::TcpListener, cfg: BridgeConfig) -> io::Result<FakeBridge> {
@@ -218,6 +253,29 @@ impl Drop for FakeBridge {
     }
 }
 
+/// A listener bound as the component binds (`setsockopt(SO_REUSEADDR)`, `listen(4, 1)`):
+/// a backlog of one, so a client that connects while the one before is still being
+/// accepted can be kept waiting, as with the real daemon.
+pub fn listen_like_the_component(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
+    // tokio's socket builder is the only way to a listen backlog without another crate;
+    // it needs a reactor only for the moment it takes to make the listener, on a thread of
+    // its own so that an async caller (the demo) can start a bridge too.
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
+                rt.block_on(async {
+                    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+                    socket.set_reuseaddr(true)?;
+                    socket.bind(addr)?;
+                    socket.listen(1)?.into_std()
+                })
+            })
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the listener thread panicked")))
+    })
+}
+
 async fn accept_loop(listener: TcpListener, server: Arc<Server>, mut stop: oneshot::Receiver<()>) {
     loop {
         tokio::select! {
@@ -273,12 +331,68 @@ async fn handle(server: Arc<Server>, mut tcp: TcpStream) {
             }
         }
         _ => {
+            // OpenSSL 1.1.1 answers a hello that offers nothing newer than TLS 1.1 with a
+            // protocol_version alert; rustls would say handshake_failure to `openssl
+            // s_client -tls1` (it wants an extension TLS 1.0 clients do not send).
+            if peek_hello_version(&tcp).await.is_some_and(|v| v < TLS12) {
+                let _ = tcp.write_all(&[0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46]).await;
+                return;
+            }
             let accepted = tokio::time::timeout(Duration::from_secs(10), server.tls.accept(tcp)).await;
             if let Ok(Ok(tls)) = accepted {
                 serve_tls(&server, tls).await;
             }
         }
     }
+}
+
+const TLS12: u16 = 0x0303;
+
+/// The newest TLS version the client's hello offers, read without consuming it; `None`
+/// when the first record is not a whole ClientHello within a few seconds.
+async fn peek_hello_version(tcp: &TcpStream) -> Option<u16> {
+    let mut buf = vec![0u8; 16 * 1024];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let n = tokio::time::timeout_at(deadline, tcp.peek(&mut buf)).await.ok()?.ok()?;
+        if n > 0 && buf[0] != 0x16 {
+            // Not a TLS handshake at all: the TLS accept will say so at once.
+            return None;
+        }
+        let want = 5 + usize::from(u16::from_be_bytes([*buf.get(3)?, *buf.get(4)?]));
+        if n >= want || n == 0 || n == buf.len() {
+            return hello_version(&buf[..n.min(want)]);
+        }
+        // Part of the record is still on its way.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// The newest version a ClientHello record offers: its `supported_versions` extension when
+/// present (TLS 1.3 clients), else its `client_version`.
+fn hello_version(record: &[u8]) -> Option<u16> {
+    let u16_at = |b: &[u8], i: usize| Some(u16::from_be_bytes([*b.get(i)?, *b.get(i + 1)?]));
+    if record.first() != Some(&0x16) || record.get(5) != Some(&0x01) {
+        return None;
+    }
+    let body = record.get(9..)?;
+    let client_version = u16_at(body, 0)?;
+    let mut at = 2 + 32;
+    at += 1 + usize::from(*body.get(at)?);
+    at += 2 + usize::from(u16_at(body, at)?);
+    at += 1 + usize::from(*body.get(at)?);
+    let Some(ext_len) = u16_at(body, at) else { return Some(client_version) };
+    let exts = body.get(at + 2..at + 2 + usize::from(ext_len))?;
+    let mut i = 0;
+    while let (Some(kind), Some(len)) = (u16_at(exts, i), u16_at(exts, i + 2)) {
+        let data = exts.get(i + 4..i + 4 + usize::from(len))?;
+        if kind == 0x002B {
+            // GREASE values (0x?A?A) are not versions.
+            return data.get(1..)?.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).filter(|v| v & 0x0F0F != 0x0A0A).max();
+        }
+        i += 4 + usize::from(len);
+    }
+    Some(client_version)
 }
 
 fn nginx_400() -> String {
@@ -352,11 +466,7 @@ async fn serve_tls<S: AsyncRead + AsyncWrite + Unpin>(server: &Server, mut s: S)
         }
         _ if upgrade => {}
         _ => {
-            let reply = format!(
-                "HTTP/1.1 200 OK\nContent-Type: text/html\nAccept-Ranges: bytes\nServer: NHIICC-/1.0\nConnection: close\nContent-Length: {} \r\n\r\n{PAGE}",
-                PAGE.len()
-            );
-            let _ = s.write_all(reply.as_bytes()).await;
+            let _ = s.write_all(http_answer().as_bytes()).await;
             let _ = s.shutdown().await;
         }
     }
@@ -447,13 +557,17 @@ async fn answer(server: &Server, command: &str) -> String {
     }
     if let Some(random) = command.strip_prefix("H_Sign?Random=") {
         return match &server.fault {
-            Fault::Online => format!("H_Sign:{}", signature(random)),
+            Fault::Online | Fault::EnCryptCode(_) => format!("H_Sign:{}", signature(random)),
+            Fault::SignShort => format!("H_Sign:{}", &signature(random)[..128]),
             Fault::SignCode(code) => code.clone(),
             // Signing needs cloudicap.nhi.gov.tw, which a loopback fake never reaches.
             _ => "4061".into(),
         };
     }
     if let Some(pwd) = command.strip_prefix("EnCrypt?Pwd=") {
+        if let Fault::EnCryptCode(code) = &server.fault {
+            return code.clone();
+        }
         let pwd = zeroize::Zeroizing::new(pwd.to_string());
         return with_card(server, move |cards, reader| encrypt(cards, reader, &pwd)).await;
     }
@@ -577,7 +691,8 @@ mod tests {
         assert_eq!(Fault::parse("code:80"), None);
         assert_eq!(Fault::parse("offline-gate"), Some(Fault::OfflineGate));
         assert_eq!(Fault::parse("nonsense"), None);
-        assert_eq!(CertGeneration::parse("podman-2024"), Some(CertGeneration::Podman2024));
+        assert_eq!(CertGeneration::parse("podman-2024"), Some(CertGeneration::Nhi2024));
+        assert_eq!(CertGeneration::parse("podman-regen"), Some(CertGeneration::PodmanRegen));
     }
 
     #[test]
@@ -588,10 +703,272 @@ mod tests {
         assert_eq!(loggable("GetVersion"), "GetVersion");
         assert_eq!(Fault::parse("sign:9001"), Some(Fault::SignCode("9001".into())));
         assert_eq!(Fault::parse("online"), Some(Fault::Online));
+        assert_eq!(Fault::parse("sign-short"), Some(Fault::SignShort));
+        assert_eq!(Fault::parse("encrypt:8013"), Some(Fault::EnCryptCode("8013".into())));
+        assert_eq!(Fault::parse("encrypt:pw"), None);
     }
 
     #[test]
-    fn page_is_the_component_page() {
-        assert!(PAGE.contains("已確認為可信任服務！"));
+    fn page_is_the_component_page_at_its_real_length() {
+        let page = page();
+        assert_eq!(page.len(), 1350);
+        assert!(page.contains("<title>已確任信任服務....</title>") && page.contains("已確認為可信任服務！") && page.contains("可自行手動關閉"));
+        assert!(http_answer().starts_with(
+            "HTTP/1.1 200 OK\nContent-Type: text/html\nAccept-Ranges: bytes\nServer: NHIICC-/1.0\nConnection: close\nContent-Length: 1350 \r\n\r\n<!DOCTYPE html>"
+        ));
+    }
+}
+
+/// The fake against the observed bytes of the real component (real-component §2–4),
+/// through raw TLS sockets rather than the checks, so a drift in the fake shows here and
+/// not as a check that passes against a bridge that no longer looks like the real one.
+#[cfg(test)]
+mod wire_tests {
+    use super::*;
+    use crate::bridge::tls::{self, Waits};
+    use crate::bridge::{Budget, Target};
+
+    const COMMANDS: [&str; 7] =
+        ["GetVersion", "GetBasic", "GetRandom", "H_Sign?Random=00011234567890123456", "EnCrypt?Pwd=abc12345", "SecureGetBasicWithParam?Pwd=abc12345", "FooBar"];
+
+    fn bridge(fault: Fault) -> FakeBridge {
+        FakeBridge::start(BridgeConfig::new(CertGeneration::TestCa, fault)).unwrap()
+    }
+
+    async fn connect(b: &FakeBridge, sni: &str) -> tls::Connected {
+        let target = Target { host: "127.0.0.1".into(), port: b.port() };
+        let waits = Waits { connect: Duration::from_secs(2), handshake: Duration::from_secs(3) };
+        tls::connect(&target, sni, &Budget::new(Duration::from_secs(10)), waits).await.unwrap()
+    }
+
+    /// Every byte until the server closes (with or without a TLS close_notify).
+    async fn read_all<S: AsyncRead + Unpin>(s: &mut S, mut got: Vec<u8>) -> Vec<u8> {
+        let mut chunk = [0u8; 4096];
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), s.read(&mut chunk)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => return got,
+                Ok(Ok(n)) => got.extend_from_slice(&chunk[..n]),
+                Err(_) => panic!("the bridge kept the connection open; got {got:02X?}"),
+            }
+        }
+    }
+
+    async fn request(b: &FakeBridge, req: &[u8]) -> Vec<u8> {
+        let mut c = connect(b, "iccert.nhi.gov.tw").await;
+        c.stream.write_all(req).await.unwrap();
+        read_all(&mut c.stream, Vec::new()).await
+    }
+
+    /// An upgraded connection and the bytes already read past the 101 head.
+    async fn upgraded(b: &FakeBridge, origin: Option<&str>) -> (tls::BridgeStream, Vec<u8>) {
+        let mut c = connect(b, "iccert.nhi.gov.tw").await;
+        let key = ws::client_key();
+        c.stream.write_all(ws::upgrade_request("/echo", "iccert.nhi.gov.tw:7777", origin, &key).as_bytes()).await.unwrap();
+        let resp = crate::bridge::http::read_response(&mut c.stream, Default::default(), Duration::from_secs(5), false).await.unwrap();
+        assert_eq!(resp.head.status_line, "HTTP/1.1 101 Switching Protocols");
+        assert_eq!(resp.head.header("sec-websocket-accept"), Some(ws::accept_for(&key).as_str()));
+        (c.stream, resp.extra)
+    }
+
+    /// One reply frame, checked to be what the component sends: FIN + text, unmasked.
+    async fn reply(s: &mut tls::BridgeStream, frames: &mut FrameReader) -> String {
+        let f = frames.next(s, 64 * 1024, Duration::from_secs(5)).await.unwrap();
+        assert!(f.fin && f.opcode == ws::OP_TEXT && f.rsv == 0, "{f:?}");
+        String::from_utf8(f.payload).unwrap()
+    }
+
+    #[tokio::test]
+    async fn any_get_that_is_not_an_upgrade_gets_the_page_with_the_real_head() {
+        let b = bridge(Fault::OfflineGate);
+        let head = "HTTP/1.1 200 OK\nContent-Type: text/html\nAccept-Ranges: bytes\nServer: NHIICC-/1.0\nConnection: close\nContent-Length: 1350 \r\n\r\n";
+        for req in [
+            "GET / HTTP/1.1\r\nHost: iccert.nhi.gov.tw:7777\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: evil.example:7777\r\n\r\n",
+            "GET /echo HTTP/1.1\r\nHost: localhost:7777\r\n\r\n",
+            "GET /whatever HTTP/1.1\r\nHost: 127.0.0.1:7777\r\n\r\n",
+            "GET / HTTP/1.0\r\n\r\n",
+        ] {
+            let got = request(&b, req.as_bytes()).await;
+            assert!(got.starts_with(head.as_bytes()), "{req:?}: {}", String::from_utf8_lossy(&got));
+            assert_eq!(got.len(), head.len() + 1350, "{req:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn head_post_garbage_and_upgrades_elsewhere_are_closed_without_a_byte() {
+        let b = bridge(Fault::Healthy);
+        for req in [
+            "HEAD / HTTP/1.1\r\nHost: iccert.nhi.gov.tw:7777\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: iccert.nhi.gov.tw:7777\r\nContent-Length: 0\r\n\r\n",
+            "hello\r\n\r\n",
+            "GET /foo HTTP/1.1\r\nHost: iccert.nhi.gov.tw:7777\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        ] {
+            assert_eq!(request(&b, req.as_bytes()).await, Vec::<u8>::new(), "{req:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn offline_every_command_with_any_origin_gets_the_bare_4021_frame_then_a_close_without_close_frame() {
+        let b = bridge(Fault::OfflineGate);
+        for origin in [None, Some("https://ecpa.dgpa.gov.tw"), Some("https://iccert.nhi.gov.tw:7777"), Some("null"), Some("file://"), Some("http://localhost")] {
+            for cmd in COMMANDS {
+                let (mut s, extra) = upgraded(&b, origin).await;
+                s.write_all(&ws::client_frame(ws::OP_TEXT, cmd.as_bytes())).await.unwrap();
+                assert_eq!(read_all(&mut s, extra).await, [0x81, 0x04, b'4', b'0', b'2', b'1'], "{origin:?} {cmd}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_binary_ping_or_close_frame_first_closes_without_a_reply() {
+        for fault in [Fault::OfflineGate, Fault::Healthy] {
+            let b = bridge(fault.clone());
+            for op in [ws::OP_BINARY, ws::OP_PING, ws::OP_CLOSE] {
+                let (mut s, extra) = upgraded(&b, Some("https://ecpa.dgpa.gov.tw")).await;
+                s.write_all(&ws::client_frame(op, b"GetVersion")).await.unwrap();
+                assert_eq!(read_all(&mut s, extra).await, Vec::<u8>::new(), "{fault:?} opcode {op:#X}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn past_the_gate_one_socket_answers_many_commands_error_codes_included_until_a_ping() {
+        // No card service at all: GetBasic is 8013, and the connection stays open.
+        let b = bridge(Fault::Healthy);
+        let (mut s, extra) = upgraded(&b, None).await;
+        let mut frames = FrameReader::new(extra);
+        let mut answers = Vec::new();
+        for cmd in [
+            "GetVersion",
+            "GetRandom",
+            "FooBar",
+            "GetVersion",
+            "GetBasic",
+            "GetVersion",
+            "H_Sign?Random=00011234567890123456",
+            "H_Sign?Random=abc",
+            "GetVersion",
+            "H_SignIPAndPort?Random=00011234567890123456&PORT=7777",
+            "GetHostIPaddr",
+            "GetHostPort",
+            "EnCrypt?Pwd=abc12345",
+            "SecureGetBasicWithParam?Pwd=abc12345",
+        ] {
+            s.write_all(&ws::client_frame(ws::OP_TEXT, cmd.as_bytes())).await.unwrap();
+            answers.push(reply(&mut s, &mut frames).await);
+        }
+        let random = answers.remove(1);
+        assert!(random.strip_prefix("GetRandom:").is_some_and(|r| r.len() == 16 && r.bytes().all(|c| c.is_ascii_digit())), "{random}");
+        assert_eq!(
+            answers,
+            [
+                "GetVersion:0011",
+                "9999",
+                "GetVersion:0011",
+                "8013",
+                "GetVersion:0011",
+                "4061",
+                "4061",
+                "GetVersion:0011",
+                "H_SignIPAndPort:4061",
+                "GetHostIPaddr:(null)",
+                "GetHostPort:(null)",
+                "8013",
+                "8013"
+            ]
+        );
+        s.write_all(&ws::client_frame(ws::OP_PING, b"")).await.unwrap();
+        assert_eq!(read_all(&mut s, Vec::new()).await, Vec::<u8>::new(), "a ping closes, no pong");
+    }
+
+    #[tokio::test]
+    async fn sni_does_not_change_the_chain() {
+        let b = FakeBridge::start(BridgeConfig::new(CertGeneration::Nhi2020, Fault::OfflineGate)).unwrap();
+        // An IP address as the server name means no SNI at all.
+        let mut chains = Vec::new();
+        for sni in ["iccert.nhi.gov.tw", "localhost", "127.0.0.1"] {
+            chains.push(connect(&b, sni).await.chain);
+        }
+        assert_eq!(chains[0].len(), 2, "leaf + NHIRootCA.crt");
+        assert!(chains.iter().all(|c| *c == chains[0]));
+    }
+
+    #[derive(Debug)]
+    struct AnyCert;
+
+    impl rustls::client::danger::ServerCertVerifier for AnyCert {
+        fn verify_server_cert(
+            &self,
+            _: &rustls::pki_types::CertificateDer<'_>,
+            _: &[rustls::pki_types::CertificateDer<'_>],
+            _: &rustls::pki_types::ServerName<'_>,
+            _: &[u8],
+            _: rustls::pki_types::UnixTime,
+        ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        }
+        fn verify_tls12_signature(
+            &self,
+            _: &[u8],
+            _: &rustls::pki_types::CertificateDer<'_>,
+            _: &rustls::DigitallySignedStruct,
+        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+            Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+        }
+        fn verify_tls13_signature(
+            &self,
+            _: &[u8],
+            _: &rustls::pki_types::CertificateDer<'_>,
+            _: &rustls::DigitallySignedStruct,
+        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+            Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+        }
+        fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+            tls::provider().signature_verification_algorithms.supported_schemes()
+        }
+    }
+
+    async fn version_with(b: &FakeBridge, only: &'static rustls::SupportedProtocolVersion) -> Option<rustls::ProtocolVersion> {
+        let config = rustls::ClientConfig::builder_with_provider(tls::provider())
+            .with_protocol_versions(&[only])
+            .unwrap()
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyCert))
+            .with_no_client_auth();
+        let tcp = TcpStream::connect(b.addr()).await.unwrap();
+        let name = rustls::pki_types::ServerName::try_from("iccert.nhi.gov.tw").unwrap();
+        let s = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.ok()?;
+        s.get_ref().1.protocol_version()
+    }
+
+    #[tokio::test]
+    async fn tls_1_2_and_1_3_are_accepted_and_tls_1_0_gets_the_protocol_version_alert() {
+        let b = bridge(Fault::OfflineGate);
+        assert_eq!(version_with(&b, &rustls::version::TLS12).await, Some(rustls::ProtocolVersion::TLSv1_2));
+        assert_eq!(version_with(&b, &rustls::version::TLS13).await, Some(rustls::ProtocolVersion::TLSv1_3));
+        // TLS 1.0 and 1.1 ClientHellos without extensions, as `openssl s_client -tls1` sends.
+        for minor in [0x01, 0x02] {
+            let mut body = vec![0x03, minor];
+            body.extend([0u8; 32]);
+            body.extend([0x00, 0x00, 0x02, 0xC0, 0x13, 0x01, 0x00]);
+            let mut hello = vec![0x16, 0x03, 0x01, 0x00, body.len() as u8 + 4, 0x01, 0x00, 0x00, body.len() as u8];
+            hello.extend(body);
+            assert_eq!(hello_version(&hello), Some(0x0300 | u16::from(minor)));
+            let mut tcp = TcpStream::connect(b.addr()).await.unwrap();
+            tcp.write_all(&hello).await.unwrap();
+            let got = read_all(&mut tcp, Vec::new()).await;
+            assert!(got.len() >= 7 && got[0] == 0x15 && got[5..7] == [0x02, 0x46], "3.{minor}: expected a fatal protocol_version alert, got {got:02X?}");
+        }
+    }
+
+    #[test]
+    fn it_listens_on_loopback_only_with_a_backlog_of_one() {
+        let b = bridge(Fault::OfflineGate);
+        assert_eq!(b.addr().ip(), std::net::IpAddr::from([127, 0, 0, 1]));
+        // ss shows a listening socket's backlog as its Send-Q ("LISTEN 0 1 127.0.0.1:7777").
+        let out = std::process::Command::new("ss").args(["-Hltn", &format!("sport = :{}", b.port())]).output().expect("ss (iproute2) is needed for this test");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let cols: Vec<&str> = text.split_whitespace().collect();
+        assert_eq!(cols.get(..4), Some(&["LISTEN", "0", "1", b.addr().to_string().as_str()][..]), "{text}");
     }
 }

@@ -3,21 +3,29 @@
 //! they go wrong. ECDSA P-256 keys, so a set takes milliseconds to make.
 
 use rcgen::string::Ia5String;
-use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair, SanType};
+use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
 
 /// Which certificates the fake bridge serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CertGeneration {
-    /// Like the 2019–2022 package: a *self-signed* leaf `CN=NHI.Self.Server.Cert` with SAN
-    /// `localhost.nhi.gov.tw, localhost, 127.0.0.1 (as a DNS name), iccert.nhi.gov.tw`,
-    /// sent together with an unrelated self-signed root `CN=NHI.Root.CA` that did not sign
-    /// it; that root is the component's `NHIRootCA.crt`.
+    /// The 2019–2022 package's files, as the real component serves them: a *self-signed*
+    /// leaf `C=TW, ST=Taiwan, L=Taipei, O=NHI, OU=ICC, CN=NHI.Self.Server.Cert` (serial
+    /// `DC97546511A8767B`, 2019-05-10 → 2069-05-10, CA:FALSE, the facts' key usages) with
+    /// SAN `localhost.nhi.gov.tw, localhost, 127.0.0.1 (as a DNS name), iccert.nhi.gov.tw`,
+    /// sent together with an unrelated self-signed root `CN=NHI.Root.CA` (serial
+    /// `FF231C511439F5D0`, 2019-05-10 → 2049-05-10, no extensions at all) that did not sign
+    /// it; that root is the component's `NHIRootCA.crt`. Only the keys differ (the real
+    /// ones are RSA 3072), so the fingerprints differ too.
     Nhi2020,
-    /// Like the 2024 package: a per-machine root `CN=nhi-localhost-ca` valid 30 days, and
-    /// a 50-year leaf `CN=localhost` with SAN `localhost` only, signed by it.
-    Podman2024,
+    /// The 2024 package's install-time set: a per-machine root `CN=nhi-localhost-ca,
+    /// O=nhi-localhost-ca` valid 30 days (CA:TRUE), and a 50-year leaf `CN=localhost,
+    /// O=nhi-localhost-ca` with SAN `localhost` only, signed by it.
+    Nhi2024,
+    /// The set the podman image's `regen-certs.sh` makes: the same names as `Nhi2024`, but
+    /// both certificates valid 3650 days; SAN `localhost` only.
+    PodmanRegen,
     /// A 2024-style root that expired ten days ago; the leaf covers iccert.nhi.gov.tw.
     ExpiredRoot,
     /// A 2024-style root that expires in three days; the leaf covers iccert.nhi.gov.tw.
@@ -37,7 +45,10 @@ impl CertGeneration {
     pub fn parse(s: &str) -> Option<CertGeneration> {
         Some(match s {
             "nhi-2020" => CertGeneration::Nhi2020,
-            "podman-2024" => CertGeneration::Podman2024,
+            // `podman-2024` is the older name of the 2024 package's set, kept because the
+            // demo's scenario files use it.
+            "nhi-2024" | "podman-2024" => CertGeneration::Nhi2024,
+            "podman-regen" => CertGeneration::PodmanRegen,
             "expired-root" => CertGeneration::ExpiredRoot,
             "expiring-root" => CertGeneration::ExpiringRoot,
             "expired-leaf" => CertGeneration::ExpiredLeaf,
@@ -133,29 +144,42 @@ fn rooted(
     Ok(set(leaf, &root))
 }
 
+/// The 2019–2022 files' names, dates, serials and extensions (real-component §2 A).
+fn nhi_2020() -> Result<CertSet, rcgen::Error> {
+    let nhi = |cn| {
+        name(&[
+            (DnType::CountryName, "TW"),
+            (DnType::StateOrProvinceName, "Taiwan"),
+            (DnType::LocalityName, "Taipei"),
+            (DnType::OrganizationName, "NHI"),
+            (DnType::OrganizationalUnitName, "ICC"),
+            (DnType::CommonName, cn),
+        ])
+    };
+    // The constants below are all in range; the fallback is never taken.
+    let at = |unix: i64| OffsetDateTime::from_unix_timestamp(unix).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    // v1-style: not even basicConstraints.
+    let mut root = params(nhi("NHI.Root.CA"), Vec::new(), at(1_557_479_299), at(2_504_250_499), false);
+    root.is_ca = IsCa::NoCa;
+    root.serial_number = Some(SerialNumber::from_slice(&[0xFF, 0x23, 0x1C, 0x51, 0x14, 0x39, 0xF5, 0xD0]));
+    let root = self_signed(root)?;
+    let san = dns(&["localhost.nhi.gov.tw", "localhost", "127.0.0.1", "iccert.nhi.gov.tw"])?;
+    let mut leaf = params(nhi("NHI.Self.Server.Cert"), san, at(1_557_479_332), at(3_135_402_532), false);
+    leaf.serial_number = Some(SerialNumber::from_slice(&[0xDC, 0x97, 0x54, 0x65, 0x11, 0xA8, 0x76, 0x7B]));
+    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment, KeyUsagePurpose::KeyEncipherment, KeyUsagePurpose::DataEncipherment];
+    let leaf = self_signed(leaf)?;
+    Ok(set(leaf, &root))
+}
+
 impl CertGeneration {
     pub fn generate(self) -> Result<CertSet, rcgen::Error> {
         let now = OffsetDateTime::now_utc();
         let day = Duration::days(1);
         let years = |n: i64| Duration::days(365 * n);
         match self {
-            CertGeneration::Nhi2020 => {
-                let nhi = |cn| {
-                    name(&[
-                        (DnType::CountryName, "TW"),
-                        (DnType::StateOrProvinceName, "Taiwan"),
-                        (DnType::LocalityName, "Taipei"),
-                        (DnType::OrganizationName, "NHI"),
-                        (DnType::OrganizationalUnitName, "ICC"),
-                        (DnType::CommonName, cn),
-                    ])
-                };
-                let root = self_signed(params(nhi("NHI.Root.CA"), Vec::new(), now - years(1), now + years(30), true))?;
-                let san = dns(&["localhost.nhi.gov.tw", "localhost", "127.0.0.1", "iccert.nhi.gov.tw"])?;
-                let leaf = self_signed(params(nhi("NHI.Self.Server.Cert"), san, now - years(1), now + years(50), false))?;
-                Ok(set(leaf, &root))
-            }
-            CertGeneration::Podman2024 => rooted(now - day, now + Duration::days(29), &["localhost"], now - day, now + years(50), "nhi-localhost-ca"),
+            CertGeneration::Nhi2020 => nhi_2020(),
+            CertGeneration::Nhi2024 => rooted(now - day, now + Duration::days(29), &["localhost"], now - day, now + years(50), "nhi-localhost-ca"),
+            CertGeneration::PodmanRegen => rooted(now - day, now + Duration::days(3649), &["localhost"], now - day, now + Duration::days(3649), "nhi-localhost-ca"),
             CertGeneration::ExpiredRoot => {
                 rooted(now - Duration::days(40), now - Duration::days(10), BOTH, now - Duration::days(40), now + years(50), "nhi-localhost-ca")
             }
@@ -179,7 +203,8 @@ mod tests {
     fn every_generation_is_made_and_reads_back() {
         for g in [
             CertGeneration::Nhi2020,
-            CertGeneration::Podman2024,
+            CertGeneration::Nhi2024,
+            CertGeneration::PodmanRegen,
             CertGeneration::ExpiredRoot,
             CertGeneration::ExpiringRoot,
             CertGeneration::ExpiredLeaf,
@@ -204,5 +229,41 @@ mod tests {
         assert_eq!(leaf.covers("iccert.nhi.gov.tw"), Coverage::Yes);
         assert_eq!(leaf.covers("127.0.0.1"), Coverage::IpListedAsDns);
         assert!(leaf.subject.contains("CN=NHI.Self.Server.Cert"));
+    }
+
+    #[test]
+    fn the_2020_set_matches_the_shipped_files_and_its_root_did_not_sign_its_leaf() {
+        use crate::bridge::tls::{Anchors, Trust, date, verify};
+        let set = CertGeneration::Nhi2020.generate().unwrap();
+        let infos: Vec<CertInfo> = set.chain.iter().map(|c| CertInfo::parse(c)).collect();
+        let (leaf, root) = (&infos[0], &infos[1]);
+        assert_eq!(root.ca, None, "the shipped root has no extensions at all");
+        assert!(root.san.is_empty());
+        assert_eq!((date(leaf.not_before).as_str(), date(leaf.not_after).as_str()), ("2019-05-10 09:08:52Z", "2069-05-10 09:08:52Z"));
+        assert_eq!((date(root.not_before).as_str(), date(root.not_after).as_str()), ("2019-05-10 09:08:19Z", "2049-05-10 09:08:19Z"));
+        assert!(root.subject.contains("CN=NHI.Root.CA") && root.self_issued());
+        let now = std::time::SystemTime::now();
+        // openssl verify -CAfile NHIRootCA.crt NHIServerCert.crt → error 18; with the leaf itself as the anchor → OK.
+        let by_root = verify(&set.chain, &Anchors::from_certs(&set.chain[1..], "root").store, now, &infos);
+        assert!(matches!(by_root, Trust::Untrusted(_)), "{by_root:?}");
+        assert_eq!(verify(&set.chain, &Anchors::from_certs(&set.chain[..1], "leaf").store, now, &infos), Trust::Trusted);
+    }
+
+    #[test]
+    fn the_2024_package_root_lives_30_days_and_the_podman_one_ten_years() {
+        let days = |g: CertGeneration, i: usize| {
+            let info = CertInfo::parse(&g.generate().unwrap().chain[i]);
+            info.not_after.unwrap().duration_since(info.not_before.unwrap()).unwrap().as_secs() / 86_400
+        };
+        assert_eq!(days(CertGeneration::Nhi2024, 1), 30);
+        assert!(days(CertGeneration::Nhi2024, 0) >= 50 * 365);
+        assert_eq!((days(CertGeneration::PodmanRegen, 0), days(CertGeneration::PodmanRegen, 1)), (3650, 3650));
+        for g in [CertGeneration::Nhi2024, CertGeneration::PodmanRegen] {
+            let set = g.generate().unwrap();
+            let leaf = CertInfo::parse(&set.chain[0]);
+            assert_eq!(leaf.san, vec![crate::bridge::tls::San::Dns("localhost".into())], "{g:?}");
+            assert!(leaf.subject.contains("CN=localhost") && leaf.issuer.contains("CN=nhi-localhost-ca"), "{g:?}: {leaf:?}");
+            assert_eq!(CertInfo::parse(&set.chain[1]).ca, Some(true));
+        }
     }
 }

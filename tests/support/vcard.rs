@@ -549,6 +549,9 @@ pub struct Faults {
     pub read_without_select: bool,
     /// READ PROFILE answers this SW (e.g. `6A 86` like a health-professional card).
     pub read_refused: Option<[u8; 2]>,
+    /// READ HC DATA (`00 CA 24 00`) answers this SW, like a virtual card that does not
+    /// implement the record (`69 85`): the real component's GetBasic then fails with 8010.
+    pub hc_refused: Option<[u8; 2]>,
     /// READ PROFILE answers only the first N bytes of the record + `90 00`.
     pub short_record: Option<usize>,
     /// Name field starts with `FF FF` (not valid Big5).
@@ -574,6 +577,7 @@ pub const FAULT_NAMES: &[&str] = &[
     "select=SW (e.g. select=6A82)",
     "new-gen (SELECT 6D00, read still works)",
     "read=SW (e.g. read=6A86)",
+    "hc=SW (e.g. hc=6985)",
     "short=N",
     "bad-big5",
     "bad-id",
@@ -620,6 +624,7 @@ impl Faults {
                 self.read_without_select = true;
             }
             "read" => self.read_refused = Some(sw(need("SW")?)?),
+            "hc" => self.hc_refused = Some(sw(need("SW")?)?),
             "short" => self.short_record = Some(num(need("N")?)? as usize),
             "bad-big5" => self.bad_big5 = true,
             "bad-id" => self.bad_id_checksum = true,
@@ -753,6 +758,9 @@ impl NhiCard {
         }
         let le = apdu.get(7).copied();
         if p1 == 0x24 {
+            if let Some([s1, s2]) = self.faults.hc_refused {
+                return sw(s1, s2);
+            }
             return with_sw(HC_DATA, SW_OK);
         }
         if let Some([s1, s2]) = self.faults.read_refused {

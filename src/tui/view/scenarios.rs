@@ -27,10 +27,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, p: &Picker) {
     match matches.get(p.cursor) {
         Some(s) => {
             foot.extend(wrapped(s.story.get(l), inner_width, t.fg(Color::Yellow)));
-            let expect = match s.expect.finding() {
-                Some((check, finding)) => format!("{check}: {finding}"),
-                None => ui("demo.expect_healthy", l),
-            };
+            let expect = crate::demo::expectation(s, l);
             foot.extend(wrapped(&i18n::fill(&ui("tui.demo.expect", l), &arg("expect", &expect)), inner_width, t.dim()));
         }
         None => head.push(Line::styled(ui("tui.demo.no_match", l), t.fg(Color::Red))),
