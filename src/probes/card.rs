@@ -14,7 +14,7 @@ use crate::engine::pii::PiiKind;
 use crate::nhi::apdu::{self, ExchangeError, Response};
 use crate::nhi::atr::{AtrTable, CardClass, hex};
 use crate::nhi::record::{self, Anomaly, BasicRecord, RocDate, Sex};
-use crate::system::{CardSession, PcscContext, PcscError, ReaderState};
+use crate::system::{CardSession, PcscContext, PcscError, ReaderState, SmartCards};
 
 pub const KIND: Kind = Kind {
     name: "card",
@@ -66,7 +66,12 @@ impl Probe for Card {
         let socket = self.p.socket.clone();
         Box::pin(blocking(move || {
             let result = ctx.system.pcsc.establish().and_then(|c| inspect(&*c, filter.as_deref()));
-            result.unwrap_or_else(|e| service_failure(&e, &socket, ctx.system.simulated))
+            result.unwrap_or_else(|e| {
+                // A service that dies mid-read shows up as a broken transmit; if a fresh
+                // context is now refused, the root cause is the service, not the card.
+                let e = if e != PcscError::NoService && service_gone(&*ctx.system.pcsc) { PcscError::NoService } else { e };
+                service_failure(&e, &socket, ctx.system.simulated)
+            })
         }))
     }
 }
@@ -137,6 +142,20 @@ fn inspect(ctx: &dyn PcscContext, filter: Option<&str>) -> Result<Outcome, PcscE
         None => o,
     };
     Ok(finish(o))
+}
+
+/// Whether the smart-card service has gone away, asked a few times over about a second:
+/// a daemon killed mid-call may still hold its socket for a moment, refusing nothing yet
+/// answering nothing. A service that answers is alive, whatever the first error was.
+fn service_gone(pcsc: &dyn SmartCards) -> bool {
+    for _ in 0..10 {
+        match pcsc.establish() {
+            Err(PcscError::NoService) => return true,
+            Ok(_) => return false,
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(100)),
+        }
+    }
+    false
 }
 
 /// Whether the card is gone from `reader`, waiting one presence poll of the service
