@@ -100,6 +100,7 @@ pub const MESSAGE_FILES: &[(&str, &str)] = &[
     ("assets/messages/remote.yaml", include_str!("../assets/messages/remote.yaml")),
     ("assets/messages/tui.yaml", include_str!("../assets/messages/tui.yaml")),
     ("assets/messages/demo.yaml", include_str!("../assets/messages/demo.yaml")),
+    ("assets/messages/cli.yaml", include_str!("../assets/messages/cli.yaml")),
 ];
 
 impl Messages {

@@ -3,8 +3,6 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::Parser;
-
 use ecpa_doctor::cli::{self, Cli, Command};
 use ecpa_doctor::engine::report::{self as model, HostInfo};
 use ecpa_doctor::engine::run::{self, Request};
@@ -14,7 +12,7 @@ use ecpa_doctor::report;
 use ecpa_doctor::system::System;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match cli::parse() {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { cli::EXIT_USAGE } else { 0 };

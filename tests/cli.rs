@@ -12,12 +12,63 @@ fn profile(name: &str) -> String {
     format!("{}/tests/profiles/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Help on stdout, as wide as a common terminal (clap reads COLUMNS when stdout is a pipe).
+fn help(args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut env = env.to_vec();
+    env.push(("COLUMNS", "100"));
+    let r = doctor(args, &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.is_empty(), "{r:?}");
+    r.stdout
+}
+
+const ZH_HELP: &[&str] = &["用法：ecpa-doctor [OPTIONS] [COMMAND]", "命令：", "選項：", "範例：", "結束代碼：", "輸出報告，不開啟互動畫面", "完整顯示身分證號、姓名、卡號和出生日期", "在報告上註明服務台的工單編號", "示範與訓練", "-h, --help             顯示說明", "顯示版本", "64  命令列有誤", "78  檢查清單有誤"];
+const EN_HELP: &[&str] = &["Usage: ecpa-doctor [OPTIONS] [COMMAND]", "Commands:", "Options:", "Examples:", "Exit codes:", "Print a report instead of the interactive console", "Show national ID, name, card number and birth date unmasked", "Stamp the report with a helpdesk ticket id", "Demo and training", "-h, --help             Print help", "Print version", "64  bad command line", "78  the profile is invalid"];
+
+fn assert_help(text: &str, wanted: &[&str], unwanted: &[&str]) {
+    for needle in ["--report", "--format", "--show-pii", "--ticket", "--list-checks", "--check-password"].iter().chain(wanted) {
+        assert!(text.contains(needle), "help lacks {needle:?}:\n{text}");
+    }
+    for needle in unwanted {
+        assert!(!text.contains(needle), "help has {needle:?}:\n{text}");
+    }
+}
+
 #[test]
 fn help_teaches_usage_and_exit_codes() {
-    let r = doctor(&["--help"], &[]);
-    assert_eq!(r.code, 0, "{r:?}");
-    for needle in ["--report", "--format", "--show-pii", "--ticket", "--list-checks", "Exit codes", "64", "78", "Examples"] {
-        assert!(r.stdout.contains(needle), "help lacks {needle}: {r:?}");
+    // The harness's neutral locale (C.UTF-8) means zh-TW, as for the reports.
+    assert_help(&help(&["--help"], &[]), ZH_HELP, EN_HELP);
+    assert_help(&help(&["-h"], &[]), ZH_HELP, EN_HELP);
+}
+
+#[test]
+fn help_is_chinese_for_a_chinese_locale_or_lang_zh_tw() {
+    assert_help(&help(&["--help"], &[("LANG", "zh_TW.UTF-8")]), ZH_HELP, EN_HELP);
+    assert_help(&help(&["--lang", "zh-TW", "--help"], &[("LANG", "en_US.UTF-8")]), ZH_HELP, EN_HELP);
+    assert_help(&help(&["help"], &[("LC_ALL", "zh_TW.UTF-8"), ("LANG", "en_US.UTF-8")]), ZH_HELP, EN_HELP);
+}
+
+#[test]
+fn help_is_english_for_an_english_locale_or_lang_en() {
+    assert_help(&help(&["--lang", "en", "--help"], &[]), EN_HELP, ZH_HELP);
+    assert_help(&help(&["--help", "--lang=en"], &[("LANG", "zh_TW.UTF-8")]), EN_HELP, ZH_HELP);
+    assert_help(&help(&["--help"], &[("LANG", "en_US.UTF-8")]), EN_HELP, ZH_HELP);
+}
+
+#[test]
+fn subcommand_help_follows_the_same_language() {
+    let zh = help(&["demo", "--help"], &[]);
+    for needle in ["用法：ecpa-doctor demo [OPTIONS] [SCENARIO]", "引數：", "選項：", "列出所有情境", "輸出報告，不開啟互動畫面", "顯示說明（-h 只看摘要）"] {
+        assert!(zh.contains(needle), "{needle:?}:\n{zh}");
+    }
+    let zh = help(&["help", "remote"], &[]);
+    assert!(zh.contains("透過 SSH 在使用者的電腦上執行 ecpa-doctor") && zh.contains("預設：ecpa-doctor"), "{zh}");
+    assert!(!zh.contains("[default:"), "{zh}");
+    let zh = help(&["check-installer", "-h"], &[]);
+    assert!(zh.contains("用健保署公布的 MD5 核對下載的元件安裝檔") && zh.contains("顯示說明（--help 看完整說明）"), "{zh}");
+    let en = help(&["remote", "--lang", "en", "--help"], &[]);
+    for needle in ["Usage: ecpa-doctor remote [OPTIONS] <DESTINATION>", "Arguments:", "Run ecpa-doctor on the user's machine over ssh", "[default: ecpa-doctor]", "Print help (see a summary with '-h')"] {
+        assert!(en.contains(needle), "{needle:?}:\n{en}");
     }
 }
 
@@ -29,7 +80,13 @@ fn bad_usage_exits_64() {
     assert_eq!(r.code, 64, "{r:?}");
     let r = doctor(&["--lang", "fr"], &[]);
     assert_eq!(r.code, 64, "{r:?}");
-    assert!(r.stderr.contains("zh-TW"), "{r:?}");
+    assert!(r.stderr.contains("zh-TW") && r.stderr.contains("不支援「fr」"), "{r:?}");
+    let r = doctor(&["--lang", "fr"], &[("LANG", "en_US.UTF-8")]);
+    assert_eq!(r.code, 64, "{r:?}");
+    assert!(r.stderr.contains("`fr` is not a language"), "{r:?}");
+    let r = doctor(&["demo", "--lang", "en", "--bogus"], &[]);
+    assert_eq!(r.code, 64, "{r:?}");
+    assert!(r.stdout.is_empty(), "{r:?}");
     let r = doctor(&["--report", "--check", "nope"], &[NO_PCSC]);
     assert_eq!(r.code, 64, "{r:?}");
     assert!(r.stderr.contains("card"), "names the checks that exist: {r:?}");
