@@ -15,7 +15,7 @@ mod tmux;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -40,8 +40,7 @@ const EXCLUDED: &[(&str, &str)] = &[
 
 /// The binary with standard input fed from `input` (a pipe: not a terminal).
 fn doctor_stdin(args: &[&str], env: &[(&str, &str)], input: &str) -> Run {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args).env_remove("LC_ALL").env_remove("LC_MESSAGES").env("LANG", "C.UTF-8").env_remove("NO_COLOR");
+    let mut cmd = support::command(args, &[]);
     cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     for (k, v) in env {
         cmd.env(k, v);
@@ -71,7 +70,10 @@ fn run_all(scenarios: &[&'static Scenario]) -> Vec<(&'static Scenario, Run)> {
     let queue = Mutex::new(scenarios.to_vec());
     let done = Mutex::new(Vec::new());
     std::thread::scope(|s| {
-        for _ in 0..6 {
+        // Each run is mostly waiting on loopback sockets: a few more threads than cores
+        // keeps the machine busy without starving a run's own timeouts.
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
+        for _ in 0..threads.clamp(2, 6) {
             s.spawn(|| {
                 while let Some(sc) = queue.lock().unwrap().pop() {
                     let run = run_scenario(sc, &[]);

@@ -80,9 +80,7 @@ fn unknown_text_says_so_and_lists_the_closest() {
 #[test]
 fn message_can_come_from_standard_input() {
     use std::io::Write;
-    let mut child = std::process::Command::new(support::BIN)
-        .args(["explain", "--format", "json"])
-        .env("LANG", "C.UTF-8")
+    let mut child = support::command(&["explain", "--format", "json"], &[])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()

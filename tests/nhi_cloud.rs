@@ -17,7 +17,7 @@ mod vcard;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -81,12 +81,7 @@ fn assert_finding(run: &Run, v: &Value, id: &str, expected: &str) {
 
 /// The binary with standard input fed from `input` (a pipe: not a terminal).
 fn doctor_stdin(args: &[&str], env: &[(&str, &str)], input: &str) -> Run {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args).env_remove("LC_ALL").env_remove("LC_MESSAGES").env("LANG", "C.UTF-8").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("run ecpa-doctor");
+    let mut child = support::command(args, env).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run ecpa-doctor");
     // The child may not read it all (no verifier): a broken pipe is fine.
     let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
     let out = child.wait_with_output().unwrap();
@@ -103,10 +98,10 @@ fn a_256_character_signature_passes() {
     let run = doctor(&["--profile", &p, "--report", "--format", "json"], &[]);
     let v = run.json();
     assert_eq!(check(&v, "nhi-signature")["status"], "pass", "{run:?}");
-    assert!(evidence(&v, "nhi-signature", "signature").starts_with("256 characters"), "{run:?}");
+    assert!(evidence(&v, "nhi-signature", "signature").starts_with("256 個字元"), "{run:?}");
     assert_eq!(evidence(&v, "nhi-signature", "version"), "0011");
     let exchange = evidence(&v, "nhi-signature", "exchange");
-    assert!(exchange.contains("H_Sign?Random=0011") && exchange.contains("H_Sign:(256 characters)"), "{exchange}");
+    assert!(exchange.contains("H_Sign?Random=0011") && exchange.contains("H_Sign:（256 個字元）"), "{exchange}");
     // The random sent is the version and the 16 digits GetRandom gave.
     let random = evidence(&v, "nhi-signature", "random");
     assert!(b.log().iter().any(|l| l == &format!("command: H_Sign?Random=0011{random}")), "{:?}", b.log());
@@ -124,7 +119,7 @@ fn offline_4061_is_a_network_finding_with_the_outbound_result_beside_it() {
     assert_eq!(v["root_cause"]["check"], "nhi-signature");
     assert_eq!(evidence(&v, "nhi-signature", "official_message"), "無法連接服務網站");
     let outbound = evidence(&v, "nhi-signature", "outbound_check");
-    assert!(outbound.starts_with("outbound-reach: warn (outbound.unreachable)"), "{outbound}");
+    assert!(outbound.starts_with("outbound-reach：注意（outbound.unreachable）"), "{outbound}");
     let zh = check(&v, "nhi-signature")["remedy"]["title"].as_str().unwrap().to_string();
     assert!(zh.contains("4061"), "{zh}");
 }
@@ -167,8 +162,8 @@ struct Rig {
 /// The fake bridge (online, reading the virtual card through pcscd) and the fake verifier,
 /// with a verifier config file holding the organisation's id and secret.
 fn password_rig(tag: &str, answer: Answer) -> Rig {
-    let card = vcard::insert_wait(vcard::slot_addr(0), vcard::NhiCard::sample(), Duration::from_secs(3)).expect("insert the virtual card");
-    assert!(wait_reader(vcard::reader_name(0), true, Duration::from_secs(3)), "pcscd did not notice the card");
+    let card = vcard::insert_wait(vcard::slot_addr(0), vcard::NhiCard::sample(), Duration::from_secs(10)).expect("insert the virtual card");
+    assert!(wait_reader(vcard::reader_name(0), true, Duration::from_secs(10)), "pcscd did not notice the card");
     let dir = temp_dir(&format!("reg-{tag}"));
     let bridge = bridge(Fault::Online, true);
     let verifier = FakeVerifier::start(VerifierConfig::new(answer)).expect("start the fake verifier");
@@ -240,7 +235,7 @@ fn wrong_password_a8002_is_the_root_cause_and_the_password_appears_nowhere() {
     assert!(log.contains(&"command: EnCrypt?Pwd=(10 characters)".to_string()), "{log:?}");
     assert!(log.contains(&"command: SecureGetBasicWithParam?Pwd=(10 characters)".to_string()), "{log:?}");
     let exchange = evidence(&v, "registration", "exchange");
-    assert!(exchange.contains("EnCrypt?Pwd=(hidden) → EnCrypt:(48 characters)"), "{exchange}");
+    assert!(exchange.contains("EnCrypt?Pwd=（已隱藏） → EnCrypt:（48 個字元）"), "{exchange}");
 
     // The same run as a text report to a file, and as text on stdout.
     let text = doctor_stdin(&["--profile", &rig.profile, "--check-password", "--report", "-o", text_file.to_str().unwrap()], &[], &format!("{PASSWORD}\n"));

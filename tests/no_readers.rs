@@ -5,6 +5,7 @@
 #[path = "support/doctor.rs"]
 mod support;
 
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -30,13 +31,17 @@ impl EmptyPcscd {
             .stderr(Stdio::null())
             .spawn()
             .expect("unshare + pcscd (needs root, util-linux and pcscd; run scripts/rig install)");
-        let me = EmptyPcscd { child, dir };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !me.socket().exists() {
+        let mut me = EmptyPcscd { child, dir };
+        // Ready once it accepts on its socket (the file exists a moment before it
+        // listens); a connection that goes away at once is nothing to pcscd.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while UnixStream::connect(me.socket()).is_err() {
+            if let Ok(Some(status)) = me.child.try_wait() {
+                panic!("the reader-less pcscd exited ({status}); is unshare -m permitted here (root)?");
+            }
             assert!(Instant::now() < deadline, "the reader-less pcscd did not start (is unshare -m permitted here?)");
             std::thread::sleep(Duration::from_millis(20));
         }
-        std::thread::sleep(Duration::from_millis(150));
         me
     }
 

@@ -179,10 +179,10 @@ fn bridge(reader: Option<&str>) -> FakeBridge {
 }
 
 fn insert(slot: usize, card: NhiCard) -> vcard::Inserted {
-    let c = vcard::insert_wait(vcard::slot_addr(slot), card, Duration::from_secs(3))
+    let c = vcard::insert_wait(vcard::slot_addr(slot), card, Duration::from_secs(10))
         .expect("insert the virtual card");
     assert!(
-        wait_reader(vcard::reader_name(slot), true, Duration::from_secs(3)),
+        wait_reader(vcard::reader_name(slot), true, Duration::from_secs(10)),
         "pcscd did not notice the card"
     );
     c
@@ -314,7 +314,7 @@ fn every_card_fault_in_every_report_format_stays_masked() {
         let reinsert = |slot: &mut Option<vcard::Inserted>| {
             if leaves {
                 drop(slot.take());
-                assert!(wait_reader(vcard::READER0, false, Duration::from_secs(3)));
+                assert!(wait_reader(vcard::READER0, false, Duration::from_secs(10)));
                 *slot = Some(insert(0, proto.clone()));
             }
         };
@@ -323,7 +323,7 @@ fn every_card_fault_in_every_report_format_stays_masked() {
         });
         drop(inserted);
         assert!(
-            wait_reader(vcard::READER0, false, Duration::from_secs(3)),
+            wait_reader(vcard::READER0, false, Duration::from_secs(10)),
             "{name}: the card did not leave"
         );
     }
@@ -457,12 +457,12 @@ fn console_sweep(what: &str, dir: &Path, profile: &str, readable: bool) {
         s.contains("A12****")
     });
     assert_masked(&format!("{what}: console screen, card details"), &screen);
+    assert!(detail_title_is(&screen, "健保卡") && !detail_title_is(&screen, "元件通訊"), "{what}: not the card's details:\n{screen}");
     tmux.keys(&["j"]);
-    std::thread::sleep(Duration::from_millis(300));
-    assert_masked(
-        &format!("{what}: console screen, bridge details"),
-        &tmux.screen(),
-    );
+    let (screen, _) = tmux.wait_for(&format!("{what}: the bridge's details"), |s| {
+        detail_title_is(s, "元件通訊")
+    });
+    assert_masked(&format!("{what}: console screen, bridge details"), &screen);
     for (key, ext) in [("t", "txt"), ("m", "md")] {
         tmux.keys(&["e"]);
         tmux.wait_for("the export prompt", |s| s.contains("Markdown"));
@@ -480,7 +480,9 @@ fn console_sweep(what: &str, dir: &Path, profile: &str, readable: bool) {
     if readable {
         tmux.keys(&["k"]);
         tmux.keys(&["p"]);
-        std::thread::sleep(Duration::from_millis(300));
+        tmux.wait_for(&format!("{what}: the question before revealing"), |s| {
+            s.contains("顯示個人資料？")
+        });
         tmux.keys(&["y"]);
         let (screen, _) = tmux.wait_for(&format!("{what}: the data revealed"), |s| {
             s.contains(SAMPLE.id)
@@ -498,6 +500,20 @@ fn console_sweep(what: &str, dir: &Path, profile: &str, readable: bool) {
         "{what}: {screen}"
     );
     assert!(!screen.contains("panicked"), "{what}: {screen}");
+}
+
+/// Whether the detail pane shows the check titled `title`: its title sits in the pane's
+/// top border (a box-drawing character before it), not in a list row.
+fn detail_title_is(screen: &str, title: &str) -> bool {
+    let boxed = format!(" {title} ");
+    screen.lines().any(|l| {
+        l.match_indices(&boxed).any(|(i, _)| {
+            l[..i]
+                .chars()
+                .next_back()
+                .is_some_and(|c| ('\u{2500}'..='\u{257f}').contains(&c))
+        })
+    })
 }
 
 fn newest_with(dir: &Path, ext: &str) -> Option<PathBuf> {
@@ -521,7 +537,7 @@ fn console_screen_and_exports_stay_masked() {
         let c = insert(0, card);
         console_sweep(name, &dir, &p, readable);
         drop(c);
-        assert!(wait_reader(vcard::READER0, false, Duration::from_secs(3)));
+        assert!(wait_reader(vcard::READER0, false, Duration::from_secs(10)));
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -10,7 +10,11 @@ use std::time::{Duration, Instant};
 use pcsc::{Context, Disposition, Error, Protocols, ReaderState, Scope, ShareMode, State};
 use vcard::{Faults, NhiCard, Profile};
 
-const INSERT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Generous: pcscd polls every ~0.4 s, but a loaded machine (2 cores, other test
+/// binaries building) can be slower; only `occupied_slot_times_out` wants a timeout.
+const INSERT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long pcscd may take to report a card in or out.
+const STATE_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn context() -> Context {
     match Context::establish(Scope::User) {
@@ -60,7 +64,7 @@ fn slot0_insert_select_read_remove() {
     let t = Instant::now();
     let inserted = vcard::insert_wait(vcard::SLOT0, NhiCard::sample(), INSERT_TIMEOUT).unwrap();
     let taken_in = t.elapsed();
-    let present = wait_state(&ctx, vcard::READER0, State::PRESENT, Duration::from_secs(2))
+    let present = wait_state(&ctx, vcard::READER0, State::PRESENT, STATE_TIMEOUT)
         .unwrap_or_else(|| {
             panic!(
                 "reader never reported PRESENT; card in: {}, controls seen: {:02X?}",
@@ -126,7 +130,7 @@ fn slot0_insert_select_read_remove() {
     );
 
     inserted.remove();
-    let gone = wait_state(&ctx, vcard::READER0, State::EMPTY, Duration::from_secs(2))
+    let gone = wait_state(&ctx, vcard::READER0, State::EMPTY, STATE_TIMEOUT)
         .expect("reader never reported EMPTY after removal");
     eprintln!(
         "taken in {taken_in:.0?}, PRESENT {present:.0?} later, connect+SELECT+reads {session:.0?}, \
@@ -149,7 +153,7 @@ fn slot1_is_independent() {
     let inserted =
         vcard::insert_wait(vcard::SLOT1, NhiCard::new(profile.clone()), INSERT_TIMEOUT).unwrap();
     assert_eq!(inserted.reader(), Some(vcard::READER1));
-    wait_state(&ctx, vcard::READER1, State::PRESENT, Duration::from_secs(2))
+    wait_state(&ctx, vcard::READER1, State::PRESENT, STATE_TIMEOUT)
         .expect("slot 1 not PRESENT");
     let card = ctx
         .connect(&cstr(vcard::READER1), ShareMode::Shared, Protocols::ANY)
@@ -164,7 +168,7 @@ fn slot1_is_independent() {
         .map_err(|(_, e)| e)
         .unwrap();
     inserted.remove();
-    wait_state(&ctx, vcard::READER1, State::EMPTY, Duration::from_secs(2))
+    wait_state(&ctx, vcard::READER1, State::EMPTY, STATE_TIMEOUT)
         .expect("slot 1 not EMPTY");
 }
 
@@ -178,7 +182,7 @@ fn t0_get_response_passes_through_pcscd() {
     };
     let inserted =
         vcard::insert_wait(vcard::SLOT0, NhiCard::with_faults(faults), INSERT_TIMEOUT).unwrap();
-    wait_state(&ctx, vcard::READER0, State::PRESENT, Duration::from_secs(2)).expect("not PRESENT");
+    wait_state(&ctx, vcard::READER0, State::PRESENT, STATE_TIMEOUT).expect("not PRESENT");
     let card = ctx
         .connect(&cstr(vcard::READER0), ShareMode::Shared, Protocols::ANY)
         .unwrap();
@@ -203,7 +207,7 @@ fn t0_get_response_passes_through_pcscd() {
         .map_err(|(_, e)| e)
         .unwrap();
     inserted.remove();
-    wait_state(&ctx, vcard::READER0, State::EMPTY, Duration::from_secs(2)).expect("not EMPTY");
+    wait_state(&ctx, vcard::READER0, State::EMPTY, STATE_TIMEOUT).expect("not EMPTY");
 }
 
 #[test]
@@ -216,7 +220,7 @@ fn card_pulled_after_select() {
     };
     let inserted =
         vcard::insert_wait(vcard::SLOT0, NhiCard::with_faults(faults), INSERT_TIMEOUT).unwrap();
-    wait_state(&ctx, vcard::READER0, State::PRESENT, Duration::from_secs(2)).expect("not PRESENT");
+    wait_state(&ctx, vcard::READER0, State::PRESENT, STATE_TIMEOUT).expect("not PRESENT");
     let card = ctx
         .connect(&cstr(vcard::READER0), ShareMode::Shared, Protocols::ANY)
         .unwrap();
@@ -225,7 +229,7 @@ fn card_pulled_after_select() {
         [0x90, 0x00]
     );
     assert!(
-        inserted.wait_out(Duration::from_secs(1)),
+        inserted.wait_out(Duration::from_secs(5)),
         "card did not pull itself out"
     );
     let err = transmit(&card, vcard::APDU_READ_PROFILE).expect_err("read after pull succeeded");
@@ -241,7 +245,7 @@ fn card_pulled_after_select() {
         eprintln!("disconnect after pull: {e:?}");
     }
     let gone =
-        wait_state(&ctx, vcard::READER0, State::EMPTY, Duration::from_secs(2)).expect("not EMPTY");
+        wait_state(&ctx, vcard::READER0, State::EMPTY, STATE_TIMEOUT).expect("not EMPTY");
     eprintln!("pull noticed {gone:.0?} after the failed read");
     assert_eq!(inserted.apdus(), [vcard::APDU_SELECT_NHI]);
 }
@@ -256,7 +260,7 @@ fn occupied_slot_times_out() {
     assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
     assert!(err.to_string().contains("occupied"), "{err}");
     first.remove();
-    wait_state(&ctx, vcard::READER0, State::EMPTY, Duration::from_secs(2)).expect("not EMPTY");
+    wait_state(&ctx, vcard::READER0, State::EMPTY, STATE_TIMEOUT).expect("not EMPTY");
     // The second card's dead connection is still in vpcd's backlog; it is accepted and
     // dropped on the next poll. Let that happen so the next test's card is not delayed.
     std::thread::sleep(2 * vcard::POLL_PERIOD + Duration::from_millis(100));

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Deserializer};
 
-use crate::engine::outcome::{Msg, Outcome};
+use crate::engine::outcome::{Msg, Outcome, Value};
 
 /// Where the bridge listens: the component binds 127.0.0.1:7777 only.
 #[derive(Clone, Debug)]
@@ -74,7 +74,12 @@ pub enum Step {
 }
 
 impl Step {
-    /// Stable token for evidence and JSON.
+    /// The step in the report's language (its English text is the token).
+    pub fn value(self) -> Msg {
+        Msg::new(&format!("value.step.{}", self.token()))
+    }
+
+    /// Stable token for the catalogue key and English evidence.
     pub fn token(self) -> &'static str {
         match self {
             Step::Connect => "connect",
@@ -92,13 +97,13 @@ pub enum NetError {
     /// Nothing accepts connections on the port.
     Refused,
     /// The host name of the target did not resolve, or the connect failed otherwise.
-    ConnectFailed(String),
+    ConnectFailed(Value),
     /// Waited the whole step without an answer (`Connect`: the SYN was never answered).
     Silent { step: Step, after: Duration },
     /// The port answered, but not with TLS: the first bytes it sent.
     NotTls { answer: Vec<u8> },
     /// TLS began but the handshake failed (alert, protocol version, broken record…).
-    TlsFailed(String),
+    TlsFailed(Value),
 }
 
 /// Runs `fut` for at most `limit` (already cut to the budget), naming `step` on timeout.
@@ -116,9 +121,9 @@ pub fn net_failure(err: &NetError, target: &Target) -> Outcome {
     match err {
         NetError::Refused => Outcome::fail("bridge.refused", Msg::new("bridge.refused").arg("address", addr.as_str())).with("address", addr),
         NetError::ConnectFailed(e) => {
-            Outcome::fail("bridge.connect_failed", Msg::new("bridge.connect_failed").arg("address", addr.as_str()).arg("error", e.as_str()))
+            Outcome::fail("bridge.connect_failed", Msg::new("bridge.connect_failed").arg("address", addr.as_str()).arg("error", e.clone()))
                 .with("address", addr)
-                .with("error", e.as_str())
+                .with("error", e.clone())
         }
         NetError::Silent { step, after } => {
             let key = match step {
@@ -131,17 +136,17 @@ pub fn net_failure(err: &NetError, target: &Target) -> Outcome {
             let secs = format!("{:.1}", after.as_secs_f64());
             Outcome::fail("bridge.no_answer", Msg::new(key).arg("address", addr.as_str()).arg("seconds", secs.as_str()))
                 .with("address", addr)
-                .with("step", step.token())
-                .with("waited", format!("{secs} s"))
+                .with("step", step.value())
+                .with("waited", Msg::new("value.seconds").arg("seconds", secs))
         }
         NetError::NotTls { answer } => {
             let o = Outcome::fail("bridge.not_tls", Msg::new("bridge.not_tls").arg("address", addr.as_str()).arg("answer", first_line(answer).as_str()))
                 .with("address", addr);
             with_plain_answer(o, answer)
         }
-        NetError::TlsFailed(e) => Outcome::fail("bridge.tls_failed", Msg::new("bridge.tls_failed").arg("address", addr.as_str()).arg("error", e.as_str()))
+        NetError::TlsFailed(e) => Outcome::fail("bridge.tls_failed", Msg::new("bridge.tls_failed").arg("address", addr.as_str()).arg("error", e.clone()))
             .with("address", addr)
-            .with("error", e.as_str()),
+            .with("error", e.clone()),
     }
 }
 
@@ -211,6 +216,15 @@ mod tests {
         let b = Budget::new(Duration::from_secs(2));
         assert!(b.step(Duration::from_secs(10)) <= Duration::from_secs(2));
         assert_eq!(Budget::new(Duration::ZERO).step(Duration::from_secs(1)), Duration::ZERO);
+    }
+
+    #[test]
+    fn every_step_has_words_in_the_catalogue() {
+        for step in [Step::Connect, Step::TlsHandshake, Step::HttpResponse, Step::WsUpgrade, Step::Reply] {
+            let v = crate::engine::outcome::Value::from(step.value());
+            assert_eq!(v.render(false), step.token());
+            assert!(!v.render_in(crate::i18n::Lang::ZhTw, false).contains("value."), "{step:?}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 use super::http::{self, Limits, ReadError};
 use super::ws::{self, FrameError, FrameReader, Message};
 use super::{Budget, NetError, Step, Target, codes, net_failure, printable};
-use crate::engine::outcome::{Msg, Outcome};
+use crate::engine::outcome::{Msg, Outcome, Value};
 
 /// How the upgrade and the commands are sent (the check's parameters).
 #[derive(Clone, Debug)]
@@ -51,7 +51,7 @@ pub async fn upgrade<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, d: &Dialogue,
             return Err(Outcome::fail("ws.garbled", Msg::new("ws.upgrade_garbled")).with("first_bytes", printable(&b[..b.len().min(64)], 120)));
         }
         Err(ReadError::HeadTooLarge) => {
-            return Err(Outcome::fail("ws.garbled", Msg::new("ws.upgrade_garbled")).with("error", "response head larger than 16 KiB"));
+            return Err(Outcome::fail("ws.garbled", Msg::new("ws.upgrade_garbled")).with("error", Msg::new("value.http.head_too_large")));
         }
     };
     let status = printable(resp.head.status_line.as_bytes(), 120);
@@ -89,10 +89,10 @@ pub async fn command<S: AsyncRead + AsyncWrite + Unpin>(
     d: &Dialogue,
     target: &Target,
     budget: &Budget,
-    transcript: &mut Vec<String>,
+    transcript: &mut Vec<Value>,
 ) -> Reply {
     let frame = ws::client_frame(ws::OP_TEXT, request.as_bytes());
-    exchange(s, frames, name, request, &frame, d, target, budget, transcript).await
+    exchange(s, frames, name, request.into(), &frame, d, target, budget, transcript).await
 }
 
 /// A command carrying the registration password: the request and its frame live in wiped
@@ -106,11 +106,11 @@ pub async fn secret_command<S: AsyncRead + AsyncWrite + Unpin>(
     d: &Dialogue,
     target: &Target,
     budget: &Budget,
-    transcript: &mut Vec<String>,
+    transcript: &mut Vec<Value>,
 ) -> Reply {
     let frame = Zeroizing::new(ws::client_frame(ws::OP_TEXT, request.as_bytes()));
-    let shown = format!("{name}?Pwd=(hidden)");
-    exchange(s, frames, name, &shown, &frame, d, target, budget, transcript).await
+    let shown = Msg::new("value.ws.password_hidden").arg("command", name).into();
+    exchange(s, frames, name, shown, &frame, d, target, budget, transcript).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -118,72 +118,79 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     s: &mut S,
     frames: &mut FrameReader,
     name: &str,
-    shown: &str,
+    shown: Value,
     frame: &[u8],
     d: &Dialogue,
     target: &Target,
     budget: &Budget,
-    transcript: &mut Vec<String>,
+    transcript: &mut Vec<Value>,
 ) -> Reply {
     if let Err(e) = s.write_all(frame).await {
-        transcript.push(format!("{shown} → (could not send)"));
+        transcript.push(step(shown, aside(Msg::new("value.ws.not_sent"))));
         return Reply::Stop(Outcome::fail("ws.closed", Msg::new("ws.closed").arg("command", name)).with("error", e.to_string()));
     }
     let wait = budget.step(d.reply_timeout);
     let msg = ws::read_message(s, frames, d.max_frame, wait).await;
     let (note, reply) = judge_reply(target, name, msg, wait);
-    transcript.push(format!("{shown} → {note}"));
+    transcript.push(step(shown, note));
     reply
 }
 
+/// `GetVersion → GetVersion:0011`, one line of the transcript.
+fn step(shown: Value, note: Value) -> Value {
+    Value::join([shown, note], " → ")
+}
+
+/// `(…)` around a note of ours in the transcript, in the report's language.
+fn aside(note: impl Into<Value>) -> Value {
+    Msg::new("value.aside").arg("text", note).into()
+}
+
 /// A transcript note (never card data or secrets) and what the reply means.
-pub fn judge_reply(target: &Target, cmd: &str, msg: Result<Message, FrameError>, wait: Duration) -> (String, Reply) {
-    let closed = |note: &str| Reply::Stop(Outcome::fail("ws.closed", Msg::new("ws.closed").arg("command", cmd)).with("closed", note.to_string()));
+pub fn judge_reply(target: &Target, cmd: &str, msg: Result<Message, FrameError>, wait: Duration) -> (Value, Reply) {
+    let closed = |note: Value| Reply::Stop(Outcome::fail("ws.closed", Msg::new("ws.closed").arg("command", cmd)).with("closed", note));
     let unshown = UNSHOWN_PAYLOADS.contains(&cmd);
+    let chars = |key: &str, t: &str| Msg::new(key).arg("command", cmd).arg("count", t.chars().count().to_string());
     match msg {
-        Err(FrameError::Timeout) => ("(no reply)".into(), Reply::Stop(silent(target, Step::Reply, wait, Some(cmd)))),
+        Err(FrameError::Timeout) => (aside(Msg::new("value.ws.no_reply")), Reply::Stop(silent(target, Step::Reply, wait, Some(cmd)))),
         Err(FrameError::Closed { partial }) => {
-            let note = if partial == 0 {
-                "connection closed without a reply".to_string()
-            } else {
-                format!("connection closed in the middle of a frame ({partial} bytes)")
-            };
-            (format!("({note})"), closed(&note))
+            let note = if partial == 0 { Msg::new("value.ws.closed_silently") } else { Msg::new("value.ws.closed_mid_frame").arg("bytes", partial.to_string()) };
+            (aside(note.clone()), closed(note.into()))
         }
-        Err(FrameError::Io(e)) => ("(connection broken)".into(), closed(&e)),
+        Err(FrameError::Io(e)) => (aside(Msg::new("value.ws.broken")), closed(e.into())),
         Err(FrameError::TooLarge { announced }) => (
-            format!("(frame of {announced} bytes)"),
+            aside(Msg::new("value.ws.frame_of").arg("bytes", announced.to_string())),
             Reply::Stop(Outcome::fail("ws.garbled", Msg::new("ws.too_large").arg("command", cmd).arg("bytes", announced.to_string()))),
         ),
         Ok(Message::Close(code)) => {
             let note = match code {
-                Some(c) => format!("close frame, status {c}"),
-                None => "close frame".to_string(),
+                Some(c) => Msg::new("value.ws.close_frame_status").arg("status", c.to_string()),
+                None => Msg::new("value.ws.close_frame"),
             };
-            (format!("({note})"), closed(&note))
+            (aside(note.clone()), closed(note.into()))
         }
         Ok(Message::Binary(n)) => (
-            format!("(binary frame, {n} bytes)"),
+            aside(Msg::new("value.ws.binary_frame").arg("bytes", n.to_string())),
             Reply::Stop(Outcome::fail("ws.garbled", Msg::new("ws.binary").arg("command", cmd).arg("bytes", n.to_string()))),
         ),
-        Ok(Message::Garbled(d)) => (format!("({d})"), Reply::Stop(Outcome::fail("ws.garbled", Msg::new("ws.garbled").arg("command", cmd).arg("detail", d)))),
-        Ok(Message::Text(t)) if codes::is_code(&t) => (t.clone(), Reply::Stop(code_outcome(cmd, &t))),
+        Ok(Message::Garbled(d)) => (aside(d.clone()), Reply::Stop(Outcome::fail("ws.garbled", Msg::new("ws.garbled").arg("command", cmd).arg("detail", d)))),
+        Ok(Message::Text(t)) if codes::is_code(&t) => (t.clone().into(), Reply::Stop(code_outcome(cmd, &t))),
         Ok(Message::Text(t)) => match t.strip_prefix(cmd).and_then(|r| r.strip_prefix(':')) {
             Some(payload) => {
-                let note = match cmd {
-                    "GetBasic" => "GetBasic:(card data)".to_string(),
-                    _ if unshown => format!("{cmd}:({} characters)", payload.chars().count()),
-                    _ => printable(t.as_bytes(), 60),
+                let note: Value = match cmd {
+                    "GetBasic" => Msg::new("value.ws.card_data").arg("command", cmd).into(),
+                    _ if unshown => chars("value.ws.payload_length", payload).into(),
+                    _ => printable(t.as_bytes(), 60).into(),
                 };
                 (note, Reply::Payload(payload.to_string()))
             }
             // The macOS component answers SecureGetBasicWithParam with the bare hex, no
             // prefix (seen by a relying party).
-            None if cmd == "SecureGetBasicWithParam" && is_hex(&t) => (format!("(bare hex, {} characters)", t.len()), Reply::Payload(t)),
+            None if cmd == "SecureGetBasicWithParam" && is_hex(&t) => (chars("value.ws.bare_hex", &t).into(), Reply::Payload(t)),
             None => {
                 // An odd answer to GetBasic may still carry card data (a third-party
                 // agent without the prefix): show its shape, never its text.
-                let shown = if unshown { format!("({} characters, not shown)", t.chars().count()) } else { printable(t.as_bytes(), 60) };
+                let shown: Value = if unshown { chars("value.ws.not_shown", &t).into() } else { printable(t.as_bytes(), 60).into() };
                 (shown.clone(), Reply::Stop(Outcome::fail("ws.garbled", Msg::new("ws.unexpected").arg("command", cmd).arg("reply", shown))))
             }
         },
@@ -223,12 +230,13 @@ mod tests {
         let w = Duration::from_secs(1);
         let sig = format!("H_Sign:{}", "A".repeat(256));
         let (note, r) = judge_reply(&t(), "H_Sign", Ok(Message::Text(sig)), w);
-        assert_eq!(note, "H_Sign:(256 characters)");
+        assert_eq!(note.render(false), "H_Sign:(256 characters)");
+        assert_eq!(note.render_in(crate::i18n::Lang::ZhTw, false), "H_Sign:（256 個字元）");
         assert!(matches!(r, Reply::Payload(p) if p.len() == 256));
         let (note, _) = judge_reply(&t(), "EnCrypt", Ok(Message::Text(format!("EnCrypt:{}", "B4".repeat(24)))), w);
-        assert_eq!(note, "EnCrypt:(48 characters)");
+        assert_eq!(note.render(false), "EnCrypt:(48 characters)");
         let (note, _) = judge_reply(&t(), "GetRandom", Ok(Message::Text("GetRandom:5573426812545123".into())), w);
-        assert_eq!(note, "GetRandom:5573426812545123");
+        assert_eq!(note, Value::from("GetRandom:5573426812545123"));
     }
 
     #[test]

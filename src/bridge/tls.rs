@@ -23,6 +23,7 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{BasicConstraints, SubjectAltName};
 
 use super::{Budget, NetError, Step, Target, within};
+use crate::engine::outcome::{Msg, Value};
 
 pub type BridgeStream = tokio_rustls::client::TlsStream<Tap<TcpStream>>;
 
@@ -123,14 +124,14 @@ pub async fn tcp(target: &Target, budget: &Budget, wait: Duration) -> Result<Tcp
     within(Step::Connect, budget.step(wait), async {
         let addrs: Vec<SocketAddr> = tokio::net::lookup_host((target.host.as_str(), target.port))
             .await
-            .map_err(|e| NetError::ConnectFailed(format!("cannot resolve `{}`: {e}", target.host)))?
+            .map_err(|e| NetError::ConnectFailed(Msg::new("value.net.cannot_resolve").arg("host", target.host.as_str()).arg("error", e.to_string()).into()))?
             .collect();
-        let mut last = NetError::ConnectFailed(format!("`{}` has no address", target.host));
+        let mut last = NetError::ConnectFailed(Msg::new("value.net.no_address").arg("host", target.host.as_str()).into());
         for a in addrs {
             match TcpStream::connect(a).await {
                 Ok(s) => return Ok(s),
                 Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => last = NetError::Refused,
-                Err(e) => last = NetError::ConnectFailed(e.to_string()),
+                Err(e) => last = NetError::ConnectFailed(e.to_string().into()),
             }
         }
         Err(last)
@@ -141,16 +142,16 @@ pub async fn tcp(target: &Target, budget: &Budget, wait: Duration) -> Result<Tcp
 /// TCP, then a TLS handshake with `sni`, accepting any certificate.
 pub async fn connect(target: &Target, sni: &str, budget: &Budget, waits: Waits) -> Result<Connected, NetError> {
     let tcp = tcp(target, budget, waits.connect).await?;
-    let peer = tcp.peer_addr().map_err(|e| NetError::ConnectFailed(e.to_string()))?;
+    let peer = tcp.peer_addr().map_err(|e| NetError::ConnectFailed(e.to_string().into()))?;
     let chain = Arc::new(Mutex::new(Vec::new()));
     let provider = provider();
     let config = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| NetError::TlsFailed(e.to_string()))?
+        .map_err(|e| NetError::TlsFailed(e.to_string().into()))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(Recorder { chain: chain.clone(), provider }))
         .with_no_client_auth();
-    let name = ServerName::try_from(sni.to_string()).map_err(|_| NetError::TlsFailed(format!("`{sni}` is not a server name")))?;
+    let name = ServerName::try_from(sni.to_string()).map_err(|_| NetError::TlsFailed(Msg::new("value.net.bad_server_name").arg("name", sni).into()))?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let handshake = connector.connect(name, Tap { inner: tcp, seen: Vec::new() }).into_fallible();
     let stream = within(Step::TlsHandshake, budget.step(waits.handshake), async {
@@ -176,12 +177,12 @@ fn handshake_error(e: &io::Error, seen: &[u8]) -> NetError {
     if seen.is_empty()
         && matches!(e.kind(), io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::BrokenPipe)
     {
-        return NetError::TlsFailed("the connection was closed during the TLS handshake without a reply".into());
+        return NetError::TlsFailed(Msg::new("value.net.closed_in_handshake").into());
     }
-    let detail = match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-        Some(rustls::Error::AlertReceived(a)) => format!("the server refused the handshake (TLS alert {a:?})"),
-        Some(other) => other.to_string(),
-        None => e.to_string(),
+    let detail: Value = match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        Some(rustls::Error::AlertReceived(a)) => Msg::new("value.net.tls_alert").arg("alert", format!("{a:?}")).into(),
+        Some(other) => other.to_string().into(),
+        None => e.to_string().into(),
     };
     NetError::TlsFailed(detail)
 }
@@ -350,9 +351,33 @@ pub fn date(t: Option<SystemTime>) -> String {
     }
 }
 
+/// Why a certificate file gave no certificates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadError {
+    Io(String),
+    /// Read, but neither PEM nor DER.
+    NoCertificate,
+}
+
+impl LoadError {
+    /// For a report, in its language.
+    pub fn value(&self) -> Value {
+        match self {
+            LoadError::Io(e) => e.as_str().into(),
+            LoadError::NoCertificate => Msg::new("value.cert_file.no_certificate").into(),
+        }
+    }
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.value().render(false))
+    }
+}
+
 /// Certificates from a PEM file (one or more blocks) or a single DER file.
-pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, LoadError> {
+    let bytes = std::fs::read(path).map_err(|e| LoadError::Io(e.to_string()))?;
     let pem: Vec<_> = CertificateDer::pem_slice_iter(&bytes).filter_map(Result::ok).collect();
     if !pem.is_empty() {
         return Ok(pem);
@@ -360,32 +385,43 @@ pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     if bytes.first() == Some(&0x30) {
         return Ok(vec![CertificateDer::from(bytes)]);
     }
-    Err("no certificate in the file (neither PEM nor DER)".into())
+    Err(LoadError::NoCertificate)
 }
 
 /// The trust anchors of one source and how they were loaded.
 pub struct Anchors {
     pub store: RootCertStore,
-    pub note: String,
+    pub loaded: usize,
+    pub unusable: usize,
+    /// The first problem met while loading the system store, if any.
+    pub error: Option<String>,
 }
 
 impl Anchors {
-    pub fn from_certs(certs: &[CertificateDer<'static>], what: &str) -> Anchors {
+    pub fn from_certs(certs: &[CertificateDer<'static>]) -> Anchors {
         let mut store = RootCertStore::empty();
-        let (ok, bad) = store.add_parsable_certificates(certs.iter().cloned());
-        let note = if bad == 0 { format!("{ok} {what}") } else { format!("{ok} {what}, {bad} unusable") };
-        Anchors { store, note }
+        let (loaded, unusable) = store.add_parsable_certificates(certs.iter().cloned());
+        Anchors { store, loaded, unusable, error: None }
     }
 
     /// The system store as TLS clients on this machine see it (`SSL_CERT_FILE` and
     /// `SSL_CERT_DIR` are honoured, as by OpenSSL).
     pub fn system() -> Anchors {
         let r = rustls_native_certs::load_native_certs();
-        let mut a = Anchors::from_certs(&r.certs, "certificates");
-        if let Some(e) = r.errors.first() {
-            a.note.push_str(&format!(" ({e})"));
+        Anchors { error: r.errors.first().map(|e| e.to_string()), ..Anchors::from_certs(&r.certs) }
+    }
+
+    /// `145 certificates` (`, 2 unusable`) (` (error)`), in the report's language.
+    pub fn note(&self) -> Msg {
+        let count = if self.unusable == 0 {
+            Msg::new("value.anchors.count").arg("count", self.loaded.to_string())
+        } else {
+            Msg::new("value.anchors.count_unusable").arg("count", self.loaded.to_string()).arg("unusable", self.unusable.to_string())
+        };
+        match &self.error {
+            Some(e) => Msg::new("value.with_note").arg("text", count).arg("note", e.as_str()),
+            None => count,
         }
-        a
     }
 }
 
@@ -396,18 +432,19 @@ pub enum Trust {
     /// The chain leads to an anchor but a certificate is outside its validity; judged by
     /// the expiry checks, not as distrust.
     TrustedButOutOfDate,
-    Untrusted(String),
+    /// Why, as the verifier said it (a library error, or a phrase of ours).
+    Untrusted(Value),
 }
 
 /// Whether `chain` (leaf first) leads to one of `anchors` by signature, names aside.
 pub fn verify(chain: &[CertificateDer<'static>], anchors: &RootCertStore, now: SystemTime, infos: &[CertInfo]) -> Trust {
-    let Some(leaf) = chain.first() else { return Trust::Untrusted("no certificate".into()) };
+    let Some(leaf) = chain.first() else { return Trust::Untrusted(Msg::new("value.trust.no_certificate").into()) };
     if anchors.is_empty() {
-        return Trust::Untrusted("no trust anchors".into());
+        return Trust::Untrusted(Msg::new("value.trust.no_anchors").into());
     }
     let parsed = match rustls::server::ParsedCertificate::try_from(leaf) {
         Ok(p) => p,
-        Err(e) => return Trust::Untrusted(e.to_string()),
+        Err(e) => return Trust::Untrusted(e.to_string().into()),
     };
     let algs = provider().signature_verification_algorithms.all;
     let at = |t: SystemTime| UnixTime::since_unix_epoch(t.duration_since(UNIX_EPOCH).unwrap_or_default());
@@ -419,11 +456,11 @@ pub fn verify(chain: &[CertificateDer<'static>], anchors: &RootCertStore, now: S
             let moment = infos.iter().filter_map(|i| i.not_before).max().map(|t| t + Duration::from_secs(1));
             match moment.map(|m| rustls::client::verify_server_cert_signed_by_trust_anchor(&parsed, anchors, &chain[1..], at(m), algs)) {
                 Some(Ok(())) => Trust::TrustedButOutOfDate,
-                Some(Err(e)) => Trust::Untrusted(e.to_string()),
-                None => Trust::Untrusted(e_to_string(&e)),
+                Some(Err(e)) => Trust::Untrusted(e.to_string().into()),
+                None => Trust::Untrusted(e_to_string(&e).into()),
             }
         }
-        Err(e) => Trust::Untrusted(e.to_string()),
+        Err(e) => Trust::Untrusted(e.to_string().into()),
     }
 }
 

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use crate::engine::outcome::{Msg, Value};
+
 pub const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 pub const OP_CONTINUATION: u8 = 0x0;
@@ -203,8 +205,9 @@ pub enum Message {
     Binary(usize),
     /// A close frame: status code if any.
     Close(Option<u16>),
-    /// Text that is not UTF-8, reserved opcodes or RSV bits, a stray continuation.
-    Garbled(String),
+    /// Text that is not UTF-8, reserved opcodes or RSV bits, a stray continuation: what
+    /// was wrong, for the report.
+    Garbled(Value),
 }
 
 /// Reads one message, answering pings and skipping pongs on the way, reassembling
@@ -216,7 +219,8 @@ pub async fn read_message<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, frames: 
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         let f = frames.next(s, max, left).await?;
         if f.rsv != 0 {
-            return Ok(Message::Garbled(format!("frame with reserved bits set (first byte {:02X})", (0x80 * u8::from(f.fin)) | (f.rsv << 4) | f.opcode)));
+            let first = format!("{:02X}", (0x80 * u8::from(f.fin)) | (f.rsv << 4) | f.opcode);
+            return Ok(Message::Garbled(Msg::new("value.ws.reserved_bits").arg("first_byte", first).into()));
         }
         match f.opcode {
             OP_PING => {
@@ -244,7 +248,7 @@ pub async fn read_message<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, frames: 
                 }
                 assembled = Some((op, data));
             }
-            op => return Ok(Message::Garbled(format!("unexpected frame opcode {op:#X}"))),
+            op => return Ok(Message::Garbled(Msg::new("value.ws.unexpected_opcode").arg("opcode", format!("{op:#X}")).into())),
         }
     }
 }
@@ -255,7 +259,7 @@ fn finish(opcode: u8, data: Vec<u8>) -> Message {
     }
     match String::from_utf8(data) {
         Ok(t) => Message::Text(t),
-        Err(e) => Message::Garbled(format!("text frame that is not UTF-8 ({} bytes)", e.as_bytes().len())),
+        Err(e) => Message::Garbled(Msg::new("value.ws.not_utf8").arg("bytes", e.as_bytes().len().to_string()).into()),
     }
 }
 

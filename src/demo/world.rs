@@ -770,7 +770,7 @@ fn known_certs_yaml(generation: CertGeneration, certs: &CertSet) -> String {
         && let Some(leaf) = certs.chain.first()
     {
         text.push_str(&format!(
-            "\n- sha256: \"{}\"\n  label: \"NHI component 2019–2022 server certificate (demo stand-in for CN=NHI.Self.Server.Cert; its key shipped in every installer)\"\n  shared_key: true\n",
+            "\n- sha256: \"{}\"\n  label:\n    zh-TW: \"2019–2022 年版元件的伺服器憑證（示範用的替身，代表 CN=NHI.Self.Server.Cert；它的私鑰隨每一份安裝檔發出）\"\n    en: \"NHI component 2019–2022 server certificate (demo stand-in for CN=NHI.Self.Server.Cert; its key shipped in every installer)\"\n  shared_key: true\n",
             crate::bridge::tls::fingerprint(leaf)
         ));
     }

@@ -51,6 +51,9 @@ pub enum Value {
     Said(Msg),
     /// A phrase given in both languages by a data file (e.g. a card type from atr.yaml).
     Both(L10n),
+    /// Values shown one after another, the separator rendered like them (`、` in zh-TW,
+    /// `, ` in English, when it is a catalogue phrase).
+    Joined(Vec<Value>, Box<Value>),
 }
 
 impl Value {
@@ -68,7 +71,29 @@ impl Value {
                 i18n::value_text(&m.key, lang, &args)
             }
             Value::Both(t) => t.get(lang).to_string(),
+            Value::Joined(items, sep) => {
+                let sep = sep.render_in(lang, reveal);
+                items.iter().map(|v| v.render_in(lang, reveal)).collect::<Vec<_>>().join(&sep)
+            }
         }
+    }
+
+    /// The items with `sep` between them; plain text stays plain text, so a list of
+    /// paths or addresses is one `Text` as before.
+    pub fn join<I, V>(items: I, sep: impl Into<Value>) -> Value
+    where
+        I: IntoIterator<Item = V>,
+        V: Into<Value>,
+    {
+        let items: Vec<Value> = items.into_iter().map(Into::into).collect();
+        let sep = sep.into();
+        if let Value::Text(s) = &sep {
+            let texts: Option<Vec<&str>> = items.iter().map(|v| if let Value::Text(t) = v { Some(t.as_str()) } else { None }).collect();
+            if let Some(texts) = texts {
+                return Value::Text(texts.join(s));
+            }
+        }
+        Value::Joined(items, Box::new(sep))
     }
 }
 
@@ -167,7 +192,7 @@ impl Outcome {
         )
     }
 
-    pub fn crashed(detail: &str) -> Self {
+    pub fn crashed(detail: impl Into<Value>) -> Self {
         Self::new(Status::Crashed, Some("check.crashed"), Msg::new("engine.crashed").arg("detail", detail))
     }
 
@@ -182,5 +207,17 @@ impl Outcome {
 
     pub fn evidence(&self, key: &str) -> Option<&Value> {
         self.evidence.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joined_text_stays_text_and_phrases_follow_the_language() {
+        assert_eq!(Value::join(["a", "b"], "; "), Value::Text("a; b".into()));
+        let v = Value::join([Msg::new("value.missing"), Msg::new("value.present")], Msg::new("value.sep.list"));
+        assert_eq!((v.render(false), v.render_in(Lang::ZhTw, false)), ("missing, present".to_string(), "不存在、存在".to_string()));
     }
 }

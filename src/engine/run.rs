@@ -121,8 +121,8 @@ async fn run_one(
     let abort = handle.abort_handle();
     let mut outcome = match tokio::time::timeout(check.timeout, handle).await {
         Ok(Ok(o)) => o,
-        Ok(Err(e)) if e.is_panic() => Outcome::crashed(&panic_text(e.into_panic())),
-        Ok(Err(_)) => Outcome::crashed("the check was cancelled"),
+        Ok(Err(e)) if e.is_panic() => Outcome::crashed(panic_text(e.into_panic())),
+        Ok(Err(_)) => Outcome::crashed(super::outcome::Msg::new("value.check_cancelled")),
         Err(_) => {
             abort.abort();
             Outcome::timed_out(check.timeout)

@@ -13,7 +13,7 @@ use tokio::io::AsyncWriteExt;
 use super::{BoxFuture, Ctx, Kind, Probe, params};
 use crate::bridge::http::{self, Limits, ReadError, Response};
 use crate::bridge::{Budget, NetError, Step, Target, check_server_name, de_duration, net_failure, printable, take_turn, tls, with_plain_answer};
-use crate::engine::outcome::{Msg, Outcome};
+use crate::engine::outcome::{Msg, Outcome, Value};
 
 pub const KIND: Kind = Kind {
     name: "bridge_identity",
@@ -132,7 +132,7 @@ async fn identify(p: &Params, budget: Budget) -> Outcome {
         Err(ReadError::NotHttp(bytes)) => {
             not_component(Msg::new("bridge.not_component_garbage")).with("first_bytes", printable(&bytes[..bytes.len().min(64)], 120))
         }
-        Err(ReadError::HeadTooLarge) => not_component(Msg::new("bridge.not_component_garbage")).with("error", "response head larger than 16 KiB"),
+        Err(ReadError::HeadTooLarge) => not_component(Msg::new("bridge.not_component_garbage")).with("error", Msg::new("value.http.head_too_large")),
     };
     o.with("address", target.to_string()).with("request", format!("GET {} (Host: {})", p.path, p.host_header()))
 }
@@ -183,15 +183,36 @@ fn judge(p: &Params, resp: &Response) -> Outcome {
     if let Some(t) = http::html_title(&resp.body) {
         o = o.with("page_title", printable(t.as_bytes(), 80));
     }
-    let declared = resp.head.content_length().map(|n| format!(" of {n}")).unwrap_or_default();
-    o = o.with("body_read", format!("{} bytes{declared}{}", resp.body.len(), if resp.truncated { " (stopped reading)" } else { "" }));
-    o.with(
-        "identified_by",
-        match (by_header, by_page) {
-            (true, true) => "Server header and page text",
-            (true, false) => "Server header",
-            (false, true) => "page text",
-            (false, false) => "neither",
-        },
-    )
+    o = o.with("body_read", body_read(resp.body.len(), resp.head.content_length(), resp.truncated));
+    let by = match (by_header, by_page) {
+        (true, true) => "value.identified_by.both",
+        (true, false) => "value.identified_by.header",
+        (false, true) => "value.identified_by.page",
+        (false, false) => "value.identified_by.neither",
+    };
+    o.with("identified_by", Msg::new(by))
+}
+
+/// `1350 bytes of 1350`, `65536 bytes (stopped reading)`: what was read of the page
+/// against what its `Content-Length` announced.
+fn body_read(read: usize, declared: Option<u64>, truncated: bool) -> Value {
+    let read_text = match declared {
+        Some(n) => Msg::new("value.bytes_of").arg("count", read.to_string()).arg("total", n.to_string()),
+        None => Msg::new("value.bytes").arg("count", read.to_string()),
+    };
+    if truncated { Msg::new("value.http.stopped_reading").arg("read", read_text).into() } else { read_text.into() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn what_was_read_is_said_in_both_languages() {
+        let v = body_read(1350, Some(1350), false);
+        assert_eq!((v.render(false), v.render_in(Lang::ZhTw, false)), ("1350 bytes of 1350".to_string(), "1350 / 1350 位元組".to_string()));
+        let v = body_read(65536, None, true);
+        assert_eq!((v.render(false), v.render_in(Lang::ZhTw, false)), ("65536 bytes (stopped reading)".to_string(), "65536 位元組（已停止讀取）".to_string()));
+    }
 }

@@ -161,8 +161,8 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, p: &Params, target: 
     with_context(o.with("version", printable(version.as_bytes(), 20)), &transcript, ctx, p)
 }
 
-fn with_context(o: Outcome, transcript: &[String], ctx: &Ctx, p: &Params) -> Outcome {
-    let o = o.with("exchange", transcript.join("; "));
+fn with_context(o: Outcome, transcript: &[Value], ctx: &Ctx, p: &Params) -> Outcome {
+    let o = o.with("exchange", Value::join(transcript.to_vec(), "; "));
     // For "the component cannot reach the card": say which reader ecpa-doctor itself read
     // the card from, since the component only looks at the first one.
     let card = p.cross_check.as_ref().and_then(|id| ctx.prior.get(id));
@@ -181,29 +181,29 @@ fn with_context(o: Outcome, transcript: &[String], ctx: &Ctx, p: &Params) -> Out
 fn uncompared(o: Outcome, stopped_at: &str, p: &Params, ctx: &Ctx) -> Outcome {
     let Some(id) = &p.cross_check else { return o };
     let code = o.evidence("bridge_code").map(|c| c.render(false));
-    let mut why = match (o.finding.as_deref(), code.as_deref()) {
-        (Some("ws.origin_list_unreachable"), Some(code)) => {
-            format!("not possible: the component answered {code} to {stopped_at}; without its allowed-origin list it answers every command so and never reads a card")
-        }
-        (_, Some(code)) => format!("not possible: {stopped_at} answered {code}"),
-        (Some("ws.garbled"), None) if stopped_at == "GetBasic" => "not possible: the component's GetBasic answer is malformed".to_string(),
-        _ => format!("not possible: the conversation stopped at {stopped_at}"),
-    };
+    let stopped = |key: &str| Msg::new(key).arg("command", stopped_at);
+    let mut why = vec![match (o.finding.as_deref(), code.as_deref()) {
+        (Some("ws.origin_list_unreachable"), Some(code)) => stopped("value.cross.origin_gated").arg("code", code),
+        (_, Some(code)) => stopped("value.cross.answered_code").arg("code", code),
+        (Some("ws.garbled"), None) if stopped_at == "GetBasic" => Msg::new("value.cross.basic_malformed"),
+        _ => stopped("value.cross.stopped_at"),
+    }];
+    let about = |key: &str| Msg::new(key).arg("check", id.as_str());
     match ctx.prior.get(id).filter(|c| c.evidence("card_no").is_some()) {
         Some(card) => {
-            let reader = card.evidence("reader").map(|r| r.render(false)).unwrap_or_else(|| "?".into());
-            why.push_str(&format!("; check `{id}` read the card in {reader} itself"));
+            let reader = card.evidence("reader").cloned().unwrap_or_else(|| "?".into());
+            why.push(about("value.cross.doctor_read_it").arg("reader", reader));
             // The same READ of the basic data worked for ecpa-doctor; what the component
             // reads in addition is the `00 CA 24 00` record, which a card (or a virtual
             // card) without it refuses.
             if code.as_deref() == Some("8010") {
-                why.push_str(", so the component's extra read of the `00 CA 24 00` record is the likely failure");
+                why.push(Msg::new("value.cross.extra_record"));
             }
         }
-        None if ctx.prior.contains_key(id) => why.push_str(&format!("; check `{id}` reported no card data")),
-        None => why.push_str(&format!("; check `{id}` is not in this check's needs")),
+        None if ctx.prior.contains_key(id) => why.push(about("value.cross.no_card_data")),
+        None => why.push(about("value.cross.not_needed")),
     }
-    o.with("card_cross_check", why)
+    o.with("card_cross_check", Value::join(why, ""))
 }
 
 /// The six fields of `GetBasic:<card_no>,<id>,<name>,<birth>,<sex>,<x>`.
@@ -238,7 +238,7 @@ impl Basic {
             .with_pii("id_no", PiiKind::NationalId, &self.id_no)
             .with_pii("name", PiiKind::Name, &self.name)
             .with_pii("birth_date", PiiKind::BirthDate, &self.birth)
-            .with("sex", printable(self.sex.as_bytes(), 4))
+            .with("sex", sex_letter(&self.sex))
             .with("card_field6", printable(self.extra.as_bytes(), 8))
     }
 }
@@ -255,8 +255,9 @@ fn cross_check(b: Basic, p: &Params, ctx: &Ctx, version: &str) -> Outcome {
     let name = Pii::new(PiiKind::Name, b.name.as_str());
     let pass = || Outcome::pass(Msg::new("ws.pass").arg("version", printable(version.as_bytes(), 20)).arg("name", name.clone()));
     let Some(id) = &p.cross_check else { return b.into_evidence(pass()) };
+    let about = |key: &str| Msg::new(key).arg("check", id.as_str());
     let Some(card) = ctx.prior.get(id) else {
-        return b.into_evidence(pass()).with("card_cross_check", format!("not compared: check `{id}` is not in this check's needs"));
+        return b.into_evidence(pass()).with("card_cross_check", about("value.cross.not_compared_not_needed"));
     };
     let raw = |key: &str| match card.evidence(key) {
         Some(Value::Pii(p)) => Some(p.reveal().to_string()),
@@ -264,25 +265,25 @@ fn cross_check(b: Basic, p: &Params, ctx: &Ctx, version: &str) -> Outcome {
         None => None,
     };
     let (Some(card_no), Some(id_no)) = (raw("card_no"), raw("id_no")) else {
-        return b.into_evidence(pass()).with("card_cross_check", format!("not compared: check `{id}` reported no card data"));
+        return b.into_evidence(pass()).with("card_cross_check", about("value.cross.not_compared_no_data"));
     };
-    let reader = card.evidence("reader").map(|r| r.render(false)).unwrap_or_else(|| "?".into());
+    let reader = card.evidence("reader").cloned().unwrap_or_else(|| "?".into());
     let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
     if same(&card_no, &b.card_no) && same(&id_no, &b.id_no) {
         let fields = other_fields(&b, raw("name"), raw("birth_date"), card.evidence("sex"));
-        return b.into_evidence(pass()).with("card_cross_check", format!("same card as check `{id}` read in {reader}; {fields}"));
+        return b.into_evidence(pass()).with("card_cross_check", about("value.cross.same_card").arg("reader", reader.clone()).arg("fields", fields));
     }
     // The component's order is card number, then ID number; a bridge that swaps them is
     // not reading another card.
     if same(&card_no, &b.id_no) && same(&id_no, &b.card_no) {
-        return Outcome::fail("ws.garbled", Msg::new("ws.basic_order")).with("card_cross_check", format!("the card check `{id}` read in {reader}, with card number and ID number swapped"));
+        return Outcome::fail("ws.garbled", Msg::new("ws.basic_order")).with("card_cross_check", about("value.cross.swapped").arg("reader", reader.clone()));
     }
     let msg = Msg::new("ws.card_mismatch")
-        .arg("reader", reader.as_str())
+        .arg("reader", reader.clone())
         .arg("bridge_card", Pii::new(PiiKind::CardNumber, b.card_no.as_str()))
         .arg("doctor_card", Pii::new(PiiKind::CardNumber, card_no.as_str()));
     b.into_evidence(Outcome::fail("ws.card_mismatch", msg))
-        .with("card_cross_check", format!("a different card from the one check `{id}` read in {reader}"))
+        .with("card_cross_check", about("value.cross.different_card").arg("reader", reader.clone()))
         .with_pii("doctor_card_no", PiiKind::CardNumber, &card_no)
         .with_pii("doctor_id_no", PiiKind::NationalId, &id_no)
 }
@@ -290,7 +291,7 @@ fn cross_check(b: Basic, p: &Params, ctx: &Ctx, version: &str) -> Outcome {
 /// The rest of GetBasic against the card check's own read, naming fields, never values:
 /// the name arrives as UTF-8 (the component converts the card's Big5), the birth date as
 /// ROC `YYYMMDD`, the sex as `M`/`F`.
-fn other_fields(b: &Basic, name: Option<String>, birth: Option<String>, sex: Option<&Value>) -> String {
+fn other_fields(b: &Basic, name: Option<String>, birth: Option<String>, sex: Option<&Value>) -> Value {
     let pad = |s: &str| s.trim_end_matches(['\0', ' ', '\u{3000}']).trim_start().to_string();
     let card_sex = sex.and_then(|v| match v {
         Value::Said(m) => m.key.strip_prefix("value.sex.").map(str::to_string),
@@ -298,24 +299,27 @@ fn other_fields(b: &Basic, name: Option<String>, birth: Option<String>, sex: Opt
     });
     let letter = |s: &str| s.chars().next().map(|c| c.to_ascii_uppercase());
     let checks = [
-        ("name", name.map(|n| pad(&n) == pad(&b.name))),
-        ("birth date", birth.map(|d| d.trim() == b.birth.trim())),
-        ("sex", card_sex.map(|s| letter(&s).is_some() && letter(&s) == letter(&b.sex))),
+        ("value.field.name", name.map(|n| pad(&n) == pad(&b.name))),
+        ("value.field.birth_date", birth.map(|d| d.trim() == b.birth.trim())),
+        ("value.field.sex", card_sex.map(|s| letter(&s).is_some() && letter(&s) == letter(&b.sex))),
     ];
-    let differ: Vec<&str> = checks.iter().filter(|(_, ok)| *ok == Some(false)).map(|(f, _)| *f).collect();
-    let unknown: Vec<&str> = checks.iter().filter(|(_, ok)| ok.is_none()).map(|(f, _)| *f).collect();
-    let agree: Vec<&str> = checks.iter().filter(|(_, ok)| *ok == Some(true)).map(|(f, _)| *f).collect();
     let mut parts = Vec::new();
-    if !agree.is_empty() {
-        parts.push(format!("{} agree", agree.join(", ")));
+    for (verdict, key) in [(Some(true), "value.fields.agree"), (Some(false), "value.fields.differ"), (None, "value.fields.not_compared")] {
+        let fields: Vec<Msg> = checks.iter().filter(|(_, ok)| *ok == verdict).map(|(f, _)| Msg::new(f)).collect();
+        if !fields.is_empty() {
+            parts.push(Msg::new(key).arg("fields", Value::join(fields, Msg::new("value.sep.list"))));
+        }
     }
-    if !differ.is_empty() {
-        parts.push(format!("{} differ", differ.join(", ")));
+    Value::join(parts, Msg::new("value.sep.parts"))
+}
+
+/// The component's `M`/`F` in the report's language; anything else as sent.
+fn sex_letter(sex: &str) -> Value {
+    match sex.trim() {
+        "M" | "m" => Msg::new("value.sex_letter.m").into(),
+        "F" | "f" => Msg::new("value.sex_letter.f").into(),
+        _ => printable(sex.as_bytes(), 4).into(),
     }
-    if !unknown.is_empty() {
-        parts.push(format!("{} not compared", unknown.join(", ")));
-    }
-    parts.join("; ")
 }
 
 #[cfg(test)]
@@ -334,12 +338,15 @@ mod tests {
         let b = Basic::parse("000012345678,A123456789,王小明明\0\0,0800101,M,1").unwrap();
         let male = Value::Said(Msg::new("value.sex.male"));
         let all = other_fields(&b, Some("王小明明".into()), Some("0800101".into()), Some(&male));
-        assert_eq!(all, "name, birth date, sex agree");
+        assert_eq!(all.render(false), "name, birth date, sex agree");
+        assert_eq!(all.render_in(crate::i18n::Lang::ZhTw, false), "姓名、出生日期、性別一致");
         let female = Value::Said(Msg::new("value.sex.female"));
-        let some = other_fields(&b, Some("王小明".into()), Some("0800101".into()), Some(&female));
+        let some = other_fields(&b, Some("王小明".into()), Some("0800101".into()), Some(&female)).render(false);
         assert_eq!(some, "birth date agree; name, sex differ");
         assert!(!some.contains("王") && !some.contains("0800101"));
-        assert_eq!(other_fields(&b, None, None, Some(&Value::Text("male".into()))), "sex agree; name, birth date not compared");
+        let partial = other_fields(&b, None, None, Some(&Value::Text("male".into())));
+        assert_eq!(partial.render(false), "sex agree; name, birth date not compared");
+        assert_eq!(partial.render_in(crate::i18n::Lang::ZhTw, false), "性別一致；姓名、出生日期未比對");
     }
 
     fn ctx_with_card() -> (Params, Ctx) {
@@ -430,7 +437,7 @@ mod tests {
         let (note, r) = judge_reply(&t(), "GetBasic", Ok(Message::Text("000012345678,A123456789,王小明明,0800101,M,1".into())), Duration::from_secs(1));
         let Reply::Stop(o) = r else { panic!("not a stop") };
         assert_eq!(o.finding.as_deref(), Some("ws.garbled"));
-        let text = format!("{note} {:?} {:?}", o.summary, o.evidence);
+        let text = format!("{} {:?} {:?}", note.render(true), o.summary, o.evidence);
         assert!(!text.contains("A123456789") && !text.contains("王"), "{text}");
     }
 
@@ -438,6 +445,7 @@ mod tests {
     fn getbasic_never_lands_in_the_transcript() {
         let (note, _) =
             judge_reply(&t(), "GetBasic", Ok(Message::Text("GetBasic:000012345678,A123456789,王小明明,0800101,M,1".into())), Duration::from_secs(1));
+        let note = note.render(true);
         assert!(!note.contains("A123456789") && !note.contains("王"), "{note}");
     }
 }

@@ -15,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use super::{BoxFuture, Ctx, Kind, Probe, de_duration, params};
 use crate::bridge::http::{self, Limits, ReadError};
 use crate::bridge::{Budget, NetError, Target, printable, tls};
-use crate::engine::outcome::{Msg, Outcome};
+use crate::engine::outcome::{Msg, Outcome, Value};
 
 pub const KIND: Kind = Kind { name: "clock", findings: &["clock.skewed", "clock.unverified"], build };
 
@@ -101,7 +101,7 @@ struct Asked {
     received: SystemTime,
 }
 
-async fn ask(p: &Params, at: &Endpoint, budget: &Budget) -> Result<Asked, String> {
+async fn ask(p: &Params, at: &Endpoint, budget: &Budget) -> Result<Asked, Value> {
     let target = Target { host: at.host.clone(), port: at.port };
     let sent = SystemTime::now();
     let head = if at.tls {
@@ -115,31 +115,33 @@ async fn ask(p: &Params, at: &Endpoint, budget: &Budget) -> Result<Asked, String
         request(&mut tcp, at, p, budget).await?
     };
     let received = SystemTime::now();
-    let date = head.header("date").ok_or_else(|| format!("the answer ({}) has no Date header", printable(head.status_line.as_bytes(), 60)))?;
-    let server = DateTime::parse_from_rfc2822(date.trim()).map_err(|_| format!("unreadable Date header: {}", printable(date.as_bytes(), 60)))?.with_timezone(&Utc);
+    let date = head.header("date").ok_or_else(|| Value::from(Msg::new("value.clock.no_date").arg("status", printable(head.status_line.as_bytes(), 60))))?;
+    let server = DateTime::parse_from_rfc2822(date.trim())
+        .map_err(|_| Value::from(Msg::new("value.clock.bad_date").arg("date", printable(date.as_bytes(), 60))))?
+        .with_timezone(&Utc);
     Ok(Asked { server, sent, received })
 }
 
-async fn request<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, at: &Endpoint, p: &Params, budget: &Budget) -> Result<http::Head, String> {
+async fn request<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, at: &Endpoint, p: &Params, budget: &Budget) -> Result<http::Head, Value> {
     let host = if at.host.contains(':') { format!("[{}]", at.host) } else { at.host.clone() };
     let req = format!("HEAD {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: ecpa-doctor\r\nConnection: close\r\n\r\n", at.path);
-    s.write_all(req.as_bytes()).await.map_err(|e| e.to_string())?;
+    s.write_all(req.as_bytes()).await.map_err(|e| Value::from(e.to_string()))?;
     match http::read_response(s, Limits::default(), budget.step(p.reply_timeout), false).await {
         Ok(r) => Ok(r.head),
-        Err(ReadError::Timeout) => Err("no answer in time".into()),
-        Err(ReadError::Empty) => Err("the connection closed without an answer".into()),
-        Err(ReadError::Io(e)) => Err(e),
-        Err(ReadError::NotHttp(b)) => Err(format!("not an HTTP answer: {}", printable(&b[..b.len().min(40)], 60))),
-        Err(ReadError::HeadTooLarge) => Err("answer head too large".into()),
+        Err(ReadError::Timeout) => Err(Msg::new("value.clock.no_answer").into()),
+        Err(ReadError::Empty) => Err(Msg::new("value.clock.closed").into()),
+        Err(ReadError::Io(e)) => Err(e.into()),
+        Err(ReadError::NotHttp(b)) => Err(Msg::new("value.clock.not_http").arg("answer", printable(&b[..b.len().min(40)], 60)).into()),
+        Err(ReadError::HeadTooLarge) => Err(Msg::new("value.clock.head_too_large").into()),
     }
 }
 
-fn net_text(e: &NetError) -> String {
+fn net_text(e: &NetError) -> Value {
     match e {
-        NetError::Refused => "connection refused".into(),
+        NetError::Refused => Msg::new("value.clock.refused").into(),
         NetError::ConnectFailed(m) | NetError::TlsFailed(m) => m.clone(),
-        NetError::Silent { step, after } => format!("no answer at {} within {:.1} s", step.token(), after.as_secs_f64()),
-        NetError::NotTls { answer } => format!("not TLS: {}", printable(&answer[..answer.len().min(40)], 60)),
+        NetError::Silent { step, after } => Msg::new("value.clock.silent").arg("step", step.value()).arg("seconds", format!("{:.1}", after.as_secs_f64())).into(),
+        NetError::NotTls { answer } => Msg::new("value.clock.not_tls").arg("answer", printable(&answer[..answer.len().min(40)], 60)).into(),
     }
 }
 
@@ -156,34 +158,33 @@ fn judge(a: &Asked, max_skew: Duration) -> Outcome {
     let words = skew_words(skew);
     let o = if beyond > chrono::Duration::from_std(max_skew).unwrap_or_default() {
         let key = if skew > chrono::Duration::zero() { "clock.ahead" } else { "clock.behind" };
-        Outcome::fail("clock.skewed", Msg::new(key).arg("skew", words.as_str()).arg("server_time", server.as_str()))
+        Outcome::fail("clock.skewed", Msg::new(key).arg("skew", words.clone()).arg("server_time", server.as_str()))
     } else {
-        Outcome::pass(Msg::new("clock.pass").arg("skew", words.as_str()))
+        Outcome::pass(Msg::new("clock.pass").arg("skew", words.clone()))
     };
-    o.with("local_time", local).with("server_time", server).with("skew", words).with("round_trip", format!("{} ms", round_trip.as_millis()))
+    o.with("local_time", local)
+        .with("server_time", server)
+        .with("skew", words)
+        .with("round_trip", Msg::new("value.milliseconds").arg("ms", round_trip.as_millis().to_string()))
 }
 
 /// `3 h 2 min`, never negative (the summary says ahead or behind). From a minute up it is
 /// rounded to the minute: a one-second header read over the network cannot honestly say
 /// "59 min 59 s" for a clock an hour off.
-fn skew_words(d: chrono::Duration) -> String {
+fn skew_words(d: chrono::Duration) -> Value {
     let exact = (d.num_milliseconds().unsigned_abs() + 500) / 1000;
     let s = if exact >= 60 { (exact + 30) / 60 * 60 } else { exact };
     let (days, h, m, sec) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
     let mut parts = Vec::new();
-    if days > 0 {
-        parts.push(format!("{days} d"));
-    }
-    if h > 0 {
-        parts.push(format!("{h} h"));
-    }
-    if m > 0 {
-        parts.push(format!("{m} min"));
+    for (n, key) in [(days, "value.duration.days"), (h, "value.duration.hours"), (m, "value.duration.minutes")] {
+        if n > 0 {
+            parts.push(Msg::new(key).arg("n", n.to_string()));
+        }
     }
     if sec > 0 || parts.is_empty() {
-        parts.push(format!("{sec} s"));
+        parts.push(Msg::new("value.seconds").arg("seconds", sec.to_string()));
     }
-    parts.join(" ")
+    Value::join(parts, " ")
 }
 
 #[cfg(test)]
@@ -209,11 +210,13 @@ mod tests {
 
     #[test]
     fn skew_reads_naturally() {
-        assert_eq!(skew_words(chrono::Duration::seconds(-3725)), "1 h 2 min");
-        assert_eq!(skew_words(chrono::Duration::milliseconds(3_599_400)), "1 h");
-        assert_eq!(skew_words(chrono::Duration::seconds(42)), "42 s");
-        assert_eq!(skew_words(chrono::Duration::zero()), "0 s");
-        assert_eq!(skew_words(chrono::Duration::seconds(90_000)), "1 d 1 h");
+        let en = |d| skew_words(d).render(false);
+        assert_eq!(en(chrono::Duration::seconds(-3725)), "1 h 2 min");
+        assert_eq!(en(chrono::Duration::milliseconds(3_599_400)), "1 h");
+        assert_eq!(en(chrono::Duration::seconds(42)), "42 s");
+        assert_eq!(en(chrono::Duration::zero()), "0 s");
+        assert_eq!(en(chrono::Duration::seconds(90_000)), "1 d 1 h");
+        assert_eq!(skew_words(chrono::Duration::seconds(90_000)).render_in(crate::i18n::Lang::ZhTw, false), "1 天 1 小時");
     }
 
     #[test]

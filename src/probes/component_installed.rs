@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::{BoxFuture, Ctx, Kind, Probe, blocking, params};
 use crate::component::elf::{self, ElfInfo};
 use crate::component::{libs, plist};
-use crate::engine::outcome::{Msg, Outcome};
+use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::system::Files;
 
 pub const KIND: Kind = Kind {
@@ -201,10 +201,10 @@ pub fn windows(addon: Option<Vec<crate::system::windows::ComClass>>, procs: Opti
             None => format!("{} (pid {})", p.name, p.pid),
         })
         .collect();
-    let addon_text = match &addon {
-        None => "unknown (registry not read)".to_string(),
-        Some(v) if v.is_empty() => format!("\"{class}\" not registered"),
-        Some(v) => v.iter().map(|c| format!("{} → {}", c.clsid, c.server.as_deref().unwrap_or("?"))).collect::<Vec<_>>().join("; "),
+    let addon_text: Value = match &addon {
+        None => Msg::new("value.addon.registry_not_read").into(),
+        Some(v) if v.is_empty() => Msg::new("value.addon.not_registered").arg("class", class).into(),
+        Some(v) => v.iter().map(|c| format!("{} → {}", c.clsid, c.server.as_deref().unwrap_or("?"))).collect::<Vec<_>>().join("; ").into(),
     };
     let found_addon = addon.as_ref().is_some_and(|v| !v.is_empty());
     let o = if found_addon || !running.is_empty() {
@@ -213,12 +213,15 @@ pub fn windows(addon: Option<Vec<crate::system::windows::ComClass>>, procs: Opti
         unknown_layout("windows")
     };
     let o = o.with("ie_addon", addon_text).with("process_patterns", patterns.join(", "));
-    if running.is_empty() { o.with("processes", "none matching") } else { o.with("processes", running.join("; ")) }
+    if running.is_empty() { o.with("processes", Msg::new("value.processes.none_matching")) } else { o.with("processes", running.join("; ")) }
 }
 
 /// Where the facts stop: say so instead of guessing paths.
 pub fn unknown_layout(os: &str) -> Outcome {
-    Outcome::warn("component.layout_unknown", Msg::new("component.layout_unknown").arg("os", os)).with("os", os)
+    // The OS name as people write it; the token itself for one the catalogue does not name.
+    let key = format!("value.os.{os}");
+    let name: Value = if crate::i18n::messages().values.contains_key(&key) { Msg::new(&key).into() } else { os.into() };
+    Outcome::warn("component.layout_unknown", Msg::new("component.layout_unknown").arg("os", name.clone())).with("os", name)
 }
 
 fn shown(p: &Path) -> String {
@@ -237,7 +240,7 @@ fn not_installed(files: &dyn Files, dir: &Path, names: &[String]) -> Outcome {
     let dir_there = files.metadata(dir).is_ok_and(|m| m.is_dir());
     let key = if dir_there { "component.binary_missing" } else { "component.not_installed" };
     Outcome::fail("component.not_installed", Msg::new(key).arg("dir", shown(dir)).arg("names", names.join(", ")))
-        .with("install_dir", format!("{} ({})", shown(dir), if dir_there { "present" } else { "missing" }))
+        .with("install_dir", Msg::new("value.with_note").arg("text", shown(dir)).arg("note", Msg::new(if dir_there { "value.present" } else { "value.missing" })))
 }
 
 /// A problem found on Linux; the first in this order becomes the finding, since each one
@@ -254,7 +257,7 @@ pub fn linux(files: &dyn Files, l: &LinuxLayout) -> Outcome {
         return with_services(not_installed(files, &l.install_dir, &l.binary_names), files, &l.service_files);
     };
     let mut problems = Vec::new();
-    let mut evidence: Vec<(&str, String)> = vec![("install_dir", shown(&l.install_dir)), ("binary", shown(&binary))];
+    let mut evidence: Vec<(&str, Value)> = vec![("install_dir", shown(&l.install_dir).into()), ("binary", shown(&binary).into())];
     inspect_binary(files, l, &binary, &mut problems, &mut evidence);
     inspect_certs(files, l, &mut problems, &mut evidence);
 
@@ -270,14 +273,14 @@ pub fn linux(files: &dyn Files, l: &LinuxLayout) -> Outcome {
     with_services(outcome, files, &l.service_files)
 }
 
-fn inspect_binary(files: &dyn Files, l: &LinuxLayout, binary: &Path, problems: &mut Vec<Problem>, evidence: &mut Vec<(&'static str, String)>) {
+fn inspect_binary(files: &dyn Files, l: &LinuxLayout, binary: &Path, problems: &mut Vec<Problem>, evidence: &mut Vec<(&'static str, Value)>) {
     let b = shown(binary);
     let meta = files.metadata(binary).ok();
     let bytes = match files.read(binary, MAX_BINARY) {
         Ok(bytes) => bytes,
         Err(e) => {
             // Not being allowed to read the daemon says nothing about whether it runs.
-            evidence.push(("binary_read", e.to_string()));
+            evidence.push(("binary_read", e.to_string().into()));
             return;
         }
     };
@@ -285,11 +288,11 @@ fn inspect_binary(files: &dyn Files, l: &LinuxLayout, binary: &Path, problems: &
         Ok(info) => info,
         Err(e) => {
             problems.push(Problem::Binary(Msg::new("component.binary_not_elf").arg("binary", b.as_str()).arg("detail", e.code())));
-            evidence.push(("elf", e.code()));
+            evidence.push(("elf", e.code().into()));
             return;
         }
     };
-    evidence.push(("elf", elf::describe(info.class, info.machine)));
+    evidence.push(("elf", elf::describe(info.class, info.machine).into()));
     if elf::host_accepts().is_some_and(|a| !a.contains(&(info.class, info.machine))) {
         problems.push(Problem::Binary(Msg::new("component.binary_wrong_arch").arg("binary", b.as_str()).arg("built", elf::describe(info.class, info.machine)).arg("host", std::env::consts::ARCH)));
         return;
@@ -297,13 +300,13 @@ fn inspect_binary(files: &dyn Files, l: &LinuxLayout, binary: &Path, problems: &
     if let Some(m) = meta.filter(|m| !m.executable()) {
         let mode = m.mode.map(|m| format!("{m:04o}")).unwrap_or_default();
         problems.push(Problem::Binary(Msg::new("component.binary_not_executable").arg("binary", b.as_str()).arg("mode", mode.as_str())));
-        evidence.push(("binary_mode", mode));
+        evidence.push(("binary_mode", mode.into()));
     }
     inspect_libraries(files, l, binary, &info, problems, evidence);
 }
 
-fn inspect_libraries(files: &dyn Files, l: &LinuxLayout, binary: &Path, info: &ElfInfo, problems: &mut Vec<Problem>, evidence: &mut Vec<(&'static str, String)>) {
-    evidence.push(("needed_libraries", if info.needed.is_empty() { "none (static)".into() } else { info.needed.join(", ") }));
+fn inspect_libraries(files: &dyn Files, l: &LinuxLayout, binary: &Path, info: &ElfInfo, problems: &mut Vec<Problem>, evidence: &mut Vec<(&'static str, Value)>) {
+    evidence.push(("needed_libraries", if info.needed.is_empty() { Msg::new("value.libraries.static").into() } else { info.needed.join(", ").into() }));
     let standard = l.library_dirs.clone().unwrap_or_else(|| libs::standard_dirs(info.class, info.machine));
     let conf = libs::ld_so_conf_dirs(files, &l.ld_so_conf);
     let dirs = libs::search_dirs(info, binary.parent().unwrap_or(Path::new("/")), &conf, &standard);
@@ -315,8 +318,8 @@ fn inspect_libraries(files: &dyn Files, l: &LinuxLayout, binary: &Path, info: &E
     }
     let old: Vec<String> = missing.iter().filter(|m| l.old_openssl_libs.contains(m)).cloned().collect();
     if !missing.is_empty() || !other.is_empty() {
-        evidence.push(("missing_libraries", other.iter().chain(old.iter()).cloned().collect::<Vec<_>>().join(", ")));
-        evidence.push(("library_dirs", dirs.iter().map(|d| shown(d)).collect::<Vec<_>>().join(":")));
+        evidence.push(("missing_libraries", other.iter().chain(old.iter()).cloned().collect::<Vec<_>>().join(", ").into()));
+        evidence.push(("library_dirs", dirs.iter().map(|d| shown(d)).collect::<Vec<_>>().join(":").into()));
     }
     if !old.is_empty() {
         problems.push(Problem::OldOpenssl(old));
@@ -326,31 +329,31 @@ fn inspect_libraries(files: &dyn Files, l: &LinuxLayout, binary: &Path, info: &E
     }
 }
 
-fn inspect_certs(files: &dyn Files, l: &LinuxLayout, problems: &mut Vec<Problem>, evidence: &mut Vec<(&'static str, String)>) {
+fn inspect_certs(files: &dyn Files, l: &LinuxLayout, problems: &mut Vec<Problem>, evidence: &mut Vec<(&'static str, Value)>) {
     let mut missing = Vec::new();
     let mut states = Vec::new();
     for name in &l.cert_files {
         let state = match files.metadata(&l.cert_dir.join(name)) {
-            Ok(m) if m.is_file() && m.len > 0 => "ok".to_string(),
+            Ok(m) if m.is_file() && m.len > 0 => Msg::new("value.file.ok"),
             Ok(m) if m.is_file() => {
                 missing.push(name.clone());
-                "empty".into()
+                Msg::new("value.file.empty")
             }
             Ok(_) => {
                 missing.push(name.clone());
-                "not a file".into()
+                Msg::new("value.file.not_a_file")
             }
             Err(e) if e.kind() == ErrorKind::NotFound => {
                 missing.push(name.clone());
-                "missing".into()
+                Msg::new("value.missing")
             }
             // Without the right to look, nothing is known: not a finding.
-            Err(e) => format!("unknown ({e})"),
+            Err(e) => Msg::new("value.file.unknown").arg("error", e.to_string()),
         };
-        states.push(format!("{name}: {state}"));
+        states.push(Msg::new("value.labelled").arg("name", name.as_str()).arg("value", state));
     }
-    evidence.push(("cert_dir", shown(&l.cert_dir)));
-    evidence.push(("cert_files", states.join(", ")));
+    evidence.push(("cert_dir", shown(&l.cert_dir).into()));
+    evidence.push(("cert_files", Value::join(states, Msg::new("value.sep.list"))));
     if !missing.is_empty() {
         problems.push(Problem::Certs(missing));
     }
@@ -370,16 +373,16 @@ fn with_services(o: Outcome, files: &dyn Files, candidates: &[PathBuf]) -> Outco
             }
         })
         .collect();
-    o.with("service", if found.is_empty() { "none".to_string() } else { found.join("; ") })
+    o.with("service", if found.is_empty() { Msg::new("value.none").into() } else { Value::from(found.join("; ")) })
 }
 
 pub fn macos(files: &dyn Files, m: &MacLayout) -> Outcome {
     let plists: Vec<String> = files.read_dir(&m.launch_daemons_dir).unwrap_or_default().into_iter().filter(|n| n.starts_with(&m.plist_prefix) && n.ends_with(".plist")).collect();
-    let read: Vec<(&String, Result<plist::Daemon, String>)> = plists.iter().map(|name| (name, read_plist(files, &m.launch_daemons_dir.join(name)))).collect();
-    let daemons: Vec<String> = read.iter().map(|(name, d)| describe_plist(name, d)).collect();
+    let read: Vec<(&String, Result<plist::Daemon, Value>)> = plists.iter().map(|name| (name, read_plist(files, &m.launch_daemons_dir.join(name)))).collect();
+    let daemons: Vec<Value> = read.iter().map(|(name, d)| describe_plist(name, d)).collect();
     let labels: Vec<&str> = read.iter().filter_map(|(_, d)| d.as_ref().ok()?.label.as_deref()).collect();
     let add = |o: Outcome| {
-        let o = o.with("launch_daemons", if daemons.is_empty() { "none".to_string() } else { daemons.join("; ") });
+        let o = o.with("launch_daemons", if daemons.is_empty() { Msg::new("value.none").into() } else { Value::join(daemons.clone(), "; ") });
         // The Label, not the file name, is what launchctl knows the daemon by.
         if labels.is_empty() { o } else { o.with("launchctl", labels.iter().map(|l| format!("sudo launchctl print system/{l}")).collect::<Vec<_>>().join("; ")) }
     };
@@ -394,32 +397,32 @@ pub fn macos(files: &dyn Files, m: &MacLayout) -> Outcome {
     add(o.with("binary", shown(&binary)))
 }
 
-fn read_plist(files: &dyn Files, path: &Path) -> Result<plist::Daemon, String> {
-    let bytes = files.read(path, 1024 * 1024).map_err(|e| e.to_string())?;
+fn read_plist(files: &dyn Files, path: &Path) -> Result<plist::Daemon, Value> {
+    let bytes = files.read(path, 1024 * 1024).map_err(|e| Value::from(e.to_string()))?;
     plist::read_daemon(&bytes).map_err(|e| match e {
-        plist::PlistError::Binary => "binary plist, not read".to_string(),
-        plist::PlistError::NotPlist => "not a plist".to_string(),
+        plist::PlistError::Binary => Msg::new("value.plist.binary").into(),
+        plist::PlistError::NotPlist => Msg::new("value.plist.not_plist").into(),
     })
 }
 
 /// `tw.gov.nhi.nhiicc.plist (Label tw.gov.nhi.nhiicc.plist → /usr/local/share/NHIICC/nhiicc)`.
-fn describe_plist(name: &str, d: &Result<plist::Daemon, String>) -> String {
+fn describe_plist(name: &str, d: &Result<plist::Daemon, Value>) -> Value {
     match d {
         Ok(d) => {
             let label = d.label.as_deref().unwrap_or("?");
             match &d.program {
-                Some(p) => format!("{name} (Label {label} → {p})"),
-                None => format!("{name} (Label {label})"),
+                Some(p) => format!("{name} (Label {label} → {p})").into(),
+                None => format!("{name} (Label {label})").into(),
             }
         }
-        Err(why) => format!("{name} ({why})"),
+        Err(why) => Msg::new("value.with_note").arg("text", name).arg("note", why.clone()).into(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::outcome::{Status, Value};
+    use crate::engine::outcome::Status;
     use crate::system::files::RealFiles;
 
     fn temp(tag: &str) -> PathBuf {
@@ -451,11 +454,9 @@ mod tests {
         MacLayout { launch_daemons_dir: ld, plist_prefix: "tw.gov.nhi.nhiicc".into(), install_dir: install, binary_names: vec!["nhiicc".into()] }
     }
 
+    /// The evidence as an English report shows it.
     fn text(o: &Outcome, key: &str) -> String {
-        match o.evidence(key) {
-            Some(Value::Text(t)) => t.clone(),
-            other => panic!("evidence {key}: {other:?} in {o:?}"),
-        }
+        o.evidence(key).unwrap_or_else(|| panic!("no evidence {key} in {o:?}")).render(false)
     }
 
     #[test]
@@ -511,16 +512,18 @@ mod tests {
         let procs = Some(vec![ProcInfo { pid: 8, name: "NHIICCSvc.exe".into(), exe: None }, ProcInfo { pid: 9, name: "explorer.exe".into(), exe: None }]);
         let o = windows(Some(vec![]), procs, "twNHIICC Class", &pats);
         assert_eq!(o.status, crate::engine::Status::Pass);
-        assert!(matches!(o.evidence("processes"), Some(crate::engine::outcome::Value::Text(t)) if t.contains("NHIICCSvc.exe") && !t.contains("explorer")));
+        assert!(text(&o, "processes").contains("NHIICCSvc.exe") && !text(&o, "processes").contains("explorer"), "{o:?}");
         let o = windows(Some(vec![]), Some(vec![]), "twNHIICC Class", &pats);
         assert_eq!(o.finding.as_deref(), Some("component.layout_unknown"));
-        assert!(matches!(o.evidence("ie_addon"), Some(crate::engine::outcome::Value::Text(t)) if t.contains("not registered")));
+        assert_eq!(text(&o, "ie_addon"), "\"twNHIICC Class\" not registered");
+        assert_eq!(o.evidence("ie_addon").unwrap().render_in(crate::i18n::Lang::ZhTw, false), "「twNHIICC Class」沒有註冊");
     }
 
     #[test]
     fn windows_is_said_to_be_unknown() {
         let o = unknown_layout("windows");
         assert_eq!((o.status, o.finding.as_deref()), (Status::Warn, Some("component.layout_unknown")));
+        assert_eq!((text(&o, "os"), o.evidence("os").unwrap().render_in(crate::i18n::Lang::ZhTw, false)), ("windows".to_string(), "Windows".to_string()));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::{BoxFuture, Ctx, Kind, Probe, blocking, de_duration, params};
-use crate::engine::outcome::{Msg, Outcome};
+use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::system::files::tail_lines;
 use crate::system::{Files, Listener, Owner, ProcInfo, System};
 
@@ -91,7 +91,7 @@ enum PortState {
     Owners(Vec<Listener>),
     /// Something listens but its owner is not visible (another user's process, or no
     /// socket table on this OS).
-    Hidden(Vec<String>),
+    Hidden(Vec<Value>),
     Free,
 }
 
@@ -103,8 +103,8 @@ fn inspect(sys: &System, p: &Params) -> Outcome {
     let (state, how) = port_state(sys, p);
     let o = match state {
         PortState::Owners(listeners) => judge_owners(&listeners, p),
-        PortState::Hidden(addrs) if component.is_empty() => Outcome::fail("component.impostor", Msg::new("component.impostor_hidden").arg("port", port.as_str())).with("listener", addrs.join(", ")),
-        PortState::Hidden(addrs) => Outcome::pass(Msg::new("component.running_unverified").arg("names", names(&component)).arg("port", port.as_str())).with("listener", addrs.join(", ")),
+        PortState::Hidden(addrs) if component.is_empty() => Outcome::fail("component.impostor", Msg::new("component.impostor_hidden").arg("port", port.as_str())).with("listener", Value::join(addrs, Msg::new("value.sep.list"))),
+        PortState::Hidden(addrs) => Outcome::pass(Msg::new("component.running_unverified").arg("names", names(&component)).arg("port", port.as_str())).with("listener", Value::join(addrs, Msg::new("value.sep.list"))),
         PortState::Free => down(sys.files.as_ref(), all, &component, p),
     };
     let o = if component.is_empty() { o } else { o.with("component_process", component.iter().map(|c| describe(c)).collect::<Vec<_>>().join("; ")) };
@@ -114,20 +114,21 @@ fn inspect(sys: &System, p: &Params) -> Outcome {
         Some(lock) if o.evidence("lock_file").is_none() => o.with("lock_file", lock),
         _ => o,
     };
-    let o = o.with("port_view", how);
-    if table.is_none() { o.with("process_table", "unavailable") } else { o }
+    let o = o.with("port_view", Msg::new(how));
+    if table.is_none() { o.with("process_table", Msg::new("value.unavailable")) } else { o }
 }
 
+/// Who is on the port, and the catalogue key of how that was seen.
 fn port_state(sys: &System, p: &Params) -> (PortState, &'static str) {
     match sys.sockets.tcp_listeners(p.port) {
-        Some(ls) if ls.is_empty() => (PortState::Free, "socket table"),
-        Some(ls) if ls.iter().all(|l| l.owners.is_empty()) => (PortState::Hidden(ls.iter().map(|l| bind_text(&l.local)).collect()), "socket table; owner not visible without root"),
-        Some(ls) => (PortState::Owners(ls), "socket table"),
+        Some(ls) if ls.is_empty() => (PortState::Free, "value.port_view.socket_table"),
+        Some(ls) if ls.iter().all(|l| l.owners.is_empty()) => (PortState::Hidden(ls.iter().map(|l| bind_text(&l.local)).collect()), "value.port_view.owner_hidden"),
+        Some(ls) => (PortState::Owners(ls), "value.port_view.socket_table"),
         None => {
             let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, p.port));
             match TcpStream::connect_timeout(&addr, p.connect_timeout) {
-                Ok(_) => (PortState::Hidden(vec![addr.to_string()]), "TCP connect (no socket table on this OS)"),
-                Err(_) => (PortState::Free, "TCP connect (no socket table on this OS)"),
+                Ok(_) => (PortState::Hidden(vec![addr.to_string().into()]), "value.port_view.tcp_connect"),
+                Err(_) => (PortState::Free, "value.port_view.tcp_connect"),
             }
         }
     }
@@ -139,11 +140,11 @@ fn judge_owners(listeners: &[Listener], p: &Params) -> Outcome {
         let as_proc = ProcInfo { pid: o.pid, name: o.name.clone(), exe: o.exe.clone() };
         p.process_names.iter().any(|n| as_proc.is_named(n))
     };
-    let binds = listeners.iter().map(|l| bind_text(&l.local)).collect::<Vec<_>>().join(", ");
+    let binds = Value::join(listeners.iter().map(|l| bind_text(&l.local)), Msg::new("value.sep.list"));
     let owners: Vec<&Owner> = listeners.iter().flat_map(|l| l.owners.iter()).collect();
     let owner_text = owners.iter().map(|o| describe_owner(o)).collect::<Vec<_>>().join("; ");
     let o = match owners.iter().find(|o| is_component(o)) {
-        Some(me) => Outcome::pass(Msg::new("component.running").arg("name", me.name.as_str()).arg("pid", me.pid.to_string()).arg("listener", binds.as_str())),
+        Some(me) => Outcome::pass(Msg::new("component.running").arg("name", me.name.as_str()).arg("pid", me.pid.to_string()).arg("listener", binds.clone())),
         // The component may be running too and have lost the port: `component_process`
         // in the evidence shows it.
         None => {
@@ -166,7 +167,7 @@ fn down(files: &dyn Files, all: &[ProcInfo], component: &[&ProcInfo], p: &Params
     } else {
         Outcome::fail("component.not_running", Msg::new("component.not_running").arg("port", port.as_str()))
     };
-    let lock = lock_state(files, &p.lock_file, all).unwrap_or_else(|| format!("{}: missing", p.lock_file.display()));
+    let lock = lock_state(files, &p.lock_file, all).unwrap_or_else(|| labelled(&p.lock_file, Msg::new("value.missing")));
     let o = o.with("lock_file", lock);
     let o = match tail_lines(files, &p.stop_log, 4096, 1) {
         Ok(last) if !last.is_empty() => o.with("stop_log", format!("{}: {}", p.stop_log.display(), last.join(""))),
@@ -175,7 +176,7 @@ fn down(files: &dyn Files, all: &[ProcInfo], component: &[&ProcInfo], p: &Params
     match log {
         Some((Ok(lines), path)) => o.with("log_file", path.display().to_string()).with("log_tail", lines.join(" | ")),
         Some((Err(e), path)) => o.with("log_file", format!("{} ({e})", path.display())),
-        None => o.with("log_file", format!("none ({}/{}*.log)", p.log_dir.display(), p.log_prefix)),
+        None => o.with("log_file", Msg::new("value.log.none").arg("pattern", format!("{}/{}*.log", p.log_dir.display(), p.log_prefix))),
     }
 }
 
@@ -191,36 +192,41 @@ fn newest_log(files: &dyn Files, dir: &Path, prefix: &str) -> Option<PathBuf> {
 }
 
 /// What the lock file says; `None` when there is none.
-fn lock_state(files: &dyn Files, path: &Path, all: &[ProcInfo]) -> Option<String> {
-    let shown = path.display();
+fn lock_state(files: &dyn Files, path: &Path, all: &[ProcInfo]) -> Option<Value> {
     Some(match files.read(path, 64) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-        Err(e) => format!("{shown}: {e}"),
+        Err(e) => format!("{}: {e}", path.display()).into(),
         Ok(bytes) => {
             let text = String::from_utf8_lossy(&bytes);
             let digits: String = text.trim().chars().take_while(char::is_ascii_digit).collect();
-            match digits.parse::<u32>() {
-                Err(_) => format!("{shown}: no PID in it"),
+            let state = match digits.parse::<u32>() {
+                Err(_) => Msg::new("value.lock.no_pid"),
                 Ok(pid) => match all.iter().find(|p| p.pid == pid) {
-                    Some(p) => format!("{shown}: PID {pid} (running: {})", p.name),
-                    None => format!("{shown}: PID {pid} (no such process: left over)"),
+                    Some(p) => Msg::new("value.lock.running").arg("pid", pid.to_string()).arg("name", p.name.as_str()),
+                    None => Msg::new("value.lock.left_over").arg("pid", pid.to_string()),
                 },
-            }
+            };
+            labelled(path, state)
         }
     })
 }
 
+/// `/tmp/exampled.lock: missing`, the state in the report's language.
+fn labelled(path: &Path, state: Msg) -> Value {
+    Msg::new("value.labelled").arg("name", path.display().to_string()).arg("value", state).into()
+}
+
 /// `127.0.0.1:7777 (loopback)` / `0.0.0.0:7777 (all interfaces)`: the 2024 build binds
 /// loopback only; the older one every interface, where other machines can reach it.
-fn bind_text(a: &SocketAddr) -> String {
+fn bind_text(a: &SocketAddr) -> Value {
     let scope = if a.ip().is_unspecified() {
-        "all interfaces"
+        "value.bind.all_interfaces"
     } else if a.ip().is_loopback() {
-        "loopback"
+        "value.bind.loopback"
     } else {
-        "one interface"
+        "value.bind.one_interface"
     };
-    format!("{a} ({scope})")
+    Msg::new("value.with_note").arg("text", a.to_string()).arg("note", Msg::new(scope)).into()
 }
 
 fn names(component: &[&ProcInfo]) -> String {
@@ -310,8 +316,10 @@ mod tests {
 
     #[test]
     fn bind_scope_is_named() {
-        assert_eq!(bind_text(&"127.0.0.1:7777".parse().unwrap()), "127.0.0.1:7777 (loopback)");
-        assert_eq!(bind_text(&"0.0.0.0:7777".parse().unwrap()), "0.0.0.0:7777 (all interfaces)");
-        assert_eq!(bind_text(&"[::]:7777".parse().unwrap()), "[::]:7777 (all interfaces)");
+        let shown = |a: &str| bind_text(&a.parse().unwrap()).render_in(crate::i18n::Lang::En, false);
+        assert_eq!(shown("127.0.0.1:7777"), "127.0.0.1:7777 (loopback)");
+        assert_eq!(shown("0.0.0.0:7777"), "0.0.0.0:7777 (all interfaces)");
+        assert_eq!(shown("[::]:7777"), "[::]:7777 (all interfaces)");
+        assert_eq!(bind_text(&"127.0.0.1:7777".parse().unwrap()).render_in(crate::i18n::Lang::ZhTw, false), "127.0.0.1:7777（僅限本機）");
     }
 }

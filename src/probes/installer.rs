@@ -93,7 +93,7 @@ pub fn check_file(path: &Path) -> Outcome {
         Verdict::Differs(i) => Outcome::fail("installer.corrupt", Msg::new("installer.corrupt").arg("installer", i.name.zh_tw.as_str()).arg("installer_en", i.name.en.as_str()))
             .with("published_md5", i.md5.as_str()),
         Verdict::Unverifiable(i) => Outcome::warn("installer.unverifiable", Msg::new("installer.unverifiable").arg("installer", i.name.zh_tw.as_str()).arg("installer_en", i.name.en.as_str()))
-            .with("published_md5", format!("{} ({} hex digits)", i.md5, i.md5.len())),
+            .with("published_md5", Msg::new("value.md5.digits").arg("md5", i.md5.as_str()).arg("count", i.md5.len().to_string())),
         Verdict::Unknown => Outcome::warn("installer.unknown", Msg::new("installer.unknown")),
     };
     o.with("file", path.display().to_string()).with("md5", md5)
@@ -127,6 +127,6 @@ fn scan(dirs: &[PathBuf]) -> Outcome {
     let worst = results.iter().max_by_key(|o| rank(o.status)).cloned().expect("at least one file");
     results.iter().enumerate().fold(worst, |o, (i, r)| {
         let file = r.evidence("file").map(|v| v.render(false)).unwrap_or_default();
-        o.with(&format!("file_{}", i + 1), format!("{file}: {}", r.status.key()))
+        o.with(&format!("file_{}", i + 1), Msg::new("value.labelled").arg("name", file).arg("value", Msg::new(&format!("value.check_status.{}", r.status.key()))))
     })
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::{BoxFuture, Ctx, Kind, Probe, params};
-use crate::engine::outcome::{Msg, Outcome};
+use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::known::{self, KnownMessage, Match};
 
 pub const KIND: Kind = Kind {
@@ -71,15 +71,16 @@ pub fn judge(text: &str, catalogue: &[KnownMessage]) -> Outcome {
         return Outcome::warn("message.empty", Msg::new("message.empty"));
     }
     let (m, how, matched) = match known::classify(text, catalogue) {
-        Match::Code { message, code } => (message, format!("code {code}"), code),
+        Match::Code { message, code } => (message, Msg::new("value.matched.code").arg("code", code.as_str()), code),
         Match::Text { message, text, score } => {
-            let how = if score >= 1.0 { "text".to_string() } else { format!("similar text ({:.0}%)", score * 100.0) };
+            let how = if score >= 1.0 { Msg::new("value.matched.text") } else { Msg::new("value.matched.similar").arg("percent", format!("{:.0}", score * 100.0)) };
             (message, how, text.to_string())
         }
         Match::Unknown { closest } => {
             let mut o = Outcome::warn("message.unknown", Msg::new("message.unknown"));
             for (i, (m, t, score)) in closest.iter().enumerate() {
-                o = o.with(&format!("closest_{}", i + 1), format!("{t} ({}, {:.0}%)", m.source, score * 100.0));
+                let close = Msg::new("value.matched.closest").arg("text", *t).arg("source", source(&m.source)).arg("percent", format!("{:.0}", score * 100.0));
+                o = o.with(&format!("closest_{}", i + 1), close);
             }
             return o;
         }
@@ -93,7 +94,14 @@ pub fn judge(text: &str, catalogue: &[KnownMessage]) -> Outcome {
         Msg::new(&m.finding).arg("message", matched.as_str())
     };
     let o = if m.ok { Outcome::pass(summary) } else { Outcome::fail(&m.finding, summary) };
-    o.with("known_message", matched).with("source", m.source.as_str()).with("matched_by", how)
+    o.with("known_message", matched).with("source", source(&m.source)).with("matched_by", how)
+}
+
+/// Where a known message comes from, in the report's language when the catalogue names
+/// the source (`value.message_source.login_page` for `login page`).
+fn source(name: &str) -> Value {
+    let key = format!("value.message_source.{}", name.to_ascii_lowercase().replace(' ', "_"));
+    if crate::i18n::messages().values.contains_key(&key) { Msg::new(&key).into() } else { name.into() }
 }
 
 #[cfg(test)]
@@ -109,6 +117,13 @@ mod tests {
         assert_eq!(o.finding.as_deref(), Some("message.unknown"));
         assert!(o.evidence("closest_1").is_some());
         assert_eq!(judge(" 。 ", known::builtin()).finding.as_deref(), Some("message.empty"));
+    }
+
+    #[test]
+    fn every_source_of_the_known_messages_has_words_in_the_catalogue() {
+        for m in known::builtin() {
+            assert!(matches!(source(&m.source), Value::Said(_)), "no value.message_source entry for `{}`", m.source);
+        }
     }
 
     #[test]

@@ -100,7 +100,7 @@ where
     match tokio::task::spawn_blocking(f).await {
         Ok(o) => o,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(_) => Outcome::crashed("the check was cancelled"),
+        Err(_) => Outcome::crashed(crate::engine::outcome::Msg::new("value.check_cancelled")),
     }
 }
 
@@ -135,6 +135,58 @@ mod tests {
                 assert!(m.summaries.contains_key(*f), "summary text for finding `{f}` is missing");
             }
         }
+    }
+
+    /// Every `"value.…"` key written in the code that builds evidence (probes, the bridge
+    /// client, the engine) has its words in the catalogue, in both languages; keys put
+    /// together with `format!` are listed here by hand.
+    #[test]
+    fn every_value_key_in_the_code_is_in_the_catalogue() {
+        use crate::engine::outcome::Status;
+        let values = &crate::i18n::messages().values;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut keys: Vec<String> = Vec::new();
+        for dir in ["probes", "bridge", "engine"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    // Keys made up by tests are not shown to anyone.
+                    let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+                    keys.extend(value_literals(code));
+                }
+            }
+        }
+        assert!(keys.len() > 100, "the scan found only {} keys: is it still looking at the right files?", keys.len());
+        // `value.check_status.{}` of nhi_signature and installer.
+        let statuses = [Status::Pass, Status::Warn, Status::Fail, Status::Skipped, Status::TimedOut, Status::Crashed];
+        keys.extend(statuses.iter().map(|s| format!("value.check_status.{}", s.key())));
+        // `value.step.{}` of the bridge: checked with every step in crate::bridge's tests.
+        // `value.sw.{}` of card: checked with every status word in card's own tests.
+        for key in &keys {
+            let t = values.get(key).unwrap_or_else(|| panic!("`{key}` is used in src/ but missing from the `values` of assets/messages/*.yaml"));
+            assert!(!t.zh_tw.trim().is_empty() && !t.en.trim().is_empty(), "{key} lacks a language");
+        }
+    }
+
+    /// `"value.xxx"` string literals; a prefix (`"value.sex."`, a `format!` template) is not a key.
+    fn value_literals(source: &str) -> Vec<String> {
+        source
+            .match_indices("\"value.")
+            .filter_map(|(i, _)| {
+                let rest = &source[i + 1..];
+                let end = rest.find('"')?;
+                let key = &rest[..end];
+                let whole = key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.') && !key.ends_with('.');
+                whole.then(|| key.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn value_literals_are_found_and_prefixes_are_not() {
+        let src = r#"Msg::new("value.a.b").arg("x", Msg::new("value.c")); strip_prefix("value.sex."); format!("value.sw.{}", m)"#;
+        assert_eq!(value_literals(src), vec!["value.a.b".to_string(), "value.c".to_string()]);
     }
 
     #[test]

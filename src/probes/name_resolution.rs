@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{BoxFuture, Ctx, Kind, Probe, blocking, de_duration, params};
 use crate::component::hosts::{self, HostsLine, Place};
-use crate::engine::outcome::{Msg, Outcome};
+use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::system::Lookup;
 
 pub const KIND: Kind = Kind { name: "name_resolution", findings: &["resolve.missing", "resolve.off_machine", "resolve.ipv6_only", "resolve.other_loopback"], build };
@@ -82,15 +82,15 @@ pub fn expected_line(host: &str) -> String {
 pub fn judge(host: &str, file: &Path, lines: Result<Vec<HostsLine>, String>, lookup: &Lookup, wait: Duration) -> Outcome {
     let mut seen: Vec<(IpAddr, &str)> = Vec::new();
     if let Ok(lines) = &lines {
-        seen.extend(lines.iter().filter_map(|l| l.addr.map(|a| (a, "hosts"))));
+        seen.extend(lines.iter().filter_map(|l| l.addr.map(|a| (a, "value.source.hosts"))));
     }
     if let Lookup::Found(addrs) = lookup {
-        seen.extend(addrs.iter().map(|a| (*a, "resolver")));
+        seen.extend(addrs.iter().map(|a| (*a, "value.source.resolver")));
     }
     let worst = |place: Place| seen.iter().find(|(a, _)| hosts::place(*a) == place);
     let line = expected_line(host);
     let o = if let Some((addr, source)) = worst(Place::OffMachine) {
-        Outcome::fail("resolve.off_machine", Msg::new("resolve.off_machine").arg("host", host).arg("addr", addr.to_string())).with("off_machine_source", *source)
+        Outcome::fail("resolve.off_machine", Msg::new("resolve.off_machine").arg("host", host).arg("addr", addr.to_string())).with("off_machine_source", Msg::new(source))
     } else if worst(Place::Component).is_some() {
         Outcome::pass(Msg::new("resolve.pass").arg("host", host))
     } else if let Some((addr, _)) = worst(Place::OtherLocal) {
@@ -104,28 +104,38 @@ pub fn judge(host: &str, file: &Path, lines: Result<Vec<HostsLine>, String>, loo
 }
 
 fn with_sources(o: Outcome, file: &Path, lines: &Result<Vec<HostsLine>, String>, lookup: &Lookup, wait: Duration) -> Outcome {
-    let show = |ls: &[&HostsLine]| ls.iter().map(|l| format!("line {}: {}", l.number, l.text)).collect::<Vec<_>>().join(" | ");
+    let show = |ls: &[&HostsLine]| Value::join(ls.iter().map(|l| Msg::new("value.hosts_line").arg("number", l.number.to_string()).arg("text", l.text.as_str())), " | ");
     let o = match lines {
         Err(e) => o.with("hosts_file", format!("{} ({e})", file.display())),
         Ok(lines) => {
             let (good, bad): (Vec<&HostsLine>, Vec<&HostsLine>) = lines.iter().partition(|l| l.addr.is_some());
-            let o = o.with("hosts_file", file.display().to_string()).with("hosts_line", if good.is_empty() { "none".to_string() } else { show(&good) });
+            let o = o.with("hosts_file", file.display().to_string()).with("hosts_line", if good.is_empty() { Msg::new("value.none").into() } else { show(&good) });
             // The resolver skips a line whose first field is not an address.
             if bad.is_empty() { o } else { o.with("hosts_line_ignored", show(&bad)) }
         }
     };
-    let answer = match lookup {
-        Lookup::Found(addrs) => addrs.iter().map(IpAddr::to_string).collect::<Vec<_>>().join(", "),
-        Lookup::NotFound(why) => format!("no address ({why})"),
-        Lookup::TimedOut => format!("no answer within {:.1} s", wait.as_secs_f64()),
-    };
-    o.with("resolver", answer)
+    o.with("resolver", resolver_answer(lookup, wait))
+}
+
+/// What the system resolver answered, as the evidence shows it (also `outbound_reach`).
+pub fn resolver_answer(lookup: &Lookup, wait: Duration) -> Value {
+    match lookup {
+        Lookup::Found(addrs) => addrs.iter().map(IpAddr::to_string).collect::<Vec<_>>().join(", ").into(),
+        Lookup::NotFound(why) => Msg::new("value.resolver.no_address").arg("why", why.as_str()).into(),
+        Lookup::TimedOut => no_answer_within(wait).into(),
+    }
+}
+
+/// `no answer within 2.0 s`.
+pub fn no_answer_within(wait: Duration) -> Msg {
+    Msg::new("value.no_answer_within").arg("seconds", format!("{:.1}", wait.as_secs_f64()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::outcome::{Status, Value};
+    use crate::engine::outcome::Status;
+    use crate::i18n::Lang;
 
     fn run(hosts_text: &str, lookup: Lookup) -> Outcome {
         let lines = Ok(hosts::lines_for(hosts_text, "iccert.nhi.gov.tw"));
@@ -133,10 +143,11 @@ mod tests {
     }
 
     fn ev(o: &Outcome, k: &str) -> String {
-        match o.evidence(k) {
-            Some(Value::Text(t)) => t.clone(),
-            other => panic!("{k}: {other:?}"),
-        }
+        o.evidence(k).unwrap_or_else(|| panic!("no {k} in {o:?}")).render(false)
+    }
+
+    fn ev_zh(o: &Outcome, k: &str) -> String {
+        o.evidence(k).unwrap_or_else(|| panic!("no {k} in {o:?}")).render_in(Lang::ZhTw, false)
     }
 
     #[test]
@@ -144,6 +155,7 @@ mod tests {
         let o = run("127.0.0.1 localhost\n127.0.0.1    iccert.nhi.gov.tw\n", Lookup::Found(vec!["127.0.0.1".parse().unwrap()]));
         assert_eq!(o.status, Status::Pass);
         assert_eq!(ev(&o, "hosts_line"), "line 2: 127.0.0.1    iccert.nhi.gov.tw");
+        assert_eq!(ev_zh(&o, "hosts_line"), "第 2 行：127.0.0.1    iccert.nhi.gov.tw");
     }
 
     #[test]
@@ -151,6 +163,7 @@ mod tests {
         let o = run("127.0.0.1 iccert.nhi.gov.tw\n", Lookup::Found(vec!["203.0.113.7".parse().unwrap()]));
         assert_eq!(o.finding.as_deref(), Some("resolve.off_machine"));
         assert_eq!(ev(&o, "off_machine_source"), "resolver");
+        assert_eq!(ev_zh(&o, "resolver"), "203.0.113.7");
     }
 
     #[test]

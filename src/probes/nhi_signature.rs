@@ -15,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::{BoxFuture, Ctx, Kind, Probe, params};
 use crate::bridge::session::{self, Dialogue, Reply};
 use crate::bridge::{Budget, Target, check_server_name, de_duration, net_failure, printable, take_turn, tls};
-use crate::engine::outcome::{Msg, Outcome};
+use crate::engine::outcome::{Msg, Outcome, Value};
 
 pub const KIND: Kind = Kind { name: "nhi_signature", findings: FINDINGS, build };
 
@@ -138,7 +138,7 @@ impl Probe for NhiSignature {
                                 Err(o) => o,
                             };
                             session::close(&mut conn.stream).await;
-                            o.with("exchange", transcript.join("; "))
+                            o.with("exchange", Value::join(transcript, "; "))
                         }
                         Err(o) => o,
                     };
@@ -163,7 +163,7 @@ impl Signed {
         Outcome::pass(Msg::new("signature.pass").arg("version", self.version.as_str()))
             .with("version", self.version.as_str())
             .with("random", self.random.as_str())
-            .with("signature", format!("{} characters ({}…)", self.token.chars().count(), printable(self.token.as_bytes(), 16)))
+            .with("signature", Msg::new("value.signature").arg("count", self.token.chars().count().to_string()).arg("start", printable(self.token.as_bytes(), 16)))
     }
 
     /// `p_Random` of the verification service: the version and the random, as signed.
@@ -181,7 +181,7 @@ pub async fn sign<S: AsyncRead + AsyncWrite + Unpin>(
     sign_timeout: Duration,
     target: &Target,
     budget: &Budget,
-    transcript: &mut Vec<String>,
+    transcript: &mut Vec<Value>,
 ) -> Result<Signed, Outcome> {
     let version = match session::command(s, frames, "GetVersion", "GetVersion", d, target, budget, transcript).await {
         Reply::Payload(v) => v,
@@ -225,18 +225,20 @@ pub fn with_outbound(o: Outcome, outbound_check: Option<&str>, ctx: &Ctx) -> Out
     let cloud = o.finding.as_deref().is_some_and(|f| CLOUD_FINDINGS.contains(&f));
     let Some(id) = outbound_check.filter(|_| cloud) else { return o };
     let Some(out) = ctx.prior.get(id) else {
-        return o.with("outbound_check", format!("`{id}` is not in this check's needs; not compared"));
+        return o.with("outbound_check", Msg::new("value.outbound.not_needed").arg("check", id));
     };
-    let mut seen = format!("{id}: {}", out.status.key());
-    if let Some(f) = &out.finding {
-        seen.push_str(&format!(" ({f})"));
-    }
+    let status = Msg::new(&format!("value.check_status.{}", out.status.key()));
+    let status: Value = match &out.finding {
+        Some(f) => Msg::new("value.with_note").arg("text", status).arg("note", f.as_str()).into(),
+        None => status.into(),
+    };
+    let mut seen = vec![Value::from(Msg::new("value.labelled").arg("name", id).arg("value", status))];
     for key in ["connected_to", "connect_error", "resolver", "proxy_env"] {
         if let Some(v) = out.evidence(key) {
-            seen.push_str(&format!("; {key}: {}", v.render(false)));
+            seen.push(Msg::new("value.labelled").arg("name", key).arg("value", v.clone()).into());
         }
     }
-    o.with("outbound_check", seen)
+    o.with("outbound_check", Value::join(seen, Msg::new("value.sep.parts")))
 }
 
 #[cfg(test)]

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use super::{BoxFuture, Ctx, Kind, Probe, blocking, de_duration, params};
-use crate::engine::outcome::{Msg, Outcome};
+use super::name_resolution::{no_answer_within, resolver_answer};
+use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::system::Lookup;
 
 pub const KIND: Kind = Kind { name: "outbound_reach", findings: &["outbound.no_dns", "outbound.unreachable"], build };
@@ -72,23 +73,19 @@ fn reach(p: &Params, lookup: &Lookup, proxied: bool) -> Outcome {
     let port = p.port.to_string();
     let addrs = match lookup {
         Lookup::Found(a) => a,
-        Lookup::NotFound(why) => {
-            let key = if proxied { "outbound.no_dns_proxy" } else { "outbound.no_dns" };
-            return Outcome::fail("outbound.no_dns", Msg::new(key).arg("host", p.host.as_str())).with("outbound_target", target).with("resolver", format!("no address ({why})"));
-        }
-        Lookup::TimedOut => {
+        Lookup::NotFound(_) | Lookup::TimedOut => {
             let key = if proxied { "outbound.no_dns_proxy" } else { "outbound.no_dns" };
             return Outcome::fail("outbound.no_dns", Msg::new(key).arg("host", p.host.as_str()))
                 .with("outbound_target", target)
-                .with("resolver", format!("no answer within {:.1} s", p.resolver_timeout.as_secs_f64()));
+                .with("resolver", resolver_answer(lookup, p.resolver_timeout));
         }
     };
     let deadline = Instant::now() + p.connect_timeout;
-    let mut errors = Vec::new();
+    let mut errors: Vec<Value> = Vec::new();
     for addr in addrs.iter().take(MAX_ADDRESSES) {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            errors.push(format!("{addr}: not tried (time is up)"));
+            errors.push(Msg::new("value.labelled").arg("name", addr.to_string()).arg("value", Msg::new("value.connect.not_tried")).into());
             continue;
         }
         let sa = SocketAddr::new(*addr, p.port);
@@ -98,14 +95,14 @@ fn reach(p: &Params, lookup: &Lookup, proxied: bool) -> Outcome {
                 let key = if proxied { "outbound.pass_proxy_ignored" } else { "outbound.pass" };
                 return Outcome::pass(Msg::new(key).arg("host", p.host.as_str()).arg("port", port.as_str()))
                     .with("outbound_target", target)
-                    .with("connected_to", format!("{sa} in {} ms", t0.elapsed().as_millis()));
+                    .with("connected_to", Msg::new("value.connect.took").arg("address", sa.to_string()).arg("ms", t0.elapsed().as_millis().to_string()));
             }
-            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => errors.push(format!("{sa}: no answer within {:.1} s", left.as_secs_f64())),
-            Err(e) => errors.push(format!("{sa}: {e}")),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => errors.push(Msg::new("value.labelled").arg("name", sa.to_string()).arg("value", no_answer_within(left)).into()),
+            Err(e) => errors.push(format!("{sa}: {e}").into()),
         }
     }
     let key = if proxied { "outbound.unreachable_proxy" } else { "outbound.unreachable" };
-    Outcome::fail("outbound.unreachable", Msg::new(key).arg("host", p.host.as_str()).arg("port", port.as_str())).with("outbound_target", target).with("connect_error", errors.join(" | "))
+    Outcome::fail("outbound.unreachable", Msg::new(key).arg("host", p.host.as_str()).arg("port", port.as_str())).with("outbound_target", target).with("connect_error", Value::join(errors, " | "))
 }
 
 /// Proxy variables in any spelling, with passwords masked (`http://user:***@proxy:8080`).

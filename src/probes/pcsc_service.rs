@@ -63,8 +63,8 @@ pub fn service_failure(e: &PcscError, socket: &std::path::Path, simulated: bool)
     };
     let o = o.with("pcsc_error", e.to_string());
     if cfg!(target_os = "linux") && !simulated {
-        let state = if socket.exists() { "present_but_not_answering" } else { "missing" };
-        o.with("socket", format!("{} ({state})", socket.display()))
+        let state = if socket.exists() { "value.socket.not_answering" } else { "value.missing" };
+        o.with("socket", Msg::new("value.with_note").arg("text", socket.display().to_string()).arg("note", Msg::new(state)))
     } else {
         o
     }

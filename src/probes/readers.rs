@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::pcsc_service::service_failure;
 use super::{BoxFuture, Ctx, Kind, Probe, blocking, params};
-use crate::engine::outcome::{Msg, Outcome};
+use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::system::usb::{SysfsUsb, UsbBus, UsbDevice};
 
 pub const KIND: Kind = Kind { name: "readers", findings: READER_FINDINGS, build };
@@ -84,20 +84,20 @@ impl Probe for Readers {
 
 fn no_readers(usb: Option<Vec<UsbDevice>>) -> Outcome {
     let Some(devices) = usb else {
-        return Outcome::fail("reader.none", Msg::new("reader.none")).with("usb_view", "unavailable");
+        return Outcome::fail("reader.none", Msg::new("reader.none")).with("usb_view", Msg::new("value.unavailable"));
     };
-    let describe = |d: &UsbDevice, label: &str| format!("{:04X}:{:04X} {}", d.vendor, d.product, label);
+    let describe = |d: &UsbDevice, label: Value| Value::join([Value::from(format!("{:04X}:{:04X}", d.vendor, d.product)), label], " ");
     for d in &devices {
         if let Some(k) = known_readers().iter().find(|k| k.matches(d)) {
             return Outcome::fail("reader.no_driver", Msg::new("reader.no_driver").arg("device", k.name.as_str()).arg("driver", k.driver.as_str()))
-                .with("usb_device", describe(d, &k.name))
+                .with("usb_device", describe(d, k.name.as_str().into()))
                 .with("driver_needed", k.driver.as_str());
         }
     }
     if let Some(d) = devices.iter().find(|d| d.smartcard_interface) {
-        let label = d.name.clone().unwrap_or_else(|| "smart-card reader".into());
-        return Outcome::fail("reader.no_driver", Msg::new("reader.no_driver").arg("device", label.as_str()).arg("driver", "libccid"))
-            .with("usb_device", describe(d, &label))
+        let label = d.name.clone().map_or_else(|| Value::from(Msg::new("value.smartcard_reader")), Value::from);
+        return Outcome::fail("reader.no_driver", Msg::new("reader.no_driver").arg("device", label.clone()).arg("driver", "libccid"))
+            .with("usb_device", describe(d, label))
             .with("driver_needed", "libccid");
     }
     Outcome::fail("reader.none", Msg::new("reader.none")).with("usb_devices_seen", devices.len().to_string())

@@ -24,7 +24,7 @@ use super::{BoxFuture, Ctx, Kind, Probe, de_duration, params};
 use crate::bridge::session::{self, Dialogue, Reply};
 use crate::bridge::ws::FrameReader;
 use crate::bridge::{Budget, Target, check_server_name, net_failure, printable, take_turn, tls};
-use crate::engine::outcome::{Msg, Outcome};
+use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::engine::pii::PiiKind;
 use crate::engine::profile::Profile;
 use crate::secret::Password;
@@ -191,8 +191,8 @@ impl Probe for Registration {
     }
 }
 
-fn describe(v: &Verifier) -> String {
-    format!("{} (settings from {})", v.endpoint, v.source)
+fn describe(v: &Verifier) -> Msg {
+    Msg::new("value.verifier.settings_from").arg("endpoint", v.endpoint.as_str()).arg("source", v.source.as_str())
 }
 
 /// What the component produced for the verification service.
@@ -222,8 +222,8 @@ async fn attempt(p: &Params, ctx: &Ctx, password: Password, verifier: &Verifier)
         let r = collect(&mut conn.stream, &mut frames, &d, p.sign_timeout, password, &target, &budget, &mut transcript).await;
         session::close(&mut conn.stream).await;
         match r {
-            Ok(c) => (c, transcript.join("; ")),
-            Err(o) => return o.with("exchange", transcript.join("; ")).with("address", target.to_string()),
+            Ok(c) => (c, Value::join(transcript, "; ")),
+            Err(o) => return o.with("exchange", Value::join(transcript, "; ")).with("address", target.to_string()),
         }
     };
     let (c, exchange) = collected;
@@ -244,7 +244,7 @@ async fn collect<S: AsyncRead + AsyncWrite + Unpin>(
     password: Password,
     target: &Target,
     budget: &Budget,
-    transcript: &mut Vec<String>,
+    transcript: &mut Vec<Value>,
 ) -> Result<Collected, Outcome> {
     let signed = nhi_signature::sign(s, frames, d, sign_timeout, target, budget, transcript).await?;
     let basic = match session::command(s, frames, "GetBasic", "GetBasic", d, target, budget, transcript).await {

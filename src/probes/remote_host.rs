@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::{BoxFuture, Ctx, Kind, Probe, params};
-use crate::engine::outcome::{Msg, Outcome};
+use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::remote::{self, Target};
 
 pub const KIND: Kind = Kind {
@@ -87,7 +87,7 @@ async fn check(ssh: &str, target: &Target) -> Outcome {
         let f = remote::classify(out.status.code(), &stderr);
         return Outcome::fail(f.finding(), Msg::new(f.finding()).arg("host", host))
             .with("remote_host", host)
-            .with("ssh_exit", out.status.code().map(|c| c.to_string()).unwrap_or_else(|| "signal".into()))
+            .with("ssh_exit", out.status.code().map_or_else(|| Msg::new("value.remote.signal").into(), |c| Value::from(c.to_string())))
             .with("ssh_said", last_lines(&stderr));
     }
     let version = remote::parse_version(&stdout).expect("checked above");

@@ -98,14 +98,14 @@ pub fn judge(windows: &[Window], now: DateTime<FixedOffset>) -> Outcome {
         )
         .with("window", format!("{} – {} (UTC+8)", fmt(&w.start), fmt(&w.end)));
         return match &w.note {
-            Some(n) => o.with("note", n.zh_tw.as_str()),
+            Some(n) => o.with("note", n.clone()),
             None => o,
         };
     }
     let next = windows.iter().filter(|w| w.start > now).min_by_key(|w| w.start);
     let o = Outcome::pass(Msg::new("service.none_now")).with("windows_known", windows.len().to_string());
     match next {
-        Some(w) => o.with("next_window", format!("{}: {} – {} (UTC+8)", w.service.zh_tw, fmt(&w.start), fmt(&w.end))),
+        Some(w) => o.with("next_window", Msg::new("value.labelled").arg("name", w.service.clone()).arg("value", format!("{} – {} (UTC+8)", fmt(&w.start), fmt(&w.end)))),
         None => o,
     }
 }

@@ -16,6 +16,7 @@ use super::{BoxFuture, Ctx, Kind, Probe, blocking, params};
 use crate::bridge::tls::{self, Anchors, CertInfo, Coverage, Trust};
 use crate::bridge::{Budget, Target, check_server_name, de_duration, net_failure, take_turn};
 use crate::engine::outcome::{Msg, Outcome, Status, Value};
+use crate::i18n::L10n;
 
 pub const KIND: Kind = Kind {
     name: "tls_certificate",
@@ -117,12 +118,12 @@ impl Probe for TlsCertificate {
             let mut seen = Seen { target, sni: main_sni, chain: conn.chain, version: conn.version, cipher: conn.cipher, other_sni: Vec::new() };
             drop(conn.stream);
             for sni in &p.sni[1..] {
-                let note = match tls::connect(&seen.target, sni, &budget, waits).await {
-                    Ok(c) if same_chain(&c.chain, &seen.chain) => format!("{sni}: same chain"),
-                    Ok(c) => format!("{sni}: a different leaf, SHA-256 {}", c.chain.first().map(|l| tls::fingerprint(l)).unwrap_or_default()),
-                    Err(e) => format!("{sni}: {}", net_failure(&e, &seen.target).finding.unwrap_or_default()),
+                let note: Value = match tls::connect(&seen.target, sni, &budget, waits).await {
+                    Ok(c) if same_chain(&c.chain, &seen.chain) => Msg::new("value.sni.same_chain").into(),
+                    Ok(c) => Msg::new("value.sni.other_leaf").arg("sha256", c.chain.first().map(|l| tls::fingerprint(l)).unwrap_or_default()).into(),
+                    Err(e) => net_failure(&e, &seen.target).finding.unwrap_or_default().into(),
                 };
-                seen.other_sni.push(note);
+                seen.other_sni.push(Msg::new("value.labelled").arg("name", sni.as_str()).arg("value", note).into());
             }
             drop(turn);
             // Loading the system store and the component's files reads the disk.
@@ -142,7 +143,7 @@ struct Seen {
     chain: Vec<CertificateDer<'static>>,
     version: String,
     cipher: String,
-    other_sni: Vec<String>,
+    other_sni: Vec<Value>,
 }
 
 /// One thing wrong with the chain; the first in severity order becomes the finding, the
@@ -163,7 +164,7 @@ fn judge(p: &Params, seen: Seen) -> Outcome {
     let now = SystemTime::now();
     let infos: Vec<CertInfo> = seen.chain.iter().map(|c| CertInfo::parse(c)).collect();
     let Some(leaf) = infos.first() else {
-        return net_failure(&crate::bridge::NetError::TlsFailed("the server sent no certificate".into()), &seen.target);
+        return net_failure(&crate::bridge::NetError::TlsFailed(Msg::new("value.net.no_certificate_sent").into()), &seen.target);
     };
     let mut evidence = chain_evidence(&seen, &infos);
     let component = p.component_root_ca.as_deref().map(|path| (path, tls::load_certs(path)));
@@ -172,7 +173,7 @@ fn judge(p: &Params, seen: Seen) -> Outcome {
         _ => Vec::new(),
     };
     if let Some((path, loaded)) = &component {
-        evidence.push(("component_root_ca".into(), describe_file(path, loaded, &component_infos).into()));
+        evidence.push(("component_root_ca".into(), describe_file(path, loaded, &component_infos)));
     }
     let component_certs = match &component {
         Some((_, Ok(certs))) => Some(certs.as_slice()),
@@ -182,7 +183,7 @@ fn judge(p: &Params, seen: Seen) -> Outcome {
     let known = known_certs(p.known_certs.as_deref(), &mut evidence);
     let known_hits: Vec<&KnownCert> = infos.iter().filter_map(|i| known.iter().find(|k| k.matches(&i.sha256))).collect();
     if !known_hits.is_empty() {
-        evidence.push(("known_cert".into(), known_hits.iter().map(|k| k.label.as_str()).collect::<Vec<_>>().join("; ").into()));
+        evidence.push(("known_cert".into(), Value::join(known_hits.iter().map(|k| k.label.value()), "; ")));
     }
 
     let cas: Vec<CertInfo> = infos[1..].iter().chain(component_infos.iter()).cloned().collect();
@@ -203,7 +204,7 @@ fn judge(p: &Params, seen: Seen) -> Outcome {
     }
     problems.extend(name_problems(leaf, &p.names, generation));
     if let Some(k) = known_hits.iter().find(|k| k.shared_key) {
-        problems.push(Problem { code: "tls.shared_key", msg: Msg::new("tls.shared_key").arg("label", k.label.as_str()), status: Status::Warn });
+        problems.push(Problem { code: "tls.shared_key", msg: Msg::new("tls.shared_key").arg("label", k.label.value()), status: Status::Warn });
     }
     let outcome = verdict(problems, || {
         let key = if trusted_by == Some(SYSTEM) { "tls.pass_system" } else { "tls.pass_component" };
@@ -268,7 +269,7 @@ fn chain_evidence(seen: &Seen, infos: &[CertInfo]) -> Evidence {
         evidence.push((format!("cert_{i}"), info.describe().into()));
     }
     if !seen.other_sni.is_empty() {
-        evidence.push(("sni_also".into(), seen.other_sni.join("; ").into()));
+        evidence.push(("sni_also".into(), Value::join(seen.other_sni.clone(), "; ")));
     }
     evidence
 }
@@ -286,11 +287,11 @@ fn trust(
     let system = system_store.then(|| {
         let anchors = Anchors::system();
         let t = tls::verify(chain, &anchors.store, now, infos);
-        evidence.push(("trust_system".into(), format!("{} ({})", trust_text(&t), anchors.note).into()));
+        evidence.push(("trust_system".into(), Msg::new("value.with_note").arg("text", trust_text(&t)).arg("note", anchors.note()).into()));
         t
     });
     let component = component.map(|certs| {
-        let t = tls::verify(chain, &Anchors::from_certs(certs, "certificates").store, now, infos);
+        let t = tls::verify(chain, &Anchors::from_certs(certs).store, now, infos);
         evidence.push(("trust_component".into(), trust_text(&t).into()));
         t
     });
@@ -367,22 +368,21 @@ fn trusted_by(system: Option<&Trust>, component: Option<&Trust>) -> Option<&'sta
     }
 }
 
-fn trust_text(t: &Trust) -> String {
+fn trust_text(t: &Trust) -> Msg {
     match t {
-        Trust::Trusted => "trusted".into(),
-        Trust::TrustedButOutOfDate => "chain leads to it, but a certificate is outside its validity".into(),
-        Trust::Untrusted(why) => format!("not trusted: {why}"),
+        Trust::Trusted => Msg::new("value.trust.trusted"),
+        Trust::TrustedButOutOfDate => Msg::new("value.trust.out_of_date"),
+        Trust::Untrusted(why) => Msg::new("value.trust.untrusted").arg("why", why.clone()),
     }
 }
 
-fn describe_file(path: &Path, loaded: &Result<Vec<CertificateDer<'static>>, String>, infos: &[CertInfo]) -> String {
-    match loaded {
-        Err(e) => format!("{}: {e}", path.display()),
-        Ok(_) => {
-            let certs: Vec<String> = infos.iter().map(|i| format!("{} (valid until {})", short_name(i), tls::date(i.not_after))).collect();
-            format!("{}: {}", path.display(), certs.join("; "))
-        }
-    }
+/// `…/NHIRootCA.crt: nhi-localhost-ca (valid until 2026-12-01 10:00:00Z)`.
+fn describe_file(path: &Path, loaded: &Result<Vec<CertificateDer<'static>>, tls::LoadError>, infos: &[CertInfo]) -> Value {
+    let what = match loaded {
+        Err(e) => e.value(),
+        Ok(_) => Value::join(infos.iter().map(|i| Msg::new("value.cert.valid_until").arg("name", short_name(i)).arg("date", tls::date(i.not_after))), "; "),
+    };
+    Msg::new("value.labelled").arg("name", path.display().to_string()).arg("value", what).into()
 }
 
 /// The CN, which is how people tell these certificates apart; the whole subject if none.
@@ -397,9 +397,26 @@ fn short_name(info: &CertInfo) -> String {
 #[serde(deny_unknown_fields)]
 pub struct KnownCert {
     pub sha256: String,
-    pub label: String,
+    pub label: Label,
     #[serde(default)]
     pub shared_key: bool,
+}
+
+/// A known certificate's label: one text, or both languages (the built-in list).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Label {
+    Plain(String),
+    Both(L10n),
+}
+
+impl Label {
+    fn value(&self) -> Value {
+        match self {
+            Label::Plain(t) => t.as_str().into(),
+            Label::Both(t) => t.clone().into(),
+        }
+    }
 }
 
 impl KnownCert {
@@ -421,7 +438,7 @@ fn known_certs(path: Option<&Path>, evidence: &mut Evidence) -> Vec<KnownCert> {
     match loaded {
         Ok(list) => list,
         Err(e) => {
-            evidence.push(("known_certs".into(), format!("{}: {e}; using the built-in list", path.display()).into()));
+            evidence.push(("known_certs".into(), Msg::new("value.known_certs.builtin_instead").arg("file", path.display().to_string()).arg("error", e).into()));
             builtin_known_certs().to_vec()
         }
     }
@@ -463,6 +480,17 @@ mod tests {
         assert_eq!(name_problems(&infos[0], &names, g)[0].msg.key, "tls.name_mismatch_2024");
         let (g, infos) = seen(CertGeneration::NoIccertSan);
         assert_eq!(name_problems(&infos[0], &names, g)[0].msg.key, "tls.name_mismatch");
+    }
+
+    #[test]
+    fn trust_reads_in_the_reports_language() {
+        use crate::i18n::Lang;
+        let anchors = Anchors { store: rustls::RootCertStore::empty(), loaded: 145, unusable: 0, error: None };
+        let why = Value::from("invalid peer certificate: UnknownIssuer");
+        let v = Value::from(Msg::new("value.with_note").arg("text", trust_text(&Trust::Untrusted(why))).arg("note", anchors.note()));
+        assert_eq!(v.render(false), "not trusted: invalid peer certificate: UnknownIssuer (145 certificates)");
+        assert_eq!(v.render_in(Lang::ZhTw, false), "不信任：invalid peer certificate: UnknownIssuer（共 145 張根憑證）");
+        assert_eq!(Value::from(trust_text(&Trust::Trusted)).render_in(Lang::ZhTw, false), "信任");
     }
 
     #[test]

@@ -244,9 +244,9 @@ mod tests {
         assert!(root.subject.contains("CN=NHI.Root.CA") && root.self_issued());
         let now = std::time::SystemTime::now();
         // openssl verify -CAfile NHIRootCA.crt NHIServerCert.crt → error 18; with the leaf itself as the anchor → OK.
-        let by_root = verify(&set.chain, &Anchors::from_certs(&set.chain[1..], "root").store, now, &infos);
+        let by_root = verify(&set.chain, &Anchors::from_certs(&set.chain[1..]).store, now, &infos);
         assert!(matches!(by_root, Trust::Untrusted(_)), "{by_root:?}");
-        assert_eq!(verify(&set.chain, &Anchors::from_certs(&set.chain[..1], "leaf").store, now, &infos), Trust::Trusted);
+        assert_eq!(verify(&set.chain, &Anchors::from_certs(&set.chain[..1]).store, now, &infos), Trust::Trusted);
     }
 
     #[test]

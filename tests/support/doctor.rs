@@ -2,6 +2,9 @@
 
 #![allow(dead_code)]
 
+#[path = "hermetic.rs"]
+pub mod hermetic;
+
 use std::ffi::CString;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -36,22 +39,24 @@ impl std::fmt::Debug for Run {
     }
 }
 
-/// Runs the binary with a neutral locale; `env` adds or overrides variables.
-pub fn doctor(args: &[&str], env: &[(&str, &str)]) -> Run {
+/// The binary with a neutral locale and none of this machine's verifier, proxy or PC/SC
+/// settings ([`hermetic::clean`]); `env` adds or overrides variables.
+pub fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env("LANG", "C.UTF-8")
-        .env_remove("NO_COLOR");
+    hermetic::clean(&mut cmd).args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
+    cmd
+}
+
+/// Runs the binary as [`command`] sets it up, to the end.
+pub fn doctor(args: &[&str], env: &[(&str, &str)]) -> Run {
     let Output {
         status,
         stdout,
         stderr,
-    } = cmd.output().expect("run ecpa-doctor");
+    } = command(args, env).output().expect("run ecpa-doctor");
     Run {
         code: status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -110,8 +115,11 @@ pub fn write_profile(dir: &Path, name: &str, text: &str) -> String {
     p.display().to_string()
 }
 
+/// An empty directory for `tag` in this test process. Emptied first: a crashed earlier
+/// run whose process had the same PID may have left files that a test would count.
 pub fn temp_dir(tag: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("ecpa-test-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
 }
@@ -135,9 +143,10 @@ pub fn rig_lock() -> RigGuard {
         .expect("open the rig lock file");
     file.lock().expect("lock the rig");
     require_rig();
+    // pcscd notices a card leave on its next poll (~0.4 s); a loaded machine may be slower.
     for r in ["Virtual PCD 00 00", "Virtual PCD 00 01"] {
         assert!(
-            wait_reader(r, false, Duration::from_secs(3)),
+            wait_reader(r, false, Duration::from_secs(10)),
             "{r} still holds a card from an earlier test or program (a `cargo run --example vcard` still running?)"
         );
     }

@@ -42,6 +42,21 @@ impl Sshd {
         keygen(&dir.join("clientkey"));
         keygen(&dir.join("otherkey"));
         std::fs::copy(dir.join("clientkey.pub"), dir.join("authorized_keys")).unwrap();
+        // A port found free can be taken again before sshd binds it: then sshd exits at
+        // once, and another port is tried.
+        for _ in 0..3 {
+            if let Some(me) = Self::spawn(&dir) {
+                return me;
+            }
+        }
+        panic!(
+            "sshd did not start on three ports; log:\n{}",
+            std::fs::read_to_string(dir.join("sshd.log")).unwrap_or_default()
+        );
+    }
+
+    /// sshd on a free port, once it listens; `None` if it exited first.
+    fn spawn(dir: &Path) -> Option<Sshd> {
         let port = free_port();
         let config = format!(
             "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/hostkey\nPidFile {d}/sshd.pid\nAuthorizedKeysFile {d}/authorized_keys\n\
@@ -52,24 +67,33 @@ impl Sshd {
         std::fs::write(dir.join("sshd_config"), config).unwrap();
         let log = std::fs::File::create(dir.join("sshd.log")).unwrap();
         // sshd re-executes itself, so it needs its absolute path.
-        let child = Command::new("/usr/sbin/sshd")
+        let mut child = Command::new("/usr/sbin/sshd")
             .args(["-D", "-e", "-f"])
             .arg(dir.join("sshd_config"))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .expect("start /usr/sbin/sshd (apt: openssh-server)");
-        let me = Sshd { port, dir, child };
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(15);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "sshd did not listen; log:\n{}",
-                std::fs::read_to_string(me.dir.join("sshd.log")).unwrap_or_default()
-            );
+            if let Ok(Some(_)) = child.try_wait() {
+                return None;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "sshd did not listen; log:\n{}",
+                    std::fs::read_to_string(dir.join("sshd.log")).unwrap_or_default()
+                );
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
-        me
+        Some(Sshd {
+            port,
+            dir: dir.to_path_buf(),
+            child,
+        })
     }
 
     pub fn key(&self) -> String {

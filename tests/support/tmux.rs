@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+#[path = "hermetic.rs"]
+mod hermetic;
+
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -44,13 +47,10 @@ impl Tmux {
     pub fn command(&self) -> Command {
         let mut c = Command::new("tmux");
         c.args(["-L", &self.socket, "-f", "/dev/null"]);
-        // A neutral UTF-8 locale: Chinese by default (unknown locale), CJK passes through.
-        c.env("LANG", "C.UTF-8")
-            .env_remove("LC_ALL")
-            .env_remove("LC_MESSAGES")
-            .env_remove("NO_COLOR")
-            .env_remove("TMUX")
-            .env("PS1", "$ ");
+        // The server started by the first command passes its environment to the shell and
+        // so to the program: a neutral UTF-8 locale (Chinese by default, CJK passes
+        // through) and none of this machine's verifier, proxy or PC/SC settings.
+        hermetic::clean(&mut c).env_remove("TMUX").env("PS1", "$ ");
         c
     }
 
