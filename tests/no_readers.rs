@@ -1,6 +1,7 @@
 //! "Service up, no readers": a second, reader-less pcscd in its own mount namespace
 //! (its compiled-in socket dir /run/pcscd bind-mounted onto a temp dir), reached by the
 //! child through PCSCLITE_CSOCK_NAME. The shared rig is untouched.
+#![cfg(target_os = "linux")]
 
 #[path = "support/doctor.rs"]
 mod support;
