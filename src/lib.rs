@@ -11,6 +11,9 @@ pub mod component;
 pub mod demo;
 pub mod engine;
 pub mod explain;
+// The fuzz targets' bodies, shared with tests/fuzz_corpus.rs; not part of the API.
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod i18n;
 pub mod listing;
 pub mod nhi;

@@ -11,6 +11,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
+use crate::engine::outcome::{Msg, Value};
+
 pub const DEFAULT_ENDPOINT: &str = "https://icx.nhi.gov.tw/orgverify1/wsauthgsp.asmx";
 pub const SOAP_ACTION: &str = "http://tempuri.org/UserSign";
 
@@ -45,13 +47,13 @@ pub struct Verifier {
     org_pass: Zeroizing<String>,
     unit: String,
     pub ca_file: Option<PathBuf>,
-    /// Where the settings came from (a path or "environment"), for the evidence.
-    pub source: String,
+    /// Where the settings came from (a path, the environment or both), for the evidence.
+    pub source: Value,
 }
 
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Verifier({} from {})", self.endpoint, self.source)
+        write!(f, "Verifier({} from {})", self.endpoint, self.source.render(false))
     }
 }
 
@@ -60,8 +62,9 @@ impl std::fmt::Debug for Verifier {
 pub enum ConfigError {
     /// Nothing configured at all: the check points to the message path instead.
     NotConfigured,
-    /// Something is configured but unusable: the file, what is missing.
-    Invalid { source: String, problem: String },
+    /// Something is configured but unusable: where the settings came from, what is wrong,
+    /// both in the report's language. Neither ever holds the organisation's id or secret.
+    Invalid { source: Value, problem: Value },
 }
 
 /// What the profile says about the verifier (the `registration` kind's parameters).
@@ -87,33 +90,43 @@ pub fn resolve(settings: &Settings, env: &dyn Fn(&str) -> Option<String>) -> Res
     };
     let org_id = env(ENV_ORG_ID).or(file.org_id);
     let org_pass = env(ENV_ORG_PASS).or(file.org_pass);
-    let source = match (&file_path, env(ENV_ORG_ID).is_some() || env(ENV_ORG_PASS).is_some()) {
-        (Some(p), false) => p.display().to_string(),
-        (Some(p), true) => format!("{} and the environment", p.display()),
-        (None, _) => "the environment".to_string(),
-    };
+    let source = source_of(file_path.as_deref(), env(ENV_ORG_ID).is_some() || env(ENV_ORG_PASS).is_some());
     let (org_id, org_pass) = match (org_id, org_pass) {
         (None, None) if file_path.is_none() => return Err(ConfigError::NotConfigured),
         (Some(i), Some(p)) => (Zeroizing::new(i), Zeroizing::new(p)),
         (i, _) => {
-            let missing = if i.is_none() { format!("org_id ({ENV_ORG_ID})") } else { format!("org_pass ({ENV_ORG_PASS})") };
-            return Err(ConfigError::Invalid { source, problem: format!("{missing} is not set") });
+            let (setting, variable) = if i.is_none() { ("org_id", ENV_ORG_ID) } else { ("org_pass", ENV_ORG_PASS) };
+            return Err(ConfigError::Invalid { source, problem: Msg::new("value.verifier.not_set").arg("setting", setting).arg("variable", variable).into() });
         }
     };
     let endpoint = env(ENV_ENDPOINT).or(file.endpoint).or_else(|| settings.endpoint.clone()).unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
     if !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
-        return Err(ConfigError::Invalid { source, problem: format!("the endpoint `{endpoint}` is not an http(s) address") });
+        return Err(ConfigError::Invalid { source, problem: Msg::new("value.verifier.not_http").arg("endpoint", endpoint.as_str()).into() });
     }
     let unit = env(ENV_UNIT).or(file.unit).unwrap_or_default();
     let ca_file = file.ca_file.or_else(|| settings.ca_file.clone());
     Ok(Verifier { endpoint, org_id, org_pass, unit, ca_file, source })
 }
 
+/// The settings' origin as the evidence names it: a path as is, the environment in words.
+fn source_of(file: Option<&Path>, environment_too: bool) -> Value {
+    match (file, environment_too) {
+        (Some(p), false) => p.display().to_string().into(),
+        (Some(p), true) => Msg::new("value.verifier.source_file_and_env").arg("path", p.display().to_string()).into(),
+        (None, _) => Msg::new("value.verifier.source_env").into(),
+    }
+}
+
 fn read_config(path: &Path) -> Result<ConfigFile, ConfigError> {
-    let invalid = |problem: String| ConfigError::Invalid { source: path.display().to_string(), problem };
-    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| invalid(format!("cannot read it: {e}")))?);
+    let invalid = |problem: Msg| ConfigError::Invalid { source: path.display().to_string().into(), problem: problem.into() };
+    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| invalid(Msg::new("value.verifier.unreadable_file").arg("error", e.to_string())))?);
     // serde_yaml's error text quotes no values, only positions, so the secret stays out.
-    serde_yaml::from_str(&text).map_err(|e| invalid(format!("not a verifier config: {}", e.location().map(|l| format!("line {} column {}", l.line(), l.column())).unwrap_or_else(|| "unreadable".into()))))
+    serde_yaml::from_str(&text).map_err(|e| {
+        invalid(match e.location() {
+            Some(l) => Msg::new("value.verifier.not_config_at").arg("line", l.line().to_string()).arg("column", l.column().to_string()),
+            None => Msg::new("value.verifier.not_config"),
+        })
+    })
 }
 
 /// The values a relying party posts, collected from the component.
@@ -181,8 +194,9 @@ pub enum Answer {
     Result(String),
     /// A SOAP fault (the service failed, or refused the request): its `faultstring`.
     Fault { status: u16, text: String },
-    /// HTTP answered with something that is neither: status and the first bytes.
-    Garbled { status: u16, detail: String },
+    /// HTTP answered with something that is neither: status and the first characters
+    /// (made printable), or words saying the body was empty.
+    Garbled { status: u16, detail: Value },
 }
 
 /// The text between `<…UserSignResult>` and `</…UserSignResult>` (any namespace prefix).
@@ -194,7 +208,7 @@ pub fn parse_answer(status: u16, body: &str) -> Answer {
         return Answer::Fault { status, text: unescape(text.trim()) };
     }
     let first: String = body.chars().filter(|c| !c.is_control()).take(80).collect();
-    Answer::Garbled { status, detail: if first.is_empty() { "(empty body)".into() } else { first } }
+    Answer::Garbled { status, detail: if first.is_empty() { Msg::new("value.verifier.empty_body").into() } else { first.into() } }
 }
 
 fn element<'a>(body: &'a str, name: &str) -> Option<&'a str> {
@@ -230,19 +244,20 @@ pub fn result_code(result: &str) -> Option<String> {
     (code.len() == 5 && code.starts_with('A') && code[1..].bytes().all(|b| b.is_ascii_digit())).then_some(code)
 }
 
-/// Why the call did not get an answer.
+/// Why the call did not get an answer, as the report shows it: library errors as they
+/// are (made printable), our own words from the catalogue.
 #[derive(Debug)]
 pub enum CallError {
     /// TLS trust, DNS, connect, timeout: the verifier was not reached.
-    Unreachable(String),
+    Unreachable(Value),
     /// The client could not even be set up (a bad `ca_file`).
-    Setup(String),
+    Setup(Value),
 }
 
 /// Posts the envelope with rustls on the ring provider the rest of ecpa-doctor uses.
 /// The body is capped; the reply is at most a few hundred bytes.
 pub async fn call(v: &Verifier, body: Zeroizing<String>, timeout: Duration) -> Result<Answer, CallError> {
-    let client = client(v.ca_file.as_deref(), timeout, on_this_computer(&v.endpoint)).map_err(CallError::Setup)?;
+    let client = client(v.ca_file.as_deref(), timeout, on_this_computer(&v.endpoint)).map_err(|e| CallError::Setup(with_causes(e, &[])))?;
     let bytes: Vec<u8> = body.as_bytes().to_vec();
     drop(body);
     let resp = client
@@ -270,15 +285,27 @@ async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>,
 }
 
 /// reqwest's error with its causes, which name the real problem (certificate, refused…).
-fn describe(e: &reqwest::Error) -> String {
-    let mut s = if e.is_timeout() { "no answer in time".to_string() } else { e.to_string() };
+fn describe(e: &reqwest::Error) -> Value {
+    let mut causes = Vec::new();
     let mut src = std::error::Error::source(e);
     while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
+        causes.push(inner.to_string());
         src = inner.source();
     }
-    s
+    let first: Value = if e.is_timeout() { Msg::new("value.verifier.no_answer").into() } else { e.to_string().into() };
+    with_causes(first, &causes)
+}
+
+/// `first: cause: cause…`, text from outside cut and made printable as a whole; our own
+/// words (a catalogue phrase) stay a phrase, followed by the causes.
+fn with_causes(first: Value, causes: &[String]) -> Value {
+    let shown = |parts: &[&str]| Value::Text(crate::bridge::printable(parts.join(": ").as_bytes(), 240));
+    let causes: Vec<&str> = causes.iter().map(String::as_str).collect();
+    match first {
+        Value::Text(t) => shown(&[&[t.as_str()], causes.as_slice()].concat()),
+        phrase if causes.is_empty() => phrase,
+        phrase => Value::join([phrase, shown(&causes)], ": "),
+    }
 }
 
 /// Whether the endpoint is on this computer (`localhost`, a loopback address), as the
@@ -290,18 +317,18 @@ pub fn on_this_computer(endpoint: &str) -> bool {
 
 /// An HTTPS client trusting the system store (honouring `SSL_CERT_FILE`) plus `ca_file`;
 /// `direct`: past any proxy the environment names.
-pub fn client(ca_file: Option<&Path>, timeout: Duration, direct: bool) -> Result<reqwest::Client, String> {
+pub fn client(ca_file: Option<&Path>, timeout: Duration, direct: bool) -> Result<reqwest::Client, Value> {
     let mut roots = crate::bridge::tls::Anchors::system().store;
     if let Some(path) = ca_file {
-        let certs = crate::bridge::tls::load_certs(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let certs = crate::bridge::tls::load_certs(path).map_err(|e| Value::from(format!("{}: {e}", path.display())))?;
         let (ok, _) = roots.add_parsable_certificates(certs);
         if ok == 0 {
-            return Err(format!("{}: no usable certificate", path.display()));
+            return Err(Msg::new("value.verifier.no_usable_certificate").arg("path", path.display().to_string()).into());
         }
     }
     let tls = rustls::ClientConfig::builder_with_provider(crate::bridge::tls::provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(|e| Value::from(e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth();
     let builder = reqwest::Client::builder();
@@ -312,12 +339,13 @@ pub fn client(ca_file: Option<&Path>, timeout: Duration, direct: bool) -> Result
         .connect_timeout(timeout.min(Duration::from_secs(5)))
         .user_agent(concat!("ecpa-doctor/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| e.to_string())
+        .map_err(|e| Value::from(e.to_string()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
 
     fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
         move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
@@ -348,7 +376,7 @@ mod tests {
         let env = |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
         let own = Settings { config_file: Some(file.clone()), ignore_environment: true, ..Settings::default() };
         let v = resolve(&own, &env).unwrap();
-        assert_eq!((v.endpoint.as_str(), v.org_id.as_str(), v.source.as_str()), ("https://localhost:1/own", "OWN", file.display().to_string().as_str()));
+        assert_eq!((v.endpoint.as_str(), v.org_id.as_str(), v.source.render(false)), ("https://localhost:1/own", "OWN", file.display().to_string()));
         // Without a file of its own it is not configured, whatever the environment says.
         let none = Settings { ignore_environment: true, ..Settings::default() };
         assert_eq!(resolve(&none, &env).unwrap_err(), ConfigError::NotConfigured);
@@ -371,9 +399,52 @@ mod tests {
     #[test]
     fn half_configured_names_what_is_missing() {
         match resolve(&Settings::default(), &env_of(&[(ENV_ORG_ID, "ORG123")])) {
-            Err(ConfigError::Invalid { problem, .. }) => assert!(problem.contains("org_pass"), "{problem}"),
+            Err(ConfigError::Invalid { problem, source }) => {
+                assert_eq!(problem.render(false), format!("org_pass ({ENV_ORG_PASS}) is not set"));
+                assert_eq!(problem.render_in(Lang::ZhTw, false), format!("沒有設定 org_pass（{ENV_ORG_PASS}）"));
+                assert_eq!((source.render(false), source.render_in(Lang::ZhTw, false)), ("the environment".to_string(), "環境變數".to_string()));
+            }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// What reaches the report is in its language, English as it always read, and never
+    /// the organisation's id or secret.
+    #[test]
+    fn problems_are_phrases_in_both_languages_without_the_secret() {
+        let dir = std::env::temp_dir().join(format!("ecpa-verifier-phrases-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("v.yaml");
+        std::fs::write(&file, "endpoint: ftp://x/\norg_id: ORG-ID-7\norg_pass: s3cret-org\n").unwrap();
+        let pairs = [(ENV_CONFIG, file.display().to_string()), (ENV_ORG_PASS, "s3cret-env".to_string())];
+        let env = |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+        let Err(ConfigError::Invalid { source, problem }) = resolve(&Settings::default(), &env) else { panic!("accepted ftp") };
+        let path = file.display().to_string();
+        assert_eq!(source.render(false), format!("{path} and the environment"));
+        assert_eq!(source.render_in(Lang::ZhTw, false), format!("{path} 與環境變數"));
+        assert_eq!(problem.render(false), "the endpoint `ftp://x/` is not an http(s) address");
+        std::fs::write(&file, "org_pass: s3cret-org\norg_pass: [\n").unwrap();
+        let Err(ConfigError::Invalid { problem: broken, .. }) = resolve(&Settings { config_file: Some(file.clone()), ..Settings::default() }, &|_: &str| None) else { panic!("read a broken file") };
+        assert!(broken.render(false).starts_with("not a verifier config: "), "{broken:?}");
+        let missing = dir.join("missing.yaml");
+        let Err(ConfigError::Invalid { problem: unread, .. }) = resolve(&Settings { config_file: Some(missing), ..Settings::default() }, &|_: &str| None) else { panic!("read a missing file") };
+        assert!(unread.render(false).starts_with("cannot read it: "), "{unread:?}");
+        for v in [&source, &problem, &broken, &unread] {
+            for lang in [Lang::En, Lang::ZhTw] {
+                let shown = v.render_in(lang, false);
+                assert!(!shown.contains("value.") && !shown.contains("s3cret") && !shown.contains("ORG-ID-7"), "{shown}");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        let empty = match parse_answer(502, "") {
+            Answer::Garbled { detail, .. } => detail,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!((empty.render(false), empty.render_in(Lang::ZhTw, false)), ("(empty body)".to_string(), "（回應內容是空的）".to_string()));
+        let late = with_causes(Msg::new("value.verifier.no_answer").into(), &["operation timed out".to_string()]);
+        assert_eq!((late.render(false), late.render_in(Lang::ZhTw, false)), ("no answer in time: operation timed out".to_string(), "沒有在時限內回應: operation timed out".to_string()));
+        let refused = with_causes("error sending request".into(), &["tcp connect error".to_string(), "Connection refused (os error 111)".to_string()]);
+        assert_eq!(refused, Value::Text("error sending request: tcp connect error: Connection refused (os error 111)".into()));
     }
 
     #[test]

@@ -173,13 +173,17 @@ fn new_generation_card_refusing_select_still_passes() {
 #[test]
 fn short_record_is_garbled() {
     let v = expect_card_finding(with_faults(|f| f.short_record = Some(30)), "card.garbled");
-    assert_eq!(check(&v, "card")["evidence"]["record_error"], "short");
+    let shown = check(&v, "card")["evidence"]["record_error"].as_str().unwrap_or_default().to_string();
+    assert!(shown.ends_with("(short)") || shown.ends_with("（short）"), "a phrase with the code kept: {shown}");
+    assert!(shown.len() > "short".len() + 2 && !shown.contains("value."), "{shown}");
 }
 
 #[test]
 fn bad_big5_name_is_garbled() {
     let v = expect_card_finding(with_faults(|f| f.bad_big5 = true), "card.garbled");
-    assert_eq!(check(&v, "card")["evidence"]["record_error"], "name_encoding");
+    let shown = check(&v, "card")["evidence"]["record_error"].as_str().unwrap_or_default().to_string();
+    assert!(shown.ends_with("(name_encoding)") || shown.ends_with("（name_encoding）"), "a phrase with the code kept: {shown}");
+    assert!(shown.len() > "name_encoding".len() + 2 && !shown.contains("value."), "{shown}");
 }
 
 #[test]

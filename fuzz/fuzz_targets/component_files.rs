@@ -2,19 +2,7 @@
 //! section, NEEDED, RPATH/RUNPATH), macOS launch-daemon plists, and the hosts file.
 #![no_main]
 
-use ecpa_doctor::component::{elf, hosts, plist};
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(info) = elf::parse(data) {
-        let _ = elf::describe(info.class, info.machine);
-    }
-    let _ = elf::ident(data);
-    let _ = plist::read_daemon(data);
-    let text = String::from_utf8_lossy(data);
-    for line in hosts::lines_for(&text, "iccert.nhi.gov.tw") {
-        if let Some(addr) = line.addr {
-            let _ = hosts::place(addr);
-        }
-    }
-});
+// The body lives in the library so `cargo test` (tests/fuzz_corpus.rs) runs it too.
+fuzz_target!(|data: &[u8]| ecpa_doctor::fuzzing::component_files(data));

@@ -9,6 +9,7 @@
 
 pub mod codes;
 pub mod http;
+pub mod params;
 pub mod session;
 pub mod tls;
 pub mod ws;

@@ -10,9 +10,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 
-use super::{BoxFuture, Ctx, Kind, Probe, params};
+use super::{BoxFuture, Ctx, Kind, Probe};
 use crate::bridge::http::{self, Limits, ReadError, Response};
-use crate::bridge::{Budget, NetError, Step, Target, check_server_name, de_duration, net_failure, printable, take_turn, tls, with_plain_answer};
+use crate::bridge::params::{Connection, Keys, check_path};
+use crate::bridge::{Budget, NetError, Step, Target, de_duration, net_failure, printable, take_turn, tls, with_plain_answer};
 use crate::engine::outcome::{Msg, Outcome, Value};
 
 pub const KIND: Kind = Kind {
@@ -21,18 +22,15 @@ pub const KIND: Kind = Kind {
     build,
 };
 
+#[derive(Clone)]
+struct Params {
+    conn: Connection,
+    own: Own,
+}
+
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
-struct Params {
-    #[serde(default = "crate::bridge::defaults::host")]
-    host: String,
-    #[serde(default = "crate::bridge::defaults::port")]
-    port: u16,
-    #[serde(default = "crate::bridge::defaults::sni")]
-    sni: String,
-    /// `Host:` of the request; by default `<sni>:<port>`, as a browser sends it.
-    #[serde(default)]
-    host_header: Option<String>,
+struct Own {
     #[serde(default = "default_path")]
     path: String,
     /// The component's `Server:` header starts with this (case-insensitive).
@@ -44,10 +42,6 @@ struct Params {
     /// Read no more of the body than this: the real page is 1350 bytes.
     #[serde(default = "default_max_body")]
     max_body: usize,
-    #[serde(default = "crate::bridge::defaults::connect", deserialize_with = "de_duration")]
-    connect_timeout: Duration,
-    #[serde(default = "crate::bridge::defaults::handshake", deserialize_with = "de_duration")]
-    handshake_timeout: Duration,
     #[serde(default = "default_read", deserialize_with = "de_duration")]
     read_timeout: Duration,
 }
@@ -73,11 +67,9 @@ struct BridgeIdentity {
 }
 
 fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
-    let p: Params = params(v)?;
-    check_server_name(&p.sni)?;
-    if !p.path.starts_with('/') {
-        return Err(format!("`path` must start with `/`, not `{}`", p.path));
-    }
+    let mut keys = Keys::new(v)?;
+    let p = Params { conn: keys.take()?, own: keys.own()? };
+    check_path(&p.own.path)?;
     Ok(Arc::new(BridgeIdentity { p }))
 }
 
@@ -93,23 +85,18 @@ impl Probe for BridgeIdentity {
 }
 
 impl Params {
-    fn host_header(&self) -> String {
-        self.host_header.clone().unwrap_or_else(|| format!("{}:{}", self.sni, self.port))
-    }
-
     fn request(&self) -> String {
-        format!("GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: ecpa-doctor\r\nAccept: text/html\r\nConnection: close\r\n\r\n", self.path, self.host_header())
+        format!("GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: ecpa-doctor\r\nAccept: text/html\r\nConnection: close\r\n\r\n", self.own.path, self.conn.host_header())
     }
 
     fn limits(&self) -> Limits {
-        Limits { body_max: self.max_body, ..Limits::default() }
+        Limits { body_max: self.own.max_body, ..Limits::default() }
     }
 }
 
 async fn identify(p: &Params, budget: Budget) -> Outcome {
-    let target = Target { host: p.host.clone(), port: p.port };
-    let waits = tls::Waits { connect: p.connect_timeout, handshake: p.handshake_timeout };
-    let answer = match tls::connect(&target, &p.sni, &budget, waits).await {
+    let target = p.conn.target();
+    let answer = match tls::connect(&target, &p.conn.sni, &budget, p.conn.waits()).await {
         Ok(mut conn) => ask(&mut conn.stream, p, &budget).await,
         Err(NetError::NotTls { answer }) if http::parse_head(&answer).is_some_and(|(h, _)| h.status.is_some()) => {
             return plain_http(&target, &answer);
@@ -126,7 +113,7 @@ async fn identify(p: &Params, budget: Budget) -> Outcome {
     };
     let o = match answer {
         Ok(resp) => judge(p, &resp),
-        Err(ReadError::Timeout) => return net_failure(&NetError::Silent { step: Step::HttpResponse, after: budget.step(p.read_timeout) }, &target),
+        Err(ReadError::Timeout) => return net_failure(&NetError::Silent { step: Step::HttpResponse, after: budget.step(p.own.read_timeout) }, &target),
         Err(ReadError::Empty) => not_component(Msg::new("bridge.not_component_empty")),
         Err(ReadError::Io(e)) => not_component(Msg::new("bridge.not_component_empty")).with("error", e),
         Err(ReadError::NotHttp(bytes)) => {
@@ -134,18 +121,18 @@ async fn identify(p: &Params, budget: Budget) -> Outcome {
         }
         Err(ReadError::HeadTooLarge) => not_component(Msg::new("bridge.not_component_garbage")).with("error", Msg::new("value.http.head_too_large")),
     };
-    o.with("address", target.to_string()).with("request", format!("GET {} (Host: {})", p.path, p.host_header()))
+    o.with("address", target.to_string()).with("request", format!("GET {} (Host: {})", p.own.path, p.conn.host_header()))
 }
 
 async fn ask<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(s: &mut S, p: &Params, budget: &Budget) -> Result<Response, ReadError> {
     s.write_all(p.request().as_bytes()).await.map_err(|e| ReadError::Io(e.to_string()))?;
     let _ = s.flush().await;
-    http::read_response(s, p.limits(), budget.step(p.read_timeout), true).await
+    http::read_response(s, p.limits(), budget.step(p.own.read_timeout), true).await
 }
 
 /// A plain-text GET on a fresh connection; the head bytes when an HTTP answer came.
 async fn ask_plain(target: &Target, p: &Params, budget: &Budget) -> Option<Vec<u8>> {
-    let mut tcp = tls::tcp(target, budget, p.connect_timeout).await.ok()?;
+    let mut tcp = tls::tcp(target, budget, p.conn.connect_timeout).await.ok()?;
     let resp = ask(&mut tcp, p, budget).await.ok()?;
     let mut head = resp.head.status_line.clone().into_bytes();
     for (k, v) in &resp.head.headers {
@@ -168,8 +155,8 @@ fn not_component(msg: Msg) -> Outcome {
 fn judge(p: &Params, resp: &Response) -> Outcome {
     let server = resp.head.header("server").map(|s| printable(s.as_bytes(), 120));
     let body = String::from_utf8_lossy(&resp.body);
-    let by_header = server.as_deref().is_some_and(|s| s.to_ascii_lowercase().starts_with(&p.server_prefix.to_ascii_lowercase()));
-    let by_page = !p.page_marker.is_empty() && body.contains(&p.page_marker);
+    let by_header = server.as_deref().is_some_and(|s| s.to_ascii_lowercase().starts_with(&p.own.server_prefix.to_ascii_lowercase()));
+    let by_page = !p.own.page_marker.is_empty() && body.contains(&p.own.page_marker);
     let status = printable(resp.head.status_line.as_bytes(), 120);
     let o = if by_header || by_page {
         Outcome::pass(Msg::new("bridge.identity_pass").arg("server", server.clone().unwrap_or_else(|| "-".into())))

@@ -6,14 +6,14 @@
 //! over PC/SC, so a second reader or card the component reads instead is caught.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::{BoxFuture, Ctx, Kind, Probe, params};
-use crate::bridge::session::{self, Dialogue, Reply};
-use crate::bridge::{Budget, Target, check_server_name, de_duration, net_failure, printable, take_turn, tls};
+use super::{BoxFuture, Ctx, Kind, Probe};
+use crate::bridge::params::Ws;
+use crate::bridge::session::{self, Reply};
+use crate::bridge::{Budget, Target, net_failure, printable, take_turn, tls};
 use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::engine::pii::{Pii, PiiKind};
 
@@ -45,51 +45,15 @@ pub const KIND: Kind = Kind {
     build,
 };
 
+type Params = Ws<Own>;
+
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
-struct Params {
-    #[serde(default = "crate::bridge::defaults::host")]
-    host: String,
-    #[serde(default = "crate::bridge::defaults::port")]
-    port: u16,
-    #[serde(default = "crate::bridge::defaults::sni")]
-    sni: String,
-    /// `Host:` of the upgrade; by default `<sni>:<port>`, as a browser sends it.
-    #[serde(default)]
-    host_header: Option<String>,
-    /// `Origin:` of the upgrade: the page the browser is on. `null` sends none.
-    #[serde(default = "default_origin")]
-    origin: Option<String>,
-    #[serde(default = "default_path")]
-    path: String,
+struct Own {
     /// Compare `GetBasic` with the card read by this check (it must be in `needs`).
     /// Without it, the card is not compared.
     #[serde(default)]
     cross_check: Option<String>,
-    /// The largest reply accepted; a `GetBasic` reply is well under 100 bytes.
-    #[serde(default = "default_max_frame")]
-    max_frame: usize,
-    #[serde(default = "crate::bridge::defaults::connect", deserialize_with = "de_duration")]
-    connect_timeout: Duration,
-    #[serde(default = "crate::bridge::defaults::handshake", deserialize_with = "de_duration")]
-    handshake_timeout: Duration,
-    /// Wait for each answer (the upgrade and every command). The real `GetBasic` takes
-    /// about 0.3 s with a card.
-    #[serde(default = "default_reply", deserialize_with = "de_duration")]
-    reply_timeout: Duration,
-}
-
-fn default_origin() -> Option<String> {
-    Some("https://ecpa.dgpa.gov.tw".into())
-}
-fn default_path() -> String {
-    "/echo".into()
-}
-fn default_max_frame() -> usize {
-    64 * 1024
-}
-fn default_reply() -> Duration {
-    Duration::from_secs(3)
 }
 
 struct BridgeProtocol {
@@ -97,40 +61,24 @@ struct BridgeProtocol {
 }
 
 fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
-    let p: Params = params(v)?;
-    check_server_name(&p.sni)?;
-    if !p.path.starts_with('/') {
-        return Err(format!("`path` must start with `/`, not `{}`", p.path));
-    }
-    Ok(Arc::new(BridgeProtocol { p }))
+    Ok(Arc::new(BridgeProtocol { p: Params::parse(v)? }))
 }
 
 impl Probe for BridgeProtocol {
     fn run(&self, ctx: Ctx) -> BoxFuture {
         let p = self.p.clone();
         Box::pin(async move {
-            let target = Target { host: p.host.clone(), port: p.port };
+            let target = p.conn.target();
             let budget = Budget::new(ctx.timeout);
             let _turn = take_turn(&budget).await;
             let o = converse(&p, &target, &budget, &ctx).await;
-            o.with("origin", p.origin.clone().unwrap_or_else(|| "-".into())).with("host_header", p.host_header())
+            o.with("origin", p.talk.origin.clone().unwrap_or_else(|| "-".into())).with("host_header", p.conn.host_header())
         })
     }
 }
 
-impl Params {
-    fn host_header(&self) -> String {
-        self.host_header.clone().unwrap_or_else(|| format!("{}:{}", self.sni, self.port))
-    }
-
-    fn dialogue(&self) -> Dialogue {
-        Dialogue { path: self.path.clone(), host_header: self.host_header(), origin: self.origin.clone(), reply_timeout: self.reply_timeout, max_frame: self.max_frame }
-    }
-}
-
 async fn converse(p: &Params, target: &Target, budget: &Budget, ctx: &Ctx) -> Outcome {
-    let waits = tls::Waits { connect: p.connect_timeout, handshake: p.handshake_timeout };
-    let mut conn = match tls::connect(target, &p.sni, budget, waits).await {
+    let mut conn = match tls::connect(target, &p.conn.sni, budget, p.conn.waits()).await {
         Ok(c) => c,
         Err(e) => return net_failure(&e, target),
     };
@@ -139,7 +87,7 @@ async fn converse(p: &Params, target: &Target, budget: &Budget, ctx: &Ctx) -> Ou
 }
 
 async fn talk<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, p: &Params, target: &Target, budget: &Budget, ctx: &Ctx) -> Outcome {
-    let d = p.dialogue();
+    let d = p.talk.dialogue(&p.conn);
     let mut frames = match session::upgrade(s, &d, target, budget).await {
         Ok(f) => f,
         Err(o) => return o,
@@ -165,7 +113,7 @@ fn with_context(o: Outcome, transcript: &[Value], ctx: &Ctx, p: &Params) -> Outc
     let o = o.with("exchange", Value::join(transcript.to_vec(), "; "));
     // For "the component cannot reach the card": say which reader ecpa-doctor itself read
     // the card from, since the component only looks at the first one.
-    let card = p.cross_check.as_ref().and_then(|id| ctx.prior.get(id));
+    let card = p.own.cross_check.as_ref().and_then(|id| ctx.prior.get(id));
     match (o.finding.as_deref(), card.and_then(|c| c.evidence("reader"))) {
         (Some("ws.card_unreachable" | "ws.no_card" | "ws.card_read_failed"), Some(r)) => {
             let r = r.render(false);
@@ -179,7 +127,7 @@ fn with_context(o: Outcome, transcript: &[Value], ctx: &Ctx, p: &Params) -> Outc
 /// component stopped before it read a card. The offline component's `4021` comes before
 /// any card read (even `GetVersion` is gated), so the comparison is impossible, not failed.
 fn uncompared(o: Outcome, stopped_at: &str, p: &Params, ctx: &Ctx) -> Outcome {
-    let Some(id) = &p.cross_check else { return o };
+    let Some(id) = &p.own.cross_check else { return o };
     let code = o.evidence("bridge_code").map(|c| c.render(false));
     let stopped = |key: &str| Msg::new(key).arg("command", stopped_at);
     let mut why = vec![match (o.finding.as_deref(), code.as_deref()) {
@@ -254,7 +202,7 @@ impl Basic {
 fn cross_check(b: Basic, p: &Params, ctx: &Ctx, version: &str) -> Outcome {
     let name = Pii::new(PiiKind::Name, b.name.as_str());
     let pass = || Outcome::pass(Msg::new("ws.pass").arg("version", printable(version.as_bytes(), 20)).arg("name", name.clone()));
-    let Some(id) = &p.cross_check else { return b.into_evidence(pass()) };
+    let Some(id) = &p.own.cross_check else { return b.into_evidence(pass()) };
     let about = |key: &str| Msg::new(key).arg("check", id.as_str());
     let Some(card) = ctx.prior.get(id) else {
         return b.into_evidence(pass()).with("card_cross_check", about("value.cross.not_compared_not_needed"));
@@ -350,7 +298,7 @@ mod tests {
     }
 
     fn ctx_with_card() -> (Params, Ctx) {
-        let p: Params = crate::probes::params(&serde_yaml::from_str("cross_check: card").unwrap()).unwrap();
+        let p = Params::parse(&serde_yaml::from_str("cross_check: card").unwrap()).unwrap();
         let card = Outcome::pass(Msg::new("card.pass"))
             .with("reader", "Virtual PCD 00 00")
             .with_pii("card_no", PiiKind::CardNumber, "000012345678")
@@ -398,7 +346,7 @@ mod tests {
         let why = said(&uncompared(crate::bridge::session::code_outcome("GetBasic", "8013"), "GetBasic", &p, &no_card), "card_cross_check");
         assert_eq!(why, "not possible: GetBasic answered 8013; check `card` is not in this check's needs");
         // Without `cross_check`, nothing is said about a comparison.
-        let plain: Params = crate::probes::params(&serde_yaml::from_str("{}").unwrap()).unwrap();
+        let plain = Params::parse(&serde_yaml::from_str("{}").unwrap()).unwrap();
         assert!(uncompared(crate::bridge::session::code_outcome("GetBasic", "8013"), "GetBasic", &plain, &ctx).evidence("card_cross_check").is_none());
     }
 

@@ -134,7 +134,7 @@ fn inspect(ctx: &dyn PcscContext, filter: Option<&str>) -> Result<Outcome, PcscE
         // An empty or cut answer is what a reader returns when the card leaves mid-read;
         // only a card still present makes it garbled data.
         Err(ReadStop::Malformed(step)) if card_left(ctx, reader) => removed(reader, step, &PcscError::RemovedCard),
-        Err(ReadStop::Malformed(step)) => Outcome::fail("card.garbled", Msg::new("card.garbled").arg("reader", reader).arg("detail", step)),
+        Err(ReadStop::Malformed(step)) => Outcome::fail("card.garbled", Msg::new("card.garbled").arg("reader", reader).arg("detail", record_value(step))),
         Ok(r) => judge(reader, class, r),
     };
     let o = match protocol {
@@ -222,21 +222,21 @@ fn judge(reader: &str, class: CardClass, r: Read) -> Outcome {
     let rec = match record::parse(&r.basic.data) {
         Ok(rec) => rec,
         Err(e) => {
-            return sws(Outcome::fail("card.garbled", Msg::new("card.garbled").arg("reader", reader).arg("detail", e.code())))
-                .with("record_error", e.code())
+            return sws(Outcome::fail("card.garbled", Msg::new("card.garbled").arg("reader", reader).arg("detail", record_value(e.code()))))
+                .with("record_error", record_value(e.code()))
                 .with("record_length", r.basic.data.len().to_string());
         }
     };
     let today = chrono::Local::now().date_naive();
     let anomalies = record::plausibility(&rec, today);
     let o = if let Some(a) = anomalies.iter().find(|a| matches!(a, Anomaly::IdChecksum(_))) {
-        Outcome::fail("card.id_invalid", Msg::new("card.id_invalid").arg("reader", reader)).with("anomaly", a.code())
+        Outcome::fail("card.id_invalid", Msg::new("card.id_invalid").arg("reader", reader)).with("anomaly", record_value(a.code()))
     } else if let Some(a) = anomalies.iter().find(|a| a.is_hard()) {
-        Outcome::fail("card.garbled", Msg::new("card.garbled").arg("reader", reader).arg("detail", a.code())).with("anomaly", a.code())
+        Outcome::fail("card.garbled", Msg::new("card.garbled").arg("reader", reader).arg("detail", record_value(a.code()))).with("anomaly", record_value(a.code()))
     } else if let Some(a) = anomalies.iter().find(|a| matches!(a, Anomaly::SexMismatch { .. })) {
-        Outcome::warn("card.sex_mismatch", Msg::new("card.sex_mismatch").arg("reader", reader)).with("anomaly", a.code())
+        Outcome::warn("card.sex_mismatch", Msg::new("card.sex_mismatch").arg("reader", reader)).with("anomaly", record_value(a.code()))
     } else if let Some(a) = anomalies.first() {
-        Outcome::warn("card.garbled", Msg::new("card.garbled").arg("reader", reader).arg("detail", a.code())).with("anomaly", a.code())
+        Outcome::warn("card.garbled", Msg::new("card.garbled").arg("reader", reader).arg("detail", record_value(a.code()))).with("anomaly", record_value(a.code()))
     } else {
         Outcome::pass(Msg::new("card.pass").arg("reader", reader).arg("name", crate::engine::pii::Pii::new(PiiKind::Name, rec.name.as_str())))
     };
@@ -255,6 +255,12 @@ fn with_record(o: Outcome, rec: &BasicRecord) -> Outcome {
 /// `9000（成功）`: the code stays for the technician, the meaning is in the report's language.
 fn sw_value(sw: u16) -> Msg {
     Msg::new("value.sw").arg("code", format!("{sw:04X}")).arg("meaning", Msg::new(&format!("value.sw.{}", apdu::sw_meaning(sw))))
+}
+
+/// 資料長度不足（short）: what is wrong with the record (or the read step whose answer was
+/// malformed) in the report's language, the code from crate::nhi::record kept for the technician.
+fn record_value(code: &str) -> Msg {
+    Msg::new("value.record").arg("code", code).arg("meaning", Msg::new(&format!("value.record.{code}")))
 }
 
 fn sex_key(sex: Sex) -> &'static str {
@@ -304,7 +310,48 @@ mod tests {
             let (zh, en) = both(Msg::new(class_key(class)));
             assert!(!zh.contains("value.") && !en.contains("value."), "{class:?}");
         }
+        assert_eq!(both(record_value("short")), ("資料長度不足（short）".to_string(), "record too short (short)".to_string()));
         let issued = RocDate::parse("1120315").unwrap();
         assert_eq!(both(roc_date_value(&issued)), ("民國 112 年 3 月 15 日（2023-03-15）".to_string(), "2023-03-15 (ROC year 112)".to_string()));
+    }
+
+    /// Every record error, anomaly and read step, written out so that a new variant does not
+    /// compile here until it is listed (and so given its words).
+    fn every_record_code() -> Vec<&'static str> {
+        use crate::nhi::id::IdError;
+        use crate::nhi::record::RecordError;
+        let errors = [RecordError::Short { got: 0 }, RecordError::CardNo, RecordError::NameEncoding, RecordError::NameEmpty, RecordError::IdFormat, RecordError::BirthDate, RecordError::Sex, RecordError::IssueDate];
+        for e in &errors {
+            match e {
+                RecordError::Short { .. } | RecordError::CardNo | RecordError::NameEncoding | RecordError::NameEmpty | RecordError::IdFormat | RecordError::BirthDate | RecordError::Sex | RecordError::IssueDate => {}
+            }
+        }
+        let anomalies = [
+            Anomaly::IdChecksum(IdError::Checksum),
+            Anomaly::BirthInFuture,
+            Anomaly::BirthTooOld,
+            Anomaly::IssuedInFuture,
+            Anomaly::IssuedBeforeBirth,
+            Anomaly::SexMismatch { id_says: Sex::Male, card_says: Sex::Female },
+        ];
+        for a in &anomalies {
+            match a {
+                Anomaly::IdChecksum(_) | Anomaly::BirthInFuture | Anomaly::BirthTooOld | Anomaly::IssuedInFuture | Anomaly::IssuedBeforeBirth | Anomaly::SexMismatch { .. } => {}
+            }
+        }
+        errors.iter().map(|e| e.code()).chain(anomalies.iter().map(|a| a.code())).chain(["select", "read_basic"]).collect()
+    }
+
+    #[test]
+    fn every_record_code_has_a_phrase_in_both_languages_and_stays_visible() {
+        let values = &crate::i18n::messages().values;
+        for code in every_record_code() {
+            let key = format!("value.record.{code}");
+            let t = values.get(&key).unwrap_or_else(|| panic!("`{key}` is missing from the `values` of assets/messages/core.yaml"));
+            assert!(!t.zh_tw.trim().is_empty() && !t.en.trim().is_empty(), "{key} lacks a language");
+            let (zh, en) = both(record_value(code));
+            assert!(zh.ends_with(&format!("（{code}）")) && en.ends_with(&format!(" ({code})")), "{zh} / {en}");
+            assert!(!zh.contains("value.") && !en.contains("value."), "{zh} / {en}");
+        }
     }
 }

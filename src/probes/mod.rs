@@ -157,12 +157,16 @@ mod tests {
                 }
             }
         }
+        // The verification service's client speaks for the registration check.
+        let verifier = std::fs::read_to_string(root.join("verifier.rs")).unwrap();
+        keys.extend(value_literals(verifier.split("#[cfg(test)]").next().unwrap_or_default()));
         assert!(keys.len() > 100, "the scan found only {} keys: is it still looking at the right files?", keys.len());
         // `value.check_status.{}` of nhi_signature and installer.
         let statuses = [Status::Pass, Status::Warn, Status::Fail, Status::Skipped, Status::TimedOut, Status::Crashed];
         keys.extend(statuses.iter().map(|s| format!("value.check_status.{}", s.key())));
         // `value.step.{}` of the bridge: checked with every step in crate::bridge's tests.
         // `value.sw.{}` of card: checked with every status word in card's own tests.
+        // `value.record.{}` of card: checked with every record error and anomaly in card's own tests.
         for key in &keys {
             let t = values.get(key).unwrap_or_else(|| panic!("`{key}` is used in src/ but missing from the `values` of assets/messages/*.yaml"));
             assert!(!t.zh_tw.trim().is_empty() && !t.en.trim().is_empty(), "{key} lacks a language");

@@ -12,9 +12,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::{BoxFuture, Ctx, Kind, Probe, params};
+use super::{BoxFuture, Ctx, Kind, Probe};
+use crate::bridge::params::Ws;
 use crate::bridge::session::{self, Dialogue, Reply};
-use crate::bridge::{Budget, Target, check_server_name, de_duration, net_failure, printable, take_turn, tls};
+use crate::bridge::{Budget, Target, de_duration, net_failure, printable, take_turn, tls};
 use crate::engine::outcome::{Msg, Outcome, Value};
 
 pub const KIND: Kind = Kind { name: "nhi_signature", findings: FINDINGS, build };
@@ -52,29 +53,11 @@ pub const SIGNATURE_LEN: usize = 256;
 /// outbound check's result is evidence for them.
 const CLOUD_FINDINGS: &[&str] = &["ws.cloud_unreachable", "ws.cloud_auth_failed", "ws.origin_list_unreachable"];
 
+type Params = Ws<Own>;
+
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
-struct Params {
-    #[serde(default = "crate::bridge::defaults::host")]
-    host: String,
-    #[serde(default = "crate::bridge::defaults::port")]
-    port: u16,
-    #[serde(default = "crate::bridge::defaults::sni")]
-    sni: String,
-    #[serde(default)]
-    host_header: Option<String>,
-    #[serde(default = "default_origin")]
-    origin: Option<String>,
-    #[serde(default = "default_path")]
-    path: String,
-    #[serde(default = "default_max_frame")]
-    max_frame: usize,
-    #[serde(default = "crate::bridge::defaults::connect", deserialize_with = "de_duration")]
-    connect_timeout: Duration,
-    #[serde(default = "crate::bridge::defaults::handshake", deserialize_with = "de_duration")]
-    handshake_timeout: Duration,
-    #[serde(default = "default_reply", deserialize_with = "de_duration")]
-    reply_timeout: Duration,
+struct Own {
     /// `H_Sign` is a round trip to NHI's cloud, slower than the local commands.
     #[serde(default = "default_sign", deserialize_with = "de_duration")]
     sign_timeout: Duration,
@@ -84,18 +67,6 @@ struct Params {
     outbound_check: Option<String>,
 }
 
-pub(crate) fn default_origin() -> Option<String> {
-    Some("https://ecpa.dgpa.gov.tw".into())
-}
-pub(crate) fn default_path() -> String {
-    "/echo".into()
-}
-pub(crate) fn default_max_frame() -> usize {
-    64 * 1024
-}
-pub(crate) fn default_reply() -> Duration {
-    Duration::from_secs(3)
-}
 pub(crate) fn default_sign() -> Duration {
     Duration::from_secs(10)
 }
@@ -105,35 +76,23 @@ struct NhiSignature {
 }
 
 fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
-    let p: Params = params(v)?;
-    check_server_name(&p.sni)?;
-    if !p.path.starts_with('/') {
-        return Err(format!("`path` must start with `/`, not `{}`", p.path));
-    }
-    Ok(Arc::new(NhiSignature { p }))
+    Ok(Arc::new(NhiSignature { p: Params::parse(v)? }))
 }
 
 impl Probe for NhiSignature {
     fn run(&self, ctx: Ctx) -> BoxFuture {
         let p = self.p.clone();
         Box::pin(async move {
-            let target = Target { host: p.host.clone(), port: p.port };
+            let target = p.conn.target();
             let budget = Budget::new(ctx.timeout);
             let _turn = take_turn(&budget).await;
-            let d = Dialogue {
-                path: p.path.clone(),
-                host_header: p.host_header.clone().unwrap_or_else(|| format!("{}:{}", p.sni, p.port)),
-                origin: p.origin.clone(),
-                reply_timeout: p.reply_timeout,
-                max_frame: p.max_frame,
-            };
-            let waits = tls::Waits { connect: p.connect_timeout, handshake: p.handshake_timeout };
-            let o = match tls::connect(&target, &p.sni, &budget, waits).await {
+            let d = p.talk.dialogue(&p.conn);
+            let o = match tls::connect(&target, &p.conn.sni, &budget, p.conn.waits()).await {
                 Ok(mut conn) => {
                     let o = match session::upgrade(&mut conn.stream, &d, &target, &budget).await {
                         Ok(mut frames) => {
                             let mut transcript = Vec::new();
-                            let o = match sign(&mut conn.stream, &mut frames, &d, p.sign_timeout, &target, &budget, &mut transcript).await {
+                            let o = match sign(&mut conn.stream, &mut frames, &d, p.own.sign_timeout, &target, &budget, &mut transcript).await {
                                 Ok(signed) => signed.outcome(),
                                 Err(o) => o,
                             };
@@ -146,7 +105,7 @@ impl Probe for NhiSignature {
                 }
                 Err(e) => net_failure(&e, &target),
             };
-            with_outbound(o, p.outbound_check.as_deref(), &ctx)
+            with_outbound(o, p.own.outbound_check.as_deref(), &ctx)
         })
     }
 }

@@ -20,10 +20,11 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use zeroize::Zeroizing;
 
 use super::nhi_signature::{self, Signed};
-use super::{BoxFuture, Ctx, Kind, Probe, de_duration, params};
+use super::{BoxFuture, Ctx, Kind, Probe, de_duration};
+use crate::bridge::params::Ws;
 use crate::bridge::session::{self, Dialogue, Reply};
 use crate::bridge::ws::FrameReader;
-use crate::bridge::{Budget, Target, check_server_name, net_failure, printable, take_turn, tls};
+use crate::bridge::{Budget, Target, net_failure, printable, take_turn, tls};
 use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::engine::pii::PiiKind;
 use crate::engine::profile::Profile;
@@ -82,29 +83,11 @@ pub fn automatic(profile: &Profile, only: Option<HashSet<String>>) -> Option<Has
     Some(all.into_iter().filter(|id| profile.check(id).is_none_or(|c| !is_on_request(&c.kind))).collect())
 }
 
+type Params = Ws<Own>;
+
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
-struct Params {
-    #[serde(default = "crate::bridge::defaults::host")]
-    host: String,
-    #[serde(default = "crate::bridge::defaults::port")]
-    port: u16,
-    #[serde(default = "crate::bridge::defaults::sni")]
-    sni: String,
-    #[serde(default)]
-    host_header: Option<String>,
-    #[serde(default = "nhi_signature::default_origin")]
-    origin: Option<String>,
-    #[serde(default = "nhi_signature::default_path")]
-    path: String,
-    #[serde(default = "nhi_signature::default_max_frame")]
-    max_frame: usize,
-    #[serde(default = "crate::bridge::defaults::connect", deserialize_with = "de_duration")]
-    connect_timeout: Duration,
-    #[serde(default = "crate::bridge::defaults::handshake", deserialize_with = "de_duration")]
-    handshake_timeout: Duration,
-    #[serde(default = "nhi_signature::default_reply", deserialize_with = "de_duration")]
-    reply_timeout: Duration,
+struct Own {
     #[serde(default = "nhi_signature::default_sign", deserialize_with = "de_duration")]
     sign_timeout: Duration,
     /// NHI's `UserSign` endpoint; a config file or `ECPA_DOCTOR_NHI_ENDPOINT` overrides it.
@@ -129,19 +112,9 @@ fn default_verify() -> Duration {
     Duration::from_secs(10)
 }
 
-impl Params {
+impl Own {
     fn settings(&self) -> Settings {
         Settings { endpoint: self.endpoint.clone(), config_file: self.config_file.clone(), ca_file: self.ca_file.clone(), ignore_environment: self.ignore_environment }
-    }
-
-    fn dialogue(&self) -> Dialogue {
-        Dialogue {
-            path: self.path.clone(),
-            host_header: self.host_header.clone().unwrap_or_else(|| format!("{}:{}", self.sni, self.port)),
-            origin: self.origin.clone(),
-            reply_timeout: self.reply_timeout,
-            max_frame: self.max_frame,
-        }
     }
 }
 
@@ -150,9 +123,7 @@ struct Registration {
 }
 
 fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
-    let p: Params = params(v)?;
-    check_server_name(&p.sni)?;
-    Ok(Arc::new(Registration { p }))
+    Ok(Arc::new(Registration { p: Params::parse(v)? }))
 }
 
 /// Whether the check of this profile entry has a verifier to call, before asking the
@@ -163,8 +134,8 @@ pub fn verifier_status(check_params: &serde_yaml::Value, env: &dyn Fn(&str) -> O
 
 /// The verifier the check of this profile entry would call, with `env` as the environment.
 pub fn verifier_for(check_params: &serde_yaml::Value, env: &dyn Fn(&str) -> Option<String>) -> Result<Verifier, ConfigError> {
-    let p: Params = params(check_params).map_err(|e| ConfigError::Invalid { source: "profile".into(), problem: e })?;
-    verifier::resolve(&p.settings(), env)
+    let p = Params::parse(check_params).map_err(|e| ConfigError::Invalid { source: "profile".into(), problem: e.into() })?;
+    verifier::resolve(&p.own.settings(), env)
 }
 
 impl Probe for Registration {
@@ -174,11 +145,11 @@ impl Probe for Registration {
             // Taken at once, whatever happens next: one request, one attempt.
             let password = ctx.password.as_ref().and_then(|slot| slot.take());
             let env = |k: &str| std::env::var(k).ok();
-            let verifier = match verifier::resolve(&p.settings(), &env) {
+            let verifier = match verifier::resolve(&p.own.settings(), &env) {
                 Ok(v) => v,
                 Err(ConfigError::NotConfigured) => return Outcome::warn("registration.no_verifier", Msg::new("registration.no_verifier")),
                 Err(ConfigError::Invalid { source, problem }) => {
-                    return Outcome::fail("registration.verifier_config", Msg::new("registration.verifier_config").arg("problem", problem.as_str()))
+                    return Outcome::fail("registration.verifier_config", Msg::new("registration.verifier_config").arg("problem", problem.clone()))
                         .with("verifier_config", source)
                         .with("error", problem);
                 }
@@ -192,7 +163,7 @@ impl Probe for Registration {
 }
 
 fn describe(v: &Verifier) -> Msg {
-    Msg::new("value.verifier.settings_from").arg("endpoint", v.endpoint.as_str()).arg("source", v.source.as_str())
+    Msg::new("value.verifier.settings_from").arg("endpoint", v.endpoint.as_str()).arg("source", v.source.clone())
 }
 
 /// What the component produced for the verification service.
@@ -204,22 +175,21 @@ struct Collected {
 }
 
 async fn attempt(p: &Params, ctx: &Ctx, password: Password, verifier: &Verifier) -> Outcome {
-    let target = Target { host: p.host.clone(), port: p.port };
+    let target = p.conn.target();
     let budget = Budget::new(ctx.timeout);
     let collected = {
         let _turn = take_turn(&budget).await;
-        let waits = tls::Waits { connect: p.connect_timeout, handshake: p.handshake_timeout };
-        let mut conn = match tls::connect(&target, &p.sni, &budget, waits).await {
+        let mut conn = match tls::connect(&target, &p.conn.sni, &budget, p.conn.waits()).await {
             Ok(c) => c,
             Err(e) => return net_failure(&e, &target),
         };
-        let d = p.dialogue();
+        let d = p.talk.dialogue(&p.conn);
         let mut frames = match session::upgrade(&mut conn.stream, &d, &target, &budget).await {
             Ok(f) => f,
             Err(o) => return o.with("address", target.to_string()),
         };
         let mut transcript = Vec::new();
-        let r = collect(&mut conn.stream, &mut frames, &d, p.sign_timeout, password, &target, &budget, &mut transcript).await;
+        let r = collect(&mut conn.stream, &mut frames, &d, p.own.sign_timeout, password, &target, &budget, &mut transcript).await;
         session::close(&mut conn.stream).await;
         match r {
             Ok(c) => (c, Value::join(transcript, "; ")),
@@ -229,7 +199,7 @@ async fn attempt(p: &Params, ctx: &Ctx, password: Password, verifier: &Verifier)
     let (c, exchange) = collected;
     let request = verifier::Request { secure_basic: &c.secure_basic, pass_code: &c.pass_code, random: &c.signed.p_random(), token: &c.signed.token, id_no: &c.id_no };
     let body = verifier::envelope(verifier, &request);
-    let answer = verifier::call(verifier, body, budget.step(p.verify_timeout)).await;
+    let answer = verifier::call(verifier, body, budget.step(p.own.verify_timeout)).await;
     judge(answer).with("exchange", exchange).with_pii("id_no", PiiKind::NationalId, &c.id_no)
 }
 
@@ -290,10 +260,9 @@ fn judge(answer: Result<Answer, CallError>) -> Outcome {
         }
         Ok(Answer::Garbled { status, detail }) => Outcome::fail("registration.verifier_garbled", Msg::new("registration.verifier_garbled").arg("status", status.to_string()))
             .with("http_status", status.to_string())
-            .with("first_bytes", printable(detail.as_bytes(), 80)),
+            .with("first_bytes", detail),
         Err(CallError::Unreachable(e)) | Err(CallError::Setup(e)) => {
-            let shown = printable(e.as_bytes(), 240);
-            Outcome::fail("registration.verifier_unreachable", Msg::new("registration.verifier_unreachable")).with("error", shown)
+            Outcome::fail("registration.verifier_unreachable", Msg::new("registration.verifier_unreachable")).with("error", e)
         }
     }
 }

@@ -16,14 +16,13 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
+use tokio::net::TcpStream;
 
 pub use super::certs::{CertGeneration, CertSet};
+use super::loopback::{Served, tls_acceptor};
 use crate::bridge::http::head_end;
 use crate::bridge::ws::{self, FrameReader};
 use crate::nhi::apdu::{self, Response};
@@ -133,11 +132,9 @@ impl BridgeConfig {
 
 /// A running fake bridge; dropping it stops the server.
 pub struct FakeBridge {
-    addr: SocketAddr,
+    served: Served,
     certs: CertSet,
     log: Arc<Mutex<Vec<String>>>,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
 }
 
 /// The component's page (real-component §3): the title with its typo 已確任, the visible
@@ -193,38 +190,18 @@ impl FakeBridge {
 
     pub fn start_on(listener: std::net::TcpListener, cfg: BridgeConfig) -> io::Result<FakeBridge> {
         let certs = cfg.certs.generate().map_err(io::Error::other)?;
-        let tls = rustls::ServerConfig::builder_with_provider(crate::bridge::tls::provider())
-            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .map_err(io::Error::other)?
-            .with_no_client_auth()
-            .with_single_cert(certs.chain.clone(), certs.key.clone_key())
-            .map_err(io::Error::other)?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
         let log = Arc::new(Mutex::new(Vec::new()));
-        let server =
-            Arc::new(Server { fault: cfg.fault, tls: tokio_rustls::TlsAcceptor::from(Arc::new(tls)), cards: cfg.cards, reader: cfg.reader, log: log.clone() });
-        let (tx, rx) = oneshot::channel();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let thread = std::thread::Builder::new().name(format!("fake-bridge-{}", addr.port())).spawn(move || {
-            rt.block_on(async move {
-                match TcpListener::from_std(listener) {
-                    Ok(l) => accept_loop(l, server, rx).await,
-                    Err(e) => eprintln!("fake bridge: {e}"),
-                }
-            });
-            // Connections still open (a silent one, a slow card read) end here.
-            rt.shutdown_timeout(Duration::from_millis(500));
-        })?;
-        Ok(FakeBridge { addr, certs, log, shutdown: Some(tx), thread: Some(thread) })
+        let server = Arc::new(Server { fault: cfg.fault, tls: tls_acceptor(&certs)?, cards: cfg.cards, reader: cfg.reader, log: log.clone() });
+        let served = Served::start("fake-bridge", listener, move |tcp| handle(server.clone(), tcp))?;
+        Ok(FakeBridge { served, certs, log })
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.served.addr()
     }
 
     pub fn port(&self) -> u16 {
-        self.addr.port()
+        self.served.addr().port()
     }
 
     pub fn certs(&self) -> &CertSet {
@@ -239,17 +216,6 @@ impl FakeBridge {
     /// What clients sent: request lines, `Host`, `Origin`, WebSocket commands.
     pub fn log(&self) -> Vec<String> {
         self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-}
-
-impl Drop for FakeBridge {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
@@ -274,20 +240,6 @@ pub fn listen_like_the_component(addr: SocketAddr) -> io::Result<std::net::TcpLi
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("the listener thread panicked")))
     })
-}
-
-async fn accept_loop(listener: TcpListener, server: Arc<Server>, mut stop: oneshot::Receiver<()>) {
-    loop {
-        tokio::select! {
-            _ = &mut stop => return,
-            accepted = listener.accept() => match accepted {
-                Ok((tcp, _)) => {
-                    tokio::spawn(handle(server.clone(), tcp));
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            }
-        }
-    }
 }
 
 async fn handle(server: Arc<Server>, mut tcp: TcpStream) {

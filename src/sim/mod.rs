@@ -7,6 +7,7 @@ pub mod card;
 pub mod certs;
 pub mod elf;
 pub mod files;
+pub mod loopback;
 pub mod net;
 pub mod pcsc;
 pub mod timeserver;

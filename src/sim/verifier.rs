@@ -10,16 +10,13 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 use super::certs::{CertGeneration, CertSet};
+use super::loopback::{Served, tls_acceptor};
 use crate::bridge::http::{head_end, parse_head};
 
 /// How the fake answers.
@@ -83,11 +80,9 @@ pub struct Received {
 }
 
 pub struct FakeVerifier {
-    addr: SocketAddr,
+    served: Served,
     certs: CertSet,
     log: Arc<Mutex<Vec<Received>>>,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
 }
 
 struct Server {
@@ -101,38 +96,27 @@ const FIELDS: &[&str] = &["p_Orgid", "p_OrgPass", "p_unit", "p_GetBasic", "p_Pas
 impl FakeVerifier {
     pub fn start(cfg: VerifierConfig) -> io::Result<FakeVerifier> {
         let certs = CertGeneration::NoIccertSan.generate().map_err(io::Error::other)?;
-        let tls = rustls::ServerConfig::builder_with_provider(crate::bridge::tls::provider())
-            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .map_err(io::Error::other)?
-            .with_no_client_auth()
-            .with_single_cert(certs.chain.clone(), certs.key.clone_key())
-            .map_err(io::Error::other)?;
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
         let log = Arc::new(Mutex::new(Vec::new()));
-        let server = Arc::new(Server { cfg, tls: tokio_rustls::TlsAcceptor::from(Arc::new(tls)), log: log.clone() });
-        let (tx, rx) = oneshot::channel();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let thread = std::thread::Builder::new().name(format!("fake-verifier-{}", addr.port())).spawn(move || {
-            rt.block_on(async move {
-                match TcpListener::from_std(listener) {
-                    Ok(l) => accept_loop(l, server, rx).await,
-                    Err(e) => eprintln!("fake verifier: {e}"),
+        let server = Arc::new(Server { cfg, tls: tls_acceptor(&certs)?, log: log.clone() });
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let served = Served::start("fake-verifier", listener, move |tcp| {
+            let server = server.clone();
+            async move {
+                if let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(10), server.tls.accept(tcp)).await {
+                    serve(&server, tls).await;
                 }
-            });
-            rt.shutdown_timeout(Duration::from_millis(500));
+            }
         })?;
-        Ok(FakeVerifier { addr, certs, log, shutdown: Some(tx), thread: Some(thread) })
+        Ok(FakeVerifier { served, certs, log })
     }
 
     pub fn port(&self) -> u16 {
-        self.addr.port()
+        self.served.addr().port()
     }
 
     /// The address relying parties post to, on this fake (`localhost`, as its certificate says).
     pub fn endpoint(&self) -> String {
-        format!("https://localhost:{}/orgverify1/wsauthgsp.asmx", self.addr.port())
+        format!("https://localhost:{}/orgverify1/wsauthgsp.asmx", self.served.addr().port())
     }
 
     /// The CA that signed the fake's certificate (PEM), for `ca_file`.
@@ -142,36 +126,6 @@ impl FakeVerifier {
 
     pub fn received(&self) -> Vec<Received> {
         self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-}
-
-impl Drop for FakeVerifier {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-async fn accept_loop(listener: TcpListener, server: Arc<Server>, mut stop: oneshot::Receiver<()>) {
-    loop {
-        tokio::select! {
-            _ = &mut stop => return,
-            accepted = listener.accept() => match accepted {
-                Ok((tcp, _)) => {
-                    let server = server.clone();
-                    tokio::spawn(async move {
-                        if let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(10), server.tls.accept(tcp)).await {
-                            serve(&server, tls).await;
-                        }
-                    });
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            }
-        }
     }
 }
 

@@ -1,0 +1,302 @@
+//! The bodies of the fuzz targets in `fuzz/fuzz_targets/`, one function per target, each
+//! taking the fuzzer's input and panicking when a property fails.
+//!
+//! They live in the library, not in the targets, so `tests/fuzz_corpus.rs` runs the seed
+//! corpus and mutations of it through exactly the same code on every `cargo test`, without
+//! libFuzzer; the targets themselves are one-line calls. Not an API: hidden from the docs.
+
+use std::pin::Pin;
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
+
+use chrono::NaiveDate;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use crate::bridge::codes;
+use crate::bridge::http::{self, Limits};
+use crate::bridge::tls::CertInfo;
+use crate::bridge::ws::{self, FrameError, FrameReader, Message};
+use crate::component::{elf, hosts, plist};
+use crate::engine::profile::Profile;
+use crate::known;
+use crate::nhi::apdu::{self, Response};
+use crate::nhi::record::{self, RocDate};
+use crate::probes::service_window::{parse_time, parse_windows};
+
+/// A target's body: takes the input, panics when a property fails.
+pub type Target = fn(&[u8]);
+
+/// Every target by the name of its `fuzz/fuzz_targets/<name>.rs` and `fuzz/corpus/<name>/`.
+pub const TARGETS: &[(&str, Target)] = &[
+    ("card_record", card_record),
+    ("apdu", apdu),
+    ("bridge_ws", bridge_ws),
+    ("bridge_http", bridge_http),
+    ("x509", x509),
+    ("profile", profile),
+    ("known_message", known_message),
+    ("service_window", service_window),
+    ("component_files", component_files),
+];
+
+/// The 57-byte basic-data record as a card (or anything posing as one) returns it:
+/// structural parse, then the plausibility checks against a "today" taken from the input.
+pub fn card_record(data: &[u8]) {
+    let (today, record_bytes) = split_today(data);
+    if let Ok(rec) = record::parse(record_bytes) {
+        for a in record::plausibility(&rec, today) {
+            let _ = (a.code(), a.is_hard(), a.to_string());
+        }
+        let _ = (rec.birth.to_gregorian(), rec.issued.to_gregorian());
+    }
+    if let Ok(text) = std::str::from_utf8(record_bytes) {
+        let _ = RocDate::parse(text).map(|d| d.to_gregorian());
+    }
+}
+
+/// The first two bytes pick a day between 1970 and 2149 (the local clock is not the
+/// hostile part, but it may be wrong); the rest is the card's answer.
+fn split_today(data: &[u8]) -> (NaiveDate, &[u8]) {
+    let base = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    match data {
+        [a, b, rest @ ..] => (
+            base + chrono::Days::new(u64::from(u16::from_le_bytes([*a, *b]))),
+            rest,
+        ),
+        _ => (base + chrono::Days::new(20_000), data),
+    }
+}
+
+/// The card's answers to an APDU exchange: the input is a script of answers (each a
+/// length byte and that many bytes), replayed in order; the exchange must end (no endless
+/// GET RESPONSE loop) and never panic, whatever the card says.
+pub fn apdu(data: &[u8]) {
+    let mut answers = chunks(data);
+    let mut sent = 0usize;
+    let result = apdu::exchange(&apdu::READ_BASIC, |_cmd| {
+        sent += 1;
+        answers.next().ok_or("the card went away")
+    });
+    // One command, one 6Cxx retry, at most eight GET RESPONSE rounds.
+    assert!(sent <= 10, "{sent} transmits for one exchange");
+    if let Ok(r) = result {
+        let _ = (r.is_ok(), r.sw1(), r.sw2(), apdu::sw_meaning(r.sw));
+    }
+    if let Some(r) = Response::parse(data) {
+        let _ = apdu::sw_meaning(r.sw);
+    }
+}
+
+fn chunks(mut data: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ {
+    std::iter::from_fn(move || {
+        let (&len, rest) = data.split_first()?;
+        let take = usize::from(len).min(rest.len());
+        let (chunk, tail) = rest.split_at(take);
+        data = tail;
+        Some(chunk.to_vec())
+    })
+}
+
+/// What the bridge sends after the WebSocket upgrade: frames decoded by the same reader the
+/// `bridge_protocol` check uses (pings answered, fragments joined, sizes capped), every
+/// text reply then judged the way the check does (bare 4-digit code → catalogue).
+pub fn bridge_ws(data: &[u8]) {
+    // The first byte splits the input: bytes that came with the upgrade answer, and bytes
+    // read from the socket afterwards.
+    let (already, wire) = match data.split_first() {
+        Some((&n, rest)) => rest.split_at(usize::from(n).min(rest.len())),
+        None => (&[][..], data),
+    };
+    block_on(async {
+        let mut peer = Peer {
+            rx: wire,
+            tx: Vec::new(),
+        };
+        let mut frames = FrameReader::new(already.to_vec());
+        for _ in 0..16 {
+            match ws::read_message(&mut peer, &mut frames, 4096, Duration::from_millis(50)).await {
+                Ok(Message::Text(t)) => judge(&t),
+                Ok(Message::Close(_))
+                | Err(FrameError::Closed { .. } | FrameError::Timeout | FrameError::Io(_)) => break,
+                Ok(_) | Err(FrameError::TooLarge { .. }) => {}
+            }
+        }
+    });
+}
+
+fn judge(reply: &str) {
+    if codes::is_code(reply) {
+        let entry = codes::lookup(reply);
+        let _ = entry.map_or(codes::UNKNOWN_FINDING, |e| e.finding.as_str());
+    }
+    if let Some(payload) = reply.strip_prefix("GetBasic:") {
+        let _ = payload.split(',').count();
+    }
+}
+
+/// The bridge's side of the socket: reads come from the input, writes (pongs) are kept.
+struct Peer<'a> {
+    rx: &'a [u8],
+    tx: Vec<u8>,
+}
+
+impl AsyncRead for Peer<'_> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.rx).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Peer<'_> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        self.tx.extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Whatever answers on the bridge port over HTTP: the head parser (bare LF, partial
+/// heads), the bounded response reader with and without a body, and the page title.
+pub fn bridge_http(data: &[u8]) {
+    if let Some(end) = http::head_end(data) {
+        assert!(end <= data.len());
+    }
+    if let Some((head, body_at)) = http::parse_head(data) {
+        assert!(body_at <= data.len());
+        let _ = (head.header("server"), head.content_length());
+    }
+    let _ = http::html_title(data);
+    // Small limits so the caps and the truncation paths are reached by small inputs.
+    let limits = Limits {
+        head_max: 512,
+        body_max: 256,
+    };
+    block_on(async {
+        for with_body in [false, true] {
+            let mut r = data;
+            if let Ok(resp) =
+                http::read_response(&mut r, limits, Duration::from_millis(50), with_body).await
+            {
+                assert!(
+                    resp.body.len() <= limits.body_max,
+                    "body {} over the cap",
+                    resp.body.len()
+                );
+                let _ = http::html_title(&resp.body);
+            }
+        }
+    });
+}
+
+/// One single-threaded runtime for every input, built once: building one per input would
+/// dominate the fuzzer's time. Callers on other threads (the corpus test) take turns.
+fn block_on<F: Future>(future: F) -> F::Output {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+    })
+    .block_on(future)
+}
+
+/// A certificate as the bridge (or an impostor) sends it: DER parsed for the report and
+/// the name, date and self-signature judgements of the `tls_certificate` check.
+pub fn x509(data: &[u8]) {
+    let info = CertInfo::parse(data);
+    let now = SystemTime::now();
+    let _ = (
+        info.describe(),
+        info.self_issued(),
+        info.expired_at(now),
+        info.not_yet_valid_at(now),
+    );
+    let _ = info.expires_within(now, Duration::from_secs(7 * 86_400));
+    for name in [
+        "iccert.nhi.gov.tw",
+        "localhost",
+        "127.0.0.1",
+        "::1",
+        "ICCERT.NHI.GOV.TW.",
+    ] {
+        let _ = info.covers(name);
+    }
+}
+
+/// A profile file as an operator (or a broken editor) writes it: YAML, kinds and their
+/// params, `needs` graph. Errors must come back as `file:line:column` values.
+pub fn profile(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    match Profile::parse(text, "fuzz.yaml") {
+        Ok(p) => {
+            for c in &p.checks {
+                let _ = p.with_dependents(&c.id);
+            }
+        }
+        Err(e) => {
+            let _ = e.to_string();
+        }
+    }
+}
+
+/// Text a user pasted from eCPA, NHI or the component: normalised and matched against
+/// the known messages (codes as whole tokens, parts, similarity).
+pub fn known_message(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let _ = known::normalise(&text);
+    match known::classify(&text, known::builtin()) {
+        known::Match::Text { score, .. } => assert!((0.0..=1.0).contains(&score)),
+        known::Match::Unknown { closest } => assert!(closest.len() <= 3),
+        known::Match::Code { .. } => {}
+    }
+}
+
+/// Maintenance windows as NHI announces them (ROC dates, full-width digits) or as ISO
+/// times: one time alone, one relative to a start, and whole window files.
+pub fn service_window(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(start) = parse_time(text, None) {
+        let _ = parse_time(text, Some(start));
+    }
+    // The second line relative to the first, as a window's end follows its start.
+    if let Some((a, b)) = text.split_once('\n')
+        && let Ok(start) = parse_time(a, None)
+    {
+        let _ = parse_time(b, Some(start));
+    }
+    let _ = parse_windows(text);
+}
+
+/// Files of the component's install as ecpa-doctor reads them: the daemon's ELF (dynamic
+/// section, NEEDED, RPATH/RUNPATH), macOS launch-daemon plists, and the hosts file.
+pub fn component_files(data: &[u8]) {
+    if let Ok(info) = elf::parse(data) {
+        let _ = elf::describe(info.class, info.machine);
+    }
+    let _ = elf::ident(data);
+    let _ = plist::read_daemon(data);
+    let text = String::from_utf8_lossy(data);
+    for line in hosts::lines_for(&text, "iccert.nhi.gov.tw") {
+        if let Some(addr) = line.addr {
+            let _ = hosts::place(addr);
+        }
+    }
+}
