@@ -17,7 +17,7 @@ use crate::bridge::codes;
 use crate::bridge::http::{self, Limits};
 use crate::bridge::tls::CertInfo;
 use crate::bridge::ws::{self, FrameError, FrameReader, Message};
-use crate::component::{elf, hosts, plist};
+use crate::component::{elf, glibc, hosts, plist};
 use crate::engine::profile::Profile;
 use crate::known;
 use crate::nhi::apdu::{self, Response};
@@ -286,10 +286,16 @@ pub fn service_window(data: &[u8]) {
 }
 
 /// Files of the component's install as ecpa-doctor reads them: the daemon's ELF (dynamic
-/// section, NEEDED, RPATH/RUNPATH), macOS launch-daemon plists, and the hosts file.
+/// section, NEEDED, RPATH/RUNPATH, symbol version needs and definitions, and the glibc
+/// comparison made from them), macOS launch-daemon plists, and the hosts file.
 pub fn component_files(data: &[u8]) {
     if let Ok(info) = elf::parse(data) {
         let _ = elf::describe(info.class, info.machine);
+        let _ = glibc::describe_needs(&info.version_needs);
+        let _ = glibc::glibc_libraries(&info.version_needs);
+        if let Some(top) = glibc::highest(&info.version_defs) {
+            let _ = glibc::newer_than(&info.version_needs, top);
+        }
     }
     let _ = elf::ident(data);
     let _ = plist::read_daemon(data);

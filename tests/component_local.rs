@@ -135,6 +135,8 @@ fn a_complete_install_passes_with_its_evidence() {
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(ev(c, "elf"), "ELF64 x86-64");
     assert!(ev(c, "needed_libraries").contains("libc.so.6"), "{c:#}");
+    // This machine's own libc, read for its version definitions.
+    assert!(ev(c, "glibc_needed").starts_with("libc.so.6: GLIBC_2.") && ev(c, "glibc_system").starts_with("GLIBC_2."), "{c:#}");
     assert_eq!(ev(c, "cert_files"), "NHIServerCert.crt: ok, NHIServerCert.key: ok, NHIRootCA.crt: ok");
     assert!(ev(c, "service").ends_with("NHIICC.service (ExecStart=/usr/local/share/NHIICC/mLNHIICC)"), "{c:#}");
 }
@@ -197,6 +199,49 @@ fn another_missing_library_is_named() {
     let c = check(&v, "component-installed");
     assert_eq!(ev(c, "missing_libraries"), "libnhihelper.so.2");
     assert!(c["summary"].as_str().unwrap().contains("libnhihelper.so.2"), "{c:#}");
+}
+
+/// A daemon built like the 2024 component's ELF (interpreter of this machine, NEEDED
+/// libc.so.6) needing `GLIBC_2.2.5` and `newest` from it, installed with all certs, and a
+/// library folder whose synthetic libc.so.6 defines GLIBC versions up to 2.36; the params
+/// make that folder the loader's only one.
+fn glibc_install(root: &Path, newest: &str) -> String {
+    use ecpa_doctor::component::elf::VersionNeed;
+    use ecpa_doctor::sim::elf as sim;
+    use std::os::unix::fs::PermissionsExt;
+    let (class, machine) = sim::host_target();
+    let version_needs = vec![VersionNeed { file: "libc.so.6".into(), versions: vec!["GLIBC_2.2.5".into(), newest.into()] }];
+    let spec = sim::Spec { class, machine, interp: Some(sim::loader_for(class, machine).into()), needed: vec!["libc.so.6".into()], runpath: None, version_needs };
+    let daemon = root.join("daemon");
+    std::fs::write(&daemon, sim::executable(&spec)).unwrap();
+    std::fs::set_permissions(&daemon, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = install_dir(root, &daemon, &CERTS);
+    let libs = root.join("syslib");
+    std::fs::create_dir_all(&libs).unwrap();
+    std::fs::write(libs.join("libc.so.6"), sim::library_defining(class, machine, "libc.so.6", &sim::glibc_versions(2, 36))).unwrap();
+    installed_params(&dir, &format!(", library_dirs: ['{}'], ld_so_conf: '{}'", libs.display(), root.join("no-ld.so.conf").display()))
+}
+
+#[test]
+fn a_daemon_needing_a_newer_glibc_than_the_system_has_cannot_start() {
+    let root = fresh("inst-glibc");
+    let p = profile(&root, &[("component-installed", &glibc_install(&root, "GLIBC_2.99"))]);
+    let (r, v) = run_json(&p, &[]);
+    assert_finding(&v, "component-installed", "component.glibc_too_old", &r);
+    assert_eq!(r.code, 1, "{r:?}");
+    let c = check(&v, "component-installed");
+    let summary = c["summary"].as_str().unwrap();
+    assert!(summary.contains("glibc 2.99") && summary.contains("2.36"), "{c:#}");
+    assert_eq!(ev(c, "glibc_needed"), "libc.so.6: GLIBC_2.2.5, GLIBC_2.99");
+    assert_eq!(ev(c, "glibc_system"), format!("GLIBC_2.36 ({})", root.join("syslib/libc.so.6").display()));
+    assert!(c["remedy"]["steps"].to_string().contains("Ubuntu 20.04"), "{c:#}");
+
+    // What the 2024 build needs, 2.29, is below 2.36 as a number (though not as text).
+    let p = profile(&root, &[("component-installed", &glibc_install(&root, "GLIBC_2.29"))]);
+    let (r, v) = run_json(&p, &[]);
+    let c = check(&v, "component-installed");
+    assert_eq!(c["status"], "pass", "{r:?}");
+    assert_eq!(ev(c, "glibc_needed"), "libc.so.6: GLIBC_2.2.5, GLIBC_2.29");
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Files of the component's install as ecpa-doctor reads them: the daemon's ELF (dynamic
-//! section, NEEDED, RPATH/RUNPATH), macOS launch-daemon plists, and the hosts file.
+//! section, NEEDED, RPATH/RUNPATH, symbol versions), macOS launch-daemon plists, and the
+//! hosts file.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

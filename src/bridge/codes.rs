@@ -10,6 +10,30 @@ pub const CODES_YAML: &str = include_str!("../../assets/bridge-codes.yaml");
 /// The finding for a code the catalogue does not know.
 pub const UNKNOWN_FINDING: &str = "ws.component_error";
 
+/// Every finding a bare code can map to: the catalogue's, plus [`UNKNOWN_FINDING`]
+/// (a unit test keeps this in step with the YAML). Every kind that talks to the
+/// component lists them.
+pub const CODE_FINDINGS: &[&str] = &[
+    "ws.origin_list_unreachable",
+    "ws.origin_refused",
+    "ws.cloud_unreachable",
+    "ws.cloud_auth_failed",
+    "ws.signature_failed",
+    "ws.pcsc_error",
+    "ws.reader_unavailable",
+    "ws.no_card",
+    "ws.card_unreachable",
+    "ws.card_read_failed",
+    "ws.component_error",
+    "ws.command_unknown",
+];
+
+/// How a TLS connection to the bridge can fail before anything is said.
+pub const CONNECTION_FINDINGS: &[&str] = &["bridge.refused", "bridge.no_answer", "bridge.connect_failed", "bridge.not_tls", "bridge.tls_failed"];
+
+/// How the WebSocket conversation itself can fail, whatever was asked.
+pub const CONVERSATION_FINDINGS: &[&str] = &["ws.refused", "ws.garbled", "ws.closed"];
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
@@ -52,6 +76,16 @@ mod tests {
         assert_eq!(lookup("8013").unwrap().finding, "ws.card_unreachable");
         assert_eq!(lookup("4021").unwrap().finding, "ws.origin_list_unreachable");
         assert!(lookup("1234").is_none());
+    }
+
+    #[test]
+    fn code_findings_are_exactly_the_catalogue_s() {
+        let mut from_yaml: Vec<&str> = catalogue().iter().map(|e| e.finding.as_str()).chain([UNKNOWN_FINDING]).collect();
+        from_yaml.sort();
+        from_yaml.dedup();
+        let mut listed = CODE_FINDINGS.to_vec();
+        listed.sort();
+        assert_eq!(listed, from_yaml);
     }
 
     #[test]

@@ -17,8 +17,6 @@ pub mod ws;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Deserializer};
-
 use crate::engine::outcome::{Msg, Outcome, Value};
 
 /// Where the bridge listens: the component binds 127.0.0.1:7777 only.
@@ -188,12 +186,6 @@ pub fn printable(bytes: &[u8], max: usize) -> String {
         }
     }
     out
-}
-
-/// A profile duration such as `500ms` or `2s`.
-pub fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    let s = String::deserialize(d)?;
-    crate::engine::profile::parse_duration(&s).map_err(serde::de::Error::custom)
 }
 
 /// Refuses a server name that cannot go into TLS SNI, when the profile is loaded.

@@ -1,6 +1,7 @@
 //! Just enough of an ELF reader to tell what the component's daemon needs before it can
-//! start: its architecture, its program interpreter and its NEEDED libraries (with RPATH /
-//! RUNPATH). Little-endian ELF32 and ELF64 only; anything else, or a file that lies about
+//! start: its architecture, its program interpreter, its NEEDED libraries (with RPATH /
+//! RUNPATH) and the symbol versions it needs from them (a library's own version
+//! definitions too, to tell which glibc a libc.so.6 is). Little-endian ELF32 and ELF64 only; anything else, or a file that lies about
 //! its own sizes, is an error value, never a panic.
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,6 +19,16 @@ pub struct ElfInfo {
     pub needed: Vec<String>,
     pub rpath: Vec<String>,
     pub runpath: Vec<String>,
+    /// DT_VERNEED: per library, the symbol versions the loader must find in it.
+    pub version_needs: Vec<VersionNeed>,
+    /// DT_VERDEF: the versions this file defines (not its own base name).
+    pub version_defs: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionNeed {
+    pub file: String,
+    pub versions: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,6 +59,12 @@ const DT_STRTAB: u64 = 5;
 const DT_STRSZ: u64 = 10;
 const DT_RPATH: u64 = 15;
 const DT_RUNPATH: u64 = 29;
+const DT_VERDEF: u64 = 0x6fff_fffc;
+const DT_VERDEFNUM: u64 = 0x6fff_fffd;
+const DT_VERNEED: u64 = 0x6fff_fffe;
+const DT_VERNEEDNUM: u64 = 0x6fff_ffff;
+/// A version definition that names the file itself rather than a version.
+const VER_FLG_BASE: u16 = 1;
 /// More than any real binary has; bounds the work a hostile file can cause.
 const MAX_ENTRIES: usize = 65_536;
 
@@ -92,19 +109,16 @@ pub fn parse(bytes: &[u8]) -> Result<ElfInfo, ElfError> {
         Some(s) => Some(r.c_str(s.offset, s.filesz).ok_or(t("interp"))?),
         None => None,
     };
-    let mut info = ElfInfo { class, machine, interp, needed: Vec::new(), rpath: Vec::new(), runpath: Vec::new() };
+    let mut info = ElfInfo { class, machine, interp, needed: Vec::new(), rpath: Vec::new(), runpath: Vec::new(), version_needs: Vec::new(), version_defs: Vec::new() };
     let Some(dynamic) = segments.iter().find(|s| s.kind == PT_DYNAMIC) else { return Ok(info) };
     let entries = r.dynamic(class, dynamic.offset, dynamic.filesz).ok_or(t("dynamic"))?;
     let value = |tag| entries.iter().find(|(k, _)| *k == tag).map(|(_, v)| *v);
-    let strtab_addr = value(DT_STRTAB).ok_or(t("dynamic"))?;
+    // Dynamic entries hold addresses in memory: find the loaded segment that maps one.
+    let file_offset = |addr: u64| {
+        segments.iter().filter(|s| s.kind == PT_LOAD).find(|s| addr >= s.vaddr && addr - s.vaddr < s.filesz).and_then(|s| s.offset.checked_add(addr - s.vaddr))
+    };
+    let strtab = file_offset(value(DT_STRTAB).ok_or(t("dynamic"))?).ok_or(t("strtab"))?;
     let strsz = value(DT_STRSZ).unwrap_or(u64::MAX);
-    // DT_STRTAB is an address in memory: find the loaded segment that holds it.
-    let strtab = segments
-        .iter()
-        .filter(|s| s.kind == PT_LOAD)
-        .find(|s| strtab_addr >= s.vaddr && strtab_addr - s.vaddr < s.filesz)
-        .and_then(|s| s.offset.checked_add(strtab_addr - s.vaddr))
-        .ok_or(t("strtab"))?;
     let string = |off: u64| -> Result<String, ElfError> {
         if off >= strsz {
             return Err(t("strtab"));
@@ -118,6 +132,17 @@ pub fn parse(bytes: &[u8]) -> Result<ElfInfo, ElfError> {
             DT_RUNPATH => info.runpath.extend(split_path(&string(*v)?)),
             _ => {}
         }
+    }
+    // One budget over both tables, so a file whose counts and links loop cannot make
+    // the walk long.
+    let mut budget = MAX_ENTRIES;
+    if let Some(addr) = value(DT_VERNEED) {
+        let start = file_offset(addr).ok_or(t("verneed"))?;
+        info.version_needs = r.version_needs(start, value(DT_VERNEEDNUM), &mut budget, &string)?;
+    }
+    if let Some(addr) = value(DT_VERDEF) {
+        let start = file_offset(addr).ok_or(t("verdef"))?;
+        info.version_defs = r.version_defs(start, value(DT_VERDEFNUM), &mut budget, &string)?;
     }
     Ok(info)
 }
@@ -157,6 +182,12 @@ pub fn host_accepts() -> Option<&'static [(Class, u16)]> {
         "riscv64" => Some(&[(Class::Elf64, 243)]),
         _ => None,
     }
+}
+
+/// One step of the walk's budget; `None` once it is spent.
+fn spend(budget: &mut usize) -> Option<()> {
+    *budget = budget.checked_sub(1)?;
+    Some(())
 }
 
 struct Segment {
@@ -216,6 +247,66 @@ impl Reader<'_> {
             out.push((tag, val));
         }
         Some(out)
+    }
+
+    /// Elf32_Verneed and Elf64_Verneed are the same 16 bytes (as are their 16-byte
+    /// Vernaux entries): version, count, file name, offset to the first aux, offset to
+    /// the next entry; an aux holds hash, flags, other, name, next.
+    fn version_needs(&self, start: u64, count: Option<u64>, budget: &mut usize, string: &dyn Fn(u64) -> Result<String, ElfError>) -> Result<Vec<VersionNeed>, ElfError> {
+        let t = || ElfError::Truncated("verneed");
+        let mut out = Vec::new();
+        let mut at = start;
+        for _ in 0..count.unwrap_or(u64::MAX) {
+            spend(budget).ok_or_else(t)?;
+            if !self.inside(at) {
+                return Err(t());
+            }
+            let (cnt, file, aux, next) = (self.u16(at + 2).ok_or_else(t)?, self.u32(at + 4).ok_or_else(t)?, self.u32(at + 8).ok_or_else(t)?, self.u32(at + 12).ok_or_else(t)?);
+            let mut versions = Vec::new();
+            let mut a = at.checked_add(aux as u64).ok_or_else(t)?;
+            for _ in 0..cnt {
+                spend(budget).ok_or_else(t)?;
+                if !self.inside(a) {
+                    return Err(t());
+                }
+                versions.push(string(self.u32(a + 8).ok_or_else(t)? as u64)?);
+                match self.u32(a + 12).ok_or_else(t)? {
+                    0 => break,
+                    n => a = a.checked_add(n as u64).ok_or_else(t)?,
+                }
+            }
+            out.push(VersionNeed { file: string(file as u64)?, versions });
+            match next {
+                0 => break,
+                n => at = at.checked_add(n as u64).ok_or_else(t)?,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Elf32_Verdef and Elf64_Verdef are the same 20 bytes: version, flags, index, aux
+    /// count, hash, offset to the first aux, offset to the next; the first aux (name,
+    /// next) names the version, later ones its parents.
+    fn version_defs(&self, start: u64, count: Option<u64>, budget: &mut usize, string: &dyn Fn(u64) -> Result<String, ElfError>) -> Result<Vec<String>, ElfError> {
+        let t = || ElfError::Truncated("verdef");
+        let mut out = Vec::new();
+        let mut at = start;
+        for _ in 0..count.unwrap_or(u64::MAX) {
+            spend(budget).ok_or_else(t)?;
+            if !self.inside(at) {
+                return Err(t());
+            }
+            let (flags, cnt, aux, next) = (self.u16(at + 2).ok_or_else(t)?, self.u16(at + 6).ok_or_else(t)?, self.u32(at + 12).ok_or_else(t)?, self.u32(at + 16).ok_or_else(t)?);
+            if flags & VER_FLG_BASE == 0 && cnt > 0 {
+                let a = at.checked_add(aux as u64).filter(|a| self.inside(*a)).ok_or_else(t)?;
+                out.push(string(self.u32(a).ok_or_else(t)? as u64)?);
+            }
+            match next {
+                0 => break,
+                n => at = at.checked_add(n as u64).ok_or_else(t)?,
+            }
+        }
+        Ok(out)
     }
 
     /// A NUL-terminated string within `max` bytes of `at`; invalid UTF-8 is replaced.
@@ -298,19 +389,64 @@ mod tests {
         let info = parse(&bytes).unwrap();
         assert!(info.needed.iter().any(|n| n.starts_with("libc.so")), "{info:?}");
         assert!(info.interp.is_some());
+        let libc = info.version_needs.iter().find(|n| n.file.starts_with("libc.so")).unwrap_or_else(|| panic!("{info:?}"));
+        assert!(libc.versions.iter().all(|v| v.starts_with("GLIBC_")) && !libc.versions.is_empty(), "{libc:?}");
+    }
+
+    /// Both classes, with a version-needs table (daemon) and a version-definitions table (libc).
+    fn versioned_elves() -> Vec<Vec<u8>> {
+        use crate::sim::elf as sim;
+        let needs = vec![VersionNeed { file: "libc.so.6".into(), versions: vec!["GLIBC_2.2.5".into(), "GLIBC_2.29".into()] }, VersionNeed { file: "libm.so.6".into(), versions: vec!["GLIBC_2.29".into()] }];
+        [(Class::Elf64, 62), (Class::Elf32, 3)]
+            .into_iter()
+            .flat_map(|(class, machine)| {
+                let spec = sim::Spec { class, machine, interp: Some(sim::loader_for(class, machine).into()), needed: vec!["libc.so.6".into(), "libm.so.6".into()], runpath: None, version_needs: needs.clone() };
+                [sim::executable(&spec), sim::library_defining(class, machine, "libc.so.6", &sim::glibc_versions(2, 27))]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn version_tables_of_both_classes_are_read() {
+        for bytes in versioned_elves() {
+            let info = parse(&bytes).unwrap();
+            assert!(info.version_needs.is_empty() != info.version_defs.is_empty(), "{info:?}");
+            if let Some(libm) = info.version_needs.get(1) {
+                assert_eq!((libm.file.as_str(), libm.versions.as_slice()), ("libm.so.6", &["GLIBC_2.29".to_string()][..]));
+            } else {
+                assert_eq!(info.version_defs.last().map(String::as_str), Some("GLIBC_PRIVATE"), "{info:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn version_entries_end_at_next_zero_and_pointing_outside_is_an_error() {
+        let daemon = &versioned_elves()[0];
+        let info = parse(daemon).unwrap();
+        assert_eq!(info.version_needs.len(), 2);
+        // The first Verneed entry: version 1, two aux entries, right after the strings.
+        let at = daemon.windows(4).position(|w| w == [1, 0, 2, 0]).unwrap();
+        let mut short = daemon.clone();
+        short[at + 12..at + 16].copy_from_slice(&0u32.to_le_bytes());
+        assert_eq!(parse(&short).unwrap().version_needs.len(), 1, "next = 0 ends the table before its count");
+        let mut outside = daemon.clone();
+        outside[at + 8..at + 12].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
+        assert_eq!(parse(&outside), Err(ElfError::Truncated("verneed")));
     }
 
     #[test]
     fn every_truncation_and_corruption_is_an_error_not_a_panic() {
         let good = tiny_elf64(&["libssl.so.1.0.0"], None);
-        for len in 0..good.len() {
-            let _ = parse(&good[..len]);
-        }
-        for i in 0..good.len() {
-            for v in [0x00, 0xff, 0x7f] {
-                let mut bad = good.clone();
-                bad[i] = v;
-                let _ = parse(&bad);
+        for bytes in std::iter::once(good.clone()).chain(versioned_elves()) {
+            for len in 0..bytes.len() {
+                let _ = parse(&bytes[..len]);
+            }
+            for i in 0..bytes.len() {
+                for v in [0x00, 0xff, 0x7f, 0x01] {
+                    let mut bad = bytes.clone();
+                    bad[i] = v;
+                    let _ = parse(&bad);
+                }
             }
         }
         assert_eq!(parse(b"#!/bin/sh\n"), Err(ElfError::NotElf));

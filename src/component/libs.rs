@@ -137,7 +137,7 @@ mod tests {
 
     #[test]
     fn runpath_hides_rpath_and_origin_expands() {
-        let info = ElfInfo { class: Class::Elf64, machine: 62, interp: None, needed: vec![], rpath: vec!["/r".into()], runpath: vec!["$ORIGIN/lib".into()] };
+        let info = ElfInfo { class: Class::Elf64, machine: 62, interp: None, needed: vec![], rpath: vec!["/r".into()], runpath: vec!["$ORIGIN/lib".into()], version_needs: vec![], version_defs: vec![] };
         let dirs = search_dirs(&info, Path::new("/usr/local/share/NHIICC"), &[], &[PathBuf::from("/lib")]);
         assert_eq!(dirs, vec![PathBuf::from("/usr/local/share/NHIICC/lib"), PathBuf::from("/lib")]);
     }
@@ -148,7 +148,14 @@ mod tests {
         let info = elf::parse(&bytes).unwrap();
         let dirs = search_dirs(&info, Path::new("/bin"), &ld_so_conf_dirs(&RealFiles, Path::new("/etc/ld.so.conf")), &standard_dirs(info.class, info.machine));
         let libc = info.needed.iter().find(|n| n.starts_with("libc.so")).unwrap();
-        assert!(find(&RealFiles, libc, &dirs, (info.class, info.machine)).is_some(), "{dirs:?}");
+        let found = find(&RealFiles, libc, &dirs, (info.class, info.machine));
+        assert!(found.is_some(), "{dirs:?}");
         assert!(find(&RealFiles, "libnhi-doctor-absent.so.9", &dirs, (info.class, info.machine)).is_none());
+
+        // The versions the binary needs from libc are among those this libc defines.
+        let defs = elf::parse(&std::fs::read(found.unwrap()).unwrap()).unwrap().version_defs;
+        let needs = &info.version_needs.iter().find(|n| n.file == *libc).expect("libc version needs").versions;
+        assert!(!needs.is_empty() && needs.iter().all(|v| defs.contains(v)), "{needs:?} not all in {defs:?}");
+        assert!(super::super::glibc::highest(&defs).is_some(), "{defs:?}");
     }
 }

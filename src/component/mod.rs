@@ -1,8 +1,10 @@
 //! Pure readers for what the NHI component leaves on a machine: the daemon's ELF header,
-//! the libraries it needs, macOS LaunchDaemon plists and hosts-file lines. No I/O of their
-//! own beyond the `Files` view they are given, so they are tested with fixtures.
+//! the libraries (and glibc symbol versions) it needs, macOS LaunchDaemon plists and
+//! hosts-file lines. No I/O of their own beyond the `Files` view they are given, so they
+//! are tested with fixtures.
 
 pub mod elf;
+pub mod glibc;
 pub mod hosts;
 pub mod libs;
 pub mod plist;

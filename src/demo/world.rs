@@ -21,6 +21,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_yaml::Value;
 
+use crate::component::elf::VersionNeed;
 use crate::component::libs;
 use crate::engine::Profile;
 use crate::i18n::L10n;
@@ -55,6 +56,9 @@ pub struct WorldSpec {
     component: ComponentSpec,
     /// Libraries the dynamic loader finds in this architecture's standard folder.
     libraries: Vec<String>,
+    /// The system's glibc release (`"2.27"`): its libc.so.6 then defines GLIBC_2.2.5 up to
+    /// it. Absent: libc.so.6 is a header-only stub and no glibc version is known.
+    glibc: Option<String>,
     /// The hosts file (/etc/hosts).
     hosts: Option<String>,
     /// Any other file: path → text (logs, lock files, LaunchDaemon plists…).
@@ -177,6 +181,9 @@ struct ComponentSpec {
     mode: String,
     /// The daemon's NEEDED libraries.
     needs: Vec<String>,
+    /// The newest glibc version the daemon needs from libc.so.6 (`"2.29"`, the 2024
+    /// build). Absent: it needs no symbol versions.
+    glibc: Option<String>,
     /// Files present in `<install>/cert`.
     certs: Vec<String>,
     /// A systemd unit starts it.
@@ -185,7 +192,7 @@ struct ComponentSpec {
 
 impl Default for ComponentSpec {
     fn default() -> Self {
-        ComponentSpec { installed: false, binary: None, elf: true, mode: "0755".into(), needs: Vec::new(), certs: Vec::new(), service_unit: false }
+        ComponentSpec { installed: false, binary: None, elf: true, mode: "0755".into(), needs: Vec::new(), glibc: None, certs: Vec::new(), service_unit: false }
     }
 }
 
@@ -326,6 +333,9 @@ impl WorldSpec {
     /// What deserialising cannot see: names that must refer to something.
     fn validate(&self) -> Result<(), String> {
         self.service()?;
+        for v in [&self.glibc, &self.component.glibc].into_iter().flatten() {
+            glibc_release(v).ok_or_else(|| format!("glibc `{v}` is not a version like 2.29"))?;
+        }
         for (name, c) in &self.cards {
             crate::nhi::atr::parse_hex(&c.atr).map_err(|e| format!("card `{name}`: atr: {e}"))?;
             if let Some(h) = &c.holder {
@@ -710,6 +720,12 @@ fn point_at_world(profile: &mut Profile, e: &Edits) -> Result<(), String> {
     Ok(())
 }
 
+/// `"2.29"` → (2, 29).
+fn glibc_release(v: &str) -> Option<(u32, u32)> {
+    let (major, minor) = v.split_once('.')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
 /// The simulated disk: the component's install (per OS), the loader's libraries, the
 /// hosts file and any other files the world lists.
 fn mem_files(spec: &WorldSpec, certs: &CertSet, root_pem: &str) -> MemFiles {
@@ -718,7 +734,11 @@ fn mem_files(spec: &WorldSpec, certs: &CertSet, root_pem: &str) -> MemFiles {
     let lib_dir = libs::standard_dirs(class, machine).into_iter().next().unwrap_or_else(|| PathBuf::from("/usr/lib"));
     f.insert(elf::loader_for(class, machine), elf::library(class, machine), 0o755);
     for lib in &spec.libraries {
-        f.insert(lib_dir.join(lib), elf::library(class, machine), 0o644);
+        let bytes = match spec.glibc.as_deref().and_then(glibc_release) {
+            Some((major, minor)) if lib == "libc.so.6" => elf::library_defining(class, machine, lib, &elf::glibc_versions(major, minor)),
+            _ => elf::library(class, machine),
+        };
+        f.insert(lib_dir.join(lib), bytes, 0o644);
     }
     f.insert("/etc/ld.so.conf", "include /etc/ld.so.conf.d/*.conf\n", 0o644);
     f.insert("/etc/ld.so.conf.d/libc.conf", "# libc default configuration\n/usr/local/lib\n", 0o644);
@@ -732,7 +752,11 @@ fn mem_files(spec: &WorldSpec, certs: &CertSet, root_pem: &str) -> MemFiles {
             // `elf: false` is what a failed download leaves where the program should be.
             let bytes = match (c.elf, spec.os) {
                 (false, _) => b"<html><body>404 Not Found</body></html>\n".to_vec(),
-                (true, Os::Linux) => elf::executable(&elf::Spec { class, machine, interp: Some(elf::loader_for(class, machine).into()), needed: c.needs.clone(), runpath: None }),
+                (true, Os::Linux) => {
+                    // The oldest version every x86-64 binary needs, and the newest this one does.
+                    let version_needs = c.glibc.iter().map(|v| VersionNeed { file: "libc.so.6".into(), versions: vec!["GLIBC_2.2.5".into(), format!("GLIBC_{v}")] }).collect();
+                    elf::executable(&elf::Spec { class, machine, interp: Some(elf::loader_for(class, machine).into()), needed: c.needs.clone(), runpath: None, version_needs })
+                }
                 (true, Os::Macos) => b"\xcf\xfa\xed\xfe(the demo component's Mach-O program)".to_vec(),
                 (true, Os::Windows) => b"MZ\x90\x00(the demo component's Windows program)".to_vec(),
             };

@@ -10,15 +10,16 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 
-use super::{BoxFuture, Ctx, Kind, Probe};
+use crate::bridge::codes::CONNECTION_FINDINGS;
+use super::{BoxFuture, Ctx, Kind, Probe, de_duration};
 use crate::bridge::http::{self, Limits, ReadError, Response};
 use crate::bridge::params::{Connection, Keys, check_path};
-use crate::bridge::{Budget, NetError, Step, Target, de_duration, net_failure, printable, take_turn, tls, with_plain_answer};
+use crate::bridge::{Budget, NetError, Step, Target, net_failure, printable, take_turn, tls, with_plain_answer};
 use crate::engine::outcome::{Msg, Outcome, Value};
 
 pub const KIND: Kind = Kind {
     name: "bridge_identity",
-    findings: &["bridge.not_component", "bridge.refused", "bridge.no_answer", "bridge.connect_failed", "bridge.not_tls", "bridge.tls_failed"],
+    findings: &super::joined::<{ 1 + CONNECTION_FINDINGS.len() }>(&[&["bridge.not_component"], CONNECTION_FINDINGS]),
     build,
 };
 

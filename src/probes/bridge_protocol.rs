@@ -10,6 +10,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use crate::bridge::codes::{CODE_FINDINGS, CONNECTION_FINDINGS, CONVERSATION_FINDINGS};
 use super::{BoxFuture, Ctx, Kind, Probe};
 use crate::bridge::params::Ws;
 use crate::bridge::session::{self, Reply};
@@ -17,33 +18,14 @@ use crate::bridge::{Budget, Target, net_failure, printable, take_turn, tls};
 use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::engine::pii::{Pii, PiiKind};
 
-pub const KIND: Kind = Kind {
-    name: "bridge_protocol",
-    findings: &[
-        "ws.refused",
-        "ws.garbled",
-        "ws.closed",
-        "ws.origin_list_unreachable",
-        "ws.origin_refused",
-        "ws.cloud_unreachable",
-        "ws.cloud_auth_failed",
-        "ws.signature_failed",
-        "ws.pcsc_error",
-        "ws.reader_unavailable",
-        "ws.no_card",
-        "ws.card_unreachable",
-        "ws.card_read_failed",
-        "ws.component_error",
-        "ws.command_unknown",
-        "ws.card_mismatch",
-        "bridge.refused",
-        "bridge.no_answer",
-        "bridge.connect_failed",
-        "bridge.not_tls",
-        "bridge.tls_failed",
-    ],
-    build,
-};
+pub const KIND: Kind = Kind { name: "bridge_protocol", findings: FINDINGS, build };
+
+const FINDINGS: &[&str] = &super::joined::<{ 1 + CODE_FINDINGS.len() + CONVERSATION_FINDINGS.len() + CONNECTION_FINDINGS.len() }>(&[
+    &["ws.card_mismatch"],
+    CODE_FINDINGS,
+    CONVERSATION_FINDINGS,
+    CONNECTION_FINDINGS,
+]);
 
 type Params = Ws<Own>;
 

@@ -1,6 +1,7 @@
 //! Kind `component_installed`: is the NHI component (健保卡元件) on this machine, in a shape
 //! that can start? Linux: the install folder, the daemon, the libraries its ELF header
 //! asks for (the 2019–2022 build needs OpenSSL 1.0, gone from current distributions), the
+//! glibc release its symbol versions ask for (the 2024 build needs 2.29), the
 //! certificate files it aborts without, and a service unit if there is one. macOS: the
 //! LaunchDaemon plists (two of them = two daemons fighting over the port) and the daemon.
 //! Windows: the install layout is not established, and the check says so.
@@ -13,7 +14,7 @@ use serde::Deserialize;
 
 use super::{BoxFuture, Ctx, Kind, Probe, blocking, params};
 use crate::component::elf::{self, ElfInfo};
-use crate::component::{libs, plist};
+use crate::component::{glibc, libs, plist};
 use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::system::Files;
 
@@ -24,6 +25,7 @@ pub const KIND: Kind = Kind {
         "component.binary_bad",
         "component.libssl_missing",
         "component.lib_missing",
+        "component.glibc_too_old",
         "component.cert_missing",
         "component.duplicate_daemons",
         "component.layout_unknown",
@@ -249,6 +251,8 @@ enum Problem {
     Binary(Msg),
     OldOpenssl(Vec<String>),
     Libs(Vec<String>),
+    /// The newest GLIBC version needed that the system lacks, and the system's newest.
+    Glibc { required: String, available: String },
     Certs(Vec<String>),
 }
 
@@ -267,6 +271,10 @@ pub fn linux(files: &dyn Files, l: &LinuxLayout) -> Outcome {
         Some(Problem::Binary(msg)) => Outcome::fail("component.binary_bad", msg),
         Some(Problem::OldOpenssl(libs)) => Outcome::fail("component.libssl_missing", Msg::new("component.libssl_missing").arg("binary", b.as_str()).arg("libs", libs.join(", "))),
         Some(Problem::Libs(libs)) => Outcome::fail("component.lib_missing", Msg::new("component.lib_missing").arg("binary", b.as_str()).arg("libs", libs.join(", "))),
+        Some(Problem::Glibc { required, available }) => Outcome::fail(
+            "component.glibc_too_old",
+            Msg::new("component.glibc_too_old").arg("binary", b.as_str()).arg("required", glibc::number(&required)).arg("available", glibc::number(&available)),
+        ),
         Some(Problem::Certs(missing)) => Outcome::fail("component.cert_missing", Msg::new("component.cert_missing").arg("dir", shown(&l.cert_dir)).arg("files", missing.join(", "))),
     };
     let outcome = evidence.into_iter().fold(outcome, |o, (k, v)| o.with(k, v));
@@ -326,6 +334,37 @@ fn inspect_libraries(files: &dyn Files, l: &LinuxLayout, binary: &Path, info: &E
     }
     if !other.is_empty() {
         problems.push(Problem::Libs(other));
+    }
+    inspect_glibc(files, info, &dirs, problems, evidence);
+}
+
+/// The loader refuses to start a binary that needs a symbol version (`GLIBC_2.29`) its
+/// libraries do not define. The system's glibc release is read from the version
+/// definitions of the glibc libraries the binary uses, found where the loader finds them.
+fn inspect_glibc(files: &dyn Files, info: &ElfInfo, dirs: &[PathBuf], problems: &mut Vec<Problem>, evidence: &mut Vec<(&'static str, Value)>) {
+    let names = glibc::glibc_libraries(&info.version_needs);
+    if names.is_empty() {
+        return;
+    }
+    evidence.push(("glibc_needed", glibc::describe_needs(&info.version_needs).into()));
+    let mut system: Option<(String, PathBuf)> = None;
+    for name in names {
+        // A library that is missing or unreadable is reported (or not known) elsewhere.
+        let Some(path) = libs::find(files, name, dirs, (info.class, info.machine)) else { continue };
+        let Some(lib) = files.read(&path, MAX_BINARY).ok().and_then(|b| elf::parse(&b).ok()) else { continue };
+        if let Some(top) = glibc::highest(&lib.version_defs)
+            && system.as_ref().is_none_or(|(best, _)| glibc::version(top) > glibc::version(best))
+        {
+            system = Some((top.to_string(), path));
+        }
+    }
+    let Some((available, path)) = system else {
+        evidence.push(("glibc_system", Msg::new("value.glibc.unknown").into()));
+        return;
+    };
+    evidence.push(("glibc_system", Msg::new("value.with_note").arg("text", available.as_str()).arg("note", shown(&path)).into()));
+    if let Some(required) = glibc::newer_than(&info.version_needs, &available).into_iter().next() {
+        problems.push(Problem::Glibc { required, available });
     }
 }
 
@@ -524,6 +563,66 @@ mod tests {
         let o = unknown_layout("windows");
         assert_eq!((o.status, o.finding.as_deref()), (Status::Warn, Some("component.layout_unknown")));
         assert_eq!((text(&o, "os"), o.evidence("os").unwrap().render_in(crate::i18n::Lang::ZhTw, false)), ("windows".to_string(), "Windows".to_string()));
+    }
+
+    /// An install whose daemon needs `needs` from libc.so.6, on a system whose only
+    /// library folder holds a libc defining GLIBC versions up to 2.`system_minor`.
+    #[cfg(unix)]
+    fn glibc_fixture(tag: &str, needs: &[&str], system_minor: u32) -> LinuxLayout {
+        use crate::sim::elf as sim;
+        let root = temp(tag);
+        let (install, lib) = (root.join("NHIICC"), root.join("lib"));
+        std::fs::create_dir_all(install.join("cert")).unwrap();
+        std::fs::create_dir_all(&lib).unwrap();
+        std::fs::write(install.join("cert/NHIServerCert.crt"), "x").unwrap();
+        let (class, machine) = sim::host_target();
+        let version_needs = vec![elf::VersionNeed { file: "libc.so.6".into(), versions: needs.iter().map(|v| v.to_string()).collect() }];
+        let spec = sim::Spec { class, machine, interp: None, needed: vec!["libc.so.6".into()], runpath: None, version_needs };
+        std::fs::write(install.join("mLNHIICC"), sim::executable(&spec)).unwrap();
+        std::fs::set_permissions(install.join("mLNHIICC"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        std::fs::write(lib.join("libc.so.6"), sim::library_defining(class, machine, "libc.so.6", &sim::glibc_versions(2, system_minor))).unwrap();
+        LinuxLayout {
+            install_dir: install.clone(),
+            binary_names: vec!["mLNHIICC".into()],
+            cert_dir: install.join("cert"),
+            cert_files: vec!["NHIServerCert.crt".into()],
+            service_files: vec![],
+            library_dirs: Some(vec![lib]),
+            ld_so_conf: root.join("ld.so.conf"),
+            old_openssl_libs: default_old_openssl(),
+        }
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn linux_daemon_needing_a_newer_glibc_than_the_system_defines_is_a_finding() {
+        let l = glibc_fixture("glibc-old", &["GLIBC_2.2.5", "GLIBC_2.29", "GLIBC_2.3"], 27);
+        let o = linux(&RealFiles, &l);
+        assert_eq!((o.status, o.finding.as_deref()), (Status::Fail, Some("component.glibc_too_old")), "{o:?}");
+        let arg = |k: &str| o.summary.args.iter().find(|(n, _)| n == k).map(|(_, v)| v.render(false));
+        assert_eq!((arg("required").as_deref(), arg("available").as_deref()), (Some("2.29"), Some("2.27")), "{o:?}");
+        assert_eq!(text(&o, "glibc_needed"), "libc.so.6: GLIBC_2.2.5, GLIBC_2.29, GLIBC_2.3");
+        assert_eq!(text(&o, "glibc_system"), format!("GLIBC_2.27 ({})", l.library_dirs.as_ref().unwrap()[0].join("libc.so.6").display()));
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn linux_daemon_needing_what_the_system_glibc_defines_passes() {
+        // 2.29 against 2.3: compared as numbers, not as text.
+        let o = linux(&RealFiles, &glibc_fixture("glibc-ok", &["GLIBC_2.2.5", "GLIBC_2.29"], 36));
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        assert!(text(&o, "glibc_system").starts_with("GLIBC_2.36 ("), "{o:?}");
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_libc_without_version_definitions_makes_no_claim() {
+        let l = glibc_fixture("glibc-unknown", &["GLIBC_2.99"], 36);
+        let (class, machine) = crate::sim::elf::host_target();
+        std::fs::write(l.library_dirs.as_ref().unwrap()[0].join("libc.so.6"), crate::sim::elf::library(class, machine)).unwrap();
+        let o = linux(&RealFiles, &l);
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        assert!(text(&o, "glibc_system").starts_with("unknown"), "{o:?}");
     }
 
     #[test]

@@ -6,41 +6,31 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use crate::bridge::codes::CODE_FINDINGS;
 use super::{BoxFuture, Ctx, Kind, Probe, params};
 use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::known::{self, KnownMessage, Match};
 
-pub const KIND: Kind = Kind {
-    name: "message",
-    findings: &[
-        "account.not_registered",
-        "account.wrong_password",
-        "account.no_ecpa_account",
-        "account.departed",
-        "page.component_unreachable",
-        "page.component_install_problem",
-        "nhi.verify_failed",
-        "nhi.service_unavailable",
-        "nhi.card_id_mismatch",
-        "nhi.malformed_request",
-        "message.unknown",
-        "message.empty",
-        // The component's 4-digit codes (assets/bridge-codes.yaml).
-        "ws.origin_list_unreachable",
-        "ws.origin_refused",
-        "ws.cloud_unreachable",
-        "ws.cloud_auth_failed",
-        "ws.signature_failed",
-        "ws.pcsc_error",
-        "ws.reader_unavailable",
-        "ws.no_card",
-        "ws.card_unreachable",
-        "ws.card_read_failed",
-        "ws.component_error",
-        "ws.command_unknown",
-    ],
-    build,
-};
+pub const KIND: Kind = Kind { name: "message", findings: FINDINGS, build };
+
+/// The account end of the chain, NHI's result codes, pasted page texts, and every bridge
+/// code (a pasted 4-digit code is explained like the bridge check would).
+const OWN_FINDINGS: &[&str] = &[
+    "account.not_registered",
+    "account.wrong_password",
+    "account.no_ecpa_account",
+    "account.departed",
+    "page.component_unreachable",
+    "page.component_install_problem",
+    "nhi.verify_failed",
+    "nhi.service_unavailable",
+    "nhi.card_id_mismatch",
+    "nhi.malformed_request",
+    "message.unknown",
+    "message.empty",
+];
+
+const FINDINGS: &[&str] = &super::joined::<{ OWN_FINDINGS.len() + CODE_FINDINGS.len() }>(&[OWN_FINDINGS, CODE_FINDINGS]);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

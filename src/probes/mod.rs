@@ -13,6 +13,24 @@ use serde::de::DeserializeOwned;
 use crate::engine::outcome::Outcome;
 use crate::system::System;
 
+/// The lists as one, at compile time (`N` must be their total length): kinds that share
+/// findings (every bridge code, every way a connection fails) list them once.
+pub(crate) const fn joined<const N: usize>(lists: &[&[&'static str]]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let (mut n, mut l) = (0, 0);
+    while l < lists.len() {
+        let mut i = 0;
+        while i < lists[l].len() {
+            out[n] = lists[l][i];
+            n += 1;
+            i += 1;
+        }
+        l += 1;
+    }
+    assert!(n == N, "joined: N is not the total length");
+    out
+}
+
 pub mod bridge_identity;
 pub mod bridge_protocol;
 pub mod card;
@@ -80,7 +98,8 @@ pub fn params<T: DeserializeOwned>(value: &serde_yaml::Value) -> Result<T, Strin
     serde_yaml::from_value(value).map_err(|e| e.to_string())
 }
 
-/// A duration parameter, written like a check's timeout: `500ms`, `3s`, `2m`.
+/// A duration parameter, written like a check's timeout: `500ms`, `3s`, `2m`, or a bare
+/// number of seconds (YAML reads `2` as a number, not text). Every kind uses this one.
 pub fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     use serde::Deserialize;
     let text = match serde_yaml::Value::deserialize(d)? {
@@ -200,5 +219,26 @@ mod tests {
             map.insert("no_such_param".into(), 1.into());
             assert!((k.build)(&serde_yaml::Value::Mapping(map)).is_err(), "kind {} accepted an unknown param", k.name);
         }
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Timed {
+        #[serde(deserialize_with = "de_duration")]
+        t: Duration,
+    }
+
+    fn timed(yaml: &str) -> Result<Duration, String> {
+        serde_yaml::from_str::<Timed>(yaml).map(|x| x.t).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn durations_are_text_or_bare_seconds() {
+        assert_eq!(timed("t: 2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(timed("t: 500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(timed("t: 1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(timed("t: 2"), Ok(Duration::from_secs(2)));
+        assert_eq!(timed("t: 1.5"), Ok(Duration::from_millis(1500)));
+        assert!(timed("t: fast").is_err());
+        assert!(timed("t: [1]").is_err());
     }
 }

@@ -12,39 +12,23 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::{BoxFuture, Ctx, Kind, Probe};
+use crate::bridge::codes::{CODE_FINDINGS, CONNECTION_FINDINGS, CONVERSATION_FINDINGS};
+use super::{BoxFuture, Ctx, Kind, Probe, de_duration};
 use crate::bridge::params::Ws;
 use crate::bridge::session::{self, Dialogue, Reply};
-use crate::bridge::{Budget, Target, de_duration, net_failure, printable, take_turn, tls};
+use crate::bridge::{Budget, Target, net_failure, printable, take_turn, tls};
 use crate::engine::outcome::{Msg, Outcome, Value};
 
 pub const KIND: Kind = Kind { name: "nhi_signature", findings: FINDINGS, build };
 
-/// Every code of `assets/bridge-codes.yaml` can come back from these commands (a unit
-/// test keeps the two in step), plus the ways the conversation itself fails.
-pub const FINDINGS: &[&str] = &[
-    "signature.malformed",
-    "ws.cloud_unreachable",
-    "ws.cloud_auth_failed",
-    "ws.signature_failed",
-    "ws.origin_list_unreachable",
-    "ws.origin_refused",
-    "ws.pcsc_error",
-    "ws.reader_unavailable",
-    "ws.no_card",
-    "ws.card_unreachable",
-    "ws.card_read_failed",
-    "ws.component_error",
-    "ws.command_unknown",
-    "ws.refused",
-    "ws.garbled",
-    "ws.closed",
-    "bridge.refused",
-    "bridge.no_answer",
-    "bridge.connect_failed",
-    "bridge.not_tls",
-    "bridge.tls_failed",
-];
+/// Every code of `assets/bridge-codes.yaml` can come back from these commands, plus the
+/// ways the conversation and the connection fail.
+pub const FINDINGS: &[&str] = &super::joined::<{ 1 + CODE_FINDINGS.len() + CONVERSATION_FINDINGS.len() + CONNECTION_FINDINGS.len() }>(&[
+    &["signature.malformed"],
+    CODE_FINDINGS,
+    CONVERSATION_FINDINGS,
+    CONNECTION_FINDINGS,
+]);
 
 /// NHI's page script takes exactly this length as success.
 pub const SIGNATURE_LEN: usize = 256;

@@ -33,7 +33,9 @@ use crate::verifier::{self, Answer, CallError, ConfigError, Settings, Verifier};
 
 pub const KIND: Kind = Kind { name: "registration", findings: FINDINGS, build };
 
-const FINDINGS: &[&str] = &[
+/// What only this kind can find; the signature it asks for first can fail in every way
+/// `nhi_signature` can, so its findings follow (see `FINDINGS`).
+const OWN_FINDINGS: &[&str] = &[
     "registration.not_requested",
     "registration.no_verifier",
     "registration.verifier_config",
@@ -45,28 +47,9 @@ const FINDINGS: &[&str] = &[
     "nhi.card_id_mismatch",
     "nhi.malformed_request",
     "nhi.service_unavailable",
-    "signature.malformed",
-    "ws.cloud_unreachable",
-    "ws.cloud_auth_failed",
-    "ws.signature_failed",
-    "ws.origin_list_unreachable",
-    "ws.origin_refused",
-    "ws.pcsc_error",
-    "ws.reader_unavailable",
-    "ws.no_card",
-    "ws.card_unreachable",
-    "ws.card_read_failed",
-    "ws.component_error",
-    "ws.command_unknown",
-    "ws.refused",
-    "ws.garbled",
-    "ws.closed",
-    "bridge.refused",
-    "bridge.no_answer",
-    "bridge.connect_failed",
-    "bridge.not_tls",
-    "bridge.tls_failed",
 ];
+
+const FINDINGS: &[&str] = &super::joined::<{ OWN_FINDINGS.len() + nhi_signature::FINDINGS.len() }>(&[OWN_FINDINGS, nhi_signature::FINDINGS]);
 
 /// The password check runs only when the operator asks; frontends leave checks of this
 /// kind out of every automatic run.

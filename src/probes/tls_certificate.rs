@@ -12,9 +12,9 @@ use std::time::{Duration, SystemTime};
 use rustls::pki_types::CertificateDer;
 use serde::Deserialize;
 
-use super::{BoxFuture, Ctx, Kind, Probe, blocking, params};
+use super::{BoxFuture, Ctx, Kind, Probe, blocking, de_duration, params};
 use crate::bridge::tls::{self, Anchors, CertInfo, Coverage, Trust};
-use crate::bridge::{Budget, Target, check_server_name, de_duration, net_failure, take_turn};
+use crate::bridge::{Budget, Target, check_server_name, net_failure, take_turn};
 use crate::engine::outcome::{Msg, Outcome, Status, Value};
 use crate::i18n::L10n;
 
