@@ -139,18 +139,23 @@ pub async fn tcp(target: &Target, budget: &Budget, wait: Duration) -> Result<Tcp
     .await
 }
 
+/// A client offering `versions` that accepts any certificate and records the chain into
+/// `chain` (the fake bridge's tests pin one version with it).
+pub(crate) fn recording_config(versions: &[&'static rustls::SupportedProtocolVersion], chain: Arc<Mutex<Vec<CertificateDer<'static>>>>) -> Result<rustls::ClientConfig, rustls::Error> {
+    let provider = provider();
+    Ok(rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(versions)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(Recorder { chain, provider }))
+        .with_no_client_auth())
+}
+
 /// TCP, then a TLS handshake with `sni`, accepting any certificate.
 pub async fn connect(target: &Target, sni: &str, budget: &Budget, waits: Waits) -> Result<Connected, NetError> {
     let tcp = tcp(target, budget, waits.connect).await?;
     let peer = tcp.peer_addr().map_err(|e| NetError::ConnectFailed(e.to_string().into()))?;
     let chain = Arc::new(Mutex::new(Vec::new()));
-    let provider = provider();
-    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| NetError::TlsFailed(e.to_string().into()))?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(Recorder { chain: chain.clone(), provider }))
-        .with_no_client_auth();
+    let config = recording_config(&[&rustls::version::TLS13, &rustls::version::TLS12], chain.clone()).map_err(|e| NetError::TlsFailed(e.to_string().into()))?;
     let name = ServerName::try_from(sni.to_string()).map_err(|_| NetError::TlsFailed(Msg::new("value.net.bad_server_name").arg("name", sni).into()))?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let handshake = connector.connect(name, Tap { inner: tcp, seen: Vec::new() }).into_fallible();

@@ -249,38 +249,42 @@ impl Reader<'_> {
         Some(out)
     }
 
-    /// Elf32_Verneed and Elf64_Verneed are the same 16 bytes (as are their 16-byte
-    /// Vernaux entries): version, count, file name, offset to the first aux, offset to
-    /// the next entry; an aux holds hash, flags, other, name, next.
-    fn version_needs(&self, start: u64, count: Option<u64>, budget: &mut usize, string: &dyn Fn(u64) -> Result<String, ElfError>) -> Result<Vec<VersionNeed>, ElfError> {
-        let t = || ElfError::Truncated("verneed");
-        let mut out = Vec::new();
+    /// Walks a chain of version entries, each naming the offset to the next (0 ends it),
+    /// for at most `count` entries; `each` reads one entry and returns that offset. Every
+    /// step spends the budget, so a looping chain ends as truncated, never hangs.
+    fn walk(&self, what: &'static str, start: u64, count: Option<u64>, budget: &mut usize, mut each: impl FnMut(u64, &mut usize) -> Result<u32, ElfError>) -> Result<(), ElfError> {
+        let t = || ElfError::Truncated(what);
         let mut at = start;
         for _ in 0..count.unwrap_or(u64::MAX) {
             spend(budget).ok_or_else(t)?;
             if !self.inside(at) {
                 return Err(t());
             }
-            let (cnt, file, aux, next) = (self.u16(at + 2).ok_or_else(t)?, self.u32(at + 4).ok_or_else(t)?, self.u32(at + 8).ok_or_else(t)?, self.u32(at + 12).ok_or_else(t)?);
-            let mut versions = Vec::new();
-            let mut a = at.checked_add(aux as u64).ok_or_else(t)?;
-            for _ in 0..cnt {
-                spend(budget).ok_or_else(t)?;
-                if !self.inside(a) {
-                    return Err(t());
-                }
-                versions.push(string(self.u32(a + 8).ok_or_else(t)? as u64)?);
-                match self.u32(a + 12).ok_or_else(t)? {
-                    0 => break,
-                    n => a = a.checked_add(n as u64).ok_or_else(t)?,
-                }
-            }
-            out.push(VersionNeed { file: string(file as u64)?, versions });
-            match next {
+            match each(at, budget)? {
                 0 => break,
                 n => at = at.checked_add(n as u64).ok_or_else(t)?,
             }
         }
+        Ok(())
+    }
+
+    /// Elf32_Verneed and Elf64_Verneed are the same 16 bytes (as are their 16-byte
+    /// Vernaux entries): version, count, file name, offset to the first aux, offset to
+    /// the next entry; an aux holds hash, flags, other, name, next.
+    fn version_needs(&self, start: u64, count: Option<u64>, budget: &mut usize, string: &dyn Fn(u64) -> Result<String, ElfError>) -> Result<Vec<VersionNeed>, ElfError> {
+        let t = || ElfError::Truncated("verneed");
+        let mut out = Vec::new();
+        self.walk("verneed", start, count, budget, |at, budget| {
+            let (cnt, file, aux, next) = (self.u16(at + 2).ok_or_else(t)?, self.u32(at + 4).ok_or_else(t)?, self.u32(at + 8).ok_or_else(t)?, self.u32(at + 12).ok_or_else(t)?);
+            let mut versions = Vec::new();
+            let first = at.checked_add(aux as u64).ok_or_else(t)?;
+            self.walk("verneed", first, Some(cnt as u64), budget, |a, _| {
+                versions.push(string(self.u32(a + 8).ok_or_else(t)? as u64)?);
+                self.u32(a + 12).ok_or_else(t)
+            })?;
+            out.push(VersionNeed { file: string(file as u64)?, versions });
+            Ok(next)
+        })?;
         Ok(out)
     }
 
@@ -290,22 +294,14 @@ impl Reader<'_> {
     fn version_defs(&self, start: u64, count: Option<u64>, budget: &mut usize, string: &dyn Fn(u64) -> Result<String, ElfError>) -> Result<Vec<String>, ElfError> {
         let t = || ElfError::Truncated("verdef");
         let mut out = Vec::new();
-        let mut at = start;
-        for _ in 0..count.unwrap_or(u64::MAX) {
-            spend(budget).ok_or_else(t)?;
-            if !self.inside(at) {
-                return Err(t());
-            }
+        self.walk("verdef", start, count, budget, |at, _| {
             let (flags, cnt, aux, next) = (self.u16(at + 2).ok_or_else(t)?, self.u16(at + 6).ok_or_else(t)?, self.u32(at + 12).ok_or_else(t)?, self.u32(at + 16).ok_or_else(t)?);
             if flags & VER_FLG_BASE == 0 && cnt > 0 {
                 let a = at.checked_add(aux as u64).filter(|a| self.inside(*a)).ok_or_else(t)?;
                 out.push(string(self.u32(a).ok_or_else(t)? as u64)?);
             }
-            match next {
-                0 => break,
-                n => at = at.checked_add(n as u64).ok_or_else(t)?,
-            }
-        }
+            Ok(next)
+        })?;
         Ok(out)
     }
 

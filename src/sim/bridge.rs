@@ -845,48 +845,8 @@ mod wire_tests {
         assert!(chains.iter().all(|c| *c == chains[0]));
     }
 
-    #[derive(Debug)]
-    struct AnyCert;
-
-    impl rustls::client::danger::ServerCertVerifier for AnyCert {
-        fn verify_server_cert(
-            &self,
-            _: &rustls::pki_types::CertificateDer<'_>,
-            _: &[rustls::pki_types::CertificateDer<'_>],
-            _: &rustls::pki_types::ServerName<'_>,
-            _: &[u8],
-            _: rustls::pki_types::UnixTime,
-        ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-            Ok(rustls::client::danger::ServerCertVerified::assertion())
-        }
-        fn verify_tls12_signature(
-            &self,
-            _: &[u8],
-            _: &rustls::pki_types::CertificateDer<'_>,
-            _: &rustls::DigitallySignedStruct,
-        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-            Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
-        }
-        fn verify_tls13_signature(
-            &self,
-            _: &[u8],
-            _: &rustls::pki_types::CertificateDer<'_>,
-            _: &rustls::DigitallySignedStruct,
-        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-            Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
-        }
-        fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-            tls::provider().signature_verification_algorithms.supported_schemes()
-        }
-    }
-
     async fn version_with(b: &FakeBridge, only: &'static rustls::SupportedProtocolVersion) -> Option<rustls::ProtocolVersion> {
-        let config = rustls::ClientConfig::builder_with_provider(tls::provider())
-            .with_protocol_versions(&[only])
-            .unwrap()
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AnyCert))
-            .with_no_client_auth();
+        let config = tls::recording_config(&[only], Default::default()).unwrap();
         let tcp = TcpStream::connect(b.addr()).await.unwrap();
         let name = rustls::pki_types::ServerName::try_from("iccert.nhi.gov.tw").unwrap();
         let s = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.ok()?;
