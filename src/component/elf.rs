@@ -50,21 +50,21 @@ impl ElfError {
     }
 }
 
-const PT_LOAD: u32 = 1;
-const PT_DYNAMIC: u32 = 2;
-const PT_INTERP: u32 = 3;
-const DT_NULL: u64 = 0;
-const DT_NEEDED: u64 = 1;
-const DT_STRTAB: u64 = 5;
-const DT_STRSZ: u64 = 10;
+pub(crate) const PT_LOAD: u32 = 1;
+pub(crate) const PT_DYNAMIC: u32 = 2;
+pub(crate) const PT_INTERP: u32 = 3;
+pub(crate) const DT_NULL: u64 = 0;
+pub(crate) const DT_NEEDED: u64 = 1;
+pub(crate) const DT_STRTAB: u64 = 5;
+pub(crate) const DT_STRSZ: u64 = 10;
 const DT_RPATH: u64 = 15;
-const DT_RUNPATH: u64 = 29;
-const DT_VERDEF: u64 = 0x6fff_fffc;
-const DT_VERDEFNUM: u64 = 0x6fff_fffd;
-const DT_VERNEED: u64 = 0x6fff_fffe;
-const DT_VERNEEDNUM: u64 = 0x6fff_ffff;
+pub(crate) const DT_RUNPATH: u64 = 29;
+pub(crate) const DT_VERDEF: u64 = 0x6fff_fffc;
+pub(crate) const DT_VERDEFNUM: u64 = 0x6fff_fffd;
+pub(crate) const DT_VERNEED: u64 = 0x6fff_fffe;
+pub(crate) const DT_VERNEEDNUM: u64 = 0x6fff_ffff;
 /// A version definition that names the file itself rather than a version.
-const VER_FLG_BASE: u16 = 1;
+pub(crate) const VER_FLG_BASE: u16 = 1;
 /// More than any real binary has; bounds the work a hostile file can cause.
 const MAX_ENTRIES: usize = 65_536;
 

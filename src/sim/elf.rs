@@ -4,22 +4,10 @@
 //! defines the GLIBC versions of the glibc a scenario says the system has. They hold no code: nothing ever runs them,
 //! only `component::elf` reads them, exactly as it reads the real `mLNHIICC`.
 
-use crate::component::elf::{Class, VersionNeed};
-
-const PT_LOAD: u32 = 1;
-const PT_DYNAMIC: u32 = 2;
-const PT_INTERP: u32 = 3;
-const DT_NULL: u64 = 0;
-const DT_NEEDED: u64 = 1;
-const DT_STRTAB: u64 = 5;
-const DT_STRSZ: u64 = 10;
+// The ELF numbers are the reader's own, so writer and reader cannot drift apart.
+use crate::component::elf::{Class, VersionNeed, DT_NEEDED, DT_NULL, DT_RUNPATH, DT_STRSZ, DT_STRTAB, DT_VERDEF, DT_VERDEFNUM, DT_VERNEED, DT_VERNEEDNUM, PT_DYNAMIC, PT_INTERP, PT_LOAD, VER_FLG_BASE};
+/// Only written (a library's own name); the reader has no use for it.
 const DT_SONAME: u64 = 14;
-const DT_RUNPATH: u64 = 29;
-const DT_VERDEF: u64 = 0x6fff_fffc;
-const DT_VERDEFNUM: u64 = 0x6fff_fffd;
-const DT_VERNEED: u64 = 0x6fff_fffe;
-const DT_VERNEEDNUM: u64 = 0x6fff_ffff;
-const VER_FLG_BASE: u16 = 1;
 /// Where the one PT_LOAD segment is mapped; any page-aligned address would do.
 const BASE: u64 = 0x40_0000;
 
