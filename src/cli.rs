@@ -97,7 +97,12 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
 }
 
 fn parse_lang_in(s: &str, lang: Lang) -> Result<Lang, String> {
-    Lang::parse(s).ok_or_else(|| i18n::fill(&i18n::ui("cli.error.bad_lang", lang), &[("value".to_string(), s.to_string())]))
+    Lang::parse(s).ok_or_else(|| {
+        i18n::fill(
+            &i18n::ui("cli.error.bad_lang", lang),
+            &[("value".to_string(), s.to_string())],
+        )
+    })
 }
 
 /// The command line of this process, with help in the language the reports would use:
@@ -145,7 +150,12 @@ pub fn command(lang: Lang) -> clap::Command {
 /// `cmd` (the derived parser, perhaps with settings for all of it) in `lang`, built.
 fn finish(cmd: clap::Command, lang: Lang) -> clap::Command {
     let mut cmd = localize(cmd, None, lang).disable_version_flag(true).arg(
-        Arg::new("version").short('V').long("version").action(ArgAction::Version).help(i18n::ui("cli.arg.version", lang)).display_order(BUILT_IN_ORDER),
+        Arg::new("version")
+            .short('V')
+            .long("version")
+            .action(ArgAction::Version)
+            .help(i18n::ui("cli.arg.version", lang))
+            .display_order(BUILT_IN_ORDER),
     );
     // clap adds the `help` subcommand (and its copy of the tree) only when it builds the
     // command, so its text can only be replaced afterwards. Arguments must not be changed
@@ -154,7 +164,9 @@ fn finish(cmd: clap::Command, lang: Lang) -> clap::Command {
     let help_about = i18n::ui("cli.cmd.help.about", lang);
     cmd.mut_subcommand("help", |help| {
         let inner_about = help_about.clone();
-        help.about(help_about).help_template(template(lang, true, false, false)).mut_subcommand("help", |inner| inner.about(inner_about))
+        help.about(help_about)
+            .help_template(template(lang, true, false, false))
+            .mut_subcommand("help", |inner| inner.about(inner_about))
     })
 }
 
@@ -162,12 +174,25 @@ fn finish(cmd: clap::Command, lang: Lang) -> clap::Command {
 /// with the catalogue's texts; global arguments are done once, at the top.
 fn localize(cmd: clap::Command, name: Option<&str>, lang: Lang) -> clap::Command {
     let key = |rest: &str| text_key(name, rest);
-    let optional = |rest: &str| i18n::messages().ui.get(&key(rest)).map(|t| t.get(lang).to_string());
-    let ids: Vec<String> = cmd.get_arguments().map(|a| a.get_id().to_string()).collect();
-    let subcommands: Vec<String> = cmd.get_subcommands().map(|s| s.get_name().to_string()).collect();
+    let optional = |rest: &str| {
+        i18n::messages()
+            .ui
+            .get(&key(rest))
+            .map(|t| t.get(lang).to_string())
+    };
+    let ids: Vec<String> = cmd
+        .get_arguments()
+        .map(|a| a.get_id().to_string())
+        .collect();
+    let subcommands: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
     let positionals = cmd.get_positionals().next().is_some();
 
-    let mut cmd = cmd.about(i18n::ui(&key("about"), lang)).help_template(template(lang, !subcommands.is_empty(), positionals, true));
+    let mut cmd = cmd
+        .about(i18n::ui(&key("about"), lang))
+        .help_template(template(lang, !subcommands.is_empty(), positionals, true));
     if let Some(text) = optional("long_about") {
         cmd = cmd.long_about(text);
     }
@@ -188,12 +213,19 @@ fn localize(cmd: clap::Command, name: Option<&str>, lang: Lang) -> clap::Command
         });
     }
     if ids.iter().any(|id| id == "lang") {
-        cmd = cmd.mut_arg("lang", |a| a.value_parser(move |s: &str| parse_lang_in(s, lang)));
+        cmd = cmd.mut_arg("lang", |a| {
+            a.value_parser(move |s: &str| parse_lang_in(s, lang))
+        });
     }
     let long = cmd.get_long_about().is_some();
-    let help = Arg::new("help").short('h').long("help").action(ArgAction::Help).display_order(BUILT_IN_ORDER);
+    let help = Arg::new("help")
+        .short('h')
+        .long("help")
+        .action(ArgAction::Help)
+        .display_order(BUILT_IN_ORDER);
     let help = if long {
-        help.help(i18n::ui("cli.arg.help.more", lang)).long_help(i18n::ui("cli.arg.help.summary", lang))
+        help.help(i18n::ui("cli.arg.help.more", lang))
+            .long_help(i18n::ui("cli.arg.help.summary", lang))
     } else {
         help.help(i18n::ui("cli.arg.help", lang))
     };
@@ -216,7 +248,10 @@ fn text_key(command: Option<&str>, rest: &str) -> String {
 /// clap's help layout with the catalogue's headings: usage, then each section the
 /// command has, then the after-help.
 fn template(lang: Lang, subcommands: bool, positionals: bool, options: bool) -> String {
-    let mut t = format!("{{before-help}}{{about-with-newline}}\n{}", i18n::ui("cli.heading.usage", lang));
+    let mut t = format!(
+        "{{before-help}}{{about-with-newline}}\n{}",
+        i18n::ui("cli.heading.usage", lang)
+    );
     for (present, heading, tag) in [
         (subcommands, "cli.heading.commands", "{subcommands}"),
         (positionals, "cli.heading.arguments", "{positionals}"),
@@ -247,7 +282,10 @@ mod tests {
     const LANGS: [Lang; 2] = [Lang::ZhTw, Lang::En];
 
     fn catalogued(key: &str) -> bool {
-        i18n::messages().ui.get(key).is_some_and(|t| LANGS.iter().all(|&l| !t.get(l).trim().is_empty()))
+        i18n::messages()
+            .ui
+            .get(key)
+            .is_some_and(|t| LANGS.iter().all(|&l| !t.get(l).trim().is_empty()))
     }
 
     /// Every flag and subcommand the parser has, so a new one without its texts fails here
@@ -270,20 +308,42 @@ mod tests {
         for sc in root.get_subcommands() {
             need(text_key(Some(sc.get_name()), "about"));
             for a in sc.get_arguments() {
-                need(text_key(Some(sc.get_name()), &format!("arg.{}", a.get_id())));
+                need(text_key(
+                    Some(sc.get_name()),
+                    &format!("arg.{}", a.get_id()),
+                ));
             }
         }
-        for key in ["cli.arg.help", "cli.arg.help.more", "cli.arg.help.summary", "cli.arg.version", "cli.cmd.help.about", "cli.heading.usage", "cli.heading.commands", "cli.heading.arguments", "cli.heading.options"] {
+        for key in [
+            "cli.arg.help",
+            "cli.arg.help.more",
+            "cli.arg.help.summary",
+            "cli.arg.version",
+            "cli.cmd.help.about",
+            "cli.heading.usage",
+            "cli.heading.commands",
+            "cli.heading.arguments",
+            "cli.heading.options",
+        ] {
             need(key.to_string());
         }
-        assert!(missing.is_empty(), "not in assets/messages/cli.yaml (both languages): {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "not in assets/messages/cli.yaml (both languages): {missing:?}"
+        );
     }
 
     /// Every command's help, short and long, as a terminal `width` columns wide shows it.
     fn pages(lang: Lang, width: usize) -> Vec<(String, String)> {
         let mut cmd = finish(Cli::command().term_width(width), lang);
-        let names: Vec<String> = cmd.get_subcommands().map(|s| s.get_name().to_string()).collect();
-        let mut out = vec![("-h".to_string(), cmd.render_help().to_string()), ("--help".to_string(), cmd.render_long_help().to_string())];
+        let names: Vec<String> = cmd
+            .get_subcommands()
+            .map(|s| s.get_name().to_string())
+            .collect();
+        let mut out = vec![
+            ("-h".to_string(), cmd.render_help().to_string()),
+            ("--help".to_string(), cmd.render_long_help().to_string()),
+        ];
         for name in names {
             let sc = cmd.find_subcommand_mut(&name).unwrap();
             out.push((format!("{name} -h"), sc.render_help().to_string()));
@@ -296,14 +356,44 @@ mod tests {
     fn every_help_page_is_in_its_language_with_nothing_missing() {
         for lang in LANGS {
             for (page, text) in pages(lang, 100) {
-                assert!(!text.contains("cli."), "{lang:?} {page} shows a catalogue key:\n{text}");
+                assert!(
+                    !text.contains("cli."),
+                    "{lang:?} {page} shows a catalogue key:\n{text}"
+                );
                 let (ours, clap_words) = match lang {
-                    Lang::ZhTw => ("用法：", ["Usage:", "Options:", "Arguments:", "Commands:", "Print help", "Print version", "possible values", "default:"]),
-                    Lang::En => ("Usage:", ["用法", "選項", "引數", "命令：", "顯示說明", "顯示版本", "可重複", "預設"]),
+                    Lang::ZhTw => (
+                        "用法：",
+                        [
+                            "Usage:",
+                            "Options:",
+                            "Arguments:",
+                            "Commands:",
+                            "Print help",
+                            "Print version",
+                            "possible values",
+                            "default:",
+                        ],
+                    ),
+                    Lang::En => (
+                        "Usage:",
+                        [
+                            "用法",
+                            "選項",
+                            "引數",
+                            "命令：",
+                            "顯示說明",
+                            "顯示版本",
+                            "可重複",
+                            "預設",
+                        ],
+                    ),
                 };
                 assert!(text.contains(ours), "{lang:?} {page}:\n{text}");
                 for word in clap_words {
-                    assert!(!text.contains(word), "{lang:?} {page} has {word:?}:\n{text}");
+                    assert!(
+                        !text.contains(word),
+                        "{lang:?} {page} has {word:?}:\n{text}"
+                    );
                 }
             }
         }
@@ -318,7 +408,11 @@ mod tests {
         for lang in [Lang::ZhTw] {
             for (page, text) in pages(lang, 80) {
                 for line in text.lines() {
-                    assert!(line.width() <= 80, "{lang:?} {page}: {} columns: {line:?}", line.width());
+                    assert!(
+                        line.width() <= 80,
+                        "{lang:?} {page}: {} columns: {line:?}",
+                        line.width()
+                    );
                 }
             }
         }
@@ -332,22 +426,44 @@ mod tests {
             args.extend(sc.get_arguments().map(|a| (Some(sc.get_name()), a)));
         }
         let mut checked = 0;
-        for (command, arg) in args.into_iter().filter(|(_, a)| a.get_action().takes_values()) {
-            let text = i18n::ui(&text_key(command, &format!("arg.{}", arg.get_id())), Lang::ZhTw);
-            let values = arg.get_possible_values().into_iter().map(|v| v.get_name().to_string());
-            let defaults = arg.get_default_values().iter().map(|v| v.to_string_lossy().into_owned());
+        for (command, arg) in args
+            .into_iter()
+            .filter(|(_, a)| a.get_action().takes_values())
+        {
+            let text = i18n::ui(
+                &text_key(command, &format!("arg.{}", arg.get_id())),
+                Lang::ZhTw,
+            );
+            let values = arg
+                .get_possible_values()
+                .into_iter()
+                .map(|v| v.get_name().to_string());
+            let defaults = arg
+                .get_default_values()
+                .iter()
+                .map(|v| v.to_string_lossy().into_owned());
             for value in values.chain(defaults) {
-                assert!(text.contains(&value), "{}: the zh-TW text does not name {value:?}: {text}", arg.get_id());
+                assert!(
+                    text.contains(&value),
+                    "{}: the zh-TW text does not name {value:?}: {text}",
+                    arg.get_id()
+                );
                 checked += 1;
             }
         }
-        assert!(checked >= 4, "format's three values and remote's default: {checked}");
+        assert!(
+            checked >= 4,
+            "format's three values and remote's default: {checked}"
+        );
     }
 
     /// The description column of the Examples block, in terminal columns, of each line
     /// whose command and description are set apart by two or more spaces.
     fn example_columns(after_help: &str) -> Vec<(usize, String)> {
-        let mut lines = after_help.lines().skip_while(|l| !(l.starts_with("Examples") || l.starts_with("範例"))).skip(1);
+        let mut lines = after_help
+            .lines()
+            .skip_while(|l| !(l.starts_with("Examples") || l.starts_with("範例")))
+            .skip(1);
         let mut columns = Vec::new();
         for line in lines.by_ref().take_while(|l| !l.trim().is_empty()) {
             let body = line.trim_start();
@@ -370,35 +486,77 @@ mod tests {
             assert!(columns.len() >= 9, "{lang:?}: {columns:?}");
             let first = columns[0].0;
             for (column, line) in &columns {
-                assert_eq!(*column, first, "{lang:?}: this description starts at column {column}, not {first}: {line:?}");
+                assert_eq!(
+                    *column, first,
+                    "{lang:?}: this description starts at column {column}, not {first}: {line:?}"
+                );
             }
         }
     }
 
     #[test]
     fn language_is_found_on_the_command_line_before_parsing() {
-        let args = |a: &[&str]| std::iter::once("ecpa-doctor").chain(a.iter().copied()).map(OsString::from).collect::<Vec<_>>();
-        assert_eq!(lang_in_args(&args(&["--help", "--lang", "en"])), Some(Lang::En));
-        assert_eq!(lang_in_args(&args(&["demo", "--lang=zh-TW", "-h"])), Some(Lang::ZhTw));
+        let args = |a: &[&str]| {
+            std::iter::once("ecpa-doctor")
+                .chain(a.iter().copied())
+                .map(OsString::from)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            lang_in_args(&args(&["--help", "--lang", "en"])),
+            Some(Lang::En)
+        );
+        assert_eq!(
+            lang_in_args(&args(&["demo", "--lang=zh-TW", "-h"])),
+            Some(Lang::ZhTw)
+        );
         assert_eq!(lang_in_args(&args(&["--lang", "fr", "--help"])), None);
-        assert_eq!(lang_in_args(&args(&["explain", "--", "--lang", "en"])), None);
+        assert_eq!(
+            lang_in_args(&args(&["explain", "--", "--lang", "en"])),
+            None
+        );
         assert_eq!(lang_in_args(&args(&["--help"])), None);
         assert_eq!(lang_in_args(&args(&["--lang"])), None);
     }
 
     #[test]
     fn parsing_gives_the_same_options_in_either_language() {
-        let argv = |a: &[&str]| std::iter::once("ecpa-doctor").chain(a.iter().copied()).map(OsString::from).collect::<Vec<_>>();
+        let argv = |a: &[&str]| {
+            std::iter::once("ecpa-doctor")
+                .chain(a.iter().copied())
+                .map(OsString::from)
+                .collect::<Vec<_>>()
+        };
         for lang in LANGS {
-            let cli = parse_from(argv(&["--format", "json", "--check", "card", "--lang", "en"]), lang).unwrap();
-            assert_eq!((cli.format(), cli.checks.as_slice(), cli.lang), (Format::Json, ["card".to_string()].as_slice(), Some(Lang::En)));
+            let cli = parse_from(
+                argv(&["--format", "json", "--check", "card", "--lang", "en"]),
+                lang,
+            )
+            .unwrap();
+            assert_eq!(
+                (cli.format(), cli.checks.as_slice(), cli.lang),
+                (
+                    Format::Json,
+                    ["card".to_string()].as_slice(),
+                    Some(Lang::En)
+                )
+            );
             let cli = parse_from(argv(&["remote", "pc-1"]), lang).unwrap();
-            assert!(matches!(cli.command, Some(Command::Remote { ref remote_command, .. }) if remote_command == "ecpa-doctor"));
+            assert!(
+                matches!(cli.command, Some(Command::Remote { ref remote_command, .. }) if remote_command == "ecpa-doctor")
+            );
             let err = parse_from(argv(&["--lang", "fr"]), lang).unwrap_err();
-            assert!(err.use_stderr() && err.to_string().contains("zh-TW"), "{err}");
+            assert!(
+                err.use_stderr() && err.to_string().contains("zh-TW"),
+                "{err}"
+            );
             let help = parse_from(argv(&["help", "demo"]), lang).unwrap_err();
             assert_eq!(help.kind(), clap::error::ErrorKind::DisplayHelp);
-            assert!(help.to_string().contains(&i18n::ui("cli.cmd.demo.arg.list", lang)), "{help}");
+            assert!(
+                help.to_string()
+                    .contains(&i18n::ui("cli.cmd.demo.arg.list", lang)),
+                "{help}"
+            );
         }
     }
 }

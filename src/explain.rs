@@ -14,10 +14,23 @@ pub const CHECK_ID: &str = "message";
 pub fn profile_for(text: &str) -> Profile {
     let mut params = serde_yaml::Mapping::new();
     params.insert("text".into(), text.into());
-    let title = L10n { zh_tw: "使用者看到的訊息".into(), en: "Message the user saw".into() };
-    let mut p = Profile::single("explain", title, CHECK_ID, "message", serde_yaml::Value::Mapping(params), Duration::from_secs(1))
-        .expect("the message kind takes a text parameter");
-    p.title = L10n { zh_tw: "訊息解讀".into(), en: "Message explained".into() };
+    let title = L10n {
+        zh_tw: "使用者看到的訊息".into(),
+        en: "Message the user saw".into(),
+    };
+    let mut p = Profile::single(
+        "explain",
+        title,
+        CHECK_ID,
+        "message",
+        serde_yaml::Value::Mapping(params),
+        Duration::from_secs(1),
+    )
+    .expect("the message kind takes a text parameter");
+    p.title = L10n {
+        zh_tw: "訊息解讀".into(),
+        en: "Message explained".into(),
+    };
     p
 }
 
@@ -35,7 +48,11 @@ pub fn list(lang: Lang) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{}", ui("explain.list_title", lang));
     for m in known::builtin() {
-        let codes = if m.codes.is_empty() { String::new() } else { format!(" [{}]", m.codes.join(", ")) };
+        let codes = if m.codes.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", m.codes.join(", "))
+        };
         let _ = writeln!(s, "\n• {} — {}{}", m.source, m.finding, codes);
         for t in &m.texts {
             let _ = writeln!(s, "    {t}");
@@ -50,7 +67,14 @@ mod tests {
 
     #[test]
     fn any_pasted_text_makes_a_valid_profile() {
-        for t in ["", "a: b", "\"quoted\" 'single' # not a comment", "line\nbreak", "{[}]", "- list"] {
+        for t in [
+            "",
+            "a: b",
+            "\"quoted\" 'single' # not a comment",
+            "line\nbreak",
+            "{[}]",
+            "- list",
+        ] {
             let p = profile_for(t);
             assert_eq!(p.checks.len(), 1, "{t}");
         }

@@ -36,12 +36,18 @@ impl Lang {
     /// are in Taiwan, and `C`/`POSIX`/unset locales are common on helpdesk and SSH boxes.
     pub fn from_locale(vars: &dyn Fn(&str) -> Option<String>) -> Lang {
         for key in ["LC_ALL", "LC_MESSAGES", "LANG"] {
-            let Some(value) = vars(key).filter(|v| !v.is_empty()) else { continue };
+            let Some(value) = vars(key).filter(|v| !v.is_empty()) else {
+                continue;
+            };
             let lower = value.to_ascii_lowercase();
             if lower == "c" || lower == "posix" || lower.starts_with("c.") {
                 return Lang::ZhTw;
             }
-            return if lower.starts_with("zh") { Lang::ZhTw } else { Lang::En };
+            return if lower.starts_with("zh") {
+                Lang::ZhTw
+            } else {
+                Lang::En
+            };
         }
         Lang::ZhTw
     }
@@ -92,15 +98,42 @@ pub struct Messages {
 
 /// Message files, one per area; a key defined twice is an error.
 pub const MESSAGE_FILES: &[(&str, &str)] = &[
-    ("assets/messages/core.yaml", include_str!("../assets/messages/core.yaml")),
-    ("assets/messages/bridge.yaml", include_str!("../assets/messages/bridge.yaml")),
-    ("assets/messages/component.yaml", include_str!("../assets/messages/component.yaml")),
-    ("assets/messages/account.yaml", include_str!("../assets/messages/account.yaml")),
-    ("assets/messages/nhi-cloud.yaml", include_str!("../assets/messages/nhi-cloud.yaml")),
-    ("assets/messages/remote.yaml", include_str!("../assets/messages/remote.yaml")),
-    ("assets/messages/tui.yaml", include_str!("../assets/messages/tui.yaml")),
-    ("assets/messages/demo.yaml", include_str!("../assets/messages/demo.yaml")),
-    ("assets/messages/cli.yaml", include_str!("../assets/messages/cli.yaml")),
+    (
+        "assets/messages/core.yaml",
+        include_str!("../assets/messages/core.yaml"),
+    ),
+    (
+        "assets/messages/bridge.yaml",
+        include_str!("../assets/messages/bridge.yaml"),
+    ),
+    (
+        "assets/messages/component.yaml",
+        include_str!("../assets/messages/component.yaml"),
+    ),
+    (
+        "assets/messages/account.yaml",
+        include_str!("../assets/messages/account.yaml"),
+    ),
+    (
+        "assets/messages/nhi-cloud.yaml",
+        include_str!("../assets/messages/nhi-cloud.yaml"),
+    ),
+    (
+        "assets/messages/remote.yaml",
+        include_str!("../assets/messages/remote.yaml"),
+    ),
+    (
+        "assets/messages/tui.yaml",
+        include_str!("../assets/messages/tui.yaml"),
+    ),
+    (
+        "assets/messages/demo.yaml",
+        include_str!("../assets/messages/demo.yaml"),
+    ),
+    (
+        "assets/messages/cli.yaml",
+        include_str!("../assets/messages/cli.yaml"),
+    ),
 ];
 
 impl Messages {
@@ -108,7 +141,12 @@ impl Messages {
         let mut all = Messages::default();
         for (name, text) in files {
             let part: Messages = serde_yaml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
-            for (section, into, from) in [("ui", &mut all.ui, part.ui), ("summaries", &mut all.summaries, part.summaries), ("evidence", &mut all.evidence, part.evidence), ("values", &mut all.values, part.values)] {
+            for (section, into, from) in [
+                ("ui", &mut all.ui, part.ui),
+                ("summaries", &mut all.summaries, part.summaries),
+                ("evidence", &mut all.evidence, part.evidence),
+                ("values", &mut all.values, part.values),
+            ] {
                 for (k, v) in from {
                     if into.insert(k.clone(), v).is_some() {
                         return Err(format!("{name}: {section}.{k} is defined twice"));
@@ -122,24 +160,37 @@ impl Messages {
 
 pub fn messages() -> &'static Messages {
     static CELL: OnceLock<Messages> = OnceLock::new();
-    CELL.get_or_init(|| Messages::parse_files(MESSAGE_FILES).unwrap_or_else(|e| panic!("built-in message catalogue is broken: {e}")))
+    CELL.get_or_init(|| {
+        Messages::parse_files(MESSAGE_FILES)
+            .unwrap_or_else(|e| panic!("built-in message catalogue is broken: {e}"))
+    })
 }
 
 /// A UI word; an unknown key shows itself so a missing string is visible, not fatal.
 pub fn ui(key: &str, lang: Lang) -> String {
-    messages().ui.get(key).map(|t| t.get(lang).to_string()).unwrap_or_else(|| key.to_string())
+    messages()
+        .ui
+        .get(key)
+        .map(|t| t.get(lang).to_string())
+        .unwrap_or_else(|| key.to_string())
 }
 
 /// An evidence value phrase; an unknown key shows itself and its arguments, like a summary.
 pub fn value_text(key: &str, lang: Lang, args: &[(String, String)]) -> String {
     match messages().values.get(key) {
         Some(t) => fill(t.get(lang), args),
-        None => args.iter().fold(key.to_string(), |s, (k, v)| format!("{s} {k}={v}")),
+        None => args
+            .iter()
+            .fold(key.to_string(), |s, (k, v)| format!("{s} {k}={v}")),
     }
 }
 
 pub fn evidence_label(key: &str, lang: Lang) -> String {
-    messages().evidence.get(key).map(|t| t.get(lang).to_string()).unwrap_or_else(|| key.to_string())
+    messages()
+        .evidence
+        .get(key)
+        .map(|t| t.get(lang).to_string())
+        .unwrap_or_else(|| key.to_string())
 }
 
 /// Fills `{name}` placeholders. Unknown placeholders stay as written so a template
@@ -180,26 +231,51 @@ mod tests {
     #[test]
     fn locale_defaults_to_chinese_unless_clearly_other() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
         };
         assert_eq!(Lang::from_locale(&env(&[])), Lang::ZhTw);
         assert_eq!(Lang::from_locale(&env(&[("LANG", "C.UTF-8")])), Lang::ZhTw);
-        assert_eq!(Lang::from_locale(&env(&[("LANG", "zh_TW.UTF-8")])), Lang::ZhTw);
-        assert_eq!(Lang::from_locale(&env(&[("LANG", "en_US.UTF-8")])), Lang::En);
-        assert_eq!(Lang::from_locale(&env(&[("LC_ALL", "zh_TW"), ("LANG", "en_US")])), Lang::ZhTw);
+        assert_eq!(
+            Lang::from_locale(&env(&[("LANG", "zh_TW.UTF-8")])),
+            Lang::ZhTw
+        );
+        assert_eq!(
+            Lang::from_locale(&env(&[("LANG", "en_US.UTF-8")])),
+            Lang::En
+        );
+        assert_eq!(
+            Lang::from_locale(&env(&[("LC_ALL", "zh_TW"), ("LANG", "en_US")])),
+            Lang::ZhTw
+        );
     }
 
     #[test]
     fn fill_replaces_known_and_keeps_unknown() {
         let args = vec![("reader".to_string(), "R1".to_string())];
-        assert_eq!(fill("in {reader}: {missing} {", &args), "in R1: {missing} {");
+        assert_eq!(
+            fill("in {reader}: {missing} {", &args),
+            "in R1: {missing} {"
+        );
     }
 
     #[test]
     fn builtin_messages_parse_and_have_both_languages() {
         let m = messages();
-        for (k, v) in m.ui.iter().chain(m.summaries.iter()).chain(m.evidence.iter()).chain(m.values.iter()) {
-            assert!(!v.zh_tw.trim().is_empty() && !v.en.trim().is_empty(), "{k} lacks a language");
+        for (k, v) in
+            m.ui.iter()
+                .chain(m.summaries.iter())
+                .chain(m.evidence.iter())
+                .chain(m.values.iter())
+        {
+            assert!(
+                !v.zh_tw.trim().is_empty() && !v.en.trim().is_empty(),
+                "{k} lacks a language"
+            );
         }
     }
 }

@@ -34,7 +34,10 @@ pub fn is_md5(s: &str) -> bool {
 
 pub fn builtin() -> &'static [Installer] {
     static CELL: OnceLock<Vec<Installer>> = OnceLock::new();
-    CELL.get_or_init(|| serde_yaml::from_str(INSTALLERS_YAML).unwrap_or_else(|e| panic!("built-in assets/installers.yaml is broken: {e}")))
+    CELL.get_or_init(|| {
+        serde_yaml::from_str(INSTALLERS_YAML)
+            .unwrap_or_else(|e| panic!("built-in assets/installers.yaml is broken: {e}"))
+    })
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -50,12 +53,18 @@ pub enum Verdict<'a> {
 }
 
 pub fn judge<'a>(file_name: &str, md5_hex: &str, known: &'a [Installer]) -> Verdict<'a> {
-    if let Some(i) = known.iter().find(|i| i.md5_complete() && i.md5.eq_ignore_ascii_case(md5_hex)) {
+    if let Some(i) = known
+        .iter()
+        .find(|i| i.md5_complete() && i.md5.eq_ignore_ascii_case(md5_hex))
+    {
         return Verdict::Matches(i);
     }
     // Browsers rename repeated downloads "Setup (1).zip"; compare the stem before that.
     let name = normalise_download_name(file_name);
-    match known.iter().find(|i| i.file_names.iter().any(|f| f.eq_ignore_ascii_case(&name))) {
+    match known
+        .iter()
+        .find(|i| i.file_names.iter().any(|f| f.eq_ignore_ascii_case(&name)))
+    {
         Some(i) if i.md5_complete() => Verdict::Differs(i),
         Some(i) => Verdict::Unverifiable(i),
         None => Verdict::Unknown,
@@ -68,21 +77,41 @@ fn normalise_download_name(name: &str) -> String {
         None => (name, ""),
     };
     let stem = match stem.rfind(" (") {
-        Some(i) if stem.ends_with(')') && stem[i + 2..stem.len() - 1].chars().all(|c| c.is_ascii_digit()) => &stem[..i],
+        Some(i)
+            if stem.ends_with(')')
+                && stem[i + 2..stem.len() - 1]
+                    .chars()
+                    .all(|c| c.is_ascii_digit()) =>
+        {
+            &stem[..i]
+        }
         _ => stem,
     };
     format!("{stem}{ext}")
 }
 
 /// `check-installer FILE` as a one-check profile, reported like any run.
-pub fn profile_for(file: &std::path::Path, expected_md5: Option<&str>) -> Result<crate::engine::Profile, String> {
+pub fn profile_for(
+    file: &std::path::Path,
+    expected_md5: Option<&str>,
+) -> Result<crate::engine::Profile, String> {
     let mut params = serde_yaml::Mapping::new();
     params.insert("file".into(), file.display().to_string().into());
     if let Some(m) = expected_md5 {
         params.insert("expected_md5".into(), m.trim().into());
     }
-    let title = L10n { zh_tw: "元件安裝檔".into(), en: "Component installer".into() };
-    crate::engine::Profile::single("check-installer", title, "installer", "installer", serde_yaml::Value::Mapping(params), std::time::Duration::from_secs(60))
+    let title = L10n {
+        zh_tw: "元件安裝檔".into(),
+        en: "Component installer".into(),
+    };
+    crate::engine::Profile::single(
+        "check-installer",
+        title,
+        "installer",
+        "installer",
+        serde_yaml::Value::Mapping(params),
+        std::time::Duration::from_secs(60),
+    )
 }
 
 pub fn md5_file(path: &std::path::Path) -> std::io::Result<String> {
@@ -107,7 +136,8 @@ pub struct Md5 {
 }
 
 const S: [u32; 64] = [
-    7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15,
+    7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9,
+    14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15,
     21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
 ];
 
@@ -124,7 +154,11 @@ impl Default for Md5 {
 
 impl Md5 {
     pub fn new() -> Md5 {
-        Md5 { state: [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476], buffer: Vec::with_capacity(64), length: 0 }
+        Md5 {
+            state: [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476],
+            buffer: Vec::with_capacity(64),
+            length: 0,
+        }
     }
 
     pub fn update(&mut self, mut data: &[u8]) {
@@ -147,7 +181,10 @@ impl Md5 {
     }
 
     fn block(&mut self, block: &[u8; 64]) {
-        let m: Vec<u32> = block.chunks_exact(4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]])).collect();
+        let m: Vec<u32> = block
+            .chunks_exact(4)
+            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+            .collect();
         let [mut a, mut b, mut c, mut d] = self.state;
         for i in 0..64 {
             let (f, g) = match i / 16 {
@@ -177,7 +214,11 @@ impl Md5 {
         let len = self.length;
         self.update(&pad);
         self.length = len;
-        self.state.iter().flat_map(|w| w.to_le_bytes()).map(|b| format!("{b:02X}")).collect()
+        self.state
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .map(|b| format!("{b:02X}"))
+            .collect()
     }
 }
 
@@ -197,8 +238,16 @@ mod tests {
         assert_eq!(md5(b"a"), "0CC175B9C0F1B6A831C399E269772661");
         assert_eq!(md5(b"abc"), "900150983CD24FB0D6963F7D28E17F72");
         assert_eq!(md5(b"message digest"), "F96B697D7CB7938D525A2F31AAF161D0");
-        assert_eq!(md5(b"abcdefghijklmnopqrstuvwxyz"), "C3FCD3D76192E4007DFB496CCA67E13B");
-        assert_eq!(md5(b"12345678901234567890123456789012345678901234567890123456789012345678901234567890"), "57EDF4A22BE3C955AC49DA2E2107B67A");
+        assert_eq!(
+            md5(b"abcdefghijklmnopqrstuvwxyz"),
+            "C3FCD3D76192E4007DFB496CCA67E13B"
+        );
+        assert_eq!(
+            md5(
+                b"12345678901234567890123456789012345678901234567890123456789012345678901234567890"
+            ),
+            "57EDF4A22BE3C955AC49DA2E2107B67A"
+        );
     }
 
     #[test]
@@ -214,16 +263,36 @@ mod tests {
     #[test]
     fn verdicts() {
         let k = builtin();
-        assert!(matches!(judge("anything.zip", "9632640dd7182876783c935dfa7cd1d7", k), Verdict::Matches(i) if i.id == "windows"));
-        assert!(matches!(judge("Setup (2).zip", "00000000000000000000000000000000", k), Verdict::Differs(i) if i.id == "windows"));
-        assert!(matches!(judge("mac.Install1.zip", "30965099BF6BA485860A1F330191F250", k), Verdict::Unverifiable(i) if i.id == "macos"));
-        assert!(matches!(judge("mLNHIICC_Setup.Ubuntu.zip", "A664075CF6A76A1723F4211570B79DA0", k), Verdict::Unverifiable(_)));
-        assert_eq!(judge("photo.jpg", "D41D8CD98F00B204E9800998ECF8427E", k), Verdict::Unknown);
+        assert!(
+            matches!(judge("anything.zip", "9632640dd7182876783c935dfa7cd1d7", k), Verdict::Matches(i) if i.id == "windows")
+        );
+        assert!(
+            matches!(judge("Setup (2).zip", "00000000000000000000000000000000", k), Verdict::Differs(i) if i.id == "windows")
+        );
+        assert!(
+            matches!(judge("mac.Install1.zip", "30965099BF6BA485860A1F330191F250", k), Verdict::Unverifiable(i) if i.id == "macos")
+        );
+        assert!(matches!(
+            judge(
+                "mLNHIICC_Setup.Ubuntu.zip",
+                "A664075CF6A76A1723F4211570B79DA0",
+                k
+            ),
+            Verdict::Unverifiable(_)
+        ));
+        assert_eq!(
+            judge("photo.jpg", "D41D8CD98F00B204E9800998ECF8427E", k),
+            Verdict::Unknown
+        );
     }
 
     #[test]
     fn the_incomplete_published_values_are_the_ones_marked() {
-        let incomplete: Vec<&str> = builtin().iter().filter(|i| !i.md5_complete()).map(|i| i.id.as_str()).collect();
+        let incomplete: Vec<&str> = builtin()
+            .iter()
+            .filter(|i| !i.md5_complete())
+            .map(|i| i.id.as_str())
+            .collect();
         assert_eq!(incomplete, ["macos", "ubuntu"]);
     }
 }

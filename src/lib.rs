@@ -15,6 +15,8 @@ pub mod explain;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod i18n;
+pub mod installer;
+pub mod known;
 pub mod listing;
 pub mod nhi;
 pub mod password_prompt;
@@ -26,5 +28,3 @@ pub mod sim;
 pub mod system;
 pub mod tui;
 pub mod verifier;
-pub mod known;
-pub mod installer;

@@ -9,10 +9,19 @@ use crate::probes;
 pub fn render(p: &Profile, lang: Lang) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{} ({}) — {}", p.title.get(lang), p.name, p.source);
-    let width = p.checks.iter().map(|c| c.id.chars().count()).max().unwrap_or(0);
+    let width = p
+        .checks
+        .iter()
+        .map(|c| c.id.chars().count())
+        .max()
+        .unwrap_or(0);
     for (i, c) in p.checks.iter().enumerate() {
         let _ = writeln!(s, "{:>2}. {:<width$}  {}", i + 1, c.id, c.title.get(lang));
-        let needs = if c.needs.is_empty() { "-".to_string() } else { c.needs.join(", ") };
+        let needs = if c.needs.is_empty() {
+            "-".to_string()
+        } else {
+            c.needs.join(", ")
+        };
         let _ = writeln!(
             s,
             "    {}: {} · {}: {} · {}: {:.1} s · {}",
@@ -22,7 +31,16 @@ pub fn render(p: &Profile, lang: Lang) -> String {
             needs,
             ui("list.timeout", lang),
             c.timeout.as_secs_f64(),
-            ui(&format!("severity.{}", match c.severity { crate::engine::Severity::Blocking => "blocking", crate::engine::Severity::Advisory => "advisory" }), lang)
+            ui(
+                &format!(
+                    "severity.{}",
+                    match c.severity {
+                        crate::engine::Severity::Blocking => "blocking",
+                        crate::engine::Severity::Advisory => "advisory",
+                    }
+                ),
+                lang
+            )
         );
     }
     let kinds: Vec<&str> = probes::kinds().iter().map(|k| k.name).collect();

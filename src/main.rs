@@ -24,7 +24,9 @@ fn main() -> ExitCode {
 }
 
 fn real_main(cli: Cli) -> i32 {
-    let lang = cli.lang.unwrap_or_else(|| Lang::from_locale(&|k| std::env::var(k).ok()));
+    let lang = cli
+        .lang
+        .unwrap_or_else(|| Lang::from_locale(&|k| std::env::var(k).ok()));
     let profile = match &cli.command {
         Some(Command::Explain { list: true, .. }) => {
             print!("{}", ecpa_doctor::explain::list(lang));
@@ -37,7 +39,11 @@ fn real_main(cli: Cli) -> i32 {
                 return cli::EXIT_USAGE;
             }
         },
-        Some(Command::Remote { destination, ssh_options, remote_command }) => {
+        Some(Command::Remote {
+            destination,
+            ssh_options,
+            remote_command,
+        }) => {
             let target = ecpa_doctor::remote::Target {
                 destination: destination.clone(),
                 ssh_options: ssh_options.clone(),
@@ -46,14 +52,18 @@ fn real_main(cli: Cli) -> i32 {
             };
             return remote_main(&cli, target, lang);
         }
-        Some(Command::Demo { scenario, list }) => return demo_main(&cli, scenario.as_deref(), *list, lang),
-        Some(Command::CheckInstaller { file, md5 }) => match ecpa_doctor::installer::profile_for(file, md5.as_deref()) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("ecpa-doctor: {e}");
-                return cli::EXIT_USAGE;
+        Some(Command::Demo { scenario, list }) => {
+            return demo_main(&cli, scenario.as_deref(), *list, lang);
+        }
+        Some(Command::CheckInstaller { file, md5 }) => {
+            match ecpa_doctor::installer::profile_for(file, md5.as_deref()) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("ecpa-doctor: {e}");
+                    return cli::EXIT_USAGE;
+                }
             }
-        },
+        }
         None => match load_profile(&cli) {
             Ok(p) => match &cli.message {
                 Some(m) => ecpa_doctor::explain::with_message(&p, m),
@@ -82,7 +92,13 @@ fn real_main(cli: Cli) -> i32 {
     }
 
     let profile = Arc::new(profile);
-    if !cli.report && cli.format.is_none() && cli.output.is_none() && cli.command.is_none() && !cli.check_password && stdout_tty {
+    if !cli.report
+        && cli.format.is_none()
+        && cli.output.is_none()
+        && cli.command.is_none()
+        && !cli.check_password
+        && stdout_tty
+    {
         return open_console(&cli, profile, lang, only);
     }
     let plan = match ecpa_doctor::password_prompt::plan(&profile, only, cli.check_password, lang) {
@@ -92,13 +108,32 @@ fn real_main(cli: Cli) -> i32 {
             return cli::EXIT_USAGE;
         }
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
-    let request = Request { only: plan.only, password: plan.password, previous: Default::default() };
-    let result = rt.block_on(run::run(profile.clone(), Arc::new(System::real()), request, None));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let request = Request {
+        only: plan.only,
+        password: plan.password,
+        previous: Default::default(),
+    };
+    let result = rt.block_on(run::run(
+        profile.clone(),
+        Arc::new(System::real()),
+        request,
+        None,
+    ));
     // A probe stuck in a system call must not keep the process alive after its timeout.
     rt.shutdown_background();
 
-    let opts = model::Options { lang, reveal_pii: cli.show_pii, ticket: cli.ticket.clone(), demo: false, host: HostInfo::detect() };
+    let opts = model::Options {
+        lang,
+        reveal_pii: cli.show_pii,
+        ticket: cli.ticket.clone(),
+        demo: false,
+        host: HostInfo::detect(),
+    };
     let rep = model::build(&profile, &result, &opts);
     let text = report::render(&rep, cli.format());
     if let Err(e) = emit(&cli, &text) {
@@ -109,8 +144,22 @@ fn real_main(cli: Cli) -> i32 {
 }
 
 /// The interactive console (no mode flag, on a terminal).
-fn open_console(cli: &Cli, profile: Arc<Profile>, lang: Lang, only: Option<HashSet<String>>) -> i32 {
-    let cfg = ecpa_doctor::tui::Config { profile, system: Arc::new(System::real()), lang, reveal_pii: cli.show_pii, ticket: cli.ticket.clone(), ascii: cli.ascii, only, demo: None };
+fn open_console(
+    cli: &Cli,
+    profile: Arc<Profile>,
+    lang: Lang,
+    only: Option<HashSet<String>>,
+) -> i32 {
+    let cfg = ecpa_doctor::tui::Config {
+        profile,
+        system: Arc::new(System::real()),
+        lang,
+        reveal_pii: cli.show_pii,
+        ticket: cli.ticket.clone(),
+        ascii: cli.ascii,
+        only,
+        demo: None,
+    };
     ecpa_doctor::tui::run(cfg)
 }
 
@@ -124,7 +173,13 @@ fn demo_main(cli: &Cli, scenario: Option<&str>, list: bool, lang: Lang) -> i32 {
     }
     let id = scenario.unwrap_or(demo::HEALTHY);
     let Some(chosen) = demo::scenario::find(id) else {
-        eprintln!("ecpa-doctor: {}", i18n::fill(&i18n::ui("demo.unknown_scenario", lang), &[("id".to_string(), id.to_string())]));
+        eprintln!(
+            "ecpa-doctor: {}",
+            i18n::fill(
+                &i18n::ui("demo.unknown_scenario", lang),
+                &[("id".to_string(), id.to_string())]
+            )
+        );
         return cli::EXIT_USAGE;
     };
     let base = match load_profile(cli) {
@@ -196,13 +251,43 @@ fn demo_main(cli: &Cli, scenario: Option<&str>, list: bool, lang: Lang) -> i32 {
         // As on a real machine, the password check runs only when asked for; a scenario
         // whose story is about that check (its expected root cause) includes it, and
         // without a password it says how to ask.
-        let asked = chosen.expect.finding().and_then(|(check, _)| world.profile.check(check)).is_some_and(|c| ecpa_doctor::probes::registration::is_on_request(&c.kind));
-        (if asked { only } else { ecpa_doctor::probes::registration::automatic(&world.profile, only) }, None)
+        let asked = chosen
+            .expect
+            .finding()
+            .and_then(|(check, _)| world.profile.check(check))
+            .is_some_and(|c| ecpa_doctor::probes::registration::is_on_request(&c.kind));
+        (
+            if asked {
+                only
+            } else {
+                ecpa_doctor::probes::registration::automatic(&world.profile, only)
+            },
+            None,
+        )
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
-    let result = rt.block_on(run::run(world.profile.clone(), world.system.clone(), Request { only, password, ..Default::default() }, None));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let result = rt.block_on(run::run(
+        world.profile.clone(),
+        world.system.clone(),
+        Request {
+            only,
+            password,
+            ..Default::default()
+        },
+        None,
+    ));
     rt.shutdown_background();
-    let opts = model::Options { lang, reveal_pii: cli.show_pii, ticket: cli.ticket.clone(), demo: true, host: HostInfo::detect() };
+    let opts = model::Options {
+        lang,
+        reveal_pii: cli.show_pii,
+        ticket: cli.ticket.clone(),
+        demo: true,
+        host: HostInfo::detect(),
+    };
     let rep = model::build(&world.profile, &result, &opts);
     if let Err(e) = emit(cli, &report::render(&rep, cli.format())) {
         eprintln!("ecpa-doctor: {e}");
@@ -221,12 +306,30 @@ fn remote_main(cli: &Cli, target: ecpa_doctor::remote::Target, lang: Lang) -> i3
             return cli::EXIT_USAGE;
         }
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
-    let result = rt.block_on(run::run(profile.clone(), Arc::new(System::real()), Request::default(), None));
-    let passed = result.outcomes.iter().all(|(_, o)| o.status == ecpa_doctor::engine::Status::Pass);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let result = rt.block_on(run::run(
+        profile.clone(),
+        Arc::new(System::real()),
+        Request::default(),
+        None,
+    ));
+    let passed = result
+        .outcomes
+        .iter()
+        .all(|(_, o)| o.status == ecpa_doctor::engine::Status::Pass);
     if !passed {
         rt.shutdown_background();
-        let opts = model::Options { lang, reveal_pii: false, ticket: cli.ticket.clone(), demo: false, host: HostInfo::detect() };
+        let opts = model::Options {
+            lang,
+            reveal_pii: false,
+            ticket: cli.ticket.clone(),
+            demo: false,
+            host: HostInfo::detect(),
+        };
         let rep = model::build(&profile, &result, &opts);
         return match emit(cli, &report::render(&rep, cli.format())) {
             Ok(()) => rep.exit_code,
@@ -240,7 +343,10 @@ fn remote_main(cli: &Cli, target: ecpa_doctor::remote::Target, lang: Lang) -> i3
     if cli.show_pii {
         args.push("--show-pii".into());
     }
-    let interactive = !cli.report && cli.format.is_none() && cli.output.is_none() && std::io::stdout().is_terminal();
+    let interactive = !cli.report
+        && cli.format.is_none()
+        && cli.output.is_none()
+        && std::io::stdout().is_terminal();
     if interactive {
         rt.shutdown_background();
         return remote::open_console(&target, &args);
@@ -248,7 +354,11 @@ fn remote_main(cli: &Cli, target: ecpa_doctor::remote::Target, lang: Lang) -> i3
     if let Some(t) = &cli.ticket {
         args.extend(["--ticket".to_string(), t.clone()]);
     }
-    let fetched = rt.block_on(remote::fetch_report(&target, &args, std::time::Duration::from_secs(180)));
+    let fetched = rt.block_on(remote::fetch_report(
+        &target,
+        &args,
+        std::time::Duration::from_secs(180),
+    ));
     rt.shutdown_background();
     match fetched {
         Ok(rep) => match emit(cli, &report::render(&rep, cli.format())) {
@@ -259,7 +369,10 @@ fn remote_main(cli: &Cli, target: ecpa_doctor::remote::Target, lang: Lang) -> i3
             }
         },
         Err(e) => {
-            eprintln!("ecpa-doctor: {}: {e}", i18n::ui("remote.fetch_failed", lang));
+            eprintln!(
+                "ecpa-doctor: {}: {e}",
+                i18n::ui("remote.fetch_failed", lang)
+            );
             cli::EXIT_BLOCKING
         }
     }
@@ -296,7 +409,10 @@ fn selected(profile: &Profile, ids: &[String]) -> Result<Option<HashSet<String>>
     while let Some(id) = todo.pop() {
         let Some(c) = profile.check(&id) else {
             let known: Vec<&str> = profile.checks.iter().map(|c| c.id.as_str()).collect();
-            return Err(format!("no check `{id}` in the profile; checks are: {}", known.join(", ")));
+            return Err(format!(
+                "no check `{id}` in the profile; checks are: {}",
+                known.join(", ")
+            ));
         };
         if set.insert(id) {
             todo.extend(c.needs.iter().cloned());
@@ -307,7 +423,9 @@ fn selected(profile: &Profile, ids: &[String]) -> Result<Option<HashSet<String>>
 
 fn emit(cli: &Cli, text: &str) -> std::io::Result<()> {
     match &cli.output {
-        Some(path) => std::fs::write(path, text).map_err(|e| std::io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))),
+        Some(path) => std::fs::write(path, text).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
+        }),
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;

@@ -20,11 +20,23 @@ pub struct Plan {
 
 /// Without `check_password` the password check is left out; with it, the operator is
 /// warned and asked once. `Err` is a message for standard error (exit 64).
-pub fn plan(profile: &Profile, only: Option<HashSet<String>>, check_password: bool, lang: Lang) -> Result<Plan, String> {
+pub fn plan(
+    profile: &Profile,
+    only: Option<HashSet<String>>,
+    check_password: bool,
+    lang: Lang,
+) -> Result<Plan, String> {
     if !check_password {
-        return Ok(Plan { only: registration::automatic(profile, only), password: None });
+        return Ok(Plan {
+            only: registration::automatic(profile, only),
+            password: None,
+        });
     }
-    let checks: Vec<_> = profile.checks.iter().filter(|c| registration::is_on_request(&c.kind)).collect();
+    let checks: Vec<_> = profile
+        .checks
+        .iter()
+        .filter(|c| registration::is_on_request(&c.kind))
+        .collect();
     if checks.is_empty() {
         return Err(ui("password.no_check", lang));
     }
@@ -40,11 +52,17 @@ pub fn plan(profile: &Profile, only: Option<HashSet<String>>, check_password: bo
         set
     });
     let env = |k: &str| std::env::var(k).ok();
-    if checks.iter().any(|c| registration::verifier_status(&c.params, &env).is_err()) {
+    if checks
+        .iter()
+        .any(|c| registration::verifier_status(&c.params, &env).is_err())
+    {
         // The check itself says what is missing; asking for a password it cannot use
         // would only expose it.
         eprintln!("{}", ui("password.no_verifier", lang));
-        return Ok(Plan { only, password: None });
+        return Ok(Plan {
+            only,
+            password: None,
+        });
     }
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{}", ui("password.warning", lang));
@@ -59,10 +77,16 @@ pub fn plan(profile: &Profile, only: Option<HashSet<String>>, check_password: bo
         secret::read_line(&mut stdin.lock())
     };
     match typed {
-        Ok(Some(p)) => Ok(Plan { only, password: Some(Arc::new(PasswordSlot::with(p))) }),
+        Ok(Some(p)) => Ok(Plan {
+            only,
+            password: Some(Arc::new(PasswordSlot::with(p))),
+        }),
         Ok(None) => {
             eprintln!("{}", ui("password.cancelled", lang));
-            Ok(Plan { only: registration::automatic(profile, only), password: None })
+            Ok(Plan {
+                only: registration::automatic(profile, only),
+                password: None,
+            })
         }
         Err(e) => Err(format!("{}: {e}", ui("password.read_failed", lang))),
     }

@@ -25,7 +25,12 @@ impl Target {
     /// Arguments for `ssh`, before the remote command. BatchMode: a prompt for a
     /// password would hang a headless run; keys or an agent are what remote support uses.
     pub fn ssh_args(&self, tty: bool) -> Vec<String> {
-        let mut a = vec!["-o".into(), "BatchMode=yes".into(), "-o".into(), format!("ConnectTimeout={}", self.connect_timeout.as_secs().max(1))];
+        let mut a = vec![
+            "-o".into(),
+            "BatchMode=yes".into(),
+            "-o".into(),
+            format!("ConnectTimeout={}", self.connect_timeout.as_secs().max(1)),
+        ];
         for o in &self.ssh_options {
             a.push("-o".into());
             a.push(o.clone());
@@ -41,7 +46,11 @@ impl Target {
 
 /// Quotes one word for the remote shell (ssh joins the command into one string).
 pub fn shell_quote(word: &str) -> String {
-    if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c)) {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c))
+    {
         word.to_string()
     } else {
         format!("'{}'", word.replace('\'', "'\\''"))
@@ -73,18 +82,35 @@ impl Failure {
 pub fn classify(exit: Option<i32>, stderr: &str) -> Failure {
     let e = stderr.to_ascii_lowercase();
     // 127: the remote shell found no such command; 126: found but not executable.
-    if matches!(exit, Some(127) | Some(126)) || e.contains("command not found") || e.contains("no such file or directory") && exit != Some(255) {
+    if matches!(exit, Some(127) | Some(126))
+        || e.contains("command not found")
+        || e.contains("no such file or directory") && exit != Some(255)
+    {
         return Failure::ToolMissing;
     }
-    if e.contains("host key verification failed") || e.contains("remote host identification has changed") {
+    if e.contains("host key verification failed")
+        || e.contains("remote host identification has changed")
+    {
         return Failure::HostKey;
     }
-    if e.contains("permission denied") || e.contains("too many authentication failures") || e.contains("not allowed because") {
+    if e.contains("permission denied")
+        || e.contains("too many authentication failures")
+        || e.contains("not allowed because")
+    {
         return Failure::AuthRefused;
     }
-    if ["could not resolve hostname", "connection refused", "connection timed out", "no route to host", "network is unreachable", "operation timed out", "connection closed by", "name or service not known"]
-        .iter()
-        .any(|p| e.contains(p))
+    if [
+        "could not resolve hostname",
+        "connection refused",
+        "connection timed out",
+        "no route to host",
+        "network is unreachable",
+        "operation timed out",
+        "connection closed by",
+        "name or service not known",
+    ]
+    .iter()
+    .any(|p| e.contains(p))
     {
         return Failure::Unreachable;
     }
@@ -93,27 +119,52 @@ pub fn classify(exit: Option<i32>, stderr: &str) -> Failure {
 
 /// `ecpa-doctor 0.1.0` → (0, 1, 0).
 pub fn parse_version(out: &str) -> Option<(u64, u64, u64)> {
-    let word = out.split_whitespace().find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))?;
+    let word = out
+        .split_whitespace()
+        .find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))?;
     let mut parts = word.split(['.', '-', '+']).map(|p| p.parse::<u64>());
-    Some((parts.next()?.ok()?, parts.next()?.ok()?, parts.next().and_then(|p| p.ok()).unwrap_or(0)))
+    Some((
+        parts.next()?.ok()?,
+        parts.next()?.ok()?,
+        parts.next().and_then(|p| p.ok()).unwrap_or(0),
+    ))
 }
 
 /// The one-check profile that proves the far side is usable.
 pub fn profile_for(t: &Target) -> Result<crate::engine::Profile, String> {
     let mut params = serde_yaml::Mapping::new();
     params.insert("destination".into(), t.destination.clone().into());
-    params.insert("ssh_options".into(), serde_yaml::Value::Sequence(t.ssh_options.iter().map(|o| o.clone().into()).collect()));
+    params.insert(
+        "ssh_options".into(),
+        serde_yaml::Value::Sequence(t.ssh_options.iter().map(|o| o.clone().into()).collect()),
+    );
     params.insert("remote_command".into(), t.remote_command.clone().into());
-    params.insert("connect_timeout".into(), format!("{}s", t.connect_timeout.as_secs()).into());
-    let title = crate::i18n::L10n { zh_tw: "遠端電腦".into(), en: "Remote computer".into() };
-    crate::engine::Profile::single("remote", title, "remote-host", "remote_host", serde_yaml::Value::Mapping(params), t.connect_timeout * 3)
+    params.insert(
+        "connect_timeout".into(),
+        format!("{}s", t.connect_timeout.as_secs()).into(),
+    );
+    let title = crate::i18n::L10n {
+        zh_tw: "遠端電腦".into(),
+        en: "Remote computer".into(),
+    };
+    crate::engine::Profile::single(
+        "remote",
+        title,
+        "remote-host",
+        "remote_host",
+        serde_yaml::Value::Mapping(params),
+        t.connect_timeout * 3,
+    )
 }
 
 /// The remote command is the operator's own command line (a path, maybe with options
 /// such as `--profile`), so it goes to the remote shell as written; our arguments are
 /// quoted.
 fn remote_line(t: &Target, extra: &[String]) -> String {
-    std::iter::once(t.remote_command.clone()).chain(extra.iter().map(|a| shell_quote(a))).collect::<Vec<_>>().join(" ")
+    std::iter::once(t.remote_command.clone())
+        .chain(extra.iter().map(|a| shell_quote(a)))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Runs the remote report in JSON and parses it. Bounded: a hung session is killed.
@@ -140,7 +191,10 @@ pub async fn fetch_report(t: &Target, extra: &[String], limit: Duration) -> Resu
 
 /// The console on the far side, in this terminal (`ssh -t`); returns its exit status.
 pub fn open_console(t: &Target, extra: &[String]) -> i32 {
-    let status = std::process::Command::new("ssh").args(t.ssh_args(true)).arg(remote_line(t, extra)).status();
+    let status = std::process::Command::new("ssh")
+        .args(t.ssh_args(true))
+        .arg(remote_line(t, extra))
+        .status();
     match status {
         Ok(s) => s.code().unwrap_or(1),
         Err(e) => {
@@ -152,7 +206,8 @@ pub fn open_console(t: &Target, extra: &[String]) -> i32 {
 
 /// The remote JSON report, stamped with where it came from.
 pub fn parse_report(json: &str, destination: &str) -> Result<Report, String> {
-    let mut r: Report = serde_json::from_str(json).map_err(|e| format!("the remote report is not ecpa-doctor JSON: {e}"))?;
+    let mut r: Report = serde_json::from_str(json)
+        .map_err(|e| format!("the remote report is not ecpa-doctor JSON: {e}"))?;
     r.remote_host = Some(destination.to_string());
     Ok(r)
 }
@@ -163,11 +218,35 @@ mod tests {
 
     #[test]
     fn ssh_errors_become_named_failures() {
-        assert_eq!(classify(Some(255), "ssh: connect to host 127.0.0.1 port 1: Connection refused\r\n"), Failure::Unreachable);
-        assert_eq!(classify(Some(255), "ssh: Could not resolve hostname pc-123: Name or service not known"), Failure::Unreachable);
-        assert_eq!(classify(Some(255), "tester@127.0.0.1: Permission denied (publickey)."), Failure::AuthRefused);
-        assert_eq!(classify(Some(255), "Host key verification failed."), Failure::HostKey);
-        assert_eq!(classify(Some(127), "bash: line 1: ecpa-doctor: command not found"), Failure::ToolMissing);
+        assert_eq!(
+            classify(
+                Some(255),
+                "ssh: connect to host 127.0.0.1 port 1: Connection refused\r\n"
+            ),
+            Failure::Unreachable
+        );
+        assert_eq!(
+            classify(
+                Some(255),
+                "ssh: Could not resolve hostname pc-123: Name or service not known"
+            ),
+            Failure::Unreachable
+        );
+        assert_eq!(
+            classify(
+                Some(255),
+                "tester@127.0.0.1: Permission denied (publickey)."
+            ),
+            Failure::AuthRefused
+        );
+        assert_eq!(
+            classify(Some(255), "Host key verification failed."),
+            Failure::HostKey
+        );
+        assert_eq!(
+            classify(Some(127), "bash: line 1: ecpa-doctor: command not found"),
+            Failure::ToolMissing
+        );
         assert_eq!(classify(Some(1), "something odd"), Failure::Other);
     }
 

@@ -86,7 +86,11 @@ impl PasswordSlot {
 impl std::fmt::Debug for PasswordSlot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let filled = self.0.lock().map(|g| g.is_some()).unwrap_or(false);
-        write!(f, "PasswordSlot({})", if filled { "filled" } else { "empty" })
+        write!(
+            f,
+            "PasswordSlot({})",
+            if filled { "filled" } else { "empty" }
+        )
     }
 }
 
@@ -139,7 +143,9 @@ pub fn read_masked_from_terminal() -> io::Result<Option<Password>> {
         match k.code {
             KeyCode::Enter => break Ok(true),
             KeyCode::Esc => break Ok(false),
-            KeyCode::Char('c' | 'd') if k.modifiers.contains(KeyModifiers::CONTROL) => break Ok(false),
+            KeyCode::Char('c' | 'd') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                break Ok(false);
+            }
             KeyCode::Backspace => p.pop(),
             KeyCode::Char(c) => {
                 p.push(c);

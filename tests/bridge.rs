@@ -46,7 +46,9 @@ impl Setup {
     }
 
     fn profile(&self, checks: &str) -> String {
-        let text = format!("schema: 1\nname: bridge-test\ntitle: {{ zh-TW: 測試, en: test }}\nchecks:\n{checks}");
+        let text = format!(
+            "schema: 1\nname: bridge-test\ntitle: {{ zh-TW: 測試, en: test }}\nchecks:\n{checks}"
+        );
         write_profile(&self.dir, "profile.yaml", &text)
     }
 
@@ -58,7 +60,18 @@ impl Setup {
         let profile = self.profile(checks);
         // English: the evidence below is asserted in its English wording (the zh-TW
         // words of evidence values are checked by the unit tests and the catalogue).
-        let run = doctor(&["--profile", &profile, "--report", "--format", "json", "--lang", "en"], env);
+        let run = doctor(
+            &[
+                "--profile",
+                &profile,
+                "--report",
+                "--format",
+                "json",
+                "--lang",
+                "en",
+            ],
+            env,
+        );
         let v = run.json();
         (run, v)
     }
@@ -83,7 +96,8 @@ fn ws_check(port: u16, needs: &str, extra: &str) -> String {
 }
 
 fn card_check() -> String {
-    "  - id: card\n    kind: card\n    title: { zh-TW: 健保卡, en: card }\n    timeout: 5s\n".to_string()
+    "  - id: card\n    kind: card\n    title: { zh-TW: 健保卡, en: card }\n    timeout: 5s\n"
+        .to_string()
 }
 
 fn root_param(path: &str) -> String {
@@ -95,14 +109,23 @@ fn finding(v: &Value, id: &str) -> String {
 }
 
 fn evidence(v: &Value, id: &str, key: &str) -> String {
-    check(v, id)["evidence"][key].as_str().unwrap_or("").to_string()
+    check(v, id)["evidence"][key]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
 }
 
 fn assert_finding(run: &support::Run, v: &Value, id: &str, expected: &str) {
     assert_eq!(finding(v, id), expected, "{run:?}");
     let remedy = &check(v, id)["remedy"];
-    assert!(remedy["steps"].as_array().is_some_and(|s| s.len() >= 2), "no remedy for {expected}: {run:?}");
-    assert_ne!(remedy["title"], "(no remedy written for this finding yet; please tell the ecpa-doctor maintainers)");
+    assert!(
+        remedy["steps"].as_array().is_some_and(|s| s.len() >= 2),
+        "no remedy for {expected}: {run:?}"
+    );
+    assert_ne!(
+        remedy["title"],
+        "(no remedy written for this finding yet; please tell the ecpa-doctor maintainers)"
+    );
 }
 
 /// A port nothing listens on: bind, note the port, close.
@@ -121,10 +144,19 @@ fn test_ca_chain_passes_through_the_components_root() {
     let c = check(&v, TLS);
     assert_eq!(c["status"], "pass", "{run:?}");
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(evidence(&v, TLS, "trust_component").starts_with("trusted"), "{run:?}");
-    assert!(evidence(&v, TLS, "trust_system").starts_with("not trusted"), "{run:?}");
+    assert!(
+        evidence(&v, TLS, "trust_component").starts_with("trusted"),
+        "{run:?}"
+    );
+    assert!(
+        evidence(&v, TLS, "trust_system").starts_with("not trusted"),
+        "{run:?}"
+    );
     let leaf = fingerprint(&b.certs().chain[0]);
-    assert!(evidence(&v, TLS, "cert_0").contains(&leaf), "leaf fingerprint missing: {run:?}");
+    assert!(
+        evidence(&v, TLS, "cert_0").contains(&leaf),
+        "leaf fingerprint missing: {run:?}"
+    );
     assert!(evidence(&v, TLS, "cert_0").contains("DNS:iccert.nhi.gov.tw"));
     assert!(evidence(&v, TLS, "cert_1").contains("CA:TRUE"));
     assert_eq!(evidence(&v, TLS, "sni_also"), "localhost: same chain");
@@ -138,10 +170,22 @@ fn system_store_trust_is_recognised() {
     let ca = s.root_ca(&b);
     // rustls-native-certs honours SSL_CERT_FILE, as OpenSSL does: the child's "system
     // store" is then exactly our test CA.
-    let (run, v) = s.run_env(&tls_check(b.port(), "      component_root_ca: /nonexistent/NHIRootCA.crt\n"), &[("SSL_CERT_FILE", &ca)]);
+    let (run, v) = s.run_env(
+        &tls_check(
+            b.port(),
+            "      component_root_ca: /nonexistent/NHIRootCA.crt\n",
+        ),
+        &[("SSL_CERT_FILE", &ca)],
+    );
     assert_eq!(check(&v, TLS)["status"], "pass", "{run:?}");
-    assert!(evidence(&v, TLS, "trust_system").starts_with("trusted"), "{run:?}");
-    assert!(evidence(&v, TLS, "component_root_ca").contains("/nonexistent/NHIRootCA.crt:"), "{run:?}");
+    assert!(
+        evidence(&v, TLS, "trust_system").starts_with("trusted"),
+        "{run:?}"
+    );
+    assert!(
+        evidence(&v, TLS, "component_root_ca").contains("/nonexistent/NHIRootCA.crt:"),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -152,9 +196,21 @@ fn nhi_2020_set_self_signed_leaf_is_untrusted_even_with_its_root() {
     assert_finding(&run, &v, TLS, "tls.untrusted");
     assert_eq!(run.code, 1);
     let c = check(&v, TLS);
-    assert!(c["summary"].as_str().unwrap().contains("NHI.Self.Server.Cert"), "{run:?}");
-    assert!(evidence(&v, TLS, "cert_0").contains("DNS:127.0.0.1"), "the 2020 SAN lists an address as a DNS name: {run:?}");
-    assert!(evidence(&v, TLS, "trust_component").starts_with("not trusted"), "{run:?}");
+    assert!(
+        c["summary"]
+            .as_str()
+            .unwrap()
+            .contains("NHI.Self.Server.Cert"),
+        "{run:?}"
+    );
+    assert!(
+        evidence(&v, TLS, "cert_0").contains("DNS:127.0.0.1"),
+        "the 2020 SAN lists an address as a DNS name: {run:?}"
+    );
+    assert!(
+        evidence(&v, TLS, "trust_component").starts_with("not trusted"),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -163,13 +219,30 @@ fn nhi_2020_set_is_recognised_and_its_own_root_cannot_make_it_trusted() {
     let b = start(CertGeneration::Nhi2020, Fault::OfflineGate);
     let root = s.root_ca(&b);
     // Even with NHIRootCA.crt in the system store (what users are told to import).
-    let (run, v) = s.run_env(&tls_check(b.port(), &root_param(&root)), &[("SSL_CERT_FILE", &root)]);
+    let (run, v) = s.run_env(
+        &tls_check(b.port(), &root_param(&root)),
+        &[("SSL_CERT_FILE", &root)],
+    );
     assert_finding(&run, &v, TLS, "tls.untrusted");
-    assert!(evidence(&v, TLS, "trust_system").starts_with("not trusted"), "{run:?}");
-    assert!(evidence(&v, TLS, "cert_generation").contains("2019–2022"), "{run:?}");
+    assert!(
+        evidence(&v, TLS, "trust_system").starts_with("not trusted"),
+        "{run:?}"
+    );
+    assert!(
+        evidence(&v, TLS, "cert_generation").contains("2019–2022"),
+        "{run:?}"
+    );
     let summary = check(&v, TLS)["summary"].as_str().unwrap().to_string();
-    assert!(summary.contains("2019–2022") && summary.contains("NHIRootCA.crt") && summary.contains("NHI.Self.Server.Cert"), "{summary}");
-    assert!(evidence(&v, TLS, "cert_1").contains("no basicConstraints"), "the shipped root has no extensions: {run:?}");
+    assert!(
+        summary.contains("2019–2022")
+            && summary.contains("NHIRootCA.crt")
+            && summary.contains("NHI.Self.Server.Cert"),
+        "{summary}"
+    );
+    assert!(
+        evidence(&v, TLS, "cert_1").contains("no basicConstraints"),
+        "the shipped root has no extensions: {run:?}"
+    );
 }
 
 #[test]
@@ -178,24 +251,53 @@ fn nhi_2020_set_is_trusted_when_its_leaf_itself_is_a_trust_anchor() {
     let b = start(CertGeneration::Nhi2020, Fault::OfflineGate);
     let leaf = s.dir.join("NHIServerCert.crt");
     std::fs::write(&leaf, &b.certs().leaf_pem).unwrap();
-    let (run, v) = s.run_env(&tls_check(b.port(), &root_param(&s.root_ca(&b))), &[("SSL_CERT_FILE", leaf.to_str().unwrap())]);
+    let (run, v) = s.run_env(
+        &tls_check(b.port(), &root_param(&s.root_ca(&b))),
+        &[("SSL_CERT_FILE", leaf.to_str().unwrap())],
+    );
     assert_eq!(check(&v, TLS)["status"], "pass", "{run:?}");
-    assert!(evidence(&v, TLS, "trust_system").starts_with("trusted"), "{run:?}");
-    assert!(evidence(&v, TLS, "trust_component").starts_with("not trusted"), "NHIRootCA.crt did not sign it: {run:?}");
-    assert!(evidence(&v, TLS, "cert_generation").contains("2019–2022"), "{run:?}");
+    assert!(
+        evidence(&v, TLS, "trust_system").starts_with("trusted"),
+        "{run:?}"
+    );
+    assert!(
+        evidence(&v, TLS, "trust_component").starts_with("not trusted"),
+        "NHIRootCA.crt did not sign it: {run:?}"
+    );
+    assert!(
+        evidence(&v, TLS, "cert_generation").contains("2019–2022"),
+        "{run:?}"
+    );
 }
 
 #[test]
 fn podman_regenerated_set_is_a_name_mismatch_for_iccert_named_as_such() {
     let s = Setup::new("tls-podman");
     let b = start(CertGeneration::PodmanRegen, Fault::OfflineGate);
-    let (run, v) = s.run_env(&tls_check(b.port(), &root_param(&s.root_ca(&b))), &[("LANG", "en_US.UTF-8")]);
+    let (run, v) = s.run_env(
+        &tls_check(b.port(), &root_param(&s.root_ca(&b))),
+        &[("LANG", "en_US.UTF-8")],
+    );
     assert_finding(&run, &v, TLS, "tls.name_mismatch");
-    assert!(evidence(&v, TLS, "trust_component").starts_with("trusted"), "{run:?}");
-    assert!(!evidence(&v, TLS, "also_found").contains("tls."), "nothing else is wrong with it: {run:?}");
+    assert!(
+        evidence(&v, TLS, "trust_component").starts_with("trusted"),
+        "{run:?}"
+    );
+    assert!(
+        !evidence(&v, TLS, "also_found").contains("tls."),
+        "nothing else is wrong with it: {run:?}"
+    );
     let summary = check(&v, TLS)["summary"].as_str().unwrap().to_string();
-    assert!(summary.contains("regen-certs.sh") && summary.contains("iccert.nhi.gov.tw") && summary.contains("DNS:localhost"), "{summary}");
-    assert!(evidence(&v, TLS, "cert_generation").contains("root valid 3650 days"), "{run:?}");
+    assert!(
+        summary.contains("regen-certs.sh")
+            && summary.contains("iccert.nhi.gov.tw")
+            && summary.contains("DNS:localhost"),
+        "{summary}"
+    );
+    assert!(
+        evidence(&v, TLS, "cert_generation").contains("root valid 3650 days"),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -204,11 +306,25 @@ fn podman_2024_leaf_for_localhost_only_is_a_name_mismatch() {
     let b = start(CertGeneration::Nhi2024, Fault::Healthy);
     let (run, v) = s.run(&tls_check(b.port(), &root_param(&s.root_ca(&b))));
     assert_finding(&run, &v, TLS, "tls.name_mismatch");
-    assert!(evidence(&v, TLS, "trust_component").starts_with("trusted"), "the 2024 root does sign its leaf: {run:?}");
-    assert!(evidence(&v, TLS, "component_root_ca").contains("nhi-localhost-ca"), "{run:?}");
+    assert!(
+        evidence(&v, TLS, "trust_component").starts_with("trusted"),
+        "the 2024 root does sign its leaf: {run:?}"
+    );
+    assert!(
+        evidence(&v, TLS, "component_root_ca").contains("nhi-localhost-ca"),
+        "{run:?}"
+    );
     let summary = check(&v, TLS)["summary"].as_str().unwrap().to_string();
-    assert!(summary.contains("iccert.nhi.gov.tw") && summary.contains("DNS:localhost") && summary.contains("2024"), "{summary}");
-    assert!(evidence(&v, TLS, "cert_generation").contains("30"), "{run:?}");
+    assert!(
+        summary.contains("iccert.nhi.gov.tw")
+            && summary.contains("DNS:localhost")
+            && summary.contains("2024"),
+        "{summary}"
+    );
+    assert!(
+        evidence(&v, TLS, "cert_generation").contains("30"),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -217,7 +333,10 @@ fn leaf_without_iccert_san_under_a_trusted_ca_is_a_name_mismatch() {
     let b = start(CertGeneration::NoIccertSan, Fault::Healthy);
     let (run, v) = s.run(&tls_check(b.port(), &root_param(&s.root_ca(&b))));
     assert_finding(&run, &v, TLS, "tls.name_mismatch");
-    assert!(!evidence(&v, TLS, "also_found").contains("tls.untrusted"), "{run:?}");
+    assert!(
+        !evidence(&v, TLS, "also_found").contains("tls.untrusted"),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -226,11 +345,23 @@ fn expired_30_day_root_is_named() {
     let b = start(CertGeneration::ExpiredRoot, Fault::Healthy);
     let (run, v) = s.run(&tls_check(b.port(), &root_param(&s.root_ca(&b))));
     assert_finding(&run, &v, TLS, "tls.ca_expired");
-    assert!(check(&v, TLS)["summary"].as_str().unwrap().contains("nhi-localhost-ca"), "{run:?}");
+    assert!(
+        check(&v, TLS)["summary"]
+            .as_str()
+            .unwrap()
+            .contains("nhi-localhost-ca"),
+        "{run:?}"
+    );
     // Expiry is not confused with distrust: the chain does lead to the component's root
     // (path building stops at the trust anchor, whose dates it does not judge).
-    assert!(evidence(&v, TLS, "trust_component").starts_with("trusted"), "{run:?}");
-    assert!(!evidence(&v, TLS, "also_found").contains("tls.untrusted"), "{run:?}");
+    assert!(
+        evidence(&v, TLS, "trust_component").starts_with("trusted"),
+        "{run:?}"
+    );
+    assert!(
+        !evidence(&v, TLS, "also_found").contains("tls.untrusted"),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -267,8 +398,16 @@ fn shared_key_certificate_is_recognised_by_fingerprint() {
     // list naming this leaf exercises the same matching (the built-in list is unit-tested).
     let fp = fingerprint(&b.certs().chain[0]).to_lowercase();
     let list = s.dir.join("known.yaml");
-    std::fs::write(&list, format!("- sha256: \"{fp}\"\n  label: test shared certificate\n  shared_key: true\n")).unwrap();
-    let extra = format!("{}      known_certs: {}\n", root_param(&s.root_ca(&b)), list.display());
+    std::fs::write(
+        &list,
+        format!("- sha256: \"{fp}\"\n  label: test shared certificate\n  shared_key: true\n"),
+    )
+    .unwrap();
+    let extra = format!(
+        "{}      known_certs: {}\n",
+        root_param(&s.root_ca(&b)),
+        list.display()
+    );
     let (run, v) = s.run(&tls_check(b.port(), &extra));
     assert_finding(&run, &v, TLS, "tls.shared_key");
     assert_eq!(check(&v, TLS)["status"], "warn", "{run:?}");
@@ -281,7 +420,12 @@ fn all_three(port: u16) -> String {
     let fast = "      connect_timeout: 1s\n      handshake_timeout: 1500ms\n";
     let fast_ws = format!("{fast}      reply_timeout: 1500ms\n");
     let fast_http = format!("{fast}      read_timeout: 1500ms\n");
-    format!("{}{}{}", tls_check(port, fast), http_check(port, &fast_http), ws_check(port, "", &fast_ws))
+    format!(
+        "{}{}{}",
+        tls_check(port, fast),
+        http_check(port, &fast_http),
+        ws_check(port, "", &fast_ws)
+    )
 }
 
 #[test]
@@ -302,10 +446,18 @@ fn server_that_accepts_and_never_answers_is_named_by_the_step_it_hangs_at() {
     let b = start(CertGeneration::TestCa, Fault::Silent);
     let t0 = Instant::now();
     let (run, v) = s.run(&all_three(b.port()));
-    assert!(t0.elapsed() < Duration::from_secs(30), "took {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        t0.elapsed()
+    );
     for id in [TLS, HTTP, WS] {
         assert_finding(&run, &v, id, "bridge.no_answer");
-        assert_eq!(check(&v, id)["status"], "fail", "an inner timeout, not the engine's: {run:?}");
+        assert_eq!(
+            check(&v, id)["status"],
+            "fail",
+            "an inner timeout, not the engine's: {run:?}"
+        );
         assert_eq!(evidence(&v, id, "step"), "tls_handshake", "{id}: {run:?}");
     }
 }
@@ -320,7 +472,11 @@ fn plain_http_on_the_tls_port_is_named() {
     assert_finding(&run, &v, HTTP, "bridge.not_component");
     for id in [TLS, HTTP] {
         assert_eq!(evidence(&v, id, "server_header"), "nginx/1.22.1", "{run:?}");
-        assert_eq!(evidence(&v, id, "status_line"), "HTTP/1.1 400 Bad Request", "{run:?}");
+        assert_eq!(
+            evidence(&v, id, "status_line"),
+            "HTTP/1.1 400 Bad Request",
+            "{run:?}"
+        );
     }
 }
 
@@ -331,7 +487,10 @@ fn plain_http_server_silent_to_tls_is_named_by_a_plain_request() {
     let (run, v) = s.run(&all_three(b.port()));
     assert_finding(&run, &v, TLS, "bridge.no_answer");
     assert_finding(&run, &v, HTTP, "bridge.not_component");
-    assert!(evidence(&v, HTTP, "server_header").starts_with("SimpleHTTP"), "{run:?}");
+    assert!(
+        evidence(&v, HTTP, "server_header").starts_with("SimpleHTTP"),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -341,7 +500,10 @@ fn tls_alert_is_a_failed_handshake() {
     let (run, v) = s.run(&all_three(b.port()));
     for id in [TLS, HTTP, WS] {
         assert_finding(&run, &v, id, "bridge.tls_failed");
-        assert!(evidence(&v, id, "error").contains("ProtocolVersion"), "{run:?}");
+        assert!(
+            evidence(&v, id, "error").contains("ProtocolVersion"),
+            "{run:?}"
+        );
     }
 }
 
@@ -352,7 +514,10 @@ fn something_that_is_neither_tls_nor_http_is_named_by_its_first_bytes() {
     let (run, v) = s.run(&all_three(b.port()));
     for id in [TLS, HTTP, WS] {
         assert_finding(&run, &v, id, "bridge.not_tls");
-        assert!(evidence(&v, id, "first_bytes").starts_with("SSH-2.0-OpenSSH"), "{id}: {run:?}");
+        assert!(
+            evidence(&v, id, "first_bytes").starts_with("SSH-2.0-OpenSSH"),
+            "{id}: {run:?}"
+        );
     }
 }
 
@@ -363,7 +528,10 @@ fn unresolvable_host_is_a_connect_failure() {
     let (run, v) = s.run(&checks);
     for id in [TLS, HTTP, WS] {
         assert_finding(&run, &v, id, "bridge.connect_failed");
-        assert!(evidence(&v, id, "error").contains("no-such-host.invalid"), "{run:?}");
+        assert!(
+            evidence(&v, id, "error").contains("no-such-host.invalid"),
+            "{run:?}"
+        );
     }
 }
 
@@ -373,13 +541,28 @@ fn unresolvable_host_is_a_connect_failure() {
 fn the_component_page_is_recognised_despite_bare_lf_headers() {
     let s = Setup::new("id-pass");
     let b = start(CertGeneration::Nhi2020, Fault::Healthy);
-    let (run, v) = s.run(&http_check(b.port(), "      host_header: iccert.nhi.gov.tw:7777\n"));
+    let (run, v) = s.run(&http_check(
+        b.port(),
+        "      host_header: iccert.nhi.gov.tw:7777\n",
+    ));
     assert_eq!(check(&v, HTTP)["status"], "pass", "{run:?}");
     assert_eq!(evidence(&v, HTTP, "server_header"), "NHIICC-/1.0");
-    assert_eq!(evidence(&v, HTTP, "identified_by"), "Server header and page text");
+    assert_eq!(
+        evidence(&v, HTTP, "identified_by"),
+        "Server header and page text"
+    );
     assert_eq!(evidence(&v, HTTP, "page_title"), "已確任信任服務....");
-    assert_eq!(evidence(&v, HTTP, "body_read"), "1350 bytes of 1350", "Content-Length: 1350 with its trailing space: {run:?}");
-    assert!(b.log().contains(&"Host: iccert.nhi.gov.tw:7777".to_string()), "{:?}", b.log());
+    assert_eq!(
+        evidence(&v, HTTP, "body_read"),
+        "1350 bytes of 1350",
+        "Content-Length: 1350 with its trailing space: {run:?}"
+    );
+    assert!(
+        b.log()
+            .contains(&"Host: iccert.nhi.gov.tw:7777".to_string()),
+        "{:?}",
+        b.log()
+    );
 }
 
 #[test]
@@ -388,8 +571,17 @@ fn another_web_server_is_not_the_component() {
     let b = start(CertGeneration::TestCa, Fault::ForeignServer);
     let (run, v) = s.run(&http_check(b.port(), ""));
     assert_finding(&run, &v, HTTP, "bridge.not_component");
-    assert_eq!(evidence(&v, HTTP, "server_header"), "Apache/2.4.57 (Debian)");
-    assert!(check(&v, HTTP)["summary"].as_str().unwrap().contains("Apache"), "{run:?}");
+    assert_eq!(
+        evidence(&v, HTTP, "server_header"),
+        "Apache/2.4.57 (Debian)"
+    );
+    assert!(
+        check(&v, HTTP)["summary"]
+            .as_str()
+            .unwrap()
+            .contains("Apache"),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -406,10 +598,17 @@ fn a_100_mb_body_is_not_read_whole() {
     let b = start(CertGeneration::TestCa, Fault::HugeBody);
     let t0 = Instant::now();
     let (run, v) = s.run(&http_check(b.port(), ""));
-    assert!(t0.elapsed() < Duration::from_secs(20), "took {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        t0.elapsed()
+    );
     assert_finding(&run, &v, HTTP, "bridge.not_component");
     let read = evidence(&v, HTTP, "body_read");
-    assert!(read.starts_with("65536 bytes of 104857600") && read.contains("stopped reading"), "{read}");
+    assert!(
+        read.starts_with("65536 bytes of 104857600") && read.contains("stopped reading"),
+        "{read}"
+    );
 }
 
 // ───────────────────────────── bridge_protocol ─────────────────────────────
@@ -429,8 +628,14 @@ fn offline_component_answers_4021_to_everything() {
     // Sent as a browser on eCPA would.
     let log = b.log();
     assert!(log.contains(&"GET /echo HTTP/1.1".to_string()), "{log:?}");
-    assert!(log.contains(&"Origin: https://ecpa.dgpa.gov.tw".to_string()), "{log:?}");
-    assert!(log.contains(&format!("Host: iccert.nhi.gov.tw:{}", b.port())), "{log:?}");
+    assert!(
+        log.contains(&"Origin: https://ecpa.dgpa.gov.tw".to_string()),
+        "{log:?}"
+    );
+    assert!(
+        log.contains(&format!("Host: iccert.nhi.gov.tw:{}", b.port())),
+        "{log:?}"
+    );
 }
 
 #[test]
@@ -439,7 +644,11 @@ fn offline_component_answers_4021_without_an_origin_too() {
     let b = start(CertGeneration::Nhi2024, Fault::OfflineGate);
     let (run, v) = s.run(&ws_only(b.port(), "      origin: null\n"));
     assert_finding(&run, &v, WS, "ws.origin_list_unreachable");
-    assert!(b.log().contains(&"Origin: (none)".to_string()), "{:?}", b.log());
+    assert!(
+        b.log().contains(&"Origin: (none)".to_string()),
+        "{:?}",
+        b.log()
+    );
 }
 
 #[test]
@@ -448,7 +657,11 @@ fn origin_is_a_parameter_and_can_be_left_out() {
     let b = start(CertGeneration::TestCa, Fault::OriginRefused);
     let (run, v) = s.run(&ws_only(b.port(), "      origin: null\n"));
     assert_finding(&run, &v, WS, "ws.origin_refused");
-    assert!(b.log().contains(&"Origin: (none)".to_string()), "{:?}", b.log());
+    assert!(
+        b.log().contains(&"Origin: (none)".to_string()),
+        "{:?}",
+        b.log()
+    );
     assert_eq!(evidence(&v, WS, "origin"), "-");
 }
 
@@ -461,7 +674,11 @@ fn every_catalogued_getbasic_code_maps_to_its_finding() {
         ("7001", "ws.pcsc_error", Some("pcsc環境異常")),
         ("7002", "ws.reader_unavailable", Some("無法存取讀卡機")),
         ("7004", "ws.no_card", Some("未置入健保卡")),
-        ("8013", "ws.card_unreachable", Some("無法存取健保卡，請查明讀卡機是否已插好或是否已置入健保卡")),
+        (
+            "8013",
+            "ws.card_unreachable",
+            Some("無法存取健保卡，請查明讀卡機是否已插好或是否已置入健保卡"),
+        ),
         ("8011", "ws.card_read_failed", Some("讀取基本資料失敗")),
         ("8201", "ws.component_error", Some("服務異常")),
         ("1234", "ws.component_error", None),
@@ -473,8 +690,15 @@ fn every_catalogued_getbasic_code_maps_to_its_finding() {
         let (run, v) = s.run(&ws_only(b.port(), ""));
         assert_finding(&run, &v, WS, expected);
         assert_eq!(evidence(&v, WS, "bridge_code"), code);
-        assert_eq!(evidence(&v, WS, "version"), "0011", "GetVersion answered first: {run:?}");
-        assert_eq!(evidence(&v, WS, "exchange"), format!("GetVersion → GetVersion:0011; GetBasic → {code}"));
+        assert_eq!(
+            evidence(&v, WS, "version"),
+            "0011",
+            "GetVersion answered first: {run:?}"
+        );
+        assert_eq!(
+            evidence(&v, WS, "exchange"),
+            format!("GetVersion → GetVersion:0011; GetBasic → {code}")
+        );
         match official {
             Some(text) => assert_eq!(evidence(&v, WS, "official_message"), text),
             None => assert!(check(&v, WS)["evidence"].get("official_message").is_none()),
@@ -484,7 +708,11 @@ fn every_catalogued_getbasic_code_maps_to_its_finding() {
 
 #[test]
 fn garbage_binary_and_oversize_frames_are_garbled() {
-    for fault in [Fault::GarbageFrames, Fault::BinaryFrame, Fault::OversizeFrame] {
+    for fault in [
+        Fault::GarbageFrames,
+        Fault::BinaryFrame,
+        Fault::OversizeFrame,
+    ] {
         let s = Setup::new(&format!("ws-{fault:?}"));
         let b = start(CertGeneration::TestCa, fault.clone());
         let (run, v) = s.run(&ws_only(b.port(), ""));
@@ -517,18 +745,31 @@ fn upgrade_refused_or_closed_is_named() {
 // ───────────────────────────── with the card, through the real pcscd ─────────────────────────────
 
 fn insert(slot: usize, card: impl vcard::Card) -> vcard::Inserted {
-    let c = vcard::insert_wait(vcard::slot_addr(slot), card, Duration::from_secs(10)).expect("insert the virtual card");
-    assert!(wait_reader(vcard::reader_name(slot), true, Duration::from_secs(10)), "pcscd did not notice the card");
+    let c = vcard::insert_wait(vcard::slot_addr(slot), card, Duration::from_secs(10))
+        .expect("insert the virtual card");
+    assert!(
+        wait_reader(vcard::reader_name(slot), true, Duration::from_secs(10)),
+        "pcscd did not notice the card"
+    );
     c
 }
 
 fn real_bridge(reader: Option<&str>) -> FakeBridge {
-    let cfg = BridgeConfig { certs: CertGeneration::TestCa, fault: Fault::Healthy, cards: Some(Arc::new(RealPcsc)), reader: reader.map(str::to_string) };
+    let cfg = BridgeConfig {
+        certs: CertGeneration::TestCa,
+        fault: Fault::Healthy,
+        cards: Some(Arc::new(RealPcsc)),
+        reader: reader.map(str::to_string),
+    };
     FakeBridge::start(cfg).expect("start the fake bridge")
 }
 
 fn with_card_check(port: u16) -> String {
-    format!("{}{}", card_check(), ws_check(port, "    needs: [card]\n", "      cross_check: card\n"))
+    format!(
+        "{}{}",
+        card_check(),
+        ws_check(port, "    needs: [card]\n", "      cross_check: card\n")
+    )
 }
 
 fn other_card() -> vcard::NhiCard {
@@ -551,23 +792,59 @@ fn healthy_bridge_reads_the_same_card_as_the_card_check() {
     let (run, v) = s.run(&with_card_check(b.port()));
     assert_eq!(check(&v, WS)["status"], "pass", "{run:?}");
     assert_eq!(run.code, 0, "{run:?}");
-    assert_eq!(evidence(&v, WS, "card_cross_check"), "same card as check `card` read in Virtual PCD 00 00; name, birth date, sex agree", "{run:?}");
+    assert_eq!(
+        evidence(&v, WS, "card_cross_check"),
+        "same card as check `card` read in Virtual PCD 00 00; name, birth date, sex agree",
+        "{run:?}"
+    );
     assert_eq!(evidence(&v, WS, "id_no"), "A12****789");
     assert_eq!(evidence(&v, WS, "name"), "王○○明");
     assert_eq!(evidence(&v, WS, "card_no"), "********5678");
     assert_eq!(evidence(&v, WS, "card_field6"), "1");
-    assert_eq!(evidence(&v, WS, "exchange"), "GetVersion → GetVersion:0011; GetBasic → GetBasic:(card data)");
+    assert_eq!(
+        evidence(&v, WS, "exchange"),
+        "GetVersion → GetVersion:0011; GetBasic → GetBasic:(card data)"
+    );
     for raw in ["A123456789", "王小明明", "000012345678", "0800101"] {
-        assert!(!run.stdout.contains(raw) && !run.stderr.contains(raw), "{raw} leaked: {run:?}");
+        assert!(
+            !run.stdout.contains(raw) && !run.stderr.contains(raw),
+            "{raw} leaked: {run:?}"
+        );
     }
     // The bridge read the card like the real component: the 8-byte READ with Le and the
     // 24 record, and never reset it.
     let apdus = card.apdus();
-    assert!(apdus.iter().any(|a| a.as_slice() == vcard::APDU_READ_PROFILE_LE), "{apdus:02X?}");
-    assert!(apdus.iter().any(|a| a.as_slice() == vcard::APDU_READ_HC), "{apdus:02X?}");
-    assert!(!card.controls().contains(&0x02), "the card was reset: {:?}", card.controls());
-    let shown = doctor(&["--profile", &s.profile(&with_card_check(b.port())), "--report", "--format", "json", "--show-pii"], &[]);
-    assert_eq!(check(&shown.json(), WS)["evidence"]["name"], "王小明明", "the name arrives as UTF-8: {shown:?}");
+    assert!(
+        apdus
+            .iter()
+            .any(|a| a.as_slice() == vcard::APDU_READ_PROFILE_LE),
+        "{apdus:02X?}"
+    );
+    assert!(
+        apdus.iter().any(|a| a.as_slice() == vcard::APDU_READ_HC),
+        "{apdus:02X?}"
+    );
+    assert!(
+        !card.controls().contains(&0x02),
+        "the card was reset: {:?}",
+        card.controls()
+    );
+    let shown = doctor(
+        &[
+            "--profile",
+            &s.profile(&with_card_check(b.port())),
+            "--report",
+            "--format",
+            "json",
+            "--show-pii",
+        ],
+        &[],
+    );
+    assert_eq!(
+        check(&shown.json(), WS)["evidence"]["name"],
+        "王小明明",
+        "the name arrives as UTF-8: {shown:?}"
+    );
 }
 
 #[test]
@@ -582,9 +859,17 @@ fn bridge_reading_another_reader_is_a_card_mismatch() {
     assert_finding(&run, &v, WS, "ws.card_mismatch");
     assert_eq!(check(&v, "card")["status"], "pass", "{run:?}");
     let summary = check(&v, WS)["summary"].as_str().unwrap().to_string();
-    assert!(summary.contains("********5678") && summary.contains("********4321") && summary.contains(vcard::READER0), "{summary}");
+    assert!(
+        summary.contains("********5678")
+            && summary.contains("********4321")
+            && summary.contains(vcard::READER0),
+        "{summary}"
+    );
     assert_eq!(evidence(&v, WS, "doctor_id_no"), "F22****786");
-    assert!(!run.stdout.contains("F223456786") && !run.stdout.contains("A123456789"), "{run:?}");
+    assert!(
+        !run.stdout.contains("F223456786") && !run.stdout.contains("A123456789"),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -595,7 +880,11 @@ fn card_only_in_the_second_reader_gives_8013_and_says_where_it_is() {
     let b = real_bridge(None);
     let (run, v) = s.run(&with_card_check(b.port()));
     assert_finding(&run, &v, WS, "ws.card_unreachable");
-    assert_eq!(evidence(&v, WS, "card_seen_by_doctor"), vcard::READER1, "{run:?}");
+    assert_eq!(
+        evidence(&v, WS, "card_seen_by_doctor"),
+        vcard::READER1,
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -605,13 +894,19 @@ fn no_card_through_the_real_pcscd_is_8013() {
     let b = real_bridge(None);
     let (run, v) = s.run(&ws_only(b.port(), ""));
     assert_finding(&run, &v, WS, "ws.card_unreachable");
-    assert_eq!(evidence(&v, WS, "official_message"), "無法存取健保卡，請查明讀卡機是否已插好或是否已置入健保卡");
+    assert_eq!(
+        evidence(&v, WS, "official_message"),
+        "無法存取健保卡，請查明讀卡機是否已插好或是否已置入健保卡"
+    );
 }
 
 #[test]
 fn card_refusing_the_basic_record_is_8010() {
     let _rig = rig_lock();
-    let faults = vcard::Faults { read_refused: Some([0x69, 0x85]), ..Default::default() };
+    let faults = vcard::Faults {
+        read_refused: Some([0x69, 0x85]),
+        ..Default::default()
+    };
     let _c = insert(0, vcard::NhiCard::with_faults(faults));
     let s = Setup::new("ws-8010");
     let b = real_bridge(None);
@@ -629,7 +924,11 @@ fn a_failed_card_check_skips_the_bridge_protocol() {
     assert_eq!(v["root_cause"]["finding"], "card.none", "{run:?}");
     assert_eq!(check(&v, WS)["status"], "skipped", "{run:?}");
     assert_eq!(check(&v, WS)["skipped_because"], "card");
-    assert!(b.log().is_empty(), "the bridge was asked although the card check failed: {:?}", b.log());
+    assert!(
+        b.log().is_empty(),
+        "the bridge was asked although the card check failed: {:?}",
+        b.log()
+    );
 }
 
 #[test]
@@ -637,30 +936,64 @@ fn the_offline_component_makes_the_card_cross_check_impossible_not_failed() {
     let _rig = rig_lock();
     let card = insert(0, vcard::NhiCard::sample());
     let s = Setup::new("ws-offline-card");
-    let cfg = BridgeConfig { certs: CertGeneration::Nhi2024, fault: Fault::OfflineGate, cards: Some(Arc::new(RealPcsc)), reader: None };
+    let cfg = BridgeConfig {
+        certs: CertGeneration::Nhi2024,
+        fault: Fault::OfflineGate,
+        cards: Some(Arc::new(RealPcsc)),
+        reader: None,
+    };
     let b = FakeBridge::start(cfg).expect("start the fake bridge");
     let (run, v) = s.run(&with_card_check(b.port()));
     assert_eq!(check(&v, "card")["status"], "pass", "{run:?}");
     assert_finding(&run, &v, WS, "ws.origin_list_unreachable");
-    assert_eq!(v["root_cause"]["finding"], "ws.origin_list_unreachable", "{run:?}");
+    assert_eq!(
+        v["root_cause"]["finding"], "ws.origin_list_unreachable",
+        "{run:?}"
+    );
     let why = evidence(&v, WS, "card_cross_check");
-    assert!(why.starts_with("not possible: the component answered 4021 to GetVersion") && why.ends_with("check `card` read the card in Virtual PCD 00 00 itself"), "{why}");
+    assert!(
+        why.starts_with("not possible: the component answered 4021 to GetVersion")
+            && why.ends_with("check `card` read the card in Virtual PCD 00 00 itself"),
+        "{why}"
+    );
     assert_eq!(evidence(&v, WS, "exchange"), "GetVersion → 4021");
-    assert!(!card.apdus().iter().any(|a| a.as_slice() == vcard::APDU_READ_HC), "the gated component never reads the card");
+    assert!(
+        !card
+            .apdus()
+            .iter()
+            .any(|a| a.as_slice() == vcard::APDU_READ_HC),
+        "the gated component never reads the card"
+    );
 }
 
 #[test]
 fn a_card_without_the_24_record_is_8010_though_the_card_check_reads_it() {
     let _rig = rig_lock();
-    let faults = vcard::Faults { hc_refused: Some([0x69, 0x85]), ..Default::default() };
+    let faults = vcard::Faults {
+        hc_refused: Some([0x69, 0x85]),
+        ..Default::default()
+    };
     let card = insert(0, vcard::NhiCard::with_faults(faults));
     let s = Setup::new("ws-no-24");
     let b = real_bridge(None);
     let (run, v) = s.run(&with_card_check(b.port()));
-    assert_eq!(check(&v, "card")["status"], "pass", "the card check does not need the 24 record: {run:?}");
+    assert_eq!(
+        check(&v, "card")["status"],
+        "pass",
+        "the card check does not need the 24 record: {run:?}"
+    );
     assert_finding(&run, &v, WS, "ws.card_read_failed");
     assert_eq!(evidence(&v, WS, "bridge_code"), "8010");
     let why = evidence(&v, WS, "card_cross_check");
-    assert!(why.starts_with("not possible: GetBasic answered 8010") && why.contains("`00 CA 24 00`"), "{why}");
-    assert!(card.apdus().iter().any(|a| a.as_slice() == vcard::APDU_READ_HC), "{:02X?}", card.apdus());
+    assert!(
+        why.starts_with("not possible: GetBasic answered 8010") && why.contains("`00 CA 24 00`"),
+        "{why}"
+    );
+    assert!(
+        card.apdus()
+            .iter()
+            .any(|a| a.as_slice() == vcard::APDU_READ_HC),
+        "{:02X?}",
+        card.apdus()
+    );
 }

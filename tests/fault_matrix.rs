@@ -479,11 +479,14 @@ fn pcscd_killed_during_the_card_read_is_no_service() {
     let sock = pcscd.socket();
     let t0 = Instant::now();
     let sock_text = sock.to_string_lossy().into_owned();
-    let child = support::command(&["--report", "--format", "json", "--profile", &profile], &[("PCSCLITE_CSOCK_NAME", &sock_text)])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = support::command(
+        &["--report", "--format", "json", "--profile", &profile],
+        &[("PCSCLITE_CSOCK_NAME", &sock_text)],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     // Killed while the card is answering SELECT (it takes 0.8 s per command).
     let deadline = Instant::now() + Duration::from_secs(15);
     while card.apdus().is_empty() {
@@ -551,9 +554,21 @@ fn card_pulled_mid_read_is_named_and_the_run_goes_on() {
     // is passing the READ on, it sometimes hands back an empty answer instead of an
     // error, which reads as a garbled card (`card.garbled`, step read_basic). Either is a
     // named finding from the card check; which one is a race in the virtual reader.
-    let finding = check(&t.json, "card")["finding"].as_str().unwrap_or("").to_string();
-    assert!(finding == "card.removed" || finding == "card.garbled", "{:?}", t.run);
-    assert_guarantees("card pulled mid-read", &t, &[("card", finding.as_str())], Some("card"));
+    let finding = check(&t.json, "card")["finding"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        finding == "card.removed" || finding == "card.garbled",
+        "{:?}",
+        t.run
+    );
+    assert_guarantees(
+        "card pulled mid-read",
+        &t,
+        &[("card", finding.as_str())],
+        Some("card"),
+    );
     // The rest of the chain was still diagnosed.
     assert_eq!(
         check(&t.json, "bridge-http")["status"],
@@ -745,7 +760,10 @@ fn bridge_that_sends_a_100_mb_body() {
         .as_str()
         .unwrap_or("")
         .to_string();
-    assert!(read.contains("已停止讀取"), "the report speaks zh-TW: {read}");
+    assert!(
+        read.contains("已停止讀取"),
+        "the report speaks zh-TW: {read}"
+    );
 }
 
 #[test]

@@ -33,7 +33,12 @@ const ORG_PASS: &str = "org-s3cret-XYZ";
 const ORG_ID: &str = "ORG-TEST-0001";
 
 fn bridge(fault: Fault, cards: bool) -> FakeBridge {
-    let cfg = BridgeConfig { certs: CertGeneration::TestCa, fault, cards: cards.then(|| Arc::new(RealPcsc) as _), reader: None };
+    let cfg = BridgeConfig {
+        certs: CertGeneration::TestCa,
+        fault,
+        cards: cards.then(|| Arc::new(RealPcsc) as _),
+        reader: None,
+    };
     FakeBridge::start(cfg).expect("start the fake bridge")
 }
 
@@ -43,7 +48,13 @@ fn closed_port() -> u16 {
 }
 
 fn profile(dir: &Path, checks: &str) -> String {
-    write_profile(dir, "profile.yaml", &format!("schema: 1\nname: nhi-cloud-test\ntitle: {{ zh-TW: 測試, en: test }}\nchecks:\n{checks}"))
+    write_profile(
+        dir,
+        "profile.yaml",
+        &format!(
+            "schema: 1\nname: nhi-cloud-test\ntitle: {{ zh-TW: 測試, en: test }}\nchecks:\n{checks}"
+        ),
+    )
 }
 
 fn outbound(port: u16) -> String {
@@ -70,22 +81,37 @@ fn finding(v: &Value, id: &str) -> String {
 }
 
 fn evidence(v: &Value, id: &str, key: &str) -> String {
-    check(v, id)["evidence"][key].as_str().unwrap_or("").to_string()
+    check(v, id)["evidence"][key]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
 }
 
 fn assert_finding(run: &Run, v: &Value, id: &str, expected: &str) {
     assert_eq!(finding(v, id), expected, "{run:?}");
     let remedy = &check(v, id)["remedy"];
-    assert!(remedy["steps"].as_array().is_some_and(|s| s.len() >= 2), "no remedy for {expected}: {run:?}");
+    assert!(
+        remedy["steps"].as_array().is_some_and(|s| s.len() >= 2),
+        "no remedy for {expected}: {run:?}"
+    );
 }
 
 /// The binary with standard input fed from `input` (a pipe: not a terminal).
 fn doctor_stdin(args: &[&str], env: &[(&str, &str)], input: &str) -> Run {
-    let mut child = support::command(args, env).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run ecpa-doctor");
+    let mut child = support::command(args, env)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run ecpa-doctor");
     // The child may not read it all (no verifier): a broken pipe is fine.
     let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
     let out = child.wait_with_output().unwrap();
-    Run { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned() }
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }
 
 // ───────────────────────────── nhi_signature ─────────────────────────────
@@ -94,47 +120,107 @@ fn doctor_stdin(args: &[&str], env: &[(&str, &str)], input: &str) -> Run {
 fn a_256_character_signature_passes() {
     let dir = temp_dir("sig-ok");
     let b = bridge(Fault::Online, false);
-    let p = profile(&dir, &format!("{}{}", outbound(closed_port()), signature(b.port(), "outbound-reach")));
+    let p = profile(
+        &dir,
+        &format!(
+            "{}{}",
+            outbound(closed_port()),
+            signature(b.port(), "outbound-reach")
+        ),
+    );
     let run = doctor(&["--profile", &p, "--report", "--format", "json"], &[]);
     let v = run.json();
     assert_eq!(check(&v, "nhi-signature")["status"], "pass", "{run:?}");
-    assert!(evidence(&v, "nhi-signature", "signature").starts_with("256 個字元"), "{run:?}");
+    assert!(
+        evidence(&v, "nhi-signature", "signature").starts_with("256 個字元"),
+        "{run:?}"
+    );
     assert_eq!(evidence(&v, "nhi-signature", "version"), "0011");
     let exchange = evidence(&v, "nhi-signature", "exchange");
-    assert!(exchange.contains("H_Sign?Random=0011") && exchange.contains("H_Sign:（256 個字元）"), "{exchange}");
+    assert!(
+        exchange.contains("H_Sign?Random=0011") && exchange.contains("H_Sign:（256 個字元）"),
+        "{exchange}"
+    );
     // The random sent is the version and the 16 digits GetRandom gave.
     let random = evidence(&v, "nhi-signature", "random");
-    assert!(b.log().iter().any(|l| l == &format!("command: H_Sign?Random=0011{random}")), "{:?}", b.log());
+    assert!(
+        b.log()
+            .iter()
+            .any(|l| l == &format!("command: H_Sign?Random=0011{random}")),
+        "{:?}",
+        b.log()
+    );
 }
 
 #[test]
 fn offline_4061_is_a_network_finding_with_the_outbound_result_beside_it() {
     let dir = temp_dir("sig-4061");
     let b = bridge(Fault::Healthy, false);
-    let p = profile(&dir, &format!("{}{}", outbound(closed_port()), signature(b.port(), "outbound-reach")));
+    let p = profile(
+        &dir,
+        &format!(
+            "{}{}",
+            outbound(closed_port()),
+            signature(b.port(), "outbound-reach")
+        ),
+    );
     let run = doctor(&["--profile", &p, "--report", "--format", "json"], &[]);
     let v = run.json();
     assert_finding(&run, &v, "nhi-signature", "ws.cloud_unreachable");
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(v["root_cause"]["check"], "nhi-signature");
-    assert_eq!(evidence(&v, "nhi-signature", "official_message"), "無法連接服務網站");
+    assert_eq!(
+        evidence(&v, "nhi-signature", "official_message"),
+        "無法連接服務網站"
+    );
     let outbound = evidence(&v, "nhi-signature", "outbound_check");
-    assert!(outbound.starts_with("outbound-reach：注意（outbound.unreachable）"), "{outbound}");
-    let zh = check(&v, "nhi-signature")["remedy"]["title"].as_str().unwrap().to_string();
+    assert!(
+        outbound.starts_with("outbound-reach：注意（outbound.unreachable）"),
+        "{outbound}"
+    );
+    let zh = check(&v, "nhi-signature")["remedy"]["title"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(zh.contains("4061"), "{zh}");
 }
 
 #[test]
 fn each_signature_code_maps_to_its_finding() {
     let dir = temp_dir("sig-codes");
-    for (code, expected) in [("8005", "ws.cloud_auth_failed"), ("8304", "ws.cloud_auth_failed"), ("9001", "ws.signature_failed"), ("9999", "ws.command_unknown"), ("1234", "ws.component_error")] {
+    for (code, expected) in [
+        ("8005", "ws.cloud_auth_failed"),
+        ("8304", "ws.cloud_auth_failed"),
+        ("9001", "ws.signature_failed"),
+        ("9999", "ws.command_unknown"),
+        ("1234", "ws.component_error"),
+    ] {
         let b = bridge(Fault::SignCode(code.into()), false);
         let p = profile(&dir, &signature(b.port(), ""));
-        let run = doctor(&["--profile", &p, "--report", "--format", "json", "--lang", "en"], &[]);
+        let run = doctor(
+            &[
+                "--profile",
+                &p,
+                "--report",
+                "--format",
+                "json",
+                "--lang",
+                "en",
+            ],
+            &[],
+        );
         let v = run.json();
         assert_finding(&run, &v, "nhi-signature", expected);
-        assert_eq!(evidence(&v, "nhi-signature", "bridge_code"), code, "{run:?}");
-        assert_eq!(evidence(&v, "nhi-signature", "command"), "H_Sign", "{run:?}");
+        assert_eq!(
+            evidence(&v, "nhi-signature", "bridge_code"),
+            code,
+            "{run:?}"
+        );
+        assert_eq!(
+            evidence(&v, "nhi-signature", "command"),
+            "H_Sign",
+            "{run:?}"
+        );
     }
 }
 
@@ -146,7 +232,11 @@ fn an_offline_component_answers_4021_before_any_signature() {
     let run = doctor(&["--profile", &p, "--report", "--format", "json"], &[]);
     let v = run.json();
     assert_finding(&run, &v, "nhi-signature", "ws.origin_list_unreachable");
-    assert_eq!(evidence(&v, "nhi-signature", "command"), "GetVersion", "{run:?}");
+    assert_eq!(
+        evidence(&v, "nhi-signature", "command"),
+        "GetVersion",
+        "{run:?}"
+    );
 }
 
 // ───────────────────────────── registration + password ─────────────────────────────
@@ -162,18 +252,44 @@ struct Rig {
 /// The fake bridge (online, reading the virtual card through pcscd) and the fake verifier,
 /// with a verifier config file holding the organisation's id and secret.
 fn password_rig(tag: &str, answer: Answer) -> Rig {
-    let card = vcard::insert_wait(vcard::slot_addr(0), vcard::NhiCard::sample(), Duration::from_secs(10)).expect("insert the virtual card");
-    assert!(wait_reader(vcard::reader_name(0), true, Duration::from_secs(10)), "pcscd did not notice the card");
+    let card = vcard::insert_wait(
+        vcard::slot_addr(0),
+        vcard::NhiCard::sample(),
+        Duration::from_secs(10),
+    )
+    .expect("insert the virtual card");
+    assert!(
+        wait_reader(vcard::reader_name(0), true, Duration::from_secs(10)),
+        "pcscd did not notice the card"
+    );
     let dir = temp_dir(&format!("reg-{tag}"));
     let bridge = bridge(Fault::Online, true);
-    let verifier = FakeVerifier::start(VerifierConfig::new(answer)).expect("start the fake verifier");
+    let verifier =
+        FakeVerifier::start(VerifierConfig::new(answer)).expect("start the fake verifier");
     let ca = dir.join("verifier-ca.pem");
     std::fs::write(&ca, verifier.ca_pem()).unwrap();
     let config = dir.join("verifier.yaml");
-    let text = format!("endpoint: {}\norg_id: {ORG_ID}\norg_pass: {ORG_PASS}\nunit: \"1\"\nca_file: {}\n", verifier.endpoint(), ca.display());
+    let text = format!(
+        "endpoint: {}\norg_id: {ORG_ID}\norg_pass: {ORG_PASS}\nunit: \"1\"\nca_file: {}\n",
+        verifier.endpoint(),
+        ca.display()
+    );
     std::fs::write(&config, text).unwrap();
-    let profile = profile(&dir, &format!("{}{}", signature(bridge.port(), ""), registration(bridge.port(), &config)));
-    Rig { dir, profile, bridge, verifier, _card: card }
+    let profile = profile(
+        &dir,
+        &format!(
+            "{}{}",
+            signature(bridge.port(), ""),
+            registration(bridge.port(), &config)
+        ),
+    );
+    Rig {
+        dir,
+        profile,
+        bridge,
+        verifier,
+        _card: card,
+    }
 }
 
 /// Every place the password could have gone: stdout, stderr, the report file, the fake
@@ -203,17 +319,43 @@ fn wrong_password_a8002_is_the_root_cause_and_the_password_appears_nowhere() {
     let rig = password_rig("a8002", Answer::wrong_password());
     let json_file = rig.dir.join("report.json");
     let text_file = rig.dir.join("report.txt");
-    let run = doctor_stdin(&["--profile", &rig.profile, "--check-password", "--format", "json", "-o", json_file.to_str().unwrap()], &[], &format!("{PASSWORD}\n"));
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(&json_file).unwrap()).unwrap_or_else(|e| panic!("{e}: {run:?}"));
+    let run = doctor_stdin(
+        &[
+            "--profile",
+            &rig.profile,
+            "--check-password",
+            "--format",
+            "json",
+            "-o",
+            json_file.to_str().unwrap(),
+        ],
+        &[],
+        &format!("{PASSWORD}\n"),
+    );
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&json_file).unwrap())
+        .unwrap_or_else(|e| panic!("{e}: {run:?}"));
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(v["root_cause"]["check"], "registration", "{v:#}");
-    assert_eq!(v["root_cause"]["finding"], "account.wrong_password", "{v:#}");
+    assert_eq!(
+        v["root_cause"]["finding"], "account.wrong_password",
+        "{v:#}"
+    );
     let c = check(&v, "registration");
     assert_eq!(c["remedy"]["title"], "註冊密碼輸入錯誤");
-    assert_eq!(evidence(&v, "registration", "verifier_result"), "A8002:註冊密碼輸入錯誤");
-    assert_eq!(evidence(&v, "registration", "id_no"), "A12****789", "ID masked");
+    assert_eq!(
+        evidence(&v, "registration", "verifier_result"),
+        "A8002:註冊密碼輸入錯誤"
+    );
+    assert_eq!(
+        evidence(&v, "registration", "id_no"),
+        "A12****789",
+        "ID masked"
+    );
     // The warning came first, in the operator's language, from the catalogue.
-    assert!(run.stderr.contains("連續輸錯註冊密碼") && run.stderr.contains("10 分鐘"), "{run:?}");
+    assert!(
+        run.stderr.contains("連續輸錯註冊密碼") && run.stderr.contains("10 分鐘"),
+        "{run:?}"
+    );
 
     // What NHI's service received: the relying party's fields, the password only encrypted.
     let got = rig.verifier.received();
@@ -221,7 +363,10 @@ fn wrong_password_a8002_is_the_root_cause_and_the_password_appears_nowhere() {
     let r = &got[0];
     assert_eq!(r.method, "POST");
     assert_eq!(r.path, "/orgverify1/wsauthgsp.asmx");
-    assert_eq!(r.soap_action.as_deref(), Some("\"http://tempuri.org/UserSign\""));
+    assert_eq!(
+        r.soap_action.as_deref(),
+        Some("\"http://tempuri.org/UserSign\"")
+    );
     assert_eq!(r.fields["p_Orgid"], ORG_ID);
     assert_eq!(r.fields["p_OrgPass"], ORG_PASS);
     assert_eq!(r.fields["p_unit"], "1");
@@ -229,20 +374,61 @@ fn wrong_password_a8002_is_the_root_cause_and_the_password_appears_nowhere() {
     assert_eq!(r.fields["p_PassCode"].len(), 48, "{r:?}");
     assert_eq!(r.fields["p_GetBasic"].len(), 112, "{r:?}");
     assert_eq!(r.fields["p_Token"].len(), 256);
-    assert!(r.fields["p_Random"].starts_with("0011") && r.fields["p_Random"].len() == 20, "{r:?}");
+    assert!(
+        r.fields["p_Random"].starts_with("0011") && r.fields["p_Random"].len() == 20,
+        "{r:?}"
+    );
     // The component got the password once for each of the two commands that take it.
     let log = rig.bridge.log();
-    assert!(log.contains(&"command: EnCrypt?Pwd=(10 characters)".to_string()), "{log:?}");
-    assert!(log.contains(&"command: SecureGetBasicWithParam?Pwd=(10 characters)".to_string()), "{log:?}");
+    assert!(
+        log.contains(&"command: EnCrypt?Pwd=(10 characters)".to_string()),
+        "{log:?}"
+    );
+    assert!(
+        log.contains(&"command: SecureGetBasicWithParam?Pwd=(10 characters)".to_string()),
+        "{log:?}"
+    );
     let exchange = evidence(&v, "registration", "exchange");
-    assert!(exchange.contains("EnCrypt?Pwd=（已隱藏） → EnCrypt:（48 個字元）"), "{exchange}");
+    assert!(
+        exchange.contains("EnCrypt?Pwd=（已隱藏） → EnCrypt:（48 個字元）"),
+        "{exchange}"
+    );
 
     // The same run as a text report to a file, and as text on stdout.
-    let text = doctor_stdin(&["--profile", &rig.profile, "--check-password", "--report", "-o", text_file.to_str().unwrap()], &[], &format!("{PASSWORD}\n"));
+    let text = doctor_stdin(
+        &[
+            "--profile",
+            &rig.profile,
+            "--check-password",
+            "--report",
+            "-o",
+            text_file.to_str().unwrap(),
+        ],
+        &[],
+        &format!("{PASSWORD}\n"),
+    );
     assert_eq!(text.code, 1, "{text:?}");
-    let on_stdout = doctor_stdin(&["--profile", &rig.profile, "--check-password", "--report", "--format", "markdown", "--show-pii"], &[], &format!("{PASSWORD}\n"));
-    assert!(on_stdout.stdout.contains("註冊密碼輸入錯誤"), "{on_stdout:?}");
-    for (secret, what) in [(PASSWORD, "the password"), (ORG_PASS, "the organisation secret")] {
+    let on_stdout = doctor_stdin(
+        &[
+            "--profile",
+            &rig.profile,
+            "--check-password",
+            "--report",
+            "--format",
+            "markdown",
+            "--show-pii",
+        ],
+        &[],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(
+        on_stdout.stdout.contains("註冊密碼輸入錯誤"),
+        "{on_stdout:?}"
+    );
+    for (secret, what) in [
+        (PASSWORD, "the password"),
+        (ORG_PASS, "the organisation secret"),
+    ] {
         for run in [&run, &text, &on_stdout] {
             assert_not_output(secret, run, &[&json_file, &text_file]);
             if secret == PASSWORD {
@@ -252,10 +438,21 @@ fn wrong_password_a8002_is_the_root_cause_and_the_password_appears_nowhere() {
         // Nothing else was written next to the reports (no log files).
         for entry in std::fs::read_dir(&rig.dir).unwrap().flatten() {
             let bytes = std::fs::read(entry.path()).unwrap_or_default();
-            assert!(!String::from_utf8_lossy(&bytes).contains(secret) || entry.file_name() == "verifier.yaml", "{what} in {}", entry.path().display());
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(secret)
+                    || entry.file_name() == "verifier.yaml",
+                "{what} in {}",
+                entry.path().display()
+            );
         }
     }
-    assert!(!run.stdout.contains(ORG_ID) && !std::fs::read_to_string(&json_file).unwrap().contains(ORG_ID), "the organisation id is never shown");
+    assert!(
+        !run.stdout.contains(ORG_ID)
+            && !std::fs::read_to_string(&json_file)
+                .unwrap()
+                .contains(ORG_ID),
+        "the organisation id is never shown"
+    );
     let _ = std::fs::remove_dir_all(&rig.dir);
 }
 
@@ -263,11 +460,29 @@ fn wrong_password_a8002_is_the_root_cause_and_the_password_appears_nowhere() {
 fn registered_and_right_a0000_passes() {
     let _rig = rig_lock();
     let rig = password_rig("a0000", Answer::ok());
-    let run = doctor_stdin(&["--profile", &rig.profile, "--check-password", "--format", "json", "--lang", "en"], &[], &format!("{PASSWORD}\n"));
+    let run = doctor_stdin(
+        &[
+            "--profile",
+            &rig.profile,
+            "--check-password",
+            "--format",
+            "json",
+            "--lang",
+            "en",
+        ],
+        &[],
+        &format!("{PASSWORD}\n"),
+    );
     let v = run.json();
     assert_eq!(check(&v, "registration")["status"], "pass", "{run:?}");
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(check(&v, "registration")["summary"].as_str().unwrap().contains("A0000"), "{run:?}");
+    assert!(
+        check(&v, "registration")["summary"]
+            .as_str()
+            .unwrap()
+            .contains("A0000"),
+        "{run:?}"
+    );
     assert!(run.stderr.contains("3 wrong"), "English warning: {run:?}");
     assert_nowhere(PASSWORD, &run, &rig, &[]);
 }
@@ -276,15 +491,31 @@ fn registered_and_right_a0000_passes() {
 fn other_answers_of_the_verification_service_are_named() {
     let _rig = rig_lock();
     let cases = [
-        (Answer::Result("A8899:卡號與身分證號不符".into()), "nhi.card_id_mismatch"),
-        (Answer::Result("A9999:資料格式錯誤".into()), "nhi.malformed_request"),
+        (
+            Answer::Result("A8899:卡號與身分證號不符".into()),
+            "nhi.card_id_mismatch",
+        ),
+        (
+            Answer::Result("A9999:資料格式錯誤".into()),
+            "nhi.malformed_request",
+        ),
         (Answer::Result("A7010:其他".into()), "registration.refused"),
         (Answer::Fault, "nhi.service_unavailable"),
         (Answer::NotSoap, "registration.verifier_garbled"),
     ];
     for (answer, expected) in cases {
         let rig = password_rig("others", answer.clone());
-        let run = doctor_stdin(&["--profile", &rig.profile, "--check-password", "--format", "json"], &[], &format!("{PASSWORD}\n"));
+        let run = doctor_stdin(
+            &[
+                "--profile",
+                &rig.profile,
+                "--check-password",
+                "--format",
+                "json",
+            ],
+            &[],
+            &format!("{PASSWORD}\n"),
+        );
         let v = run.json();
         assert_finding(&run, &v, "registration", expected);
         assert_eq!(rig.verifier.received().len(), 1, "{answer:?}: one attempt");
@@ -298,25 +529,77 @@ fn an_unreachable_verifier_is_named_and_a_silent_one_does_not_hang() {
     let _rig = rig_lock();
     let rig = password_rig("unreachable", Answer::Silent);
     // Point the environment at a closed port: the environment wins over the file.
-    let closed = format!("https://localhost:{}/orgverify1/wsauthgsp.asmx", closed_port());
-    let run = doctor_stdin(&["--profile", &rig.profile, "--check-password", "--format", "json"], &[("ECPA_DOCTOR_NHI_ENDPOINT", &closed)], &format!("{PASSWORD}\n"));
+    let closed = format!(
+        "https://localhost:{}/orgverify1/wsauthgsp.asmx",
+        closed_port()
+    );
+    let run = doctor_stdin(
+        &[
+            "--profile",
+            &rig.profile,
+            "--check-password",
+            "--format",
+            "json",
+        ],
+        &[("ECPA_DOCTOR_NHI_ENDPOINT", &closed)],
+        &format!("{PASSWORD}\n"),
+    );
     let v = run.json();
-    assert_finding(&run, &v, "registration", "registration.verifier_unreachable");
-    assert!(evidence(&v, "registration", "verifier").contains(&closed), "{run:?}");
+    assert_finding(
+        &run,
+        &v,
+        "registration",
+        "registration.verifier_unreachable",
+    );
+    assert!(
+        evidence(&v, "registration", "verifier").contains(&closed),
+        "{run:?}"
+    );
     let t0 = Instant::now();
-    let run = doctor_stdin(&["--profile", &rig.profile, "--check-password", "--format", "json"], &[], &format!("{PASSWORD}\n"));
-    assert!(t0.elapsed() < Duration::from_secs(25), "hung on a silent verifier: {run:?}");
-    assert_finding(&run, &run.json(), "registration", "registration.verifier_unreachable");
+    let run = doctor_stdin(
+        &[
+            "--profile",
+            &rig.profile,
+            "--check-password",
+            "--format",
+            "json",
+        ],
+        &[],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(
+        t0.elapsed() < Duration::from_secs(25),
+        "hung on a silent verifier: {run:?}"
+    );
+    assert_finding(
+        &run,
+        &run.json(),
+        "registration",
+        "registration.verifier_unreachable",
+    );
 }
 
 #[test]
 fn a_password_of_the_wrong_length_never_leaves_the_machine() {
     let _rig = rig_lock();
     let rig = password_rig("short", Answer::ok());
-    let run = doctor_stdin(&["--profile", &rig.profile, "--check-password", "--format", "json"], &[], "abc\n");
+    let run = doctor_stdin(
+        &[
+            "--profile",
+            &rig.profile,
+            "--check-password",
+            "--format",
+            "json",
+        ],
+        &[],
+        "abc\n",
+    );
     let v = run.json();
     assert_finding(&run, &v, "registration", "registration.password_length");
-    assert!(rig.verifier.received().is_empty(), "nothing may be sent to NHI");
+    assert!(
+        rig.verifier.received().is_empty(),
+        "nothing may be sent to NHI"
+    );
 }
 
 #[test]
@@ -324,10 +607,24 @@ fn the_password_check_runs_only_when_asked() {
     let dir = temp_dir("reg-not-asked");
     let b = bridge(Fault::Online, false);
     let config = dir.join("none.yaml");
-    let p = profile(&dir, &format!("{}{}", signature(b.port(), ""), registration(b.port(), &config)));
+    let p = profile(
+        &dir,
+        &format!(
+            "{}{}",
+            signature(b.port(), ""),
+            registration(b.port(), &config)
+        ),
+    );
     let run = doctor(&["--profile", &p, "--format", "json"], &[]);
     let v = run.json();
-    assert!(v["checks"].as_array().unwrap().iter().all(|c| c["id"] != "registration"), "ran without being asked: {run:?}");
+    assert!(
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["id"] != "registration"),
+        "ran without being asked: {run:?}"
+    );
     assert_eq!(check(&v, "nhi-signature")["status"], "pass", "{run:?}");
     // A password on the command line is refused.
     let run = doctor(&["--profile", &p, "--check-password", PASSWORD], &[]);
@@ -339,41 +636,109 @@ fn without_a_verifier_no_password_is_asked_and_the_message_path_is_offered() {
     let dir = temp_dir("reg-none");
     let b = bridge(Fault::Online, false);
     let p = profile(&dir, &format!("{}{}", signature(b.port(), ""), "  - id: registration\n    kind: registration\n    title: { zh-TW: 註冊, en: registration }\n    needs: [nhi-signature]\n    params:\n      port: PORT\n".replace("PORT", &b.port().to_string())));
-    let env = [("ECPA_DOCTOR_VERIFIER_CONFIG", ""), ("ECPA_DOCTOR_NHI_ORGID", ""), ("ECPA_DOCTOR_NHI_ORGPASS", "")];
-    let run = doctor_stdin(&["--profile", &p, "--check-password", "--format", "json"], &env, &format!("{PASSWORD}\n"));
+    let env = [
+        ("ECPA_DOCTOR_VERIFIER_CONFIG", ""),
+        ("ECPA_DOCTOR_NHI_ORGID", ""),
+        ("ECPA_DOCTOR_NHI_ORGPASS", ""),
+    ];
+    let run = doctor_stdin(
+        &["--profile", &p, "--check-password", "--format", "json"],
+        &env,
+        &format!("{PASSWORD}\n"),
+    );
     let v = run.json();
     assert_finding(&run, &v, "registration", "registration.no_verifier");
-    assert!(check(&v, "registration")["summary"].as_str().unwrap().contains("ecpa-doctor explain"), "{run:?}");
+    assert!(
+        check(&v, "registration")["summary"]
+            .as_str()
+            .unwrap()
+            .contains("ecpa-doctor explain"),
+        "{run:?}"
+    );
     assert!(run.stderr.contains("不詢問密碼"), "{run:?}");
-    assert!(!b.log().iter().any(|l| l.contains("Pwd=")), "no password command without a verifier");
+    assert!(
+        !b.log().iter().any(|l| l.contains("Pwd=")),
+        "no password command without a verifier"
+    );
 }
 
 // ───────────────────────────── clock ─────────────────────────────
 
 fn clock_check(url: &str) -> String {
-    format!("  - id: clock\n    kind: clock\n    title: {{ zh-TW: 時鐘, en: clock }}\n    severity: advisory\n    timeout: 5s\n    params:\n      url: {url}\n")
+    format!(
+        "  - id: clock\n    kind: clock\n    title: {{ zh-TW: 時鐘, en: clock }}\n    severity: advisory\n    timeout: 5s\n    params:\n      url: {url}\n"
+    )
 }
 
 #[test]
 fn clock_skew_over_five_minutes_warns_and_a_close_clock_passes() {
     let dir = temp_dir("clock");
-    let fast = FakeVerifier::start(VerifierConfig { answer: Answer::ok(), date_offset_secs: -3600 }).unwrap();
-    let run = doctor(&["--profile", &profile(&dir, &clock_check(&format!("https://localhost:{}/", fast.port()))), "--format", "json", "--lang", "en"], &[]);
+    let fast = FakeVerifier::start(VerifierConfig {
+        answer: Answer::ok(),
+        date_offset_secs: -3600,
+    })
+    .unwrap();
+    let run = doctor(
+        &[
+            "--profile",
+            &profile(
+                &dir,
+                &clock_check(&format!("https://localhost:{}/", fast.port())),
+            ),
+            "--format",
+            "json",
+            "--lang",
+            "en",
+        ],
+        &[],
+    );
     let v = run.json();
     assert_finding(&run, &v, "clock", "clock.skewed");
     assert_eq!(check(&v, "clock")["status"], "warn", "advisory: {run:?}");
     assert_eq!(run.code, 2);
-    assert!(check(&v, "clock")["summary"].as_str().unwrap().contains("1 h") && check(&v, "clock")["summary"].as_str().unwrap().contains("fast"), "{run:?}");
+    assert!(
+        check(&v, "clock")["summary"]
+            .as_str()
+            .unwrap()
+            .contains("1 h")
+            && check(&v, "clock")["summary"]
+                .as_str()
+                .unwrap()
+                .contains("fast"),
+        "{run:?}"
+    );
     assert_eq!(fast.received()[0].method, "HEAD");
     let right = FakeVerifier::start(VerifierConfig::new(Answer::ok())).unwrap();
-    let run = doctor(&["--profile", &profile(&dir, &clock_check(&format!("https://localhost:{}/", right.port()))), "--format", "json"], &[]);
+    let run = doctor(
+        &[
+            "--profile",
+            &profile(
+                &dir,
+                &clock_check(&format!("https://localhost:{}/", right.port())),
+            ),
+            "--format",
+            "json",
+        ],
+        &[],
+    );
     assert_eq!(check(&run.json(), "clock")["status"], "pass", "{run:?}");
 }
 
 #[test]
 fn clock_offline_warns_quickly_and_the_default_profile_degrades() {
     let dir = temp_dir("clock-offline");
-    let run = doctor(&["--profile", &profile(&dir, &clock_check(&format!("https://127.0.0.1:{}/", closed_port()))), "--format", "json"], &[]);
+    let run = doctor(
+        &[
+            "--profile",
+            &profile(
+                &dir,
+                &clock_check(&format!("https://127.0.0.1:{}/", closed_port())),
+            ),
+            "--format",
+            "json",
+        ],
+        &[],
+    );
     let v = run.json();
     assert_finding(&run, &v, "clock", "clock.unverified");
     assert_eq!(run.code, 2);
@@ -382,9 +747,21 @@ fn clock_offline_warns_quickly_and_the_default_profile_degrades() {
     let run = doctor(&["--check", "clock", "--format", "json"], &[]);
     let elapsed = t0.elapsed();
     let v = run.json();
-    assert_eq!(check(&v, "clock")["status"].as_str().map(|s| s == "pass" || s == "warn"), Some(true), "{run:?}");
-    assert!(elapsed < Duration::from_secs(10), "the clock check took {elapsed:?}");
-    eprintln!("measured: default clock check {elapsed:?} ({})", finding(&v, "clock"));
+    assert_eq!(
+        check(&v, "clock")["status"]
+            .as_str()
+            .map(|s| s == "pass" || s == "warn"),
+        Some(true),
+        "{run:?}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(10),
+        "the clock check took {elapsed:?}"
+    );
+    eprintln!(
+        "measured: default clock check {elapsed:?} ({})",
+        finding(&v, "clock")
+    );
 }
 
 // ───────────────────────────── explain: the component's codes ─────────────────────────────
@@ -393,7 +770,10 @@ fn clock_offline_warns_quickly_and_the_default_profile_degrades() {
 fn explain_knows_the_components_codes_and_official_texts() {
     for (text, expected) in [
         ("8013", "ws.card_unreachable"),
-        ("無法存取健保卡，請查明讀卡機是否已插好或是否已置入健保卡", "ws.card_unreachable"),
+        (
+            "無法存取健保卡，請查明讀卡機是否已插好或是否已置入健保卡",
+            "ws.card_unreachable",
+        ),
         ("錯誤 4061 無法連接服務網站", "ws.cloud_unreachable"),
         ("９００１", "ws.signature_failed"),
         ("4021", "ws.origin_list_unreachable"),
@@ -402,10 +782,18 @@ fn explain_knows_the_components_codes_and_official_texts() {
         let v = run.json();
         assert_eq!(run.code, 1, "{text}: {run:?}");
         assert_eq!(v["root_cause"]["finding"], expected, "{text}: {run:?}");
-        assert!(check(&v, "message")["remedy"]["steps"].as_array().is_some_and(|s| s.len() >= 2), "{text}");
+        assert!(
+            check(&v, "message")["remedy"]["steps"]
+                .as_array()
+                .is_some_and(|s| s.len() >= 2),
+            "{text}"
+        );
     }
     let run = doctor(&["explain", "8013"], &[]);
-    assert!(run.stdout.contains("8013") && run.stdout.contains("無法存取健保卡"), "{run:?}");
+    assert!(
+        run.stdout.contains("8013") && run.stdout.contains("無法存取健保卡"),
+        "{run:?}"
+    );
 }
 
 // ───────────────────────────── the console: w ─────────────────────────────
@@ -417,20 +805,34 @@ fn console_w_asks_masked_checks_once_and_the_password_is_never_on_screen() {
     let out = rig.dir.join("pane-output.bin");
     let t = tmux::Tmux::start(100, 30);
     t.record_output(&out);
-    t.type_line(&format!("cd '{}' && {BIN} --profile '{}'; echo EXIT=$?", rig.dir.display(), rig.profile));
+    t.type_line(&format!(
+        "cd '{}' && {BIN} --profile '{}'; echo EXIT=$?",
+        rig.dir.display(),
+        rig.profile
+    ));
     // The automatic run: the signature passes, the password check waits to be asked.
-    let (screen, _) = t.wait_for("the first run", |s| s.contains("雲端驗證") && s.contains("註冊與密碼") && !s.contains("檢查中"));
-    assert!(rig.verifier.received().is_empty(), "the password check ran on its own:\n{screen}");
+    let (screen, _) = t.wait_for("the first run", |s| {
+        s.contains("雲端驗證") && s.contains("註冊與密碼") && !s.contains("檢查中")
+    });
+    assert!(
+        rig.verifier.received().is_empty(),
+        "the password check ran on its own:\n{screen}"
+    );
     // A PC/SC change (another test binary, pcscd's own polling) can start a re-run just
     // as `w` arrives; the console then says to wait, which is right: dismiss and retry.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let screen = loop {
         t.keys(&["w"]);
-        let (screen, _) = t.wait_for("the password dialog or the wait notice", |s| (s.contains("檢查註冊密碼") && s.contains("10 分鐘")) || s.contains("請等全部完成後"));
+        let (screen, _) = t.wait_for("the password dialog or the wait notice", |s| {
+            (s.contains("檢查註冊密碼") && s.contains("10 分鐘")) || s.contains("請等全部完成後")
+        });
         if !screen.contains("請等全部完成後") {
             break screen;
         }
-        assert!(std::time::Instant::now() < deadline, "the checks never settled:\n{screen}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the checks never settled:\n{screen}"
+        );
         t.keys(&["Space"]);
         std::thread::sleep(std::time::Duration::from_millis(500));
     };
@@ -445,14 +847,23 @@ fn console_w_asks_masked_checks_once_and_the_password_is_never_on_screen() {
     assert_eq!(rig.verifier.received().len(), 1, "one attempt");
     // r re-runs the automatic checks only: no second attempt, and the result is cleared.
     t.keys(&["r"]);
-    t.wait_for("the re-run", |s| !s.contains("根本原因：註冊與密碼") && !s.contains("檢查中"));
-    assert_eq!(rig.verifier.received().len(), 1, "r must not retry the password");
+    t.wait_for("the re-run", |s| {
+        !s.contains("根本原因：註冊與密碼") && !s.contains("檢查中")
+    });
+    assert_eq!(
+        rig.verifier.received().len(),
+        1,
+        "r must not retry the password"
+    );
     t.keys(&["q"]);
     let (screen, _) = t.wait_for("the exit", |s| tmux::exit_status(s).is_some());
     assert!(!screen.contains(PASSWORD), "{screen}");
     let bytes = std::fs::read(&out).unwrap_or_default();
     assert!(!bytes.is_empty(), "nothing recorded from the pane");
-    assert!(!String::from_utf8_lossy(&bytes).contains(PASSWORD), "the password reached the terminal");
+    assert!(
+        !String::from_utf8_lossy(&bytes).contains(PASSWORD),
+        "the password reached the terminal"
+    );
     assert!(!rig.bridge.log().iter().any(|l| l.contains(PASSWORD)));
     assert!(!rig.verifier.received()[0].raw.contains(PASSWORD));
 }

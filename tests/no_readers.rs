@@ -25,7 +25,11 @@ impl EmptyPcscd {
         std::fs::create_dir_all(&run).unwrap();
         std::fs::create_dir_all(&conf).unwrap();
         std::fs::create_dir_all("/run/pcscd").unwrap();
-        let script = format!("mount --bind {} /run/pcscd && exec pcscd --foreground -c {}", run.display(), conf.display());
+        let script = format!(
+            "mount --bind {} /run/pcscd && exec pcscd --foreground -c {}",
+            run.display(),
+            conf.display()
+        );
         let child = Command::new("unshare")
             .args(["-m", "sh", "-c", &script])
             .stdout(Stdio::null())
@@ -38,9 +42,14 @@ impl EmptyPcscd {
         let deadline = Instant::now() + Duration::from_secs(15);
         while UnixStream::connect(me.socket()).is_err() {
             if let Ok(Some(status)) = me.child.try_wait() {
-                panic!("the reader-less pcscd exited ({status}); is unshare -m permitted here (root)?");
+                panic!(
+                    "the reader-less pcscd exited ({status}); is unshare -m permitted here (root)?"
+                );
             }
-            assert!(Instant::now() < deadline, "the reader-less pcscd did not start (is unshare -m permitted here?)");
+            assert!(
+                Instant::now() < deadline,
+                "the reader-less pcscd did not start (is unshare -m permitted here?)"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         me
@@ -60,8 +69,19 @@ impl Drop for EmptyPcscd {
 }
 
 fn profile_with_usb_dir(dir: &Path, usb: &Path) -> String {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/checks/ecpa-nhi-login.yaml")).unwrap();
-    let text = text.replacen("    kind: readers\n", &format!("    kind: readers\n    params:\n      usb_devices_dir: {}\n", usb.display()), 1);
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/checks/ecpa-nhi-login.yaml"
+    ))
+    .unwrap();
+    let text = text.replacen(
+        "    kind: readers\n",
+        &format!(
+            "    kind: readers\n    params:\n      usb_devices_dir: {}\n",
+            usb.display()
+        ),
+        1,
+    );
     support::write_profile(dir, "usb.yaml", &text)
 }
 
@@ -81,7 +101,10 @@ fn fake_usb_device(root: &Path, name: &str, vendor: &str, product: &str, class: 
 fn service_up_without_readers_is_reader_none_and_card_skipped() {
     let pcscd = EmptyPcscd::start("none");
     let sock = pcscd.socket();
-    let run = doctor(&["--format", "json"], &[("PCSCLITE_CSOCK_NAME", sock.to_str().unwrap())]);
+    let run = doctor(
+        &["--format", "json"],
+        &[("PCSCLITE_CSOCK_NAME", sock.to_str().unwrap())],
+    );
     let v = run.json();
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(check(&v, "pcsc-service")["status"], "pass", "{run:?}");
@@ -98,12 +121,18 @@ fn known_reader_on_usb_without_driver_is_named() {
     fake_usb_device(&usb, "1-1", "1d6b", "0002", None);
     fake_usb_device(&usb, "1-2", "0ca6", "0010", None);
     let profile = profile_with_usb_dir(&dir, &usb);
-    let run = doctor(&["--format", "json", "--profile", &profile], &[("PCSCLITE_CSOCK_NAME", pcscd.socket().to_str().unwrap())]);
+    let run = doctor(
+        &["--format", "json", "--profile", &profile],
+        &[("PCSCLITE_CSOCK_NAME", pcscd.socket().to_str().unwrap())],
+    );
     let v = run.json();
     assert_eq!(v["root_cause"]["finding"], "reader.no_driver", "{run:?}");
     let ev = &check(&v, "readers")["evidence"];
     assert_eq!(ev["driver_needed"], "ezusb", "{run:?}");
-    assert!(ev["usb_device"].as_str().unwrap().starts_with("0CA6:0010"), "{run:?}");
+    assert!(
+        ev["usb_device"].as_str().unwrap().starts_with("0CA6:0010"),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -113,7 +142,10 @@ fn any_ccid_class_device_without_reader_needs_libccid() {
     let usb = dir.join("usb");
     fake_usb_device(&usb, "3-1", "abcd", "1234", Some("0b"));
     let profile = profile_with_usb_dir(&dir, &usb);
-    let run = doctor(&["--format", "json", "--profile", &profile, "--lang", "en"], &[("PCSCLITE_CSOCK_NAME", pcscd.socket().to_str().unwrap())]);
+    let run = doctor(
+        &["--format", "json", "--profile", &profile, "--lang", "en"],
+        &[("PCSCLITE_CSOCK_NAME", pcscd.socket().to_str().unwrap())],
+    );
     let v = run.json();
     assert_eq!(v["root_cause"]["finding"], "reader.no_driver", "{run:?}");
     assert_eq!(check(&v, "readers")["evidence"]["driver_needed"], "libccid");

@@ -457,7 +457,10 @@ fn console_sweep(what: &str, dir: &Path, profile: &str, readable: bool) {
         s.contains("A12****")
     });
     assert_masked(&format!("{what}: console screen, card details"), &screen);
-    assert!(detail_title_is(&screen, "健保卡") && !detail_title_is(&screen, "元件通訊"), "{what}: not the card's details:\n{screen}");
+    assert!(
+        detail_title_is(&screen, "健保卡") && !detail_title_is(&screen, "元件通訊"),
+        "{what}: not the card's details:\n{screen}"
+    );
     tmux.keys(&["j"]);
     let (screen, _) = tmux.wait_for(&format!("{what}: the bridge's details"), |s| {
         detail_title_is(s, "元件通訊")

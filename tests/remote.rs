@@ -4,10 +4,10 @@
 
 #![cfg(unix)]
 
-#[path = "support/doctor.rs"]
-mod support;
 #[path = "support/sshd.rs"]
 mod sshd;
+#[path = "support/doctor.rs"]
+mod support;
 #[path = "support/tmux.rs"]
 mod tmux;
 
@@ -27,14 +27,51 @@ fn remote(sshd: &sshd::Sshd, key: &str, extra: &[&str]) -> support::Run {
 #[test]
 fn report_comes_back_as_json_naming_the_remote_host() {
     let s = sshd::Sshd::start("report");
-    let r = remote(&s, &s.key(), &["--remote-command", support::BIN, "--report", "--format", "json", "--ticket", "HD-9"]);
+    let r = remote(
+        &s,
+        &s.key(),
+        &[
+            "--remote-command",
+            support::BIN,
+            "--report",
+            "--format",
+            "json",
+            "--ticket",
+            "HD-9",
+        ],
+    );
     let v = r.json();
     assert_eq!(v["remote_host"], "root@127.0.0.1", "{r:?}");
     assert_eq!(v["ticket"], "HD-9");
-    assert!(v["checks"].as_array().unwrap().iter().any(|c| c["id"] == "card"), "{r:?}");
-    assert_eq!(r.code, v["exit_code"].as_i64().unwrap() as i32, "the remote verdict is the exit code");
-    let md = remote(&s, &s.key(), &["--remote-command", support::BIN, "--format", "markdown", "--lang", "en"]);
-    assert!(md.stdout.contains("**Remote host**: root@127.0.0.1"), "{md:?}");
+    assert!(
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == "card"),
+        "{r:?}"
+    );
+    assert_eq!(
+        r.code,
+        v["exit_code"].as_i64().unwrap() as i32,
+        "the remote verdict is the exit code"
+    );
+    let md = remote(
+        &s,
+        &s.key(),
+        &[
+            "--remote-command",
+            support::BIN,
+            "--format",
+            "markdown",
+            "--lang",
+            "en",
+        ],
+    );
+    assert!(
+        md.stdout.contains("**Remote host**: root@127.0.0.1"),
+        "{md:?}"
+    );
 }
 
 #[test]
@@ -43,7 +80,11 @@ fn unreachable_host_is_a_finding() {
     let closed = sshd::free_port();
     let mut args: Vec<String> = vec!["remote".into(), "root@127.0.0.1".into()];
     for o in s.options(&s.key()) {
-        let o = if o.starts_with("Port=") { format!("Port={closed}") } else { o };
+        let o = if o.starts_with("Port=") {
+            format!("Port={closed}")
+        } else {
+            o
+        };
         args.extend(["--ssh-option".to_string(), o]);
     }
     args.extend(["--format".into(), "json".into()]);
@@ -52,21 +93,48 @@ fn unreachable_host_is_a_finding() {
     assert_eq!(r.code, 1, "{r:?}");
     let v = r.json();
     assert_eq!(v["root_cause"]["finding"], "remote.unreachable", "{r:?}");
-    assert!(check(&v, "remote-host")["remedy"]["steps"].as_array().unwrap().len() >= 2);
+    assert!(
+        check(&v, "remote-host")["remedy"]["steps"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 2
+    );
 }
 
 #[test]
 fn refused_key_is_auth_refused() {
     let s = sshd::Sshd::start("auth");
-    let r = remote(&s, &s.other_key(), &["--remote-command", support::BIN, "--format", "json"]);
-    assert_eq!(r.json()["root_cause"]["finding"], "remote.auth_refused", "{r:?}");
+    let r = remote(
+        &s,
+        &s.other_key(),
+        &["--remote-command", support::BIN, "--format", "json"],
+    );
+    assert_eq!(
+        r.json()["root_cause"]["finding"],
+        "remote.auth_refused",
+        "{r:?}"
+    );
 }
 
 #[test]
 fn missing_remote_tool_is_named() {
     let s = sshd::Sshd::start("missing");
-    let r = remote(&s, &s.key(), &["--remote-command", "/nonexistent/ecpa-doctor", "--format", "json"]);
-    assert_eq!(r.json()["root_cause"]["finding"], "remote.tool_missing", "{r:?}");
+    let r = remote(
+        &s,
+        &s.key(),
+        &[
+            "--remote-command",
+            "/nonexistent/ecpa-doctor",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        r.json()["root_cause"]["finding"],
+        "remote.tool_missing",
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -75,10 +143,22 @@ fn too_old_remote_version_is_named() {
     let fake = s.dir.join("old-doctor");
     std::fs::write(&fake, "#!/bin/sh\necho 'ecpa-doctor 0.0.3'\n").unwrap();
     std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let r = remote(&s, &s.key(), &["--remote-command", fake.to_str().unwrap(), "--format", "json"]);
+    let r = remote(
+        &s,
+        &s.key(),
+        &[
+            "--remote-command",
+            fake.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
     let v = r.json();
     assert_eq!(v["root_cause"]["finding"], "remote.too_old", "{r:?}");
-    assert_eq!(check(&v, "remote-host")["evidence"]["remote_version"], "0.0.3");
+    assert_eq!(
+        check(&v, "remote-host")["evidence"]["remote_version"],
+        "0.0.3"
+    );
 }
 
 #[test]
@@ -87,12 +167,26 @@ fn unknown_host_key_is_named_when_checking_strictly() {
     let known = s.dir.join("known_hosts_empty");
     std::fs::write(&known, "").unwrap();
     let mut args: Vec<String> = vec!["remote".into(), "root@127.0.0.1".into()];
-    args.extend(["--ssh-option".into(), format!("Port={}", s.port), "--ssh-option".into(), format!("IdentityFile={}", s.key())]);
-    args.extend(["--ssh-option".into(), "StrictHostKeyChecking=yes".into(), "--ssh-option".into(), format!("UserKnownHostsFile={}", known.display())]);
+    args.extend([
+        "--ssh-option".into(),
+        format!("Port={}", s.port),
+        "--ssh-option".into(),
+        format!("IdentityFile={}", s.key()),
+    ]);
+    args.extend([
+        "--ssh-option".into(),
+        "StrictHostKeyChecking=yes".into(),
+        "--ssh-option".into(),
+        format!("UserKnownHostsFile={}", known.display()),
+    ]);
     args.extend(["--format".into(), "json".into()]);
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let r = doctor(&refs, &[]);
-    assert_eq!(r.json()["root_cause"]["finding"], "remote.host_key", "{r:?}");
+    assert_eq!(
+        r.json()["root_cause"]["finding"],
+        "remote.host_key",
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -119,15 +213,34 @@ fn console_over_ssh_renders_and_quits_cleanly() {
         line.push_str(&format!(" --ssh-option {o}"));
     }
     // The remote command may carry arguments: the profile for the far side.
-    line.push_str(&format!(" --remote-command '{} --profile {}'; echo EXIT=$?", support::BIN, profile));
+    line.push_str(&format!(
+        " --remote-command '{} --profile {}'; echo EXIT=$?",
+        support::BIN,
+        profile
+    ));
     t.type_line(&line);
-    let (screen, _) = t.wait_for("the console drawn over ssh", |sc| sc.contains("讀卡機") && sc.contains("智慧卡服務") && sc.contains("ecpa-doctor"));
-    assert!(!screen.contains("EXIT="), "the console ended early:\n{screen}");
+    let (screen, _) = t.wait_for("the console drawn over ssh", |sc| {
+        sc.contains("讀卡機") && sc.contains("智慧卡服務") && sc.contains("ecpa-doctor")
+    });
+    assert!(
+        !screen.contains("EXIT="),
+        "the console ended early:\n{screen}"
+    );
     // The far side saw the real terminal size: the header spans the full width.
-    let widest = screen.lines().map(|l| unicode_width::UnicodeWidthStr::width(l.trim_end())).max().unwrap_or(0);
-    assert!(widest > 80, "the console did not use the 100 columns:\n{screen}");
+    let widest = screen
+        .lines()
+        .map(|l| unicode_width::UnicodeWidthStr::width(l.trim_end()))
+        .max()
+        .unwrap_or(0);
+    assert!(
+        widest > 80,
+        "the console did not use the 100 columns:\n{screen}"
+    );
     t.keys(&["q"]);
     let (after, _) = t.wait_for("the exit status", |sc| tmux::exit_status(sc).is_some());
     assert_eq!(tmux::exit_status(&after).as_deref(), Some("0"), "{after}");
-    assert!(!after.contains("智慧卡服務（PC/SC）"), "the console's screen is still there after quitting:\n{after}");
+    assert!(
+        !after.contains("智慧卡服務（PC/SC）"),
+        "the console's screen is still there after quitting:\n{after}"
+    );
 }

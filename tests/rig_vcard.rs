@@ -64,8 +64,8 @@ fn slot0_insert_select_read_remove() {
     let t = Instant::now();
     let inserted = vcard::insert_wait(vcard::SLOT0, NhiCard::sample(), INSERT_TIMEOUT).unwrap();
     let taken_in = t.elapsed();
-    let present = wait_state(&ctx, vcard::READER0, State::PRESENT, STATE_TIMEOUT)
-        .unwrap_or_else(|| {
+    let present =
+        wait_state(&ctx, vcard::READER0, State::PRESENT, STATE_TIMEOUT).unwrap_or_else(|| {
             panic!(
                 "reader never reported PRESENT; card in: {}, controls seen: {:02X?}",
                 inserted.is_in(),
@@ -153,8 +153,7 @@ fn slot1_is_independent() {
     let inserted =
         vcard::insert_wait(vcard::SLOT1, NhiCard::new(profile.clone()), INSERT_TIMEOUT).unwrap();
     assert_eq!(inserted.reader(), Some(vcard::READER1));
-    wait_state(&ctx, vcard::READER1, State::PRESENT, STATE_TIMEOUT)
-        .expect("slot 1 not PRESENT");
+    wait_state(&ctx, vcard::READER1, State::PRESENT, STATE_TIMEOUT).expect("slot 1 not PRESENT");
     let card = ctx
         .connect(&cstr(vcard::READER1), ShareMode::Shared, Protocols::ANY)
         .unwrap();
@@ -168,8 +167,7 @@ fn slot1_is_independent() {
         .map_err(|(_, e)| e)
         .unwrap();
     inserted.remove();
-    wait_state(&ctx, vcard::READER1, State::EMPTY, STATE_TIMEOUT)
-        .expect("slot 1 not EMPTY");
+    wait_state(&ctx, vcard::READER1, State::EMPTY, STATE_TIMEOUT).expect("slot 1 not EMPTY");
 }
 
 #[test]
@@ -244,8 +242,7 @@ fn card_pulled_after_select() {
         std::mem::forget(card); // keep Drop from resetting; released with the context
         eprintln!("disconnect after pull: {e:?}");
     }
-    let gone =
-        wait_state(&ctx, vcard::READER0, State::EMPTY, STATE_TIMEOUT).expect("not EMPTY");
+    let gone = wait_state(&ctx, vcard::READER0, State::EMPTY, STATE_TIMEOUT).expect("not EMPTY");
     eprintln!("pull noticed {gone:.0?} after the failed read");
     assert_eq!(inserted.apdus(), [vcard::APDU_SELECT_NHI]);
 }

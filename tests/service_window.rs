@@ -17,20 +17,33 @@ fn profile_with(dir: &std::path::Path, windows: &str) -> String {
 }
 
 fn iso(offset_hours: i64) -> String {
-    let t = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()) + chrono::Duration::hours(offset_hours);
+    let t = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+        + chrono::Duration::hours(offset_hours);
     t.format("%Y-%m-%dT%H:%M").to_string()
 }
 
 #[test]
 fn inside_an_announced_window_warns_with_exit_2() {
     let dir = support::temp_dir("win-in");
-    let w = format!("- service: {{zh-TW: 健保卡網路服務註冊, en: NHI registration}}\n  start: {}\n  end: {}\n", iso(-1), iso(2));
-    let r = doctor(&["--format", "json", "--profile", &profile_with(&dir, &w)], &[]);
+    let w = format!(
+        "- service: {{zh-TW: 健保卡網路服務註冊, en: NHI registration}}\n  start: {}\n  end: {}\n",
+        iso(-1),
+        iso(2)
+    );
+    let r = doctor(
+        &["--format", "json", "--profile", &profile_with(&dir, &w)],
+        &[],
+    );
     let v = r.json();
     assert_eq!(r.code, 2, "{r:?}");
     let c = check(&v, "service-window");
     assert_eq!(c["finding"], "service.maintenance", "{r:?}");
-    assert!(c["summary"].as_str().unwrap().contains("健保卡網路服務註冊"));
+    assert!(
+        c["summary"]
+            .as_str()
+            .unwrap()
+            .contains("健保卡網路服務註冊")
+    );
     assert!(c["remedy"]["steps"].as_array().unwrap().len() >= 2);
 }
 
@@ -38,7 +51,10 @@ fn inside_an_announced_window_warns_with_exit_2() {
 fn roc_dated_window_in_the_past_passes() {
     let dir = support::temp_dir("win-past");
     let w = "- service: {zh-TW: 健保卡網路服務註冊, en: NHI registration}\n  start: 107年10月5日20時\n  end: 10月6日4時\n";
-    let r = doctor(&["--format", "json", "--profile", &profile_with(&dir, w)], &[]);
+    let r = doctor(
+        &["--format", "json", "--profile", &profile_with(&dir, w)],
+        &[],
+    );
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(check(&r.json(), "service-window")["status"], "pass");
 }
@@ -46,8 +62,19 @@ fn roc_dated_window_in_the_past_passes() {
 #[test]
 fn unreadable_window_file_is_a_named_warning() {
     let dir = support::temp_dir("win-bad");
-    let r = doctor(&["--format", "json", "--profile", &profile_with(&dir, "- service: oops\n")], &[]);
+    let r = doctor(
+        &[
+            "--format",
+            "json",
+            "--profile",
+            &profile_with(&dir, "- service: oops\n"),
+        ],
+        &[],
+    );
     let v = r.json();
     assert_eq!(r.code, 2, "{r:?}");
-    assert_eq!(check(&v, "service-window")["finding"], "service.windows_unreadable");
+    assert_eq!(
+        check(&v, "service-window")["finding"],
+        "service.windows_unreadable"
+    );
 }

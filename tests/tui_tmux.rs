@@ -95,7 +95,6 @@ fn idle_bytes(out: &Path, window: Duration) -> u64 {
     file_len(out) - before
 }
 
-
 /// Colour parameters (30–48, 90–107; not the defaults 39/49) of every SGR sequence (`ESC [ … m`) in `bytes`.
 fn sgr_colour_codes(bytes: &[u8]) -> Vec<u32> {
     let mut found = Vec::new();
@@ -109,7 +108,12 @@ fn sgr_colour_codes(bytes: &[u8]) -> Vec<u32> {
             }
             if j < bytes.len() && bytes[j] == b'm' {
                 let params = std::str::from_utf8(&bytes[start..j]).unwrap_or("");
-                found.extend(params.split(';').filter_map(|p| p.parse::<u32>().ok()).filter(|n| ((30..=48).contains(n) && *n != 39) || (90..=107).contains(n)));
+                found.extend(
+                    params
+                        .split(';')
+                        .filter_map(|p| p.parse::<u32>().ok())
+                        .filter(|n| ((30..=48).contains(n) && *n != 39) || (90..=107).contains(n)),
+                );
             }
             i = j;
         } else {
@@ -120,20 +124,37 @@ fn sgr_colour_codes(bytes: &[u8]) -> Vec<u32> {
 }
 
 fn find(hay: &[u8], needle: &str) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle.as_bytes())
+    hay.windows(needle.len())
+        .position(|w| w == needle.as_bytes())
 }
 
 /// The check list row of `title` (the row with the status word before the title).
 fn row<'a>(screen: &'a str, title: &str) -> &'a str {
-    screen.lines().find(|l| l.contains(&format!(" {title} ")) && (l.contains("通過") || l.contains("失敗") || l.contains("略過") || l.contains("等待") || l.contains("檢查中"))).unwrap_or("")
+    screen
+        .lines()
+        .find(|l| {
+            l.contains(&format!(" {title} "))
+                && (l.contains("通過")
+                    || l.contains("失敗")
+                    || l.contains("略過")
+                    || l.contains("等待")
+                    || l.contains("檢查中"))
+        })
+        .unwrap_or("")
 }
 
 /// The line `stty` printed: canonical mode and echo, each on (`icanon`) or off (`-icanon`).
 fn tty_modes(screen: &str) -> Option<String> {
-    screen.lines().map(str::trim).find(|l| {
-        let w: Vec<&str> = l.split_whitespace().collect();
-        w.len() == 2 && w[0].trim_start_matches('-') == "icanon" && w[1].trim_start_matches('-') == "echo"
-    }).map(str::to_string)
+    screen
+        .lines()
+        .map(str::trim)
+        .find(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            w.len() == 2
+                && w[0].trim_start_matches('-') == "icanon"
+                && w[1].trim_start_matches('-') == "echo"
+        })
+        .map(str::to_string)
 }
 
 /// The console process started with this (unique) profile path.
@@ -141,14 +162,19 @@ fn console_pid(profile: &str) -> u32 {
     let t0 = Instant::now();
     loop {
         for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
             let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
             let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
             if comm.trim() == "ecpa-doctor" && find(&cmdline, profile).is_some() {
                 return pid;
             }
         }
-        assert!(t0.elapsed() < SCREEN_BOUND, "no ecpa-doctor process with {profile}");
+        assert!(
+            t0.elapsed() < SCREEN_BOUND,
+            "no ecpa-doctor process with {profile}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -169,7 +195,10 @@ fn console_names_the_missing_card_then_turns_green_when_it_goes_in() {
     tmux.record_output(&out);
     tmux.type_line("echo BEFORE-THE-CONSOLE");
     tmux.wait_for("the shell", |s| has_line(s, "BEFORE-THE-CONSOLE"));
-    tmux.type_line(&format!("cd '{}' && {BIN} --profile '{profile}'; echo EXIT=$?", dir.display()));
+    tmux.type_line(&format!(
+        "cd '{}' && {BIN} --profile '{profile}'; echo EXIT=$?",
+        dir.display()
+    ));
     let launched = Instant::now();
 
     // First frame: the header, before any check has finished. (ratatui positions the
@@ -180,31 +209,69 @@ fn console_names_the_missing_card_then_turns_green_when_it_goes_in() {
         if find(&bytes, &header).is_some() {
             break launched.elapsed();
         }
-        assert!(launched.elapsed() < SCREEN_BOUND, "no first frame:\n{}", tmux.screen());
+        assert!(
+            launched.elapsed() < SCREEN_BOUND,
+            "no first frame:\n{}",
+            tmux.screen()
+        );
         std::thread::sleep(Duration::from_millis(5));
     };
     eprintln!("measured: time to first frame {first_frame:?} (from pressing Enter in the shell)");
 
     // The root cause: the card check, with the zh-TW remedy from the catalogue.
-    let remedy = &Catalogue::builtin().get("card.none").expect("card.none remedy").zh_tw;
+    let remedy = &Catalogue::builtin()
+        .get("card.none")
+        .expect("card.none remedy")
+        .zh_tw;
     let first_step: String = remedy.steps[0].chars().take(12).collect();
     // "請插入健保卡。" starts the hint shown once the PC/SC watcher runs (without it: "請插入
     // 健保卡，插好後按 r"): the card inserted below must find the watcher already waiting.
-    let (screen, _) = tmux.wait_for("the card check as the root cause, the watcher waiting", |s| s.contains("根本原因：健保卡") && s.contains(&first_step) && s.contains("請插入健保卡。"));
-    assert!(screen.contains(&remedy.title), "remedy title missing:\n{screen}");
-    assert!(row(&screen, "健保卡").contains("失敗") && row(&screen, "健保卡").contains("根本原因"), "card row:\n{screen}");
+    let (screen, _) = tmux.wait_for(
+        "the card check as the root cause, the watcher waiting",
+        |s| {
+            s.contains("根本原因：健保卡")
+                && s.contains(&first_step)
+                && s.contains("請插入健保卡。")
+        },
+    );
+    assert!(
+        screen.contains(&remedy.title),
+        "remedy title missing:\n{screen}"
+    );
+    assert!(
+        row(&screen, "健保卡").contains("失敗") && row(&screen, "健保卡").contains("根本原因"),
+        "card row:\n{screen}"
+    );
     for t in ["智慧卡服務（PC/SC）", "讀卡機"] {
-        assert!(row(&screen, t).contains("通過"), "{t} should pass:\n{screen}");
+        assert!(
+            row(&screen, t).contains("通過"),
+            "{t} should pass:\n{screen}"
+        );
     }
     let bytes = std::fs::read(&out).unwrap();
-    eprintln!("measured: {} bytes written from launch to the root cause on screen (100x30)", bytes.len());
-    assert!(sgr_colour_codes(&bytes).contains(&31), "no red for the failed check");
-    assert!(find(&bytes, "38;5;").is_none(), "256-colour form sent; 16-colour terminals need 30–37/90–97");
+    eprintln!(
+        "measured: {} bytes written from launch to the root cause on screen (100x30)",
+        bytes.len()
+    );
+    assert!(
+        sgr_colour_codes(&bytes).contains(&31),
+        "no red for the failed check"
+    );
+    assert!(
+        find(&bytes, "38;5;").is_none(),
+        "256-colour form sent; 16-colour terminals need 30–37/90–97"
+    );
     let banner = find(&bytes, &header).unwrap();
     let first_pass = find(&bytes, "通").expect("a pass was drawn");
-    assert!(banner < first_pass, "the first frame came after a check finished");
+    assert!(
+        banner < first_pass,
+        "the first frame came after a check finished"
+    );
     assert!(find(&bytes, "\x1b[?1049h").is_some(), "no alternate screen");
-    assert!(find(&bytes, "\x1b[?1000h").is_none() && find(&bytes, "\x1b[?1006h").is_none(), "mouse capture turned on");
+    assert!(
+        find(&bytes, "\x1b[?1000h").is_none() && find(&bytes, "\x1b[?1006h").is_none(),
+        "mouse capture turned on"
+    );
 
     let idle = idle_bytes(&out, Duration::from_secs(2));
     eprintln!("measured: {idle} bytes written in 2 s of idle, no card");
@@ -212,11 +279,24 @@ fn console_names_the_missing_card_then_turns_green_when_it_goes_in() {
 
     // The card goes in; no key is pressed.
     let inserted = Instant::now();
-    let _card = vcard::insert_wait(vcard::slot_addr(0), NhiCard::sample(), Duration::from_secs(10)).expect("insert the virtual card");
-    let (screen, _) = tmux.wait_for("the card check to pass", |s| row(s, "健保卡").contains("通過") && s.contains("全部正常"));
-    eprintln!("measured: card check passed {:?} after the card was inserted", inserted.elapsed());
+    let _card = vcard::insert_wait(
+        vcard::slot_addr(0),
+        NhiCard::sample(),
+        Duration::from_secs(10),
+    )
+    .expect("insert the virtual card");
+    let (screen, _) = tmux.wait_for("the card check to pass", |s| {
+        row(s, "健保卡").contains("通過") && s.contains("全部正常")
+    });
+    eprintln!(
+        "measured: card check passed {:?} after the card was inserted",
+        inserted.elapsed()
+    );
     assert!(screen.contains("王○○明"), "masked name missing:\n{screen}");
-    assert!(!screen.contains("王小明明") && !screen.contains("A123456789"), "PII leaked:\n{screen}");
+    assert!(
+        !screen.contains("王小明明") && !screen.contains("A123456789"),
+        "PII leaked:\n{screen}"
+    );
 
     // Our own card read must not look like a card change (or it would re-run forever).
     let idle = idle_bytes(&out, Duration::from_secs(2));
@@ -227,7 +307,10 @@ fn console_names_the_missing_card_then_turns_green_when_it_goes_in() {
     tmux.keys(&["c"]);
     tmux.wait_for("the copy notice", |s| s.contains("OSC 52"));
     let clip = tmux.run(&["show-buffer"]);
-    assert!(clip.contains("## ") && clip.contains("健保卡") && clip.contains("A12****789"), "clipboard:\n{clip}");
+    assert!(
+        clip.contains("## ") && clip.contains("健保卡") && clip.contains("A12****789"),
+        "clipboard:\n{clip}"
+    );
     tmux.keys(&["Escape"]);
 
     // e then m: a Markdown file in the current folder, path shown.
@@ -235,7 +318,11 @@ fn console_names_the_missing_card_then_turns_green_when_it_goes_in() {
     tmux.wait_for("the export prompt", |s| s.contains("Markdown"));
     tmux.keys(&["m"]);
     let (screen, _) = tmux.wait_for("the export notice", |s| s.contains("報告已存到"));
-    let written: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "md")).collect();
+    let written: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
     assert_eq!(written.len(), 1, "{written:?}\n{screen}");
     let md = std::fs::read_to_string(&written[0]).unwrap();
     assert!(md.contains("健保卡") && md.contains("A12****789"), "{md}");
@@ -245,11 +332,17 @@ fn console_names_the_missing_card_then_turns_green_when_it_goes_in() {
     tmux.keys(&["q"]);
     let (screen, _) = tmux.wait_for("the exit status", |s| exit_status(s).is_some());
     assert_eq!(exit_status(&screen).as_deref(), Some("0"), "{screen}");
-    assert!(has_line(&screen, "BEFORE-THE-CONSOLE"), "the previous screen was not restored:\n{screen}");
+    assert!(
+        has_line(&screen, "BEFORE-THE-CONSOLE"),
+        "the previous screen was not restored:\n{screen}"
+    );
     assert_eq!(tmux.format("#{alternate_on}"), "0");
     assert_eq!(tmux.format("#{cursor_flag}"), "1", "cursor left hidden");
     let bytes = std::fs::read(&out).unwrap();
-    assert!(find(&bytes, "\x1b[?1049l").is_some(), "alternate screen not left");
+    assert!(
+        find(&bytes, "\x1b[?1049l").is_some(),
+        "alternate screen not left"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -266,12 +359,28 @@ fn sigterm_and_sighup_restore_the_terminal() {
         tmux.type_line(&format!("sh -c '{BIN} --lang en --profile {profile}; echo EXIT=$?; stty -a | tr \"; \" \"\\n\\n\" | grep -x -e -icanon -e icanon -e -echo -e echo | tr \"\\n\" \" \"; echo'"));
         tmux.wait_for("the console", |s| s.contains("Smart-card service"));
         let pid = console_pid(&profile);
-        let killed = Command::new("kill").args([&format!("-{signal}"), &pid.to_string()]).status().unwrap();
+        let killed = Command::new("kill")
+            .args([&format!("-{signal}"), &pid.to_string()])
+            .status()
+            .unwrap();
         assert!(killed.success());
-        let (screen, _) = tmux.wait_for("the exit status and tty modes", |s| exit_status(s).is_some() && tty_modes(s).is_some());
-        assert_eq!(exit_status(&screen).as_deref(), Some(status), "SIG{signal}\n{screen}");
-        assert!(has_line(&screen, "BEFORE-THE-CONSOLE"), "SIG{signal}\n{screen}");
-        assert_eq!(tty_modes(&screen).as_deref(), Some("icanon echo"), "raw mode left on after SIG{signal}\n{screen}");
+        let (screen, _) = tmux.wait_for("the exit status and tty modes", |s| {
+            exit_status(s).is_some() && tty_modes(s).is_some()
+        });
+        assert_eq!(
+            exit_status(&screen).as_deref(),
+            Some(status),
+            "SIG{signal}\n{screen}"
+        );
+        assert!(
+            has_line(&screen, "BEFORE-THE-CONSOLE"),
+            "SIG{signal}\n{screen}"
+        );
+        assert_eq!(
+            tty_modes(&screen).as_deref(),
+            Some("icanon echo"),
+            "raw mode left on after SIG{signal}\n{screen}"
+        );
         assert_eq!(tmux.format("#{alternate_on}"), "0", "SIG{signal}");
         assert_eq!(tmux.format("#{cursor_flag}"), "1", "SIG{signal}");
         let _ = std::fs::remove_dir_all(&dir);
@@ -286,27 +395,50 @@ fn console_at_80x24_in_english_ascii_without_colour() {
     let out = dir.join("pane-output.bin");
     let tmux = Tmux::start(80, 24);
     tmux.record_output(&out);
-    tmux.type_line(&format!("NO_COLOR=1 {BIN} --ascii --lang en --profile '{profile}' --show-pii; echo EXIT=$?"));
-    let (screen, _) = tmux.wait_for("the console", |s| s.contains("Smart-card service") && !s.contains("Checking"));
+    tmux.type_line(&format!(
+        "NO_COLOR=1 {BIN} --ascii --lang en --profile '{profile}' --show-pii; echo EXIT=$?"
+    ));
+    let (screen, _) = tmux.wait_for("the console", |s| {
+        s.contains("Smart-card service") && !s.contains("Checking")
+    });
     assert!(screen.contains("Personal data shown"), "{screen}");
     tmux.keys(&["?"]);
     let (screen, _) = tmux.wait_for("the help", |s| s.contains("Keys") && s.contains("Ctrl-C"));
     // Chinese text may remain (the other language's name 中文): no glyphs, no box drawing.
-    let odd: String = screen.chars().filter(|c| !c.is_ascii() && !('\u{3000}'..='\u{9fff}').contains(c) && !('\u{ff00}'..='\u{ffef}').contains(c)).collect();
-    assert!(odd.is_empty(), "non-ASCII symbols on an --ascii screen: {odd:?}\n{screen}");
+    let odd: String = screen
+        .chars()
+        .filter(|c| {
+            !c.is_ascii()
+                && !('\u{3000}'..='\u{9fff}').contains(c)
+                && !('\u{ff00}'..='\u{ffef}').contains(c)
+        })
+        .collect();
+    assert!(
+        odd.is_empty(),
+        "non-ASCII symbols on an --ascii screen: {odd:?}\n{screen}"
+    );
     tmux.keys(&["Escape"]);
     // Resized: the footer has room for every key again (80 columns drop some).
     assert!(!tmux.screen().contains("hide PII"));
     tmux.run(&["resize-window", "-t", "0", "-x", "120", "-y", "40"]);
     let (screen, _) = tmux.wait_for("the wider layout", |s| s.contains("hide PII"));
-    assert!(screen.lines().count() >= 40 && screen.lines().any(|l| l.contains("Smart-card service (PC/SC)") && l.contains('|')), "{screen}");
+    assert!(
+        screen.lines().count() >= 40
+            && screen
+                .lines()
+                .any(|l| l.contains("Smart-card service (PC/SC)") && l.contains('|')),
+        "{screen}"
+    );
     tmux.keys(&["q"]);
     let (screen, _) = tmux.wait_for("the exit status", |s| exit_status(s).is_some());
     assert_eq!(exit_status(&screen).as_deref(), Some("0"), "{screen}");
     let bytes = std::fs::read(&out).unwrap();
     // No SGR sequence may set a colour under NO_COLOR (bold and reverse are fine).
     let colours = sgr_colour_codes(&bytes);
-    assert!(colours.is_empty(), "colour codes under NO_COLOR: {colours:?}");
+    assert!(
+        colours.is_empty(),
+        "colour codes under NO_COLOR: {colours:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -323,20 +455,30 @@ fn pcsc_wait_wakes_on_insertion_and_not_while_a_card_is_held() {
 
     let inserter = std::thread::spawn(|| {
         std::thread::sleep(Duration::from_millis(500));
-        vcard::insert_wait(vcard::slot_addr(0), NhiCard::sample(), Duration::from_secs(10)).expect("insert")
+        vcard::insert_wait(
+            vcard::slot_addr(0),
+            NhiCard::sample(),
+            Duration::from_secs(10),
+        )
+        .expect("insert")
     });
     let t0 = Instant::now();
     let woke = ctx.wait_change(&known, Duration::from_secs(10)).unwrap();
     let card = inserter.join().unwrap();
     assert!(woke, "no wake-up on insertion");
-    eprintln!("measured: wait_change woke {:?} after it started (card inserted at ~0.5 s)", t0.elapsed());
+    eprintln!(
+        "measured: wait_change woke {:?} after it started (card inserted at ~0.5 s)",
+        t0.elapsed()
+    );
     assert!(wait_reader(vcard::READER0, true, Duration::from_secs(10)));
 
     // Another program connects to the card and keeps it: a state with the card in must
     // now be "unchanged", not an instant wake-up in a loop.
     let other = pcsc::Context::establish(pcsc::Scope::User).unwrap();
     let name = CString::new(vcard::READER0).unwrap();
-    let held = other.connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY).expect("connect");
+    let held = other
+        .connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
+        .expect("connect");
     // pcscd publishes the new use of the reader on its own thread.
     let deadline = Instant::now() + Duration::from_secs(10);
     let known = loop {
@@ -344,10 +486,16 @@ fn pcsc_wait_wakes_on_insertion_and_not_while_a_card_is_held() {
         if known[0].present && known[0].in_use {
             break known;
         }
-        assert!(Instant::now() < deadline, "the held card never showed as in use: {known:?}");
+        assert!(
+            Instant::now() < deadline,
+            "the held card never showed as in use: {known:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
-    assert!(!ctx.wait_change(&known, Duration::from_millis(800)).unwrap(), "reported a change while nothing changed (card held by another program)");
+    assert!(
+        !ctx.wait_change(&known, Duration::from_millis(800)).unwrap(),
+        "reported a change while nothing changed (card held by another program)"
+    );
     let _ = held.disconnect(pcsc::Disposition::LeaveCard);
     drop(card);
     assert!(wait_reader(vcard::READER0, false, Duration::from_secs(10)));

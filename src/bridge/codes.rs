@@ -29,7 +29,13 @@ pub const CODE_FINDINGS: &[&str] = &[
 ];
 
 /// How a TLS connection to the bridge can fail before anything is said.
-pub const CONNECTION_FINDINGS: &[&str] = &["bridge.refused", "bridge.no_answer", "bridge.connect_failed", "bridge.not_tls", "bridge.tls_failed"];
+pub const CONNECTION_FINDINGS: &[&str] = &[
+    "bridge.refused",
+    "bridge.no_answer",
+    "bridge.connect_failed",
+    "bridge.not_tls",
+    "bridge.tls_failed",
+];
 
 /// How the WebSocket conversation itself can fail, whatever was asked.
 pub const CONVERSATION_FINDINGS: &[&str] = &["ws.refused", "ws.garbled", "ws.closed"];
@@ -47,11 +53,16 @@ pub struct Entry {
 
 pub fn catalogue() -> &'static [Entry] {
     static CELL: OnceLock<Vec<Entry>> = OnceLock::new();
-    CELL.get_or_init(|| serde_yaml::from_str(CODES_YAML).unwrap_or_else(|e| panic!("built-in assets/bridge-codes.yaml is broken: {e}")))
+    CELL.get_or_init(|| {
+        serde_yaml::from_str(CODES_YAML)
+            .unwrap_or_else(|e| panic!("built-in assets/bridge-codes.yaml is broken: {e}"))
+    })
 }
 
 pub fn lookup(code: &str) -> Option<&'static Entry> {
-    catalogue().iter().find(|e| e.codes.iter().any(|c| c == code))
+    catalogue()
+        .iter()
+        .find(|e| e.codes.iter().any(|c| c == code))
 }
 
 /// A bare reply of exactly four ASCII digits: how the component reports every failure.
@@ -74,13 +85,20 @@ mod tests {
             }
         }
         assert_eq!(lookup("8013").unwrap().finding, "ws.card_unreachable");
-        assert_eq!(lookup("4021").unwrap().finding, "ws.origin_list_unreachable");
+        assert_eq!(
+            lookup("4021").unwrap().finding,
+            "ws.origin_list_unreachable"
+        );
         assert!(lookup("1234").is_none());
     }
 
     #[test]
     fn code_findings_are_exactly_the_catalogue_s() {
-        let mut from_yaml: Vec<&str> = catalogue().iter().map(|e| e.finding.as_str()).chain([UNKNOWN_FINDING]).collect();
+        let mut from_yaml: Vec<&str> = catalogue()
+            .iter()
+            .map(|e| e.finding.as_str())
+            .chain([UNKNOWN_FINDING])
+            .collect();
         from_yaml.sort();
         from_yaml.dedup();
         let mut listed = CODE_FINDINGS.to_vec();
@@ -91,8 +109,15 @@ mod tests {
     #[test]
     fn every_catalogue_finding_is_a_finding_of_the_protocol_kind() {
         let kind = crate::probes::bridge_protocol::KIND;
-        for e in catalogue().iter().map(|e| e.finding.as_str()).chain([UNKNOWN_FINDING]) {
-            assert!(kind.findings.contains(&e), "{e} is not listed in bridge_protocol's findings");
+        for e in catalogue()
+            .iter()
+            .map(|e| e.finding.as_str())
+            .chain([UNKNOWN_FINDING])
+        {
+            assert!(
+                kind.findings.contains(&e),
+                "{e} is not listed in bridge_protocol's findings"
+            );
         }
     }
 

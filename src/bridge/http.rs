@@ -20,12 +20,16 @@ pub struct Head {
 impl Head {
     /// First header of that name (case-insensitive), value trimmed.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// `Content-Length`, ignoring the spaces some servers leave around the number.
     pub fn content_length(&self) -> Option<u64> {
-        self.header("content-length").and_then(|v| v.trim().parse().ok())
+        self.header("content-length")
+            .and_then(|v| v.trim().parse().ok())
     }
 }
 
@@ -55,8 +59,19 @@ pub fn parse_head(buf: &[u8]) -> Option<(Head, usize)> {
     let mut lines = text.split('\n').map(|l| l.trim_end_matches('\r'));
     let status_line = lines.next().filter(|l| !l.is_empty())?.to_string();
     let status = parse_status(&status_line);
-    let headers = lines.take_while(|l| !l.is_empty()).filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
-    Some((Head { status_line, status, headers }, end))
+    let headers = lines
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    Some((
+        Head {
+            status_line,
+            status,
+            headers,
+        },
+        end,
+    ))
 }
 
 fn parse_status(line: &str) -> Option<u16> {
@@ -80,7 +95,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { head_max: 16 * 1024, body_max: 64 * 1024 }
+        Limits {
+            head_max: 16 * 1024,
+            body_max: 64 * 1024,
+        }
     }
 }
 
@@ -111,7 +129,12 @@ pub enum ReadError {
 /// Reads a head, then (when `with_body`) the body up to `Content-Length`, the cap, or the
 /// close. `wait` bounds each read; a body that stalls halfway ends the read, marked
 /// truncated, rather than failing the whole answer.
-pub async fn read_response<R: AsyncRead + Unpin>(r: &mut R, limits: Limits, wait: Duration, with_body: bool) -> Result<Response, ReadError> {
+pub async fn read_response<R: AsyncRead + Unpin>(
+    r: &mut R,
+    limits: Limits,
+    wait: Duration,
+    with_body: bool,
+) -> Result<Response, ReadError> {
     let mut buf = Vec::with_capacity(4096);
     let end = loop {
         if let Some(end) = head_end(&buf) {
@@ -134,10 +157,19 @@ pub async fn read_response<R: AsyncRead + Unpin>(r: &mut R, limits: Limits, wait
     };
     let mut rest = buf.split_off(end);
     if !with_body {
-        return Ok(Response { head, body: Vec::new(), extra: rest, truncated: false });
+        return Ok(Response {
+            head,
+            body: Vec::new(),
+            extra: rest,
+            truncated: false,
+        });
     }
-    let want = head.content_length().map_or(limits.body_max, |n| n.min(limits.body_max as u64) as usize);
-    let mut truncated = head.content_length().is_some_and(|n| n > limits.body_max as u64);
+    let want = head
+        .content_length()
+        .map_or(limits.body_max, |n| n.min(limits.body_max as u64) as usize);
+    let mut truncated = head
+        .content_length()
+        .is_some_and(|n| n > limits.body_max as u64);
     while rest.len() < want {
         match read_some(r, &mut rest, wait).await {
             Ok(0) => {
@@ -154,11 +186,24 @@ pub async fn read_response<R: AsyncRead + Unpin>(r: &mut R, limits: Limits, wait
     if head.content_length().is_none() && rest.len() >= limits.body_max {
         truncated = true;
     }
-    let extra = if rest.len() > want { rest.split_off(want) } else { Vec::new() };
-    Ok(Response { head, body: rest, extra, truncated })
+    let extra = if rest.len() > want {
+        rest.split_off(want)
+    } else {
+        Vec::new()
+    };
+    Ok(Response {
+        head,
+        body: rest,
+        extra,
+        truncated,
+    })
 }
 
-async fn read_some<R: AsyncRead + Unpin>(r: &mut R, buf: &mut Vec<u8>, wait: Duration) -> Result<usize, ReadError> {
+async fn read_some<R: AsyncRead + Unpin>(
+    r: &mut R,
+    buf: &mut Vec<u8>,
+    wait: Duration,
+) -> Result<usize, ReadError> {
     let mut chunk = [0u8; 8192];
     match tokio::time::timeout(wait, r.read(&mut chunk)).await {
         Err(_) => Err(ReadError::Timeout),
@@ -219,7 +264,17 @@ mod tests {
         let mut data = b"HTTP/1.1 200 OK\r\nContent-Length: 104857600\r\n\r\n".to_vec();
         data.extend(std::iter::repeat_n(b'x', 200_000));
         let mut r = &data[..];
-        let resp = read_response(&mut r, Limits { head_max: 1024, body_max: 1000 }, Duration::from_secs(1), true).await.unwrap();
+        let resp = read_response(
+            &mut r,
+            Limits {
+                head_max: 1024,
+                body_max: 1000,
+            },
+            Duration::from_secs(1),
+            true,
+        )
+        .await
+        .unwrap();
         assert_eq!(resp.body.len(), 1000);
         assert!(resp.truncated);
     }
@@ -227,22 +282,36 @@ mod tests {
     #[tokio::test]
     async fn empty_close_and_non_http_are_named() {
         let mut r: &[u8] = b"";
-        assert_eq!(read_response(&mut r, Limits::default(), Duration::from_secs(1), true).await.unwrap_err(), ReadError::Empty);
+        assert_eq!(
+            read_response(&mut r, Limits::default(), Duration::from_secs(1), true)
+                .await
+                .unwrap_err(),
+            ReadError::Empty
+        );
         let mut r: &[u8] = b"SSH-2.0-OpenSSH_9.2\r\n";
-        assert!(matches!(read_response(&mut r, Limits::default(), Duration::from_secs(1), true).await, Err(ReadError::NotHttp(_))));
+        assert!(matches!(
+            read_response(&mut r, Limits::default(), Duration::from_secs(1), true).await,
+            Err(ReadError::NotHttp(_))
+        ));
     }
 
     #[tokio::test]
     async fn upgrade_answer_keeps_the_bytes_after_the_head() {
-        let mut r: &[u8] = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x04abcd";
-        let resp = read_response(&mut r, Limits::default(), Duration::from_secs(1), false).await.unwrap();
+        let mut r: &[u8] =
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x04abcd";
+        let resp = read_response(&mut r, Limits::default(), Duration::from_secs(1), false)
+            .await
+            .unwrap();
         assert_eq!(resp.head.status, Some(101));
         assert_eq!(resp.extra, b"\x81\x04abcd");
     }
 
     #[test]
     fn title_is_found() {
-        assert_eq!(html_title("<head><TITLE> 已確任信任服務.... </title>".as_bytes()).as_deref(), Some("已確任信任服務...."));
+        assert_eq!(
+            html_title("<head><TITLE> 已確任信任服務.... </title>".as_bytes()).as_deref(),
+            Some("已確任信任服務....")
+        );
         assert_eq!(html_title(b"<title>unterminated"), None);
     }
 }

@@ -28,7 +28,11 @@ pub struct Target {
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.host.contains(':') { write!(f, "[{}]:{}", self.host, self.port) } else { write!(f, "{}:{}", self.host, self.port) }
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
     }
 }
 
@@ -43,8 +47,11 @@ pub struct Budget {
 impl Budget {
     /// Keeps a margin for building the outcome after the last wait.
     pub fn new(check_timeout: Duration) -> Budget {
-        let margin = (check_timeout / 10).clamp(Duration::from_millis(100), Duration::from_millis(500));
-        Budget { deadline: Instant::now() + check_timeout.saturating_sub(margin) }
+        let margin =
+            (check_timeout / 10).clamp(Duration::from_millis(100), Duration::from_millis(500));
+        Budget {
+            deadline: Instant::now() + check_timeout.saturating_sub(margin),
+        }
     }
 
     pub fn step(&self, limit: Duration) -> Duration {
@@ -59,7 +66,9 @@ impl Budget {
 /// the budget is taken anyway; the checks are bounded on their own.
 pub async fn take_turn(budget: &Budget) -> Option<tokio::sync::MutexGuard<'static, ()>> {
     static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    tokio::time::timeout(budget.step(Duration::MAX), TURN.lock()).await.ok()
+    tokio::time::timeout(budget.step(Duration::MAX), TURN.lock())
+        .await
+        .ok()
 }
 
 /// Where a conversation with the bridge stopped.
@@ -106,7 +115,11 @@ pub enum NetError {
 }
 
 /// Runs `fut` for at most `limit` (already cut to the budget), naming `step` on timeout.
-pub async fn within<T>(step: Step, limit: Duration, fut: impl Future<Output = Result<T, NetError>>) -> Result<T, NetError> {
+pub async fn within<T>(
+    step: Step,
+    limit: Duration,
+    fut: impl Future<Output = Result<T, NetError>>,
+) -> Result<T, NetError> {
     match tokio::time::timeout(limit, fut).await {
         Ok(r) => r,
         Err(_) => Err(NetError::Silent { step, after: limit }),
@@ -118,12 +131,19 @@ pub async fn within<T>(step: Step, limit: Duration, fut: impl Future<Output = Re
 pub fn net_failure(err: &NetError, target: &Target) -> Outcome {
     let addr = target.to_string();
     match err {
-        NetError::Refused => Outcome::fail("bridge.refused", Msg::new("bridge.refused").arg("address", addr.as_str())).with("address", addr),
-        NetError::ConnectFailed(e) => {
-            Outcome::fail("bridge.connect_failed", Msg::new("bridge.connect_failed").arg("address", addr.as_str()).arg("error", e.clone()))
-                .with("address", addr)
-                .with("error", e.clone())
-        }
+        NetError::Refused => Outcome::fail(
+            "bridge.refused",
+            Msg::new("bridge.refused").arg("address", addr.as_str()),
+        )
+        .with("address", addr),
+        NetError::ConnectFailed(e) => Outcome::fail(
+            "bridge.connect_failed",
+            Msg::new("bridge.connect_failed")
+                .arg("address", addr.as_str())
+                .arg("error", e.clone()),
+        )
+        .with("address", addr)
+        .with("error", e.clone()),
         NetError::Silent { step, after } => {
             let key = match step {
                 Step::Connect => "bridge.no_answer",
@@ -133,19 +153,34 @@ pub fn net_failure(err: &NetError, target: &Target) -> Outcome {
                 Step::Reply => "bridge.silent_reply",
             };
             let secs = format!("{:.1}", after.as_secs_f64());
-            Outcome::fail("bridge.no_answer", Msg::new(key).arg("address", addr.as_str()).arg("seconds", secs.as_str()))
-                .with("address", addr)
-                .with("step", step.value())
-                .with("waited", Msg::new("value.seconds").arg("seconds", secs))
+            Outcome::fail(
+                "bridge.no_answer",
+                Msg::new(key)
+                    .arg("address", addr.as_str())
+                    .arg("seconds", secs.as_str()),
+            )
+            .with("address", addr)
+            .with("step", step.value())
+            .with("waited", Msg::new("value.seconds").arg("seconds", secs))
         }
         NetError::NotTls { answer } => {
-            let o = Outcome::fail("bridge.not_tls", Msg::new("bridge.not_tls").arg("address", addr.as_str()).arg("answer", first_line(answer).as_str()))
-                .with("address", addr);
+            let o = Outcome::fail(
+                "bridge.not_tls",
+                Msg::new("bridge.not_tls")
+                    .arg("address", addr.as_str())
+                    .arg("answer", first_line(answer).as_str()),
+            )
+            .with("address", addr);
             with_plain_answer(o, answer)
         }
-        NetError::TlsFailed(e) => Outcome::fail("bridge.tls_failed", Msg::new("bridge.tls_failed").arg("address", addr.as_str()).arg("error", e.clone()))
-            .with("address", addr)
-            .with("error", e.clone()),
+        NetError::TlsFailed(e) => Outcome::fail(
+            "bridge.tls_failed",
+            Msg::new("bridge.tls_failed")
+                .arg("address", addr.as_str())
+                .arg("error", e.clone()),
+        )
+        .with("address", addr)
+        .with("error", e.clone()),
     }
 }
 
@@ -159,7 +194,10 @@ pub fn with_plain_answer(o: Outcome, answer: &[u8]) -> Outcome {
                 None => o,
             }
         }
-        None => o.with("first_bytes", printable(&answer[..answer.len().min(64)], 120)),
+        None => o.with(
+            "first_bytes",
+            printable(&answer[..answer.len().min(64)], 120),
+        ),
     }
 }
 
@@ -190,7 +228,9 @@ pub fn printable(bytes: &[u8], max: usize) -> String {
 
 /// Refuses a server name that cannot go into TLS SNI, when the profile is loaded.
 pub fn check_server_name(name: &str) -> Result<(), String> {
-    rustls::pki_types::ServerName::try_from(name.to_string()).map(|_| ()).map_err(|_| format!("`{name}` is not a valid TLS server name"))
+    rustls::pki_types::ServerName::try_from(name.to_string())
+        .map(|_| ())
+        .map_err(|_| format!("`{name}` is not a valid TLS server name"))
 }
 
 #[cfg(test)]
@@ -208,22 +248,49 @@ mod tests {
     fn budget_never_exceeds_the_check() {
         let b = Budget::new(Duration::from_secs(2));
         assert!(b.step(Duration::from_secs(10)) <= Duration::from_secs(2));
-        assert_eq!(Budget::new(Duration::ZERO).step(Duration::from_secs(1)), Duration::ZERO);
+        assert_eq!(
+            Budget::new(Duration::ZERO).step(Duration::from_secs(1)),
+            Duration::ZERO
+        );
     }
 
     #[test]
     fn every_step_has_words_in_the_catalogue() {
-        for step in [Step::Connect, Step::TlsHandshake, Step::HttpResponse, Step::WsUpgrade, Step::Reply] {
+        for step in [
+            Step::Connect,
+            Step::TlsHandshake,
+            Step::HttpResponse,
+            Step::WsUpgrade,
+            Step::Reply,
+        ] {
             let v = crate::engine::outcome::Value::from(step.value());
             assert_eq!(v.render(false), step.token());
-            assert!(!v.render_in(crate::i18n::Lang::ZhTw, false).contains("value."), "{step:?}");
+            assert!(
+                !v.render_in(crate::i18n::Lang::ZhTw, false)
+                    .contains("value."),
+                "{step:?}"
+            );
         }
     }
 
     #[test]
     fn target_brackets_ipv6() {
-        assert_eq!(Target { host: "::1".into(), port: 7777 }.to_string(), "[::1]:7777");
-        assert_eq!(Target { host: "127.0.0.1".into(), port: 7777 }.to_string(), "127.0.0.1:7777");
+        assert_eq!(
+            Target {
+                host: "::1".into(),
+                port: 7777
+            }
+            .to_string(),
+            "[::1]:7777"
+        );
+        assert_eq!(
+            Target {
+                host: "127.0.0.1".into(),
+                port: 7777
+            }
+            .to_string(),
+            "127.0.0.1:7777"
+        );
     }
 }
 

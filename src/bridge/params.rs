@@ -38,15 +38,23 @@ pub struct Connection {
 
 impl Connection {
     pub fn target(&self) -> Target {
-        Target { host: self.host.clone(), port: self.port }
+        Target {
+            host: self.host.clone(),
+            port: self.port,
+        }
     }
 
     pub fn waits(&self) -> tls::Waits {
-        tls::Waits { connect: self.connect_timeout, handshake: self.handshake_timeout }
+        tls::Waits {
+            connect: self.connect_timeout,
+            handshake: self.handshake_timeout,
+        }
     }
 
     pub fn host_header(&self) -> String {
-        self.host_header.clone().unwrap_or_else(|| format!("{}:{}", self.sni, self.port))
+        self.host_header
+            .clone()
+            .unwrap_or_else(|| format!("{}:{}", self.sni, self.port))
     }
 }
 
@@ -88,7 +96,13 @@ fn default_reply() -> Duration {
 
 impl Conversation {
     pub fn dialogue(&self, conn: &Connection) -> Dialogue {
-        Dialogue { path: self.path.clone(), host_header: conn.host_header(), origin: self.origin.clone(), reply_timeout: self.reply_timeout, max_frame: self.max_frame }
+        Dialogue {
+            path: self.path.clone(),
+            host_header: conn.host_header(),
+            origin: self.origin.clone(),
+            reply_timeout: self.reply_timeout,
+            max_frame: self.max_frame,
+        }
     }
 }
 
@@ -109,13 +123,21 @@ pub struct Ws<K> {
 impl<K: DeserializeOwned> Ws<K> {
     pub fn parse(v: &serde_yaml::Value) -> Result<Ws<K>, String> {
         let mut keys = Keys::new(v)?;
-        Ok(Ws { conn: keys.take()?, talk: keys.take()?, own: keys.own()? })
+        Ok(Ws {
+            conn: keys.take()?,
+            talk: keys.take()?,
+            own: keys.own()?,
+        })
     }
 }
 
 /// Refuses a request path a browser could not send, when the profile is loaded.
 pub fn check_path(path: &str) -> Result<(), String> {
-    if path.starts_with('/') { Ok(()) } else { Err(format!("`path` must start with `/`, not `{path}`")) }
+    if path.starts_with('/') {
+        Ok(())
+    } else {
+        Err(format!("`path` must start with `/`, not `{path}`"))
+    }
 }
 
 /// One kind's params mapping, read part by part.
@@ -127,8 +149,14 @@ pub struct Keys {
 impl Keys {
     pub fn new(v: &serde_yaml::Value) -> Result<Keys, String> {
         match v {
-            serde_yaml::Value::Null => Ok(Keys { rest: Default::default(), taken: Vec::new() }),
-            serde_yaml::Value::Mapping(m) => Ok(Keys { rest: m.clone(), taken: Vec::new() }),
+            serde_yaml::Value::Null => Ok(Keys {
+                rest: Default::default(),
+                taken: Vec::new(),
+            }),
+            serde_yaml::Value::Mapping(m) => Ok(Keys {
+                rest: m.clone(),
+                taken: Vec::new(),
+            }),
             _ => Err("params must be a mapping of names to values".into()),
         }
     }
@@ -152,9 +180,22 @@ impl Keys {
     /// and every key the kind accepts, as serde words it for one struct.
     pub fn own<K: DeserializeOwned>(self) -> Result<K, String> {
         let own = field_names::<K>();
-        if let Some(unknown) = self.rest.keys().filter_map(|k| k.as_str()).find(|k| !own.contains(k)) {
-            let expected: Vec<String> = self.taken.iter().chain(own).map(|k| format!("`{k}`")).collect();
-            return Err(format!("unknown field `{unknown}`, expected one of {}", expected.join(", ")));
+        if let Some(unknown) = self
+            .rest
+            .keys()
+            .filter_map(|k| k.as_str())
+            .find(|k| !own.contains(k))
+        {
+            let expected: Vec<String> = self
+                .taken
+                .iter()
+                .chain(own)
+                .map(|k| format!("`{k}`"))
+                .collect();
+            return Err(format!(
+                "unknown field `{unknown}`, expected one of {}",
+                expected.join(", ")
+            ));
         }
         crate::probes::params(&serde_yaml::Value::Mapping(self.rest))
     }
@@ -195,7 +236,12 @@ impl<'de> serde::Deserializer<'de> for Names {
         Err(Found(None))
     }
 
-    fn deserialize_struct<V: Visitor<'de>>(self, _: &'static str, fields: &'static [&'static str], _: V) -> Result<V::Value, Found> {
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        fields: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Found> {
         Err(Found(Some(fields)))
     }
 
@@ -223,25 +269,55 @@ mod tests {
     #[test]
     fn one_flat_mapping_feeds_every_part() {
         let (conn, talk, own) = read("{host: '::1', port: 8443, sni: localhost, origin: null, reply_timeout: 500ms, cross_check: card}").unwrap();
-        assert_eq!((conn.target().to_string(), conn.host_header()), ("[::1]:8443".to_string(), "localhost:8443".to_string()));
-        assert_eq!((talk.origin, talk.path.as_str(), talk.reply_timeout), (None, "/echo", Duration::from_millis(500)));
+        assert_eq!(
+            (conn.target().to_string(), conn.host_header()),
+            ("[::1]:8443".to_string(), "localhost:8443".to_string())
+        );
+        assert_eq!(
+            (talk.origin, talk.path.as_str(), talk.reply_timeout),
+            (None, "/echo", Duration::from_millis(500))
+        );
         assert_eq!(own.cross_check.as_deref(), Some("card"));
         let (conn, talk, own) = read("~").unwrap();
-        assert_eq!((conn.target().to_string(), conn.connect_timeout, talk.origin.as_deref()), ("127.0.0.1:7777".to_string(), defaults::connect(), Some("https://ecpa.dgpa.gov.tw")));
+        assert_eq!(
+            (
+                conn.target().to_string(),
+                conn.connect_timeout,
+                talk.origin.as_deref()
+            ),
+            (
+                "127.0.0.1:7777".to_string(),
+                defaults::connect(),
+                Some("https://ecpa.dgpa.gov.tw")
+            )
+        );
         assert!(own.cross_check.is_none());
     }
 
     #[test]
     fn an_unknown_key_is_named_with_every_accepted_one() {
         let e = read("{host: 127.0.0.1, cross_chek: card}").unwrap_err();
-        assert!(e.starts_with("unknown field `cross_chek`, expected one of `host`, `port`"), "{e}");
-        assert!(e.contains("`origin`") && e.ends_with("`cross_check`"), "{e}");
+        assert!(
+            e.starts_with("unknown field `cross_chek`, expected one of `host`, `port`"),
+            "{e}"
+        );
+        assert!(
+            e.contains("`origin`") && e.ends_with("`cross_check`"),
+            "{e}"
+        );
     }
 
     #[test]
     fn shared_parts_are_checked_when_read() {
-        assert!(read("{sni: 'not a name'}").unwrap_err().contains("not a valid TLS server name"));
-        assert_eq!(read("{path: echo}").unwrap_err(), "`path` must start with `/`, not `echo`");
+        assert!(
+            read("{sni: 'not a name'}")
+                .unwrap_err()
+                .contains("not a valid TLS server name")
+        );
+        assert_eq!(
+            read("{path: echo}").unwrap_err(),
+            "`path` must start with `/`, not `echo`"
+        );
         assert!(read("{port: many}").is_err());
         assert!(read("[1, 2]").is_err());
     }

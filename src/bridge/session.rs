@@ -35,28 +35,45 @@ pub enum Reply {
 /// transcript gives their length only.
 const UNSHOWN_PAYLOADS: &[&str] = &["GetBasic", "SecureGetBasicWithParam", "EnCrypt", "H_Sign"];
 
-pub async fn upgrade<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, d: &Dialogue, target: &Target, budget: &Budget) -> Result<FrameReader, Outcome> {
+pub async fn upgrade<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &mut S,
+    d: &Dialogue,
+    target: &Target,
+    budget: &Budget,
+) -> Result<FrameReader, Outcome> {
     let key = ws::client_key();
     let req = ws::upgrade_request(&d.path, &d.host_header, d.origin.as_deref(), &key);
     if let Err(e) = s.write_all(req.as_bytes()).await {
-        return Err(Outcome::fail("ws.refused", Msg::new("ws.refused_closed")).with("error", e.to_string()));
+        return Err(
+            Outcome::fail("ws.refused", Msg::new("ws.refused_closed")).with("error", e.to_string())
+        );
     }
     let wait = budget.step(d.reply_timeout);
     let resp = match http::read_response(s, Limits::default(), wait, false).await {
         Ok(r) => r,
         Err(ReadError::Timeout) => return Err(silent(target, Step::WsUpgrade, wait, None)),
-        Err(ReadError::Empty) => return Err(Outcome::fail("ws.refused", Msg::new("ws.refused_closed"))),
-        Err(ReadError::Io(e)) => return Err(Outcome::fail("ws.refused", Msg::new("ws.refused_closed")).with("error", e)),
+        Err(ReadError::Empty) => {
+            return Err(Outcome::fail("ws.refused", Msg::new("ws.refused_closed")));
+        }
+        Err(ReadError::Io(e)) => {
+            return Err(Outcome::fail("ws.refused", Msg::new("ws.refused_closed")).with("error", e));
+        }
         Err(ReadError::NotHttp(b)) => {
-            return Err(Outcome::fail("ws.garbled", Msg::new("ws.upgrade_garbled")).with("first_bytes", printable(&b[..b.len().min(64)], 120)));
+            return Err(Outcome::fail("ws.garbled", Msg::new("ws.upgrade_garbled"))
+                .with("first_bytes", printable(&b[..b.len().min(64)], 120)));
         }
         Err(ReadError::HeadTooLarge) => {
-            return Err(Outcome::fail("ws.garbled", Msg::new("ws.upgrade_garbled")).with("error", Msg::new("value.http.head_too_large")));
+            return Err(Outcome::fail("ws.garbled", Msg::new("ws.upgrade_garbled"))
+                .with("error", Msg::new("value.http.head_too_large")));
         }
     };
     let status = printable(resp.head.status_line.as_bytes(), 120);
     if resp.head.status != Some(101) {
-        let mut o = Outcome::fail("ws.refused", Msg::new("ws.refused").arg("status", status.as_str())).with("status_line", status);
+        let mut o = Outcome::fail(
+            "ws.refused",
+            Msg::new("ws.refused").arg("status", status.as_str()),
+        )
+        .with("status_line", status);
         if let Some(server) = resp.head.header("server") {
             o = o.with("server_header", printable(server.as_bytes(), 120));
         }
@@ -64,7 +81,9 @@ pub async fn upgrade<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, d: &Dialogue,
     }
     let accept = resp.head.header("sec-websocket-accept").unwrap_or_default();
     if accept != ws::accept_for(&key) {
-        return Err(Outcome::fail("ws.garbled", Msg::new("ws.bad_accept")).with("status_line", status).with("accept", printable(accept.as_bytes(), 60)));
+        return Err(Outcome::fail("ws.garbled", Msg::new("ws.bad_accept"))
+            .with("status_line", status)
+            .with("accept", printable(accept.as_bytes(), 60)));
     }
     Ok(FrameReader::new(resp.extra))
 }
@@ -92,7 +111,18 @@ pub async fn command<S: AsyncRead + AsyncWrite + Unpin>(
     transcript: &mut Vec<Value>,
 ) -> Reply {
     let frame = ws::client_frame(ws::OP_TEXT, request.as_bytes());
-    exchange(s, frames, name, request.into(), &frame, d, target, budget, transcript).await
+    exchange(
+        s,
+        frames,
+        name,
+        request.into(),
+        &frame,
+        d,
+        target,
+        budget,
+        transcript,
+    )
+    .await
 }
 
 /// A command carrying the registration password: the request and its frame live in wiped
@@ -109,8 +139,13 @@ pub async fn secret_command<S: AsyncRead + AsyncWrite + Unpin>(
     transcript: &mut Vec<Value>,
 ) -> Reply {
     let frame = Zeroizing::new(ws::client_frame(ws::OP_TEXT, request.as_bytes()));
-    let shown = Msg::new("value.ws.password_hidden").arg("command", name).into();
-    exchange(s, frames, name, shown, &frame, d, target, budget, transcript).await
+    let shown = Msg::new("value.ws.password_hidden")
+        .arg("command", name)
+        .into();
+    exchange(
+        s, frames, name, shown, &frame, d, target, budget, transcript,
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -127,7 +162,10 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> Reply {
     if let Err(e) = s.write_all(frame).await {
         transcript.push(step(shown, aside(Msg::new("value.ws.not_sent"))));
-        return Reply::Stop(Outcome::fail("ws.closed", Msg::new("ws.closed").arg("command", name)).with("error", e.to_string()));
+        return Reply::Stop(
+            Outcome::fail("ws.closed", Msg::new("ws.closed").arg("command", name))
+                .with("error", e.to_string()),
+        );
     }
     let wait = budget.step(d.reply_timeout);
     let msg = ws::read_message(s, frames, d.max_frame, wait).await;
@@ -147,20 +185,46 @@ fn aside(note: impl Into<Value>) -> Value {
 }
 
 /// A transcript note (never card data or secrets) and what the reply means.
-pub fn judge_reply(target: &Target, cmd: &str, msg: Result<Message, FrameError>, wait: Duration) -> (Value, Reply) {
-    let closed = |note: Value| Reply::Stop(Outcome::fail("ws.closed", Msg::new("ws.closed").arg("command", cmd)).with("closed", note));
+pub fn judge_reply(
+    target: &Target,
+    cmd: &str,
+    msg: Result<Message, FrameError>,
+    wait: Duration,
+) -> (Value, Reply) {
+    let closed = |note: Value| {
+        Reply::Stop(
+            Outcome::fail("ws.closed", Msg::new("ws.closed").arg("command", cmd))
+                .with("closed", note),
+        )
+    };
     let unshown = UNSHOWN_PAYLOADS.contains(&cmd);
-    let chars = |key: &str, t: &str| Msg::new(key).arg("command", cmd).arg("count", t.chars().count().to_string());
+    let chars = |key: &str, t: &str| {
+        Msg::new(key)
+            .arg("command", cmd)
+            .arg("count", t.chars().count().to_string())
+    };
     match msg {
-        Err(FrameError::Timeout) => (aside(Msg::new("value.ws.no_reply")), Reply::Stop(silent(target, Step::Reply, wait, Some(cmd)))),
+        Err(FrameError::Timeout) => (
+            aside(Msg::new("value.ws.no_reply")),
+            Reply::Stop(silent(target, Step::Reply, wait, Some(cmd))),
+        ),
         Err(FrameError::Closed { partial }) => {
-            let note = if partial == 0 { Msg::new("value.ws.closed_silently") } else { Msg::new("value.ws.closed_mid_frame").arg("bytes", partial.to_string()) };
+            let note = if partial == 0 {
+                Msg::new("value.ws.closed_silently")
+            } else {
+                Msg::new("value.ws.closed_mid_frame").arg("bytes", partial.to_string())
+            };
             (aside(note.clone()), closed(note.into()))
         }
         Err(FrameError::Io(e)) => (aside(Msg::new("value.ws.broken")), closed(e.into())),
         Err(FrameError::TooLarge { announced }) => (
             aside(Msg::new("value.ws.frame_of").arg("bytes", announced.to_string())),
-            Reply::Stop(Outcome::fail("ws.garbled", Msg::new("ws.too_large").arg("command", cmd).arg("bytes", announced.to_string()))),
+            Reply::Stop(Outcome::fail(
+                "ws.garbled",
+                Msg::new("ws.too_large")
+                    .arg("command", cmd)
+                    .arg("bytes", announced.to_string()),
+            )),
         ),
         Ok(Message::Close(code)) => {
             let note = match code {
@@ -171,10 +235,23 @@ pub fn judge_reply(target: &Target, cmd: &str, msg: Result<Message, FrameError>,
         }
         Ok(Message::Binary(n)) => (
             aside(Msg::new("value.ws.binary_frame").arg("bytes", n.to_string())),
-            Reply::Stop(Outcome::fail("ws.garbled", Msg::new("ws.binary").arg("command", cmd).arg("bytes", n.to_string()))),
+            Reply::Stop(Outcome::fail(
+                "ws.garbled",
+                Msg::new("ws.binary")
+                    .arg("command", cmd)
+                    .arg("bytes", n.to_string()),
+            )),
         ),
-        Ok(Message::Garbled(d)) => (aside(d.clone()), Reply::Stop(Outcome::fail("ws.garbled", Msg::new("ws.garbled").arg("command", cmd).arg("detail", d)))),
-        Ok(Message::Text(t)) if codes::is_code(&t) => (t.clone().into(), Reply::Stop(code_outcome(cmd, &t))),
+        Ok(Message::Garbled(d)) => (
+            aside(d.clone()),
+            Reply::Stop(Outcome::fail(
+                "ws.garbled",
+                Msg::new("ws.garbled").arg("command", cmd).arg("detail", d),
+            )),
+        ),
+        Ok(Message::Text(t)) if codes::is_code(&t) => {
+            (t.clone().into(), Reply::Stop(code_outcome(cmd, &t)))
+        }
         Ok(Message::Text(t)) => match t.strip_prefix(cmd).and_then(|r| r.strip_prefix(':')) {
             Some(payload) => {
                 let note: Value = match cmd {
@@ -186,12 +263,26 @@ pub fn judge_reply(target: &Target, cmd: &str, msg: Result<Message, FrameError>,
             }
             // The macOS component answers SecureGetBasicWithParam with the bare hex, no
             // prefix (seen by a relying party).
-            None if cmd == "SecureGetBasicWithParam" && is_hex(&t) => (chars("value.ws.bare_hex", &t).into(), Reply::Payload(t)),
+            None if cmd == "SecureGetBasicWithParam" && is_hex(&t) => {
+                (chars("value.ws.bare_hex", &t).into(), Reply::Payload(t))
+            }
             None => {
                 // An odd answer to GetBasic may still carry card data (a third-party
                 // agent without the prefix): show its shape, never its text.
-                let shown: Value = if unshown { chars("value.ws.not_shown", &t).into() } else { printable(t.as_bytes(), 60).into() };
-                (shown.clone(), Reply::Stop(Outcome::fail("ws.garbled", Msg::new("ws.unexpected").arg("command", cmd).arg("reply", shown))))
+                let shown: Value = if unshown {
+                    chars("value.ws.not_shown", &t).into()
+                } else {
+                    printable(t.as_bytes(), 60).into()
+                };
+                (
+                    shown.clone(),
+                    Reply::Stop(Outcome::fail(
+                        "ws.garbled",
+                        Msg::new("ws.unexpected")
+                            .arg("command", cmd)
+                            .arg("reply", shown),
+                    )),
+                )
             }
         },
     }
@@ -205,7 +296,12 @@ fn is_hex(t: &str) -> bool {
 pub fn code_outcome(cmd: &str, code: &str) -> Outcome {
     let entry = codes::lookup(code);
     let finding = entry.map_or(codes::UNKNOWN_FINDING, |e| e.finding.as_str());
-    let o = Outcome::fail(finding, Msg::new(finding).arg("code", code).arg("command", cmd)).with("bridge_code", code).with("command", cmd);
+    let o = Outcome::fail(
+        finding,
+        Msg::new(finding).arg("code", code).arg("command", cmd),
+    )
+    .with("bridge_code", code)
+    .with("command", cmd);
     match entry.and_then(|e| e.official.as_deref()) {
         Some(text) => o.with("official_message", text),
         None => o,
@@ -214,7 +310,9 @@ pub fn code_outcome(cmd: &str, code: &str) -> Outcome {
 
 /// Ends the conversation politely (the real component closes on any close frame).
 pub async fn close<S: AsyncWrite + Unpin>(s: &mut S) {
-    let _ = s.write_all(&ws::client_frame(ws::OP_CLOSE, &1000u16.to_be_bytes())).await;
+    let _ = s
+        .write_all(&ws::client_frame(ws::OP_CLOSE, &1000u16.to_be_bytes()))
+        .await;
 }
 
 #[cfg(test)]
@@ -222,7 +320,10 @@ mod tests {
     use super::*;
 
     fn t() -> Target {
-        Target { host: "127.0.0.1".into(), port: 7777 }
+        Target {
+            host: "127.0.0.1".into(),
+            port: 7777,
+        }
     }
 
     #[test]
@@ -231,11 +332,24 @@ mod tests {
         let sig = format!("H_Sign:{}", "A".repeat(256));
         let (note, r) = judge_reply(&t(), "H_Sign", Ok(Message::Text(sig)), w);
         assert_eq!(note.render(false), "H_Sign:(256 characters)");
-        assert_eq!(note.render_in(crate::i18n::Lang::ZhTw, false), "H_Sign:（256 個字元）");
+        assert_eq!(
+            note.render_in(crate::i18n::Lang::ZhTw, false),
+            "H_Sign:（256 個字元）"
+        );
         assert!(matches!(r, Reply::Payload(p) if p.len() == 256));
-        let (note, _) = judge_reply(&t(), "EnCrypt", Ok(Message::Text(format!("EnCrypt:{}", "B4".repeat(24)))), w);
+        let (note, _) = judge_reply(
+            &t(),
+            "EnCrypt",
+            Ok(Message::Text(format!("EnCrypt:{}", "B4".repeat(24)))),
+            w,
+        );
         assert_eq!(note.render(false), "EnCrypt:(48 characters)");
-        let (note, _) = judge_reply(&t(), "GetRandom", Ok(Message::Text("GetRandom:5573426812545123".into())), w);
+        let (note, _) = judge_reply(
+            &t(),
+            "GetRandom",
+            Ok(Message::Text("GetRandom:5573426812545123".into())),
+            w,
+        );
         assert_eq!(note, Value::from("GetRandom:5573426812545123"));
     }
 
@@ -243,6 +357,11 @@ mod tests {
     fn codes_keep_the_official_wording() {
         let o = code_outcome("H_Sign", "4061");
         assert_eq!(o.finding.as_deref(), Some("ws.cloud_unreachable"));
-        assert_eq!(o.evidence("official_message").map(|v| v.render(false)).as_deref(), Some("無法連接服務網站"));
+        assert_eq!(
+            o.evidence("official_message")
+                .map(|v| v.render(false))
+                .as_deref(),
+            Some("無法連接服務網站")
+        );
     }
 }

@@ -29,7 +29,8 @@ pub type BridgeStream = tokio_rustls::client::TlsStream<Tap<TcpStream>>;
 
 pub fn provider() -> Arc<CryptoProvider> {
     static P: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
-    P.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider())).clone()
+    P.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
+        .clone()
 }
 
 /// Accepts whatever certificate the server shows and keeps a copy. Handshake signatures
@@ -56,16 +57,38 @@ impl ServerCertVerifier for Recorder {
         Ok(ServerCertVerified::assertion())
     }
 
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -79,7 +102,11 @@ pub struct Tap<S> {
 const TAP_MAX: usize = 2048;
 
 impl<S: AsyncRead + Unpin> AsyncRead for Tap<S> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
         if self.seen.len() < TAP_MAX {
@@ -93,7 +120,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tap<S> {
 }
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for Tap<S> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -124,9 +155,20 @@ pub async fn tcp(target: &Target, budget: &Budget, wait: Duration) -> Result<Tcp
     within(Step::Connect, budget.step(wait), async {
         let addrs: Vec<SocketAddr> = tokio::net::lookup_host((target.host.as_str(), target.port))
             .await
-            .map_err(|e| NetError::ConnectFailed(Msg::new("value.net.cannot_resolve").arg("host", target.host.as_str()).arg("error", e.to_string()).into()))?
+            .map_err(|e| {
+                NetError::ConnectFailed(
+                    Msg::new("value.net.cannot_resolve")
+                        .arg("host", target.host.as_str())
+                        .arg("error", e.to_string())
+                        .into(),
+                )
+            })?
             .collect();
-        let mut last = NetError::ConnectFailed(Msg::new("value.net.no_address").arg("host", target.host.as_str()).into());
+        let mut last = NetError::ConnectFailed(
+            Msg::new("value.net.no_address")
+                .arg("host", target.host.as_str())
+                .into(),
+        );
         for a in addrs {
             match TcpStream::connect(a).await {
                 Ok(s) => return Ok(s),
@@ -141,24 +183,54 @@ pub async fn tcp(target: &Target, budget: &Budget, wait: Duration) -> Result<Tcp
 
 /// A client offering `versions` that accepts any certificate and records the chain into
 /// `chain` (the fake bridge's tests pin one version with it).
-pub(crate) fn recording_config(versions: &[&'static rustls::SupportedProtocolVersion], chain: Arc<Mutex<Vec<CertificateDer<'static>>>>) -> Result<rustls::ClientConfig, rustls::Error> {
+pub(crate) fn recording_config(
+    versions: &[&'static rustls::SupportedProtocolVersion],
+    chain: Arc<Mutex<Vec<CertificateDer<'static>>>>,
+) -> Result<rustls::ClientConfig, rustls::Error> {
     let provider = provider();
-    Ok(rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(versions)?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(Recorder { chain, provider }))
-        .with_no_client_auth())
+    Ok(
+        rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(versions)?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(Recorder { chain, provider }))
+            .with_no_client_auth(),
+    )
 }
 
 /// TCP, then a TLS handshake with `sni`, accepting any certificate.
-pub async fn connect(target: &Target, sni: &str, budget: &Budget, waits: Waits) -> Result<Connected, NetError> {
+pub async fn connect(
+    target: &Target,
+    sni: &str,
+    budget: &Budget,
+    waits: Waits,
+) -> Result<Connected, NetError> {
     let tcp = tcp(target, budget, waits.connect).await?;
-    let peer = tcp.peer_addr().map_err(|e| NetError::ConnectFailed(e.to_string().into()))?;
+    let peer = tcp
+        .peer_addr()
+        .map_err(|e| NetError::ConnectFailed(e.to_string().into()))?;
     let chain = Arc::new(Mutex::new(Vec::new()));
-    let config = recording_config(&[&rustls::version::TLS13, &rustls::version::TLS12], chain.clone()).map_err(|e| NetError::TlsFailed(e.to_string().into()))?;
-    let name = ServerName::try_from(sni.to_string()).map_err(|_| NetError::TlsFailed(Msg::new("value.net.bad_server_name").arg("name", sni).into()))?;
+    let config = recording_config(
+        &[&rustls::version::TLS13, &rustls::version::TLS12],
+        chain.clone(),
+    )
+    .map_err(|e| NetError::TlsFailed(e.to_string().into()))?;
+    let name = ServerName::try_from(sni.to_string()).map_err(|_| {
+        NetError::TlsFailed(
+            Msg::new("value.net.bad_server_name")
+                .arg("name", sni)
+                .into(),
+        )
+    })?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let handshake = connector.connect(name, Tap { inner: tcp, seen: Vec::new() }).into_fallible();
+    let handshake = connector
+        .connect(
+            name,
+            Tap {
+                inner: tcp,
+                seen: Vec::new(),
+            },
+        )
+        .into_fallible();
     let stream = within(Step::TlsHandshake, budget.step(waits.handshake), async {
         match handshake.await {
             Ok(s) => Ok(s),
@@ -168,24 +240,49 @@ pub async fn connect(target: &Target, sni: &str, budget: &Budget, waits: Waits) 
     .await?;
     let chain = chain.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let (_, conn) = stream.get_ref();
-    let version = conn.protocol_version().and_then(|v| v.as_str()).unwrap_or("?").replace('_', ".").replace("TLSv1.", "TLS 1.");
-    let cipher = conn.negotiated_cipher_suite().and_then(|s| s.suite().as_str()).unwrap_or("?").to_string();
-    Ok(Connected { stream, chain, peer, version, cipher })
+    let version = conn
+        .protocol_version()
+        .and_then(|v| v.as_str())
+        .unwrap_or("?")
+        .replace('_', ".")
+        .replace("TLSv1.", "TLS 1.");
+    let cipher = conn
+        .negotiated_cipher_suite()
+        .and_then(|s| s.suite().as_str())
+        .unwrap_or("?")
+        .to_string();
+    Ok(Connected {
+        stream,
+        chain,
+        peer,
+        version,
+        cipher,
+    })
 }
 
 /// Whatever the server sent first decides: not a TLS record at all means something else
 /// (a plain web server) owns the port; otherwise the TLS error is reported.
 fn handshake_error(e: &io::Error, seen: &[u8]) -> NetError {
     if !seen.is_empty() && !looks_like_tls(seen) {
-        return NetError::NotTls { answer: seen.to_vec() };
+        return NetError::NotTls {
+            answer: seen.to_vec(),
+        };
     }
     if seen.is_empty()
-        && matches!(e.kind(), io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::BrokenPipe)
+        && matches!(
+            e.kind(),
+            io::ErrorKind::UnexpectedEof
+                | io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::BrokenPipe
+        )
     {
         return NetError::TlsFailed(Msg::new("value.net.closed_in_handshake").into());
     }
     let detail: Value = match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-        Some(rustls::Error::AlertReceived(a)) => Msg::new("value.net.tls_alert").arg("alert", format!("{a:?}")).into(),
+        Some(rustls::Error::AlertReceived(a)) => Msg::new("value.net.tls_alert")
+            .arg("alert", format!("{a:?}"))
+            .into(),
         Some(other) => other.to_string().into(),
         None => e.to_string().into(),
     };
@@ -240,7 +337,11 @@ impl CertInfo {
                     Ok(Some((_, SubjectAltName(names)))) => names.iter().map(san_of).collect(),
                     _ => Vec::new(),
                 };
-                let ca = tbs.get_extension::<BasicConstraints>().ok().flatten().map(|(_, bc)| bc.ca);
+                let ca = tbs
+                    .get_extension::<BasicConstraints>()
+                    .ok()
+                    .flatten()
+                    .map(|(_, bc)| bc.ca);
                 CertInfo {
                     subject: tbs.subject().to_string(),
                     issuer: tbs.issuer().to_string(),
@@ -252,7 +353,11 @@ impl CertInfo {
                     error: None,
                 }
             }
-            Err(e) => CertInfo { sha256, error: Some(format!("unparsable certificate ({e})")), ..CertInfo::default() },
+            Err(e) => CertInfo {
+                sha256,
+                error: Some(format!("unparsable certificate ({e})")),
+                ..CertInfo::default()
+            },
         }
     }
 
@@ -277,7 +382,15 @@ impl CertInfo {
         if let Some(e) = &self.error {
             return format!("{e}; SHA-256 {}", self.sha256);
         }
-        let san = if self.san.is_empty() { "-".to_string() } else { self.san.iter().map(San::to_string).collect::<Vec<_>>().join(", ") };
+        let san = if self.san.is_empty() {
+            "-".to_string()
+        } else {
+            self.san
+                .iter()
+                .map(San::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let ca = match self.ca {
             Some(true) => "CA:TRUE",
             Some(false) => "CA:FALSE",
@@ -302,8 +415,15 @@ impl CertInfo {
             if self.san.contains(&San::Ip(ip)) {
                 return Coverage::Yes;
             }
-            let as_dns = self.san.iter().any(|s| matches!(s, San::Dns(d) if d == name));
-            return if as_dns { Coverage::IpListedAsDns } else { Coverage::No };
+            let as_dns = self
+                .san
+                .iter()
+                .any(|s| matches!(s, San::Dns(d) if d == name));
+            return if as_dns {
+                Coverage::IpListedAsDns
+            } else {
+                Coverage::No
+            };
         }
         let name = name.trim_end_matches('.').to_ascii_lowercase();
         let hit = self.san.iter().any(|s| match s {
@@ -324,7 +444,9 @@ pub enum Coverage {
 fn dns_matches(pattern: &str, name: &str) -> bool {
     let pattern = pattern.trim_end_matches('.');
     match pattern.strip_prefix("*.") {
-        Some(suffix) => name.split_once('.').is_some_and(|(first, rest)| !first.is_empty() && rest == suffix),
+        Some(suffix) => name
+            .split_once('.')
+            .is_some_and(|(first, rest)| !first.is_empty() && rest == suffix),
         None => pattern == name,
     }
 }
@@ -333,12 +455,22 @@ fn san_of(n: &GeneralName) -> San {
     match n {
         GeneralName::DnsName(d) => San::Dns(super::printable(d.as_str().as_bytes(), 253)),
         GeneralName::IpAddress(o) => match o.as_bytes().len() {
-            4 => San::Ip(std::net::IpAddr::from(<[u8; 4]>::try_from(o.as_bytes()).unwrap_or_default())),
-            16 => San::Ip(std::net::IpAddr::from(<[u8; 16]>::try_from(o.as_bytes()).unwrap_or_default())),
+            4 => San::Ip(std::net::IpAddr::from(
+                <[u8; 4]>::try_from(o.as_bytes()).unwrap_or_default(),
+            )),
+            16 => San::Ip(std::net::IpAddr::from(
+                <[u8; 16]>::try_from(o.as_bytes()).unwrap_or_default(),
+            )),
             _ => San::Other("IP:(malformed)".into()),
         },
-        GeneralName::Rfc822Name(m) => San::Other(format!("email:{}", super::printable(m.as_str().as_bytes(), 120))),
-        GeneralName::UniformResourceIdentifier(u) => San::Other(format!("URI:{}", super::printable(u.as_str().as_bytes(), 120))),
+        GeneralName::Rfc822Name(m) => San::Other(format!(
+            "email:{}",
+            super::printable(m.as_str().as_bytes(), 120)
+        )),
+        GeneralName::UniformResourceIdentifier(u) => San::Other(format!(
+            "URI:{}",
+            super::printable(u.as_str().as_bytes(), 120)
+        )),
         _ => San::Other("other".into()),
     }
 }
@@ -346,12 +478,18 @@ fn san_of(n: &GeneralName) -> San {
 /// `AB:CD:…` SHA-256 of the DER, the form openssl and browsers show.
 pub fn fingerprint(der: &[u8]) -> String {
     let d = ring::digest::digest(&ring::digest::SHA256, der);
-    d.as_ref().iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
+    d.as_ref()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 pub fn date(t: Option<SystemTime>) -> String {
     match t {
-        Some(t) => chrono::DateTime::<chrono::Utc>::from(t).format("%Y-%m-%d %H:%M:%SZ").to_string(),
+        Some(t) => chrono::DateTime::<chrono::Utc>::from(t)
+            .format("%Y-%m-%d %H:%M:%SZ")
+            .to_string(),
         None => "?".into(),
     }
 }
@@ -383,7 +521,9 @@ impl std::fmt::Display for LoadError {
 /// Certificates from a PEM file (one or more blocks) or a single DER file.
 pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, LoadError> {
     let bytes = std::fs::read(path).map_err(|e| LoadError::Io(e.to_string()))?;
-    let pem: Vec<_> = CertificateDer::pem_slice_iter(&bytes).filter_map(Result::ok).collect();
+    let pem: Vec<_> = CertificateDer::pem_slice_iter(&bytes)
+        .filter_map(Result::ok)
+        .collect();
     if !pem.is_empty() {
         return Ok(pem);
     }
@@ -406,14 +546,22 @@ impl Anchors {
     pub fn from_certs(certs: &[CertificateDer<'static>]) -> Anchors {
         let mut store = RootCertStore::empty();
         let (loaded, unusable) = store.add_parsable_certificates(certs.iter().cloned());
-        Anchors { store, loaded, unusable, error: None }
+        Anchors {
+            store,
+            loaded,
+            unusable,
+            error: None,
+        }
     }
 
     /// The system store as TLS clients on this machine see it (`SSL_CERT_FILE` and
     /// `SSL_CERT_DIR` are honoured, as by OpenSSL).
     pub fn system() -> Anchors {
         let r = rustls_native_certs::load_native_certs();
-        Anchors { error: r.errors.first().map(|e| e.to_string()), ..Anchors::from_certs(&r.certs) }
+        Anchors {
+            error: r.errors.first().map(|e| e.to_string()),
+            ..Anchors::from_certs(&r.certs)
+        }
     }
 
     /// `145 certificates` (`, 2 unusable`) (` (error)`), in the report's language.
@@ -421,10 +569,14 @@ impl Anchors {
         let count = if self.unusable == 0 {
             Msg::new("value.anchors.count").arg("count", self.loaded.to_string())
         } else {
-            Msg::new("value.anchors.count_unusable").arg("count", self.loaded.to_string()).arg("unusable", self.unusable.to_string())
+            Msg::new("value.anchors.count_unusable")
+                .arg("count", self.loaded.to_string())
+                .arg("unusable", self.unusable.to_string())
         };
         match &self.error {
-            Some(e) => Msg::new("value.with_note").arg("text", count).arg("note", e.as_str()),
+            Some(e) => Msg::new("value.with_note")
+                .arg("text", count)
+                .arg("note", e.as_str()),
             None => count,
         }
     }
@@ -442,8 +594,15 @@ pub enum Trust {
 }
 
 /// Whether `chain` (leaf first) leads to one of `anchors` by signature, names aside.
-pub fn verify(chain: &[CertificateDer<'static>], anchors: &RootCertStore, now: SystemTime, infos: &[CertInfo]) -> Trust {
-    let Some(leaf) = chain.first() else { return Trust::Untrusted(Msg::new("value.trust.no_certificate").into()) };
+pub fn verify(
+    chain: &[CertificateDer<'static>],
+    anchors: &RootCertStore,
+    now: SystemTime,
+    infos: &[CertInfo],
+) -> Trust {
+    let Some(leaf) = chain.first() else {
+        return Trust::Untrusted(Msg::new("value.trust.no_certificate").into());
+    };
     if anchors.is_empty() {
         return Trust::Untrusted(Msg::new("value.trust.no_anchors").into());
     }
@@ -452,14 +611,34 @@ pub fn verify(chain: &[CertificateDer<'static>], anchors: &RootCertStore, now: S
         Err(e) => return Trust::Untrusted(e.to_string().into()),
     };
     let algs = provider().signature_verification_algorithms.all;
-    let at = |t: SystemTime| UnixTime::since_unix_epoch(t.duration_since(UNIX_EPOCH).unwrap_or_default());
-    match rustls::client::verify_server_cert_signed_by_trust_anchor(&parsed, anchors, &chain[1..], at(now), algs) {
+    let at = |t: SystemTime| {
+        UnixTime::since_unix_epoch(t.duration_since(UNIX_EPOCH).unwrap_or_default())
+    };
+    match rustls::client::verify_server_cert_signed_by_trust_anchor(
+        &parsed,
+        anchors,
+        &chain[1..],
+        at(now),
+        algs,
+    ) {
         Ok(()) => Trust::Trusted,
         Err(rustls::Error::InvalidCertificate(e)) if out_of_date(&e) => {
             // Ask again at a moment when every certificate was valid, to learn whether
             // the chain would be trusted at all.
-            let moment = infos.iter().filter_map(|i| i.not_before).max().map(|t| t + Duration::from_secs(1));
-            match moment.map(|m| rustls::client::verify_server_cert_signed_by_trust_anchor(&parsed, anchors, &chain[1..], at(m), algs)) {
+            let moment = infos
+                .iter()
+                .filter_map(|i| i.not_before)
+                .max()
+                .map(|t| t + Duration::from_secs(1));
+            match moment.map(|m| {
+                rustls::client::verify_server_cert_signed_by_trust_anchor(
+                    &parsed,
+                    anchors,
+                    &chain[1..],
+                    at(m),
+                    algs,
+                )
+            }) {
                 Some(Ok(())) => Trust::TrustedButOutOfDate,
                 Some(Err(e)) => Trust::Untrusted(e.to_string().into()),
                 None => Trust::Untrusted(e_to_string(&e).into()),
@@ -472,7 +651,10 @@ pub fn verify(chain: &[CertificateDer<'static>], anchors: &RootCertStore, now: S
 fn out_of_date(e: &CertificateError) -> bool {
     matches!(
         e,
-        CertificateError::Expired | CertificateError::ExpiredContext { .. } | CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. }
+        CertificateError::Expired
+            | CertificateError::ExpiredContext { .. }
+            | CertificateError::NotValidYet
+            | CertificateError::NotValidYetContext { .. }
     )
 }
 
@@ -498,12 +680,21 @@ mod tests {
     fn wildcards_cover_one_label() {
         assert!(dns_matches("*.nhi.gov.tw", "iccert.nhi.gov.tw"));
         assert!(!dns_matches("*.gov.tw", "iccert.nhi.gov.tw"));
-        assert!(dns_matches("ICCERT.nhi.gov.tw.", "iccert.nhi.gov.tw") || dns_matches("iccert.nhi.gov.tw", "iccert.nhi.gov.tw"));
+        assert!(
+            dns_matches("ICCERT.nhi.gov.tw.", "iccert.nhi.gov.tw")
+                || dns_matches("iccert.nhi.gov.tw", "iccert.nhi.gov.tw")
+        );
     }
 
     #[test]
     fn ip_listed_as_dns_is_told_apart() {
-        let info = CertInfo { san: vec![San::Dns("127.0.0.1".into()), San::Dns("iccert.nhi.gov.tw".into())], ..CertInfo::default() };
+        let info = CertInfo {
+            san: vec![
+                San::Dns("127.0.0.1".into()),
+                San::Dns("iccert.nhi.gov.tw".into()),
+            ],
+            ..CertInfo::default()
+        };
         assert_eq!(info.covers("127.0.0.1"), Coverage::IpListedAsDns);
         assert_eq!(info.covers("ICCERT.nhi.gov.tw"), Coverage::Yes);
         assert_eq!(info.covers("localhost"), Coverage::No);

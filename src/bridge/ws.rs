@@ -20,7 +20,10 @@ pub const OP_PONG: u8 = 0xA;
 
 /// `Sec-WebSocket-Accept` for a client key.
 pub fn accept_for(key: &str) -> String {
-    let d = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, format!("{key}{GUID}").as_bytes());
+    let d = ring::digest::digest(
+        &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+        format!("{key}{GUID}").as_bytes(),
+    );
     base64(d.as_ref())
 }
 
@@ -36,7 +39,10 @@ pub fn fill_random(buf: &mut [u8]) {
     // A masking key or handshake nonce needs no secrecy for a local diagnosis; if the OS
     // generator fails we still want a working request.
     if ring::rand::SystemRandom::new().fill(buf).is_err() {
-        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
         for (i, b) in buf.iter_mut().enumerate() {
             *b = (seed >> ((i % 16) * 8)) as u8 ^ i as u8;
         }
@@ -60,7 +66,11 @@ pub fn base64(data: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -141,11 +151,22 @@ impl FrameReader {
     }
 
     /// The next frame; `max` caps the payload so a hostile length cannot make us allocate.
-    pub async fn next<R: AsyncRead + Unpin>(&mut self, r: &mut R, max: usize, wait: Duration) -> Result<Frame, FrameError> {
-        tokio::time::timeout(wait, self.next_inner(r, max)).await.unwrap_or(Err(FrameError::Timeout))
+    pub async fn next<R: AsyncRead + Unpin>(
+        &mut self,
+        r: &mut R,
+        max: usize,
+        wait: Duration,
+    ) -> Result<Frame, FrameError> {
+        tokio::time::timeout(wait, self.next_inner(r, max))
+            .await
+            .unwrap_or(Err(FrameError::Timeout))
     }
 
-    async fn next_inner<R: AsyncRead + Unpin>(&mut self, r: &mut R, max: usize) -> Result<Frame, FrameError> {
+    async fn next_inner<R: AsyncRead + Unpin>(
+        &mut self,
+        r: &mut R,
+        max: usize,
+    ) -> Result<Frame, FrameError> {
         self.fill(r, 2).await?;
         let (b0, b1) = (self.buf[0], self.buf[1]);
         let masked = b1 & 0x80 != 0;
@@ -156,7 +177,10 @@ impl FrameReader {
             }
             127 => {
                 self.fill(r, 10).await?;
-                (u64::from_be_bytes(self.buf[2..10].try_into().unwrap_or_default()), 10)
+                (
+                    u64::from_be_bytes(self.buf[2..10].try_into().unwrap_or_default()),
+                    10,
+                )
             }
             n => (u64::from(n), 2),
         };
@@ -165,7 +189,12 @@ impl FrameReader {
         }
         let key = if masked {
             self.fill(r, at + 4).await?;
-            let k = [self.buf[at], self.buf[at + 1], self.buf[at + 2], self.buf[at + 3]];
+            let k = [
+                self.buf[at],
+                self.buf[at + 1],
+                self.buf[at + 2],
+                self.buf[at + 3],
+            ];
             at += 4;
             Some(k)
         } else {
@@ -175,20 +204,41 @@ impl FrameReader {
         self.fill(r, total).await?;
         let mut payload: Vec<u8> = self.buf[at..total].to_vec();
         if let Some(k) = key {
-            payload.iter_mut().enumerate().for_each(|(i, b)| *b ^= k[i % 4]);
+            payload
+                .iter_mut()
+                .enumerate()
+                .for_each(|(i, b)| *b ^= k[i % 4]);
         }
         self.buf.drain(..total);
-        Ok(Frame { fin: b0 & 0x80 != 0, rsv: (b0 >> 4) & 0x07, opcode: b0 & 0x0F, payload })
+        Ok(Frame {
+            fin: b0 & 0x80 != 0,
+            rsv: (b0 >> 4) & 0x07,
+            opcode: b0 & 0x0F,
+            payload,
+        })
     }
 
     async fn fill<R: AsyncRead + Unpin>(&mut self, r: &mut R, n: usize) -> Result<(), FrameError> {
         let mut chunk = [0u8; 8192];
         while self.buf.len() < n {
             match r.read(&mut chunk).await {
-                Ok(0) => return Err(FrameError::Closed { partial: self.buf.len() }),
+                Ok(0) => {
+                    return Err(FrameError::Closed {
+                        partial: self.buf.len(),
+                    });
+                }
                 Ok(k) => self.buf.extend_from_slice(&chunk[..k]),
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe) => {
-                    return Err(FrameError::Closed { partial: self.buf.len() });
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::UnexpectedEof
+                            | std::io::ErrorKind::ConnectionReset
+                            | std::io::ErrorKind::BrokenPipe
+                    ) =>
+                {
+                    return Err(FrameError::Closed {
+                        partial: self.buf.len(),
+                    });
                 }
                 Err(e) => return Err(FrameError::Io(e.to_string())),
             }
@@ -212,7 +262,12 @@ pub enum Message {
 
 /// Reads one message, answering pings and skipping pongs on the way, reassembling
 /// fragments up to `max` bytes in all.
-pub async fn read_message<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, frames: &mut FrameReader, max: usize, wait: Duration) -> Result<Message, FrameError> {
+pub async fn read_message<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &mut S,
+    frames: &mut FrameReader,
+    max: usize,
+    wait: Duration,
+) -> Result<Message, FrameError> {
     let deadline = tokio::time::Instant::now() + wait;
     let mut assembled: Option<(u8, Vec<u8>)> = None;
     loop {
@@ -220,7 +275,11 @@ pub async fn read_message<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, frames: 
         let f = frames.next(s, max, left).await?;
         if f.rsv != 0 {
             let first = format!("{:02X}", (0x80 * u8::from(f.fin)) | (f.rsv << 4) | f.opcode);
-            return Ok(Message::Garbled(Msg::new("value.ws.reserved_bits").arg("first_byte", first).into()));
+            return Ok(Message::Garbled(
+                Msg::new("value.ws.reserved_bits")
+                    .arg("first_byte", first)
+                    .into(),
+            ));
         }
         match f.opcode {
             OP_PING => {
@@ -228,7 +287,8 @@ pub async fn read_message<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, frames: 
             }
             OP_PONG => {}
             OP_CLOSE => {
-                let code = (f.payload.len() >= 2).then(|| u16::from_be_bytes([f.payload[0], f.payload[1]]));
+                let code = (f.payload.len() >= 2)
+                    .then(|| u16::from_be_bytes([f.payload[0], f.payload[1]]));
                 return Ok(Message::Close(code));
             }
             OP_TEXT | OP_BINARY if assembled.is_none() => {
@@ -240,7 +300,9 @@ pub async fn read_message<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, frames: 
             OP_CONTINUATION if assembled.is_some() => {
                 let (op, mut data) = assembled.take().unwrap_or_default();
                 if data.len() + f.payload.len() > max {
-                    return Err(FrameError::TooLarge { announced: (data.len() + f.payload.len()) as u64 });
+                    return Err(FrameError::TooLarge {
+                        announced: (data.len() + f.payload.len()) as u64,
+                    });
                 }
                 data.extend_from_slice(&f.payload);
                 if f.fin {
@@ -248,7 +310,13 @@ pub async fn read_message<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, frames: 
                 }
                 assembled = Some((op, data));
             }
-            op => return Ok(Message::Garbled(Msg::new("value.ws.unexpected_opcode").arg("opcode", format!("{op:#X}")).into())),
+            op => {
+                return Ok(Message::Garbled(
+                    Msg::new("value.ws.unexpected_opcode")
+                        .arg("opcode", format!("{op:#X}"))
+                        .into(),
+                ));
+            }
         }
     }
 }
@@ -259,7 +327,11 @@ fn finish(opcode: u8, data: Vec<u8>) -> Message {
     }
     match String::from_utf8(data) {
         Ok(t) => Message::Text(t),
-        Err(e) => Message::Garbled(Msg::new("value.ws.not_utf8").arg("bytes", e.as_bytes().len().to_string()).into()),
+        Err(e) => Message::Garbled(
+            Msg::new("value.ws.not_utf8")
+                .arg("bytes", e.as_bytes().len().to_string())
+                .into(),
+        ),
     }
 }
 
@@ -269,7 +341,10 @@ mod tests {
 
     #[test]
     fn accept_key_of_rfc6455_example() {
-        assert_eq!(accept_for("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        assert_eq!(
+            accept_for("dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
     }
 
     #[test]
@@ -289,37 +364,83 @@ mod tests {
         wire.extend(encode(OP_TEXT, &long[..300], None));
         let mut r = &wire[..];
         let mut fr = FrameReader::new(Vec::new());
-        let f = fr.next(&mut r, 100_000, Duration::from_secs(1)).await.unwrap();
+        let f = fr
+            .next(&mut r, 100_000, Duration::from_secs(1))
+            .await
+            .unwrap();
         assert_eq!(f.payload, b"GetVersion");
-        assert_eq!(fr.next(&mut r, 100_000, Duration::from_secs(1)).await.unwrap().payload.len(), 70_000);
-        assert_eq!(fr.next(&mut r, 100_000, Duration::from_secs(1)).await.unwrap().payload.len(), 300);
-        assert_eq!(fr.next(&mut r, 100_000, Duration::from_secs(1)).await, Err(FrameError::Closed { partial: 0 }));
+        assert_eq!(
+            fr.next(&mut r, 100_000, Duration::from_secs(1))
+                .await
+                .unwrap()
+                .payload
+                .len(),
+            70_000
+        );
+        assert_eq!(
+            fr.next(&mut r, 100_000, Duration::from_secs(1))
+                .await
+                .unwrap()
+                .payload
+                .len(),
+            300
+        );
+        assert_eq!(
+            fr.next(&mut r, 100_000, Duration::from_secs(1)).await,
+            Err(FrameError::Closed { partial: 0 })
+        );
     }
 
     #[tokio::test]
     async fn the_real_4021_frame() {
         let mut r: &[u8] = &[0x81, 0x04, 0x34, 0x30, 0x32, 0x31];
-        let f = FrameReader::new(Vec::new()).next(&mut r, 1024, Duration::from_secs(1)).await.unwrap();
-        assert_eq!((f.fin, f.opcode, f.payload.as_slice()), (true, OP_TEXT, &b"4021"[..]));
+        let f = FrameReader::new(Vec::new())
+            .next(&mut r, 1024, Duration::from_secs(1))
+            .await
+            .unwrap();
+        assert_eq!(
+            (f.fin, f.opcode, f.payload.as_slice()),
+            (true, OP_TEXT, &b"4021"[..])
+        );
     }
 
     #[tokio::test]
     async fn oversize_announcement_is_refused_before_reading() {
         let mut r: &[u8] = &[0x81, 127, 0, 0, 0, 0, 0x40, 0, 0, 0];
-        let e = FrameReader::new(Vec::new()).next(&mut r, 65_536, Duration::from_secs(1)).await.unwrap_err();
-        assert_eq!(e, FrameError::TooLarge { announced: 0x4000_0000 });
+        let e = FrameReader::new(Vec::new())
+            .next(&mut r, 65_536, Duration::from_secs(1))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e,
+            FrameError::TooLarge {
+                announced: 0x4000_0000
+            }
+        );
     }
 
     #[tokio::test]
     async fn garbage_becomes_a_message_not_a_panic() {
         let mut frames = FrameReader::new(vec![0xF3, 0x03, 0xDE, 0xAD, 0xBE]);
         let mut s = tokio::io::duplex(64).0;
-        let m = read_message(&mut s, &mut frames, 1024, Duration::from_secs(1)).await.unwrap();
+        let m = read_message(&mut s, &mut frames, 1024, Duration::from_secs(1))
+            .await
+            .unwrap();
         assert!(matches!(m, Message::Garbled(_)), "{m:?}");
         let mut frames = FrameReader::new(encode(OP_TEXT, &[0xFF, 0xFE], None));
-        assert!(matches!(read_message(&mut s, &mut frames, 1024, Duration::from_secs(1)).await.unwrap(), Message::Garbled(_)));
+        assert!(matches!(
+            read_message(&mut s, &mut frames, 1024, Duration::from_secs(1))
+                .await
+                .unwrap(),
+            Message::Garbled(_)
+        ));
         let mut frames = FrameReader::new(encode(OP_BINARY, b"abc", None));
-        assert_eq!(read_message(&mut s, &mut frames, 1024, Duration::from_secs(1)).await.unwrap(), Message::Binary(3));
+        assert_eq!(
+            read_message(&mut s, &mut frames, 1024, Duration::from_secs(1))
+                .await
+                .unwrap(),
+            Message::Binary(3)
+        );
     }
 
     #[tokio::test]
@@ -330,6 +451,11 @@ mod tests {
         wire.extend(b"Version");
         let mut frames = FrameReader::new(wire);
         let mut s = tokio::io::duplex(64).0;
-        assert_eq!(read_message(&mut s, &mut frames, 1024, Duration::from_secs(1)).await.unwrap(), Message::Text("GetVersion".into()));
+        assert_eq!(
+            read_message(&mut s, &mut frames, 1024, Duration::from_secs(1))
+                .await
+                .unwrap(),
+            Message::Text("GetVersion".into())
+        );
     }
 }

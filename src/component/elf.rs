@@ -84,7 +84,9 @@ pub fn ident(bytes: &[u8]) -> Result<(Class, u16), ElfError> {
         Some(2) => return Err(ElfError::BigEndian),
         _ => return Err(ElfError::Truncated("header")),
     }
-    let machine = Reader { b: bytes }.u16(18).ok_or(ElfError::Truncated("header"))?;
+    let machine = Reader { b: bytes }
+        .u16(18)
+        .ok_or(ElfError::Truncated("header"))?;
     Ok((class, machine))
 }
 
@@ -93,8 +95,16 @@ pub fn parse(bytes: &[u8]) -> Result<ElfInfo, ElfError> {
     let r = Reader { b: bytes };
     let t = |what| ElfError::Truncated(what);
     let (phoff, phentsize, phnum) = match class {
-        Class::Elf64 => (r.u64(32).ok_or(t("header"))?, r.u16(54).ok_or(t("header"))?, r.u16(56).ok_or(t("header"))?),
-        Class::Elf32 => (r.u32(28).ok_or(t("header"))? as u64, r.u16(42).ok_or(t("header"))?, r.u16(44).ok_or(t("header"))?),
+        Class::Elf64 => (
+            r.u64(32).ok_or(t("header"))?,
+            r.u16(54).ok_or(t("header"))?,
+            r.u16(56).ok_or(t("header"))?,
+        ),
+        Class::Elf32 => (
+            r.u32(28).ok_or(t("header"))? as u64,
+            r.u16(42).ok_or(t("header"))?,
+            r.u16(44).ok_or(t("header"))?,
+        ),
     };
     let min_ph = if class == Class::Elf64 { 56 } else { 32 };
     if phnum > 0 && (phentsize as usize) < min_ph {
@@ -102,20 +112,39 @@ pub fn parse(bytes: &[u8]) -> Result<ElfInfo, ElfError> {
     }
     let mut segments = Vec::new();
     for i in 0..phnum as u64 {
-        let at = phoff.checked_add(i * phentsize as u64).ok_or(t("program_headers"))?;
+        let at = phoff
+            .checked_add(i * phentsize as u64)
+            .ok_or(t("program_headers"))?;
         segments.push(r.segment(class, at).ok_or(t("program_headers"))?);
     }
     let interp = match segments.iter().find(|s| s.kind == PT_INTERP) {
         Some(s) => Some(r.c_str(s.offset, s.filesz).ok_or(t("interp"))?),
         None => None,
     };
-    let mut info = ElfInfo { class, machine, interp, needed: Vec::new(), rpath: Vec::new(), runpath: Vec::new(), version_needs: Vec::new(), version_defs: Vec::new() };
-    let Some(dynamic) = segments.iter().find(|s| s.kind == PT_DYNAMIC) else { return Ok(info) };
-    let entries = r.dynamic(class, dynamic.offset, dynamic.filesz).ok_or(t("dynamic"))?;
+    let mut info = ElfInfo {
+        class,
+        machine,
+        interp,
+        needed: Vec::new(),
+        rpath: Vec::new(),
+        runpath: Vec::new(),
+        version_needs: Vec::new(),
+        version_defs: Vec::new(),
+    };
+    let Some(dynamic) = segments.iter().find(|s| s.kind == PT_DYNAMIC) else {
+        return Ok(info);
+    };
+    let entries = r
+        .dynamic(class, dynamic.offset, dynamic.filesz)
+        .ok_or(t("dynamic"))?;
     let value = |tag| entries.iter().find(|(k, _)| *k == tag).map(|(_, v)| *v);
     // Dynamic entries hold addresses in memory: find the loaded segment that maps one.
     let file_offset = |addr: u64| {
-        segments.iter().filter(|s| s.kind == PT_LOAD).find(|s| addr >= s.vaddr && addr - s.vaddr < s.filesz).and_then(|s| s.offset.checked_add(addr - s.vaddr))
+        segments
+            .iter()
+            .filter(|s| s.kind == PT_LOAD)
+            .find(|s| addr >= s.vaddr && addr - s.vaddr < s.filesz)
+            .and_then(|s| s.offset.checked_add(addr - s.vaddr))
     };
     let strtab = file_offset(value(DT_STRTAB).ok_or(t("dynamic"))?).ok_or(t("strtab"))?;
     let strsz = value(DT_STRSZ).unwrap_or(u64::MAX);
@@ -123,7 +152,8 @@ pub fn parse(bytes: &[u8]) -> Result<ElfInfo, ElfError> {
         if off >= strsz {
             return Err(t("strtab"));
         }
-        r.c_str(strtab.checked_add(off).ok_or(t("strtab"))?, strsz - off).ok_or(t("strtab"))
+        r.c_str(strtab.checked_add(off).ok_or(t("strtab"))?, strsz - off)
+            .ok_or(t("strtab"))
     };
     for (tag, v) in &entries {
         match *tag {
@@ -148,7 +178,10 @@ pub fn parse(bytes: &[u8]) -> Result<ElfInfo, ElfError> {
 }
 
 fn split_path(s: &str) -> Vec<String> {
-    s.split(':').filter(|p| !p.is_empty()).map(str::to_string).collect()
+    s.split(':')
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// "ELF64 x86-64" for evidence.
@@ -226,8 +259,18 @@ impl Reader<'_> {
             return None;
         }
         Some(match class {
-            Class::Elf64 => Segment { kind: self.u32(at)?, offset: self.u64(at + 8)?, vaddr: self.u64(at + 16)?, filesz: self.u64(at + 32)? },
-            Class::Elf32 => Segment { kind: self.u32(at)?, offset: self.u32(at + 4)? as u64, vaddr: self.u32(at + 8)? as u64, filesz: self.u32(at + 16)? as u64 },
+            Class::Elf64 => Segment {
+                kind: self.u32(at)?,
+                offset: self.u64(at + 8)?,
+                vaddr: self.u64(at + 16)?,
+                filesz: self.u64(at + 32)?,
+            },
+            Class::Elf32 => Segment {
+                kind: self.u32(at)?,
+                offset: self.u32(at + 4)? as u64,
+                vaddr: self.u32(at + 8)? as u64,
+                filesz: self.u32(at + 16)? as u64,
+            },
         })
     }
 
@@ -236,7 +279,9 @@ impl Reader<'_> {
         let entsize = if class == Class::Elf64 { 16 } else { 8 };
         let mut out = Vec::new();
         for i in 0..(size / entsize).min(MAX_ENTRIES as u64) {
-            let at = offset.checked_add(i * entsize).filter(|a| self.inside(*a))?;
+            let at = offset
+                .checked_add(i * entsize)
+                .filter(|a| self.inside(*a))?;
             let (tag, val) = match class {
                 Class::Elf64 => (self.u64(at)?, self.u64(at + 8)?),
                 Class::Elf32 => (self.u32(at)? as u64, self.u32(at + 4)? as u64),
@@ -252,7 +297,14 @@ impl Reader<'_> {
     /// Walks a chain of version entries, each naming the offset to the next (0 ends it),
     /// for at most `count` entries; `each` reads one entry and returns that offset. Every
     /// step spends the budget, so a looping chain ends as truncated, never hangs.
-    fn walk(&self, what: &'static str, start: u64, count: Option<u64>, budget: &mut usize, mut each: impl FnMut(u64, &mut usize) -> Result<u32, ElfError>) -> Result<(), ElfError> {
+    fn walk(
+        &self,
+        what: &'static str,
+        start: u64,
+        count: Option<u64>,
+        budget: &mut usize,
+        mut each: impl FnMut(u64, &mut usize) -> Result<u32, ElfError>,
+    ) -> Result<(), ElfError> {
         let t = || ElfError::Truncated(what);
         let mut at = start;
         for _ in 0..count.unwrap_or(u64::MAX) {
@@ -271,18 +323,32 @@ impl Reader<'_> {
     /// Elf32_Verneed and Elf64_Verneed are the same 16 bytes (as are their 16-byte
     /// Vernaux entries): version, count, file name, offset to the first aux, offset to
     /// the next entry; an aux holds hash, flags, other, name, next.
-    fn version_needs(&self, start: u64, count: Option<u64>, budget: &mut usize, string: &dyn Fn(u64) -> Result<String, ElfError>) -> Result<Vec<VersionNeed>, ElfError> {
+    fn version_needs(
+        &self,
+        start: u64,
+        count: Option<u64>,
+        budget: &mut usize,
+        string: &dyn Fn(u64) -> Result<String, ElfError>,
+    ) -> Result<Vec<VersionNeed>, ElfError> {
         let t = || ElfError::Truncated("verneed");
         let mut out = Vec::new();
         self.walk("verneed", start, count, budget, |at, budget| {
-            let (cnt, file, aux, next) = (self.u16(at + 2).ok_or_else(t)?, self.u32(at + 4).ok_or_else(t)?, self.u32(at + 8).ok_or_else(t)?, self.u32(at + 12).ok_or_else(t)?);
+            let (cnt, file, aux, next) = (
+                self.u16(at + 2).ok_or_else(t)?,
+                self.u32(at + 4).ok_or_else(t)?,
+                self.u32(at + 8).ok_or_else(t)?,
+                self.u32(at + 12).ok_or_else(t)?,
+            );
             let mut versions = Vec::new();
             let first = at.checked_add(aux as u64).ok_or_else(t)?;
             self.walk("verneed", first, Some(cnt as u64), budget, |a, _| {
                 versions.push(string(self.u32(a + 8).ok_or_else(t)? as u64)?);
                 self.u32(a + 12).ok_or_else(t)
             })?;
-            out.push(VersionNeed { file: string(file as u64)?, versions });
+            out.push(VersionNeed {
+                file: string(file as u64)?,
+                versions,
+            });
             Ok(next)
         })?;
         Ok(out)
@@ -291,13 +357,27 @@ impl Reader<'_> {
     /// Elf32_Verdef and Elf64_Verdef are the same 20 bytes: version, flags, index, aux
     /// count, hash, offset to the first aux, offset to the next; the first aux (name,
     /// next) names the version, later ones its parents.
-    fn version_defs(&self, start: u64, count: Option<u64>, budget: &mut usize, string: &dyn Fn(u64) -> Result<String, ElfError>) -> Result<Vec<String>, ElfError> {
+    fn version_defs(
+        &self,
+        start: u64,
+        count: Option<u64>,
+        budget: &mut usize,
+        string: &dyn Fn(u64) -> Result<String, ElfError>,
+    ) -> Result<Vec<String>, ElfError> {
         let t = || ElfError::Truncated("verdef");
         let mut out = Vec::new();
         self.walk("verdef", start, count, budget, |at, _| {
-            let (flags, cnt, aux, next) = (self.u16(at + 2).ok_or_else(t)?, self.u16(at + 6).ok_or_else(t)?, self.u32(at + 12).ok_or_else(t)?, self.u32(at + 16).ok_or_else(t)?);
+            let (flags, cnt, aux, next) = (
+                self.u16(at + 2).ok_or_else(t)?,
+                self.u16(at + 6).ok_or_else(t)?,
+                self.u32(at + 12).ok_or_else(t)?,
+                self.u32(at + 16).ok_or_else(t)?,
+            );
             if flags & VER_FLG_BASE == 0 && cnt > 0 {
-                let a = at.checked_add(aux as u64).filter(|a| self.inside(*a)).ok_or_else(t)?;
+                let a = at
+                    .checked_add(aux as u64)
+                    .filter(|a| self.inside(*a))
+                    .ok_or_else(t)?;
                 out.push(string(self.u32(a).ok_or_else(t)? as u64)?);
             }
             Ok(next)
@@ -358,8 +438,18 @@ mod tests {
             b.extend_from_slice(&p);
         };
         ph(PT_LOAD, 0, 0x400000, total);
-        ph(PT_INTERP, interp_off, 0x400000 + interp_off, interp.len() as u64);
-        ph(PT_DYNAMIC, dyn_off, 0x400000 + dyn_off, dyns.len() as u64 * 16);
+        ph(
+            PT_INTERP,
+            interp_off,
+            0x400000 + interp_off,
+            interp.len() as u64,
+        );
+        ph(
+            PT_DYNAMIC,
+            dyn_off,
+            0x400000 + dyn_off,
+            dyns.len() as u64 * 16,
+        );
         b.extend_from_slice(interp);
         b.extend_from_slice(&strtab);
         for (t, v) in dyns {
@@ -371,7 +461,11 @@ mod tests {
 
     #[test]
     fn reads_needed_interp_and_runpath_of_a_hand_made_elf() {
-        let info = parse(&tiny_elf64(&["libssl.so.1.0.0", "libc.so.6"], Some("$ORIGIN/lib:/opt/x"))).unwrap();
+        let info = parse(&tiny_elf64(
+            &["libssl.so.1.0.0", "libc.so.6"],
+            Some("$ORIGIN/lib:/opt/x"),
+        ))
+        .unwrap();
         assert_eq!(info.class, Class::Elf64);
         assert_eq!(info.machine, 62);
         assert_eq!(info.interp.as_deref(), Some("/lib64/ld-linux-x86-64.so.2"));
@@ -383,21 +477,50 @@ mod tests {
     fn reads_a_real_binary_of_this_machine() {
         let bytes = std::fs::read("/bin/true").expect("/bin/true");
         let info = parse(&bytes).unwrap();
-        assert!(info.needed.iter().any(|n| n.starts_with("libc.so")), "{info:?}");
+        assert!(
+            info.needed.iter().any(|n| n.starts_with("libc.so")),
+            "{info:?}"
+        );
         assert!(info.interp.is_some());
-        let libc = info.version_needs.iter().find(|n| n.file.starts_with("libc.so")).unwrap_or_else(|| panic!("{info:?}"));
-        assert!(libc.versions.iter().all(|v| v.starts_with("GLIBC_")) && !libc.versions.is_empty(), "{libc:?}");
+        let libc = info
+            .version_needs
+            .iter()
+            .find(|n| n.file.starts_with("libc.so"))
+            .unwrap_or_else(|| panic!("{info:?}"));
+        assert!(
+            libc.versions.iter().all(|v| v.starts_with("GLIBC_")) && !libc.versions.is_empty(),
+            "{libc:?}"
+        );
     }
 
     /// Both classes, with a version-needs table (daemon) and a version-definitions table (libc).
     fn versioned_elves() -> Vec<Vec<u8>> {
         use crate::sim::elf as sim;
-        let needs = vec![VersionNeed { file: "libc.so.6".into(), versions: vec!["GLIBC_2.2.5".into(), "GLIBC_2.29".into()] }, VersionNeed { file: "libm.so.6".into(), versions: vec!["GLIBC_2.29".into()] }];
+        let needs = vec![
+            VersionNeed {
+                file: "libc.so.6".into(),
+                versions: vec!["GLIBC_2.2.5".into(), "GLIBC_2.29".into()],
+            },
+            VersionNeed {
+                file: "libm.so.6".into(),
+                versions: vec!["GLIBC_2.29".into()],
+            },
+        ];
         [(Class::Elf64, 62), (Class::Elf32, 3)]
             .into_iter()
             .flat_map(|(class, machine)| {
-                let spec = sim::Spec { class, machine, interp: Some(sim::loader_for(class, machine).into()), needed: vec!["libc.so.6".into(), "libm.so.6".into()], runpath: None, version_needs: needs.clone() };
-                [sim::executable(&spec), sim::library_defining(class, machine, "libc.so.6", &sim::glibc_versions(2, 27))]
+                let spec = sim::Spec {
+                    class,
+                    machine,
+                    interp: Some(sim::loader_for(class, machine).into()),
+                    needed: vec!["libc.so.6".into(), "libm.so.6".into()],
+                    runpath: None,
+                    version_needs: needs.clone(),
+                };
+                [
+                    sim::executable(&spec),
+                    sim::library_defining(class, machine, "libc.so.6", &sim::glibc_versions(2, 27)),
+                ]
             })
             .collect()
     }
@@ -406,11 +529,21 @@ mod tests {
     fn version_tables_of_both_classes_are_read() {
         for bytes in versioned_elves() {
             let info = parse(&bytes).unwrap();
-            assert!(info.version_needs.is_empty() != info.version_defs.is_empty(), "{info:?}");
+            assert!(
+                info.version_needs.is_empty() != info.version_defs.is_empty(),
+                "{info:?}"
+            );
             if let Some(libm) = info.version_needs.get(1) {
-                assert_eq!((libm.file.as_str(), libm.versions.as_slice()), ("libm.so.6", &["GLIBC_2.29".to_string()][..]));
+                assert_eq!(
+                    (libm.file.as_str(), libm.versions.as_slice()),
+                    ("libm.so.6", &["GLIBC_2.29".to_string()][..])
+                );
             } else {
-                assert_eq!(info.version_defs.last().map(String::as_str), Some("GLIBC_PRIVATE"), "{info:?}");
+                assert_eq!(
+                    info.version_defs.last().map(String::as_str),
+                    Some("GLIBC_PRIVATE"),
+                    "{info:?}"
+                );
             }
         }
     }
@@ -424,7 +557,11 @@ mod tests {
         let at = daemon.windows(4).position(|w| w == [1, 0, 2, 0]).unwrap();
         let mut short = daemon.clone();
         short[at + 12..at + 16].copy_from_slice(&0u32.to_le_bytes());
-        assert_eq!(parse(&short).unwrap().version_needs.len(), 1, "next = 0 ends the table before its count");
+        assert_eq!(
+            parse(&short).unwrap().version_needs.len(),
+            1,
+            "next = 0 ends the table before its count"
+        );
         let mut outside = daemon.clone();
         outside[at + 8..at + 12].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
         assert_eq!(parse(&outside), Err(ElfError::Truncated("verneed")));

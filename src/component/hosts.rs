@@ -22,7 +22,13 @@ pub fn lines_for(text: &str, host: &str) -> Vec<HostsLine> {
             let content = raw.split('#').next().unwrap_or("");
             let mut fields = content.split_whitespace();
             let first = fields.next()?;
-            fields.any(|n| n.trim_end_matches('.').eq_ignore_ascii_case(want)).then(|| HostsLine { number: i + 1, text: raw.trim().to_string(), addr: parse_addr(first) })
+            fields
+                .any(|n| n.trim_end_matches('.').eq_ignore_ascii_case(want))
+                .then(|| HostsLine {
+                    number: i + 1,
+                    text: raw.trim().to_string(),
+                    addr: parse_addr(first),
+                })
         })
         .collect()
 }
@@ -68,7 +74,10 @@ mod tests {
         let found = lines_for(text, "iccert.nhi.gov.tw");
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].number, 4);
-        assert_eq!(found[0].text, "127.0.0.1    ICCERT.nhi.gov.tw. # added by NHI");
+        assert_eq!(
+            found[0].text,
+            "127.0.0.1    ICCERT.nhi.gov.tw. # added by NHI"
+        );
         assert_eq!(found[0].addr, Some("127.0.0.1".parse().unwrap()));
         assert_eq!(found[1].addr, None);
         assert!(lines_for("127.0.0.1 notiiccert.nhi.gov.tw", "iccert.nhi.gov.tw").is_empty());

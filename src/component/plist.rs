@@ -23,8 +23,12 @@ pub fn read_daemon(bytes: &[u8]) -> Result<Daemon, PlistError> {
     if !text.contains("<plist") {
         return Err(PlistError::NotPlist);
     }
-    let program = string_after_key(&text, "Program").or_else(|| first_array_string(&text, "ProgramArguments"));
-    Ok(Daemon { label: string_after_key(&text, "Label"), program })
+    let program = string_after_key(&text, "Program")
+        .or_else(|| first_array_string(&text, "ProgramArguments"));
+    Ok(Daemon {
+        label: string_after_key(&text, "Label"),
+        program,
+    })
 }
 
 /// The `<string>` right after `<key>{key}</key>` (whitespace and comments between).
@@ -50,7 +54,10 @@ fn after_key<'a>(text: &'a str, key: &str) -> Option<&'a str> {
 fn skip_blank(mut s: &str) -> &str {
     loop {
         s = s.trim_start();
-        match s.strip_prefix("<!--").and_then(|r| r.find("-->").map(|e| &r[e + 3..])) {
+        match s
+            .strip_prefix("<!--")
+            .and_then(|r| r.find("-->").map(|e| &r[e + 3..]))
+        {
             Some(r) => s = r,
             None => return s,
         }
@@ -58,7 +65,12 @@ fn skip_blank(mut s: &str) -> &str {
 }
 
 fn unescape(s: &str) -> String {
-    s.trim().replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
+    s.trim()
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
 }
 
 #[cfg(test)]
@@ -92,7 +104,9 @@ mod tests {
     fn binary_and_garbage_are_named() {
         assert_eq!(read_daemon(b"bplist00\x01\x02"), Err(PlistError::Binary));
         assert_eq!(read_daemon(b"\xff\xfe garbage"), Err(PlistError::NotPlist));
-        let no_label = read_daemon(b"<plist><dict><key>Label</key><integer>3</integer></dict></plist>").unwrap();
+        let no_label =
+            read_daemon(b"<plist><dict><key>Label</key><integer>3</integer></dict></plist>")
+                .unwrap();
         assert_eq!(no_label, Daemon::default());
     }
 }

@@ -24,7 +24,14 @@ pub fn list(lang: Lang) -> String {
     let _ = writeln!(s, "{}\n", ui("demo.list_hint", lang));
     let id_width = all.iter().map(|s| s.id.len()).max().unwrap_or(10);
     for sc in all {
-        let _ = writeln!(s, "{:id_width$}  {} / {}  → {}", sc.id, sc.title.zh_tw, sc.title.en, expectation(sc, lang));
+        let _ = writeln!(
+            s,
+            "{:id_width$}  {} / {}  → {}",
+            sc.id,
+            sc.title.zh_tw,
+            sc.title.en,
+            expectation(sc, lang)
+        );
     }
     s
 }
@@ -37,7 +44,10 @@ pub fn expectation(sc: &Scenario, lang: Lang) -> String {
     };
     if let Some(p) = &sc.password {
         expected.push(' ');
-        expected.push_str(&crate::i18n::fill(&ui("demo.with_password", lang), &[("password".to_string(), p.clone())]));
+        expected.push_str(&crate::i18n::fill(
+            &ui("demo.with_password", lang),
+            &[("password".to_string(), p.clone())],
+        ));
     }
     expected
 }
@@ -85,13 +95,23 @@ mod tests {
     fn the_list_names_every_scenario_and_its_root_cause() {
         let text = list(Lang::En);
         for s in scenario::builtin() {
-            assert!(text.contains(&s.id) && text.contains(&s.title.en) && text.contains(&s.title.zh_tw), "{}", s.id);
+            assert!(
+                text.contains(&s.id) && text.contains(&s.title.en) && text.contains(&s.title.zh_tw),
+                "{}",
+                s.id
+            );
             if let Some((check, finding)) = s.expect.finding() {
                 assert!(text.contains(&format!("{check}: {finding}")), "{}", s.id);
             }
             if let Some(p) = &s.password {
-                let line = text.lines().find(|l| l.starts_with(&format!("{} ", s.id))).unwrap_or_default();
-                assert!(line.contains("--check-password") && line.contains(p.as_str()), "{line}");
+                let line = text
+                    .lines()
+                    .find(|l| l.starts_with(&format!("{} ", s.id)))
+                    .unwrap_or_default();
+                assert!(
+                    line.contains("--check-password") && line.contains(p.as_str()),
+                    "{line}"
+                );
             }
         }
     }

@@ -12,16 +12,37 @@ use serde_yaml::{Mapping, Value};
 
 use crate::i18n::L10n;
 
-pub const WORLD_FILE: (&str, &str) = ("assets/demo/world.yaml", include_str!("../../assets/demo/world.yaml"));
+pub const WORLD_FILE: (&str, &str) = (
+    "assets/demo/world.yaml",
+    include_str!("../../assets/demo/world.yaml"),
+);
 
 /// Scenario files, one per area of the chain; an id defined twice is an error.
 pub const SCENARIO_FILES: &[(&str, &str)] = &[
-    ("assets/demo/scenarios/pcsc-card.yaml", include_str!("../../assets/demo/scenarios/pcsc-card.yaml")),
-    ("assets/demo/scenarios/component.yaml", include_str!("../../assets/demo/scenarios/component.yaml")),
-    ("assets/demo/scenarios/network.yaml", include_str!("../../assets/demo/scenarios/network.yaml")),
-    ("assets/demo/scenarios/bridge.yaml", include_str!("../../assets/demo/scenarios/bridge.yaml")),
-    ("assets/demo/scenarios/account.yaml", include_str!("../../assets/demo/scenarios/account.yaml")),
-    ("assets/demo/scenarios/registration.yaml", include_str!("../../assets/demo/scenarios/registration.yaml")),
+    (
+        "assets/demo/scenarios/pcsc-card.yaml",
+        include_str!("../../assets/demo/scenarios/pcsc-card.yaml"),
+    ),
+    (
+        "assets/demo/scenarios/component.yaml",
+        include_str!("../../assets/demo/scenarios/component.yaml"),
+    ),
+    (
+        "assets/demo/scenarios/network.yaml",
+        include_str!("../../assets/demo/scenarios/network.yaml"),
+    ),
+    (
+        "assets/demo/scenarios/bridge.yaml",
+        include_str!("../../assets/demo/scenarios/bridge.yaml"),
+    ),
+    (
+        "assets/demo/scenarios/account.yaml",
+        include_str!("../../assets/demo/scenarios/account.yaml"),
+    ),
+    (
+        "assets/demo/scenarios/registration.yaml",
+        include_str!("../../assets/demo/scenarios/registration.yaml"),
+    ),
 ];
 
 pub const HEALTHY: &str = "healthy";
@@ -90,7 +111,12 @@ pub struct Scenario {
 impl Scenario {
     /// Every finding this scenario promises: the root cause and the `also` list.
     pub fn findings(&self) -> Vec<&str> {
-        self.expect.finding().map(|(_, f)| f).into_iter().chain(self.also.iter().map(String::as_str)).collect()
+        self.expect
+            .finding()
+            .map(|(_, f)| f)
+            .into_iter()
+            .chain(self.also.iter().map(String::as_str))
+            .collect()
     }
 }
 
@@ -122,53 +148,100 @@ pub fn merge(base: &Value, patch: &Value) -> Value {
 /// A `null` in a patch means "delete"; where there is nothing to delete it is dropped.
 fn strip_nulls(v: &Value) -> Value {
     match v {
-        Value::Mapping(m) => Value::Mapping(m.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), strip_nulls(v))).collect()),
+        Value::Mapping(m) => Value::Mapping(
+            m.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), strip_nulls(v)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
 
 /// Parses the world and the scenario files. Errors name the file and the scenario.
-pub fn parse(world: (&'static str, &str), files: &[(&'static str, &str)]) -> Result<Vec<Scenario>, String> {
+pub fn parse(
+    world: (&'static str, &str),
+    files: &[(&'static str, &str)],
+) -> Result<Vec<Scenario>, String> {
     let base: Value = serde_yaml::from_str(world.1).map_err(|e| format!("{}: {e}", world.0))?;
     let mut raws: Vec<(&'static str, RawScenario)> = Vec::new();
     let mut seen: BTreeMap<String, &str> = BTreeMap::new();
     for (file, text) in files {
-        let raw: Vec<RawScenario> = serde_yaml::from_str(text).map_err(|e| format!("{file}: {e}"))?;
+        let raw: Vec<RawScenario> =
+            serde_yaml::from_str(text).map_err(|e| format!("{file}: {e}"))?;
         for r in raw {
             if let Some(first) = seen.insert(r.id.clone(), file) {
-                return Err(format!("{file}: scenario `{}` is already defined in {first}", r.id));
+                return Err(format!(
+                    "{file}: scenario `{}` is already defined in {first}",
+                    r.id
+                ));
             }
-            if !r.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') || r.id.is_empty() {
-                return Err(format!("{file}: scenario id `{}` must be lower-case letters, digits and `-`", r.id));
+            if !r
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                || r.id.is_empty()
+            {
+                return Err(format!(
+                    "{file}: scenario id `{}` must be lower-case letters, digits and `-`",
+                    r.id
+                ));
             }
             if let Expect::Healthy(word) = &r.expect
                 && word != HEALTHY
             {
-                return Err(format!("{file}: scenario `{}`: expect is `{HEALTHY}` or {{check, finding}}, not `{word}`", r.id));
+                return Err(format!(
+                    "{file}: scenario `{}`: expect is `{HEALTHY}` or {{check, finding}}, not `{word}`",
+                    r.id
+                ));
             }
             // One line on standard input is what the password check reads.
-            if r.password.as_deref().is_some_and(|p| p.is_empty() || p.contains(['\n', '\r'])) {
-                return Err(format!("{file}: scenario `{}`: password is one line of text", r.id));
+            if r.password
+                .as_deref()
+                .is_some_and(|p| p.is_empty() || p.contains(['\n', '\r']))
+            {
+                return Err(format!(
+                    "{file}: scenario `{}`: password is one line of text",
+                    r.id
+                ));
             }
             raws.push((file, r));
         }
     }
     let mut out: Vec<Scenario> = Vec::new();
     for (file, r) in &raws {
-        let world = world_of(&base, &raws, r, 0).map_err(|e| format!("{file}: scenario `{}`: {e}", r.id))?;
-        out.push(Scenario { id: r.id.clone(), title: r.title.clone(), story: r.story.clone(), world, expect: r.expect.clone(), also: r.also.clone(), fix: r.fix.clone(), password: r.password.clone(), file });
+        let world = world_of(&base, &raws, r, 0)
+            .map_err(|e| format!("{file}: scenario `{}`: {e}", r.id))?;
+        out.push(Scenario {
+            id: r.id.clone(),
+            title: r.title.clone(),
+            story: r.story.clone(),
+            world,
+            expect: r.expect.clone(),
+            also: r.also.clone(),
+            fix: r.fix.clone(),
+            password: r.password.clone(),
+            file,
+        });
     }
     for s in &out {
         if let Some(f) = &s.fix
             && !out.iter().any(|o| &o.id == f)
         {
-            return Err(format!("{}: scenario `{}`: fix leads to `{f}`, which is not a scenario", s.file, s.id));
+            return Err(format!(
+                "{}: scenario `{}`: fix leads to `{f}`, which is not a scenario",
+                s.file, s.id
+            ));
         }
         if s.fix.as_deref() == Some(s.id.as_str()) {
-            return Err(format!("{}: scenario `{}`: fix leads to itself", s.file, s.id));
+            return Err(format!(
+                "{}: scenario `{}`: fix leads to itself",
+                s.file, s.id
+            ));
         }
         // Each world must describe a machine the demo can build (checked again when built).
-        super::world::WorldSpec::from_value(&s.world).map_err(|e| format!("{}: scenario `{}`: {e}", s.file, s.id))?;
+        super::world::WorldSpec::from_value(&s.world)
+            .map_err(|e| format!("{}: scenario `{}`: {e}", s.file, s.id))?;
     }
     if !out.iter().any(|s| s.id == HEALTHY) {
         return Err(format!("no `{HEALTHY}` scenario"));
@@ -177,12 +250,20 @@ pub fn parse(world: (&'static str, &str), files: &[(&'static str, &str)]) -> Res
 }
 
 /// The base world with the patches of `r`'s `like` chain and its own applied.
-fn world_of(base: &Value, all: &[(&'static str, RawScenario)], r: &RawScenario, depth: usize) -> Result<Value, String> {
+fn world_of(
+    base: &Value,
+    all: &[(&'static str, RawScenario)],
+    r: &RawScenario,
+    depth: usize,
+) -> Result<Value, String> {
     let start = match &r.like {
         None => base.clone(),
         Some(_) if depth > 8 => return Err("`like` goes round in a circle".into()),
         Some(id) => {
-            let (_, parent) = all.iter().find(|(_, p)| &p.id == id).ok_or_else(|| format!("like `{id}`, which is not a scenario"))?;
+            let (_, parent) = all
+                .iter()
+                .find(|(_, p)| &p.id == id)
+                .ok_or_else(|| format!("like `{id}`, which is not a scenario"))?;
             world_of(base, all, parent, depth + 1)?
         }
     };
@@ -192,7 +273,10 @@ fn world_of(base: &Value, all: &[(&'static str, RawScenario)], r: &RawScenario, 
 /// The built-in scenarios, in file order.
 pub fn builtin() -> &'static [Scenario] {
     static CELL: OnceLock<Vec<Scenario>> = OnceLock::new();
-    CELL.get_or_init(|| parse(WORLD_FILE, SCENARIO_FILES).unwrap_or_else(|e| panic!("built-in demo scenarios are broken: {e}")))
+    CELL.get_or_init(|| {
+        parse(WORLD_FILE, SCENARIO_FILES)
+            .unwrap_or_else(|e| panic!("built-in demo scenarios are broken: {e}"))
+    })
 }
 
 pub fn find(id: &str) -> Option<&'static Scenario> {
@@ -210,7 +294,10 @@ mod tests {
     #[test]
     fn patches_merge_delete_and_replace() {
         let base = y("a: {x: 1, y: [1, 2]}\nb: 2\nc: {d: {e: 1}}");
-        let got = merge(&base, &y("a: {y: [3]}\nb: null\nc: {d: {f: null, g: 2}}\nn: {k: null, v: 1}"));
+        let got = merge(
+            &base,
+            &y("a: {y: [3]}\nb: null\nc: {d: {f: null, g: 2}}\nn: {k: null, v: 1}"),
+        );
         assert_eq!(got, y("a: {x: 1, y: [3]}\nc: {d: {e: 1, g: 2}}\nn: {v: 1}"));
     }
 
@@ -220,7 +307,11 @@ mod tests {
         assert!(all.len() >= 20, "{}", all.len());
         assert!(find(HEALTHY).is_some_and(|h| h.expect.finding().is_none()));
         for s in all {
-            assert!(s.expect.finding().is_none() || s.fix.is_some(), "{}: a failing scenario needs a fix", s.id);
+            assert!(
+                s.expect.finding().is_none() || s.fix.is_some(),
+                "{}: a failing scenario needs a fix",
+                s.id
+            );
         }
     }
 
@@ -229,12 +320,27 @@ mod tests {
         let world = ("w.yaml", "os: linux\n");
         let dup = "- {id: healthy, title: {zh-TW: a, en: a}, story: {zh-TW: a, en: a}, expect: healthy}\n";
         let e = parse(world, &[("a.yaml", dup), ("b.yaml", dup)]).unwrap_err();
-        assert!(e.contains("b.yaml") && e.contains("already defined in a.yaml"), "{e}");
+        assert!(
+            e.contains("b.yaml") && e.contains("already defined in a.yaml"),
+            "{e}"
+        );
         let bad_fix = "- {id: healthy, title: {zh-TW: a, en: a}, story: {zh-TW: a, en: a}, expect: healthy, fix: nowhere}\n";
-        assert!(parse(world, &[("a.yaml", bad_fix)]).unwrap_err().contains("`nowhere`"));
+        assert!(
+            parse(world, &[("a.yaml", bad_fix)])
+                .unwrap_err()
+                .contains("`nowhere`")
+        );
         let typo = "- {id: healthy, title: {zh-TW: a, en: a}, story: {zh-TW: a, en: a}, expect: healthy, world: {pcsc: running, redaers: {}}}\n";
-        assert!(parse(world, &[("a.yaml", typo)]).unwrap_err().contains("redaers"));
+        assert!(
+            parse(world, &[("a.yaml", typo)])
+                .unwrap_err()
+                .contains("redaers")
+        );
         let two_lines = "- {id: healthy, title: {zh-TW: a, en: a}, story: {zh-TW: a, en: a}, expect: healthy, password: \"a\\nb\"}\n";
-        assert!(parse(world, &[("a.yaml", two_lines)]).unwrap_err().contains("one line"));
+        assert!(
+            parse(world, &[("a.yaml", two_lines)])
+                .unwrap_err()
+                .contains("one line")
+        );
     }
 }

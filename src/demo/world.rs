@@ -27,12 +27,12 @@ use crate::engine::Profile;
 use crate::i18n::L10n;
 use crate::sim::bridge::{BridgeConfig, CertGeneration, CertSet, FakeBridge, Fault};
 use crate::sim::card::{Holder as CardHolder, SimCard, Step};
+use crate::sim::elf;
 use crate::sim::files::MemFiles;
 use crate::sim::net::{Holder, SimProcesses, SimResolver, SimSockets, SimUsb};
 use crate::sim::pcsc::{Service, SimPcsc, SimReader};
 use crate::sim::timeserver::TimeServer;
 use crate::sim::verifier::{Answer as VerifierAnswer, FakeVerifier, VerifierConfig};
-use crate::sim::elf;
 use crate::system::{Lookup, PcscError, ProcInfo, System, UsbDevice};
 
 use super::scenario::Scenario;
@@ -192,7 +192,16 @@ struct ComponentSpec {
 
 impl Default for ComponentSpec {
     fn default() -> Self {
-        ComponentSpec { installed: false, binary: None, elf: true, mode: "0755".into(), needs: Vec::new(), glibc: None, certs: Vec::new(), service_unit: false }
+        ComponentSpec {
+            installed: false,
+            binary: None,
+            elf: true,
+            mode: "0755".into(),
+            needs: Vec::new(),
+            glibc: None,
+            certs: Vec::new(),
+            service_unit: false,
+        }
     }
 }
 
@@ -244,7 +253,13 @@ struct BridgeSpec {
 
 impl Default for BridgeSpec {
     fn default() -> Self {
-        BridgeSpec { listening: true, certs: "test-ca".into(), fault: "healthy".into(), root_ca: "generation".into(), reader: "first".into() }
+        BridgeSpec {
+            listening: true,
+            certs: "test-ca".into(),
+            fault: "healthy".into(),
+            root_ca: "generation".into(),
+            reader: "first".into(),
+        }
     }
 }
 
@@ -260,7 +275,10 @@ struct VerifierSpec {
 
 impl Default for VerifierSpec {
     fn default() -> Self {
-        VerifierSpec { config: VerifierSetup::Complete, answer: "A0000".into() }
+        VerifierSpec {
+            config: VerifierSetup::Complete,
+            answer: "A0000".into(),
+        }
     }
 }
 
@@ -293,7 +311,10 @@ struct TimeSpec {
 
 impl Default for TimeSpec {
     fn default() -> Self {
-        TimeSpec { reachable: true, skew_minutes: 0 }
+        TimeSpec {
+            reachable: true,
+            skew_minutes: 0,
+        }
     }
 }
 
@@ -339,46 +360,81 @@ impl WorldSpec {
         for (name, c) in &self.cards {
             crate::nhi::atr::parse_hex(&c.atr).map_err(|e| format!("card `{name}`: atr: {e}"))?;
             if let Some(h) = &c.holder {
-                holder(h).record().map_err(|e| format!("card `{name}`: {e}"))?;
+                holder(h)
+                    .record()
+                    .map_err(|e| format!("card `{name}`: {e}"))?;
             }
         }
         for (addr, l) in &self.listeners {
-            addr.parse::<SocketAddr>().map_err(|_| format!("listener `{addr}` is not an address:port"))?;
+            addr.parse::<SocketAddr>()
+                .map_err(|_| format!("listener `{addr}` is not an address:port"))?;
             match l {
                 ListenerSpec::Pid(_) => {}
                 ListenerSpec::Word(w) if w == "hidden" => {}
-                ListenerSpec::Word(w) => return Err(format!("listener `{addr}`: `{w}` is neither a PID nor `hidden`")),
+                ListenerSpec::Word(w) => {
+                    return Err(format!(
+                        "listener `{addr}`: `{w}` is neither a PID nor `hidden`"
+                    ));
+                }
             }
         }
         for (host, r) in &self.resolver {
             if let ResolveSpec::Word(w) = r
                 && !matches!(w.as_str(), "not-found" | "timeout")
             {
-                return Err(format!("resolver `{host}`: `{w}` is not a list of addresses, `not-found` or `timeout`"));
+                return Err(format!(
+                    "resolver `{host}`: `{w}` is not a list of addresses, `not-found` or `timeout`"
+                ));
             }
         }
         for (name, d) in &self.downloads {
             if let DownloadSpec::Word(w) = d
                 && w != "broken-link"
             {
-                return Err(format!("download `{name}`: `{w}` is neither {{text: …}} nor `broken-link`"));
+                return Err(format!(
+                    "download `{name}`: `{w}` is neither {{text: …}} nor `broken-link`"
+                ));
             }
         }
         for u in &self.usb {
-            u16::from_str_radix(&u.vendor, 16).map_err(|_| format!("usb vendor `{}` is not hex", u.vendor))?;
-            u16::from_str_radix(&u.product, 16).map_err(|_| format!("usb product `{}` is not hex", u.product))?;
+            u16::from_str_radix(&u.vendor, 16)
+                .map_err(|_| format!("usb vendor `{}` is not hex", u.vendor))?;
+            u16::from_str_radix(&u.product, 16)
+                .map_err(|_| format!("usb product `{}` is not hex", u.product))?;
         }
-        u32::from_str_radix(&self.component.mode, 8).map_err(|_| format!("component mode `{}` is not octal", self.component.mode))?;
-        CertGeneration::parse(&self.bridge.certs).ok_or_else(|| format!("bridge certs `{}` is not a certificate generation", self.bridge.certs))?;
-        Fault::parse(&self.bridge.fault).ok_or_else(|| format!("bridge fault `{}` is not a fault mode of the fake bridge", self.bridge.fault))?;
+        u32::from_str_radix(&self.component.mode, 8)
+            .map_err(|_| format!("component mode `{}` is not octal", self.component.mode))?;
+        CertGeneration::parse(&self.bridge.certs).ok_or_else(|| {
+            format!(
+                "bridge certs `{}` is not a certificate generation",
+                self.bridge.certs
+            )
+        })?;
+        Fault::parse(&self.bridge.fault).ok_or_else(|| {
+            format!(
+                "bridge fault `{}` is not a fault mode of the fake bridge",
+                self.bridge.fault
+            )
+        })?;
         if !matches!(self.bridge.root_ca.as_str(), "generation" | "leaf") {
-            return Err(format!("bridge root_ca `{}` is `generation` or `leaf`", self.bridge.root_ca));
+            return Err(format!(
+                "bridge root_ca `{}` is `generation` or `leaf`",
+                self.bridge.root_ca
+            ));
         }
-        if self.verifier.answer != UNREACHABLE && VerifierAnswer::parse(&self.verifier.answer).is_none() {
-            return Err(format!("verifier answer `{}` is A0000, A8002, another A code, fault, not-soap, silent or {UNREACHABLE}", self.verifier.answer));
+        if self.verifier.answer != UNREACHABLE
+            && VerifierAnswer::parse(&self.verifier.answer).is_none()
+        {
+            return Err(format!(
+                "verifier answer `{}` is A0000, A8002, another A code, fault, not-soap, silent or {UNREACHABLE}",
+                self.verifier.answer
+            ));
         }
         if self.bridge.reader != "first" && !self.readers.contains_key(&self.bridge.reader) {
-            return Err(format!("bridge reader `{}` is not one of the readers", self.bridge.reader));
+            return Err(format!(
+                "bridge reader `{}` is not one of the readers",
+                self.bridge.reader
+            ));
         }
         if let Some(m) = &self.maintenance
             && m.to_hours <= m.from_hours
@@ -397,17 +453,32 @@ impl WorldSpec {
                     .map(|(name, r)| {
                         let card = match r.card.as_deref() {
                             None | Some("none") => None,
-                            Some(c) => Some(self.card(c).ok_or_else(|| format!("reader `{name}`: no card `{c}` in `cards`"))?),
+                            Some(c) => Some(self.card(c).ok_or_else(|| {
+                                format!("reader `{name}`: no card `{c}` in `cards`")
+                            })?),
                         };
-                        Ok(SimReader { name: name.clone(), card })
+                        Ok(SimReader {
+                            name: name.clone(),
+                            card,
+                        })
                     })
                     .collect::<Result<Vec<_>, String>>()?;
                 Ok(Service::Running(readers))
             }
             "stopped" => Ok(Service::Stopped),
             other => match PCSC_ERRORS.iter().find(|(n, _)| *n == other) {
-                Some((n, code)) => Ok(Service::Failing(PcscError::Other { code: *code, text: (*n).to_string() })),
-                None => Err(format!("pcsc `{other}` is `running`, `stopped` or one of {}", PCSC_ERRORS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "))),
+                Some((n, code)) => Ok(Service::Failing(PcscError::Other {
+                    code: *code,
+                    text: (*n).to_string(),
+                })),
+                None => Err(format!(
+                    "pcsc `{other}` is `running`, `stopped` or one of {}",
+                    PCSC_ERRORS
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
             },
         }
     }
@@ -427,7 +498,14 @@ impl WorldSpec {
 }
 
 fn holder(h: &HolderSpec) -> CardHolder {
-    CardHolder { card_no: h.card_no.clone(), name: h.name.clone(), id_no: h.id.clone(), birth: h.birth.clone(), sex: h.sex, issued: h.issued.clone() }
+    CardHolder {
+        card_no: h.card_no.clone(),
+        name: h.name.clone(),
+        id_no: h.id.clone(),
+        birth: h.birth.clone(),
+        sex: h.sex,
+        issued: h.issued.clone(),
+    }
 }
 
 /// A folder of this world's own; removed with it.
@@ -436,7 +514,11 @@ struct TempDir(PathBuf);
 impl TempDir {
     fn new() -> std::io::Result<TempDir> {
         static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!("ecpa-doctor-demo-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+        let dir = std::env::temp_dir().join(format!(
+            "ecpa-doctor-demo-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)?;
         Ok(TempDir(dir))
@@ -497,12 +579,19 @@ struct DiskFiles {
 
 impl World {
     pub fn build(scenario: &'static Scenario, base: &Profile) -> Result<World, String> {
-        let spec = WorldSpec::from_value(&scenario.world).map_err(|e| format!("scenario `{}`: {e}", scenario.id))?;
+        let spec = WorldSpec::from_value(&scenario.world)
+            .map_err(|e| format!("scenario `{}`: {e}", scenario.id))?;
         let id = scenario.id.as_str();
         let dir = TempDir::new().map_err(io_error(id, "temporary folder"))?;
-        let pcsc = Arc::new(SimPcsc { service: spec.service()? });
+        let pcsc = Arc::new(SimPcsc {
+            service: spec.service()?,
+        });
         let servers = start_servers(&spec, pcsc.clone(), id)?;
-        let root_pem = if spec.bridge.root_ca == "leaf" { servers.certs.leaf_pem.clone() } else { servers.certs.component_root_pem.clone() };
+        let root_pem = if spec.bridge.root_ca == "leaf" {
+            servers.certs.leaf_pem.clone()
+        } else {
+            servers.certs.component_root_pem.clone()
+        };
         let disk = write_disk_files(&spec, &dir.0, &servers, &root_pem, id)?;
         let system = simulated_system(&spec, pcsc, mem_files(&spec, &servers.certs, &root_pem));
 
@@ -545,11 +634,19 @@ fn start_servers(spec: &WorldSpec, pcsc: Arc<SimPcsc>, id: &str) -> Result<Serve
     let fault = Fault::parse(&spec.bridge.fault).ok_or("fault mode")?;
     let (bridge, certs, bridge_port) = if spec.bridge.listening {
         let reader = (spec.bridge.reader != "first").then(|| spec.bridge.reader.clone());
-        let b = FakeBridge::start(BridgeConfig { certs: generation, fault, cards: Some(pcsc), reader }).map_err(io_error(id, "fake bridge"))?;
+        let b = FakeBridge::start(BridgeConfig {
+            certs: generation,
+            fault,
+            cards: Some(pcsc),
+            reader,
+        })
+        .map_err(io_error(id, "fake bridge"))?;
         let (certs, port) = (b.certs().clone(), b.port());
         (Some(b), certs, port)
     } else {
-        let certs = generation.generate().map_err(|e| format!("certificates: {e}"))?;
+        let certs = generation
+            .generate()
+            .map_err(|e| format!("certificates: {e}"))?;
         (None, certs, closed_port().map_err(io_error(id, "port"))?)
     };
     let (cloud, cloud_port) = match spec.outbound {
@@ -557,31 +654,64 @@ fn start_servers(spec: &WorldSpec, pcsc: Arc<SimPcsc>, id: &str) -> Result<Serve
         // check asks of the NHI cloud.
         Reach::Reachable => {
             let l = TcpListener::bind("127.0.0.1:0").map_err(io_error(id, "cloud stand-in"))?;
-            let port = l.local_addr().map_err(io_error(id, "cloud stand-in"))?.port();
+            let port = l
+                .local_addr()
+                .map_err(io_error(id, "cloud stand-in"))?
+                .port();
             (Some(l), port)
         }
         Reach::Unreachable => (None, closed_port().map_err(io_error(id, "port"))?),
     };
     let (time, time_url) = if spec.time_server.reachable {
-        let t = TimeServer::start(spec.time_server.skew_minutes * 60).map_err(io_error(id, "time server"))?;
+        let t = TimeServer::start(spec.time_server.skew_minutes * 60)
+            .map_err(io_error(id, "time server"))?;
         let url = t.url();
         (Some(t), url)
     } else {
-        (None, format!("http://127.0.0.1:{}/", closed_port().map_err(io_error(id, "port"))?))
+        (
+            None,
+            format!(
+                "http://127.0.0.1:{}/",
+                closed_port().map_err(io_error(id, "port"))?
+            ),
+        )
     };
     let (verifier, verifier_endpoint) = match VerifierAnswer::parse(&spec.verifier.answer) {
         Some(answer) if spec.verifier.config != VerifierSetup::Missing => {
-            let v = FakeVerifier::start(VerifierConfig::new(answer)).map_err(io_error(id, "verification service"))?;
+            let v = FakeVerifier::start(VerifierConfig::new(answer))
+                .map_err(io_error(id, "verification service"))?;
             let endpoint = v.endpoint();
             (Some(v), endpoint)
         }
         // Nothing listens there: the address still stays on this computer.
-        _ => (None, format!("https://localhost:{}/orgverify1/wsauthgsp.asmx", closed_port().map_err(io_error(id, "port"))?)),
+        _ => (
+            None,
+            format!(
+                "https://localhost:{}/orgverify1/wsauthgsp.asmx",
+                closed_port().map_err(io_error(id, "port"))?
+            ),
+        ),
     };
-    Ok(Servers { bridge, bridge_port, certs, cloud, cloud_port, time, time_url, verifier, verifier_endpoint })
+    Ok(Servers {
+        bridge,
+        bridge_port,
+        certs,
+        cloud,
+        cloud_port,
+        time,
+        time_url,
+        verifier,
+        verifier_endpoint,
+    })
 }
 
-fn write_disk_files(spec: &WorldSpec, dir: &Path, servers: &Servers, root_pem: &str, id: &str) -> Result<DiskFiles, String> {
+fn write_disk_files(
+    spec: &WorldSpec,
+    dir: &Path,
+    servers: &Servers,
+    root_pem: &str,
+    id: &str,
+) -> Result<DiskFiles, String> {
     let generation = CertGeneration::parse(&spec.bridge.certs).ok_or("certificate generation")?;
     let certs = &servers.certs;
     let d = DiskFiles {
@@ -589,26 +719,37 @@ fn write_disk_files(spec: &WorldSpec, dir: &Path, servers: &Servers, root_pem: &
         known_certs: dir.join("tls-known-certs.yaml"),
         windows: dir.join("maintenance-windows.yaml"),
         downloads: dir.join("Downloads"),
-        verifier_config: write_verifier_config(spec.verifier.config, dir, servers).map_err(io_error(id, "verifier config"))?,
+        verifier_config: write_verifier_config(spec.verifier.config, dir, servers)
+            .map_err(io_error(id, "verifier config"))?,
     };
     // Without it in the install, the check finds no file there either.
     if spec.component.certs.iter().any(|c| c == "NHIRootCA.crt") {
         std::fs::write(&d.root_ca, root_pem).map_err(io_error(id, "root certificate"))?;
     }
-    std::fs::write(&d.known_certs, known_certs_yaml(generation, certs)).map_err(io_error(id, "known certificates"))?;
-    std::fs::write(&d.windows, windows_yaml(spec.maintenance.as_ref())).map_err(io_error(id, "maintenance windows"))?;
+    std::fs::write(&d.known_certs, known_certs_yaml(generation, certs))
+        .map_err(io_error(id, "known certificates"))?;
+    std::fs::write(&d.windows, windows_yaml(spec.maintenance.as_ref()))
+        .map_err(io_error(id, "maintenance windows"))?;
     write_downloads(&d.downloads, &spec.downloads).map_err(io_error(id, "download folder"))?;
     Ok(d)
 }
 
 /// The agency's verifier config as this world has it: the fake service's address, the
 /// demo's organisation id and secret, and the fake's CA to trust.
-fn write_verifier_config(setup: VerifierSetup, dir: &Path, servers: &Servers) -> std::io::Result<Option<PathBuf>> {
+fn write_verifier_config(
+    setup: VerifierSetup,
+    dir: &Path,
+    servers: &Servers,
+) -> std::io::Result<Option<PathBuf>> {
     if setup == VerifierSetup::Missing {
         return Ok(None);
     }
     let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    let mut text = format!("# ecpa-doctor demo: a fake of NHI's UserSign service on this computer\nendpoint: {}\norg_id: {}\nunit: demo\n", q(&servers.verifier_endpoint), q(DEMO_ORG_ID));
+    let mut text = format!(
+        "# ecpa-doctor demo: a fake of NHI's UserSign service on this computer\nendpoint: {}\norg_id: {}\nunit: demo\n",
+        q(&servers.verifier_endpoint),
+        q(DEMO_ORG_ID)
+    );
     if setup != VerifierSetup::NoOrgPass {
         text.push_str(&format!("org_pass: {}\n", q(DEMO_ORG_PASS)));
     }
@@ -623,7 +764,15 @@ fn write_verifier_config(setup: VerifierSetup, dir: &Path, servers: &Servers) ->
 }
 
 fn simulated_system(spec: &WorldSpec, pcsc: Arc<SimPcsc>, files: MemFiles) -> System {
-    let procs: Vec<ProcInfo> = spec.processes.iter().map(|(pid, p)| ProcInfo { pid: *pid, name: p.name.clone(), exe: p.exe.clone() }).collect();
+    let procs: Vec<ProcInfo> = spec
+        .processes
+        .iter()
+        .map(|(pid, p)| ProcInfo {
+            pid: *pid,
+            name: p.name.clone(),
+            exe: p.exe.clone(),
+        })
+        .collect();
     let listeners = spec
         .listeners
         .iter()
@@ -688,14 +837,21 @@ fn point_at_world(profile: &mut Profile, e: &Edits) -> Result<(), String> {
     let port = Value::from(e.bridge_port);
     for check in &mut profile.checks {
         let set: Vec<(&str, Value)> = match check.kind.as_str() {
-            "tls_certificate" => vec![("port", port.clone()), ("component_root_ca", e.root_ca.into()), ("known_certs", e.known_certs.into())],
+            "tls_certificate" => vec![
+                ("port", port.clone()),
+                ("component_root_ca", e.root_ca.into()),
+                ("known_certs", e.known_certs.into()),
+            ],
             "bridge_identity" | "bridge_protocol" | "nhi_signature" => vec![("port", port.clone())],
             // Only the world's verifier config counts: not the operator's environment, file
             // or trust anchors, so a demo password never reaches NHI.
             "registration" => vec![
                 ("port", port.clone()),
                 ("endpoint", e.verifier_endpoint.into()),
-                ("config_file", e.verifier_config.map(Value::from).unwrap_or(Value::Null)),
+                (
+                    "config_file",
+                    e.verifier_config.map(Value::from).unwrap_or(Value::Null),
+                ),
                 ("ca_file", Value::Null),
                 ("ignore_environment", true.into()),
             ],
@@ -714,8 +870,10 @@ fn point_at_world(profile: &mut Profile, e: &Edits) -> Result<(), String> {
             params.insert(k.into(), v);
         }
         check.params = Value::Mapping(params);
-        let kind = crate::probes::kind(&check.kind).ok_or_else(|| format!("no kind `{}`", check.kind))?;
-        check.probe = (kind.build)(&check.params).map_err(|err| format!("check `{}`: {err}", check.id))?;
+        let kind =
+            crate::probes::kind(&check.kind).ok_or_else(|| format!("no kind `{}`", check.kind))?;
+        check.probe =
+            (kind.build)(&check.params).map_err(|err| format!("check `{}`: {err}", check.id))?;
     }
     Ok(())
 }
@@ -731,17 +889,34 @@ fn glibc_release(v: &str) -> Option<(u32, u32)> {
 fn mem_files(spec: &WorldSpec, certs: &CertSet, root_pem: &str) -> MemFiles {
     let mut f = MemFiles::new();
     let (class, machine) = elf::host_target();
-    let lib_dir = libs::standard_dirs(class, machine).into_iter().next().unwrap_or_else(|| PathBuf::from("/usr/lib"));
-    f.insert(elf::loader_for(class, machine), elf::library(class, machine), 0o755);
+    let lib_dir = libs::standard_dirs(class, machine)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| PathBuf::from("/usr/lib"));
+    f.insert(
+        elf::loader_for(class, machine),
+        elf::library(class, machine),
+        0o755,
+    );
     for lib in &spec.libraries {
         let bytes = match spec.glibc.as_deref().and_then(glibc_release) {
-            Some((major, minor)) if lib == "libc.so.6" => elf::library_defining(class, machine, lib, &elf::glibc_versions(major, minor)),
+            Some((major, minor)) if lib == "libc.so.6" => {
+                elf::library_defining(class, machine, lib, &elf::glibc_versions(major, minor))
+            }
             _ => elf::library(class, machine),
         };
         f.insert(lib_dir.join(lib), bytes, 0o644);
     }
-    f.insert("/etc/ld.so.conf", "include /etc/ld.so.conf.d/*.conf\n", 0o644);
-    f.insert("/etc/ld.so.conf.d/libc.conf", "# libc default configuration\n/usr/local/lib\n", 0o644);
+    f.insert(
+        "/etc/ld.so.conf",
+        "include /etc/ld.so.conf.d/*.conf\n",
+        0o644,
+    );
+    f.insert(
+        "/etc/ld.so.conf.d/libc.conf",
+        "# libc default configuration\n/usr/local/lib\n",
+        0o644,
+    );
 
     let c = &spec.component;
     let install = Path::new(INSTALL_DIR);
@@ -754,13 +929,33 @@ fn mem_files(spec: &WorldSpec, certs: &CertSet, root_pem: &str) -> MemFiles {
                 (false, _) => b"<html><body>404 Not Found</body></html>\n".to_vec(),
                 (true, Os::Linux) => {
                     // The oldest version every x86-64 binary needs, and the newest this one does.
-                    let version_needs = c.glibc.iter().map(|v| VersionNeed { file: "libc.so.6".into(), versions: vec!["GLIBC_2.2.5".into(), format!("GLIBC_{v}")] }).collect();
-                    elf::executable(&elf::Spec { class, machine, interp: Some(elf::loader_for(class, machine).into()), needed: c.needs.clone(), runpath: None, version_needs })
+                    let version_needs = c
+                        .glibc
+                        .iter()
+                        .map(|v| VersionNeed {
+                            file: "libc.so.6".into(),
+                            versions: vec!["GLIBC_2.2.5".into(), format!("GLIBC_{v}")],
+                        })
+                        .collect();
+                    elf::executable(&elf::Spec {
+                        class,
+                        machine,
+                        interp: Some(elf::loader_for(class, machine).into()),
+                        needed: c.needs.clone(),
+                        runpath: None,
+                        version_needs,
+                    })
                 }
-                (true, Os::Macos) => b"\xcf\xfa\xed\xfe(the demo component's Mach-O program)".to_vec(),
+                (true, Os::Macos) => {
+                    b"\xcf\xfa\xed\xfe(the demo component's Mach-O program)".to_vec()
+                }
                 (true, Os::Windows) => b"MZ\x90\x00(the demo component's Windows program)".to_vec(),
             };
-            f.insert(install.join(name), bytes, u32::from_str_radix(&c.mode, 8).unwrap_or(0o755));
+            f.insert(
+                install.join(name),
+                bytes,
+                u32::from_str_radix(&c.mode, 8).unwrap_or(0o755),
+            );
         }
         for cert in &c.certs {
             let text = match cert.as_str() {
@@ -772,7 +967,10 @@ fn mem_files(spec: &WorldSpec, certs: &CertSet, root_pem: &str) -> MemFiles {
             f.insert(install.join("cert").join(cert), text, 0o644);
         }
         if c.service_unit && spec.os == Os::Linux {
-            let unit = format!("[Unit]\nDescription=NHI card component\n\n[Service]\nType=forking\nWorkingDirectory={INSTALL_DIR}\nExecStart={INSTALL_DIR}/{}\n\n[Install]\nWantedBy=multi-user.target\n", c.binary.as_deref().unwrap_or("mLNHIICC"));
+            let unit = format!(
+                "[Unit]\nDescription=NHI card component\n\n[Service]\nType=forking\nWorkingDirectory={INSTALL_DIR}\nExecStart={INSTALL_DIR}/{}\n\n[Install]\nWantedBy=multi-user.target\n",
+                c.binary.as_deref().unwrap_or("mLNHIICC")
+            );
             f.insert("/etc/systemd/system/NHIICC.service", unit, 0o644);
         }
     }
@@ -804,11 +1002,25 @@ fn known_certs_yaml(generation: CertGeneration, certs: &CertSet) -> String {
 fn windows_yaml(m: Option<&MaintenanceSpec>) -> String {
     let Some(m) = m else { return "[]\n".into() };
     let now = chrono::Utc::now().with_timezone(&crate::probes::service_window::taipei());
-    let at = |h: i64| (now + chrono::Duration::hours(h)).format("%Y-%m-%dT%H:%M:00+08:00").to_string();
+    let at = |h: i64| {
+        (now + chrono::Duration::hours(h))
+            .format("%Y-%m-%dT%H:%M:00+08:00")
+            .to_string()
+    };
     let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    let mut y = format!("- service: {{ zh-TW: {}, en: {} }}\n  start: \"{}\"\n  end: \"{}\"\n", q(&m.service.zh_tw), q(&m.service.en), at(m.from_hours), at(m.to_hours));
+    let mut y = format!(
+        "- service: {{ zh-TW: {}, en: {} }}\n  start: \"{}\"\n  end: \"{}\"\n",
+        q(&m.service.zh_tw),
+        q(&m.service.en),
+        at(m.from_hours),
+        at(m.to_hours)
+    );
     if let Some(n) = &m.note {
-        y.push_str(&format!("  note: {{ zh-TW: {}, en: {} }}\n", q(&n.zh_tw), q(&n.en)));
+        y.push_str(&format!(
+            "  note: {{ zh-TW: {}, en: {} }}\n",
+            q(&n.zh_tw),
+            q(&n.en)
+        ));
     }
     y
 }
@@ -854,9 +1066,14 @@ mod tests {
         let spec = WorldSpec::from_value(&s.world).unwrap();
         let certs = CertGeneration::TestCa.generate().unwrap();
         let f = mem_files(&spec, &certs, &certs.component_root_pem);
-        let daemon = f.read(&Path::new(INSTALL_DIR).join("mLNHIICC"), u64::MAX).unwrap();
+        let daemon = f
+            .read(&Path::new(INSTALL_DIR).join("mLNHIICC"), u64::MAX)
+            .unwrap();
         let info = crate::component::elf::parse(&daemon).unwrap();
-        assert!(info.needed.iter().any(|n| n == "libpcsclite.so.1"), "{info:?}");
+        assert!(
+            info.needed.iter().any(|n| n == "libpcsclite.so.1"),
+            "{info:?}"
+        );
         assert!(f.exists(Path::new("/etc/hosts")));
     }
 
@@ -865,16 +1082,50 @@ mod tests {
     /// its params at the world; otherwise a demo could reach the real :7777 or the internet.
     #[test]
     fn every_kind_of_the_default_profile_is_simulated_or_pointed_at_the_world() {
-        const SYSTEM_LAYER_ONLY: &[&str] = &["host", "pcsc_service", "readers", "card", "component_running", "name_resolution", "message"];
-        const POINTED: &[&str] = &["tls_certificate", "bridge_identity", "bridge_protocol", "nhi_signature", "registration", "outbound_reach", "service_window", "installer", "component_installed", "clock"];
+        const SYSTEM_LAYER_ONLY: &[&str] = &[
+            "host",
+            "pcsc_service",
+            "readers",
+            "card",
+            "component_running",
+            "name_resolution",
+            "message",
+        ];
+        const POINTED: &[&str] = &[
+            "tls_certificate",
+            "bridge_identity",
+            "bridge_protocol",
+            "nhi_signature",
+            "registration",
+            "outbound_reach",
+            "service_window",
+            "installer",
+            "component_installed",
+            "clock",
+        ];
         for c in &Profile::builtin().checks {
-            assert!(SYSTEM_LAYER_ONLY.contains(&c.kind.as_str()) || POINTED.contains(&c.kind.as_str()), "kind `{}` (check `{}`): does the demo need to point it at the world? see point_at_world", c.kind, c.id);
+            assert!(
+                SYSTEM_LAYER_ONLY.contains(&c.kind.as_str()) || POINTED.contains(&c.kind.as_str()),
+                "kind `{}` (check `{}`): does the demo need to point it at the world? see point_at_world",
+                c.kind,
+                c.id
+            );
         }
         let s = super::super::scenario::find("healthy").unwrap();
         let w = World::build(s, &Profile::builtin()).unwrap();
-        for c in w.profile.checks.iter().filter(|c| POINTED.contains(&c.kind.as_str())) {
+        for c in w
+            .profile
+            .checks
+            .iter()
+            .filter(|c| POINTED.contains(&c.kind.as_str()))
+        {
             let before = Profile::builtin().check(&c.id).map(|b| b.params.clone());
-            assert_ne!(Some(&c.params), before.as_ref(), "check `{}` still has the default profile's params", c.id);
+            assert_ne!(
+                Some(&c.params),
+                before.as_ref(),
+                "check `{}` still has the default profile's params",
+                c.id
+            );
         }
     }
 
@@ -900,19 +1151,43 @@ mod tests {
         }
         let params = |id: &str| {
             let w = World::build(super::super::scenario::find(id).unwrap(), &base).unwrap();
-            let c = w.profile.checks.iter().find(|c| c.kind == "registration").unwrap().params.clone();
+            let c = w
+                .profile
+                .checks
+                .iter()
+                .find(|c| c.kind == "registration")
+                .unwrap()
+                .params
+                .clone();
             (w, c)
         };
         let (_w, healthy) = params("healthy");
         let v = verifier_for(&healthy, &hostile).unwrap();
-        assert!(v.endpoint.starts_with("https://localhost:") && crate::verifier::on_this_computer(&v.endpoint), "{v:?}");
+        assert!(
+            v.endpoint.starts_with("https://localhost:")
+                && crate::verifier::on_this_computer(&v.endpoint),
+            "{v:?}"
+        );
         let source = v.source.render(false);
-        assert!(source.contains("ecpa-doctor-demo-") && source.ends_with("verifier.yaml"), "{v:?}");
-        assert!(v.ca_file.as_ref().is_some_and(|p| p.starts_with(std::env::temp_dir())), "{v:?}");
+        assert!(
+            source.contains("ecpa-doctor-demo-") && source.ends_with("verifier.yaml"),
+            "{v:?}"
+        );
+        assert!(
+            v.ca_file
+                .as_ref()
+                .is_some_and(|p| p.starts_with(std::env::temp_dir())),
+            "{v:?}"
+        );
         let (_w, none) = params("registration-no-verifier");
-        assert_eq!(verifier_for(&none, &hostile).unwrap_err(), ConfigError::NotConfigured);
+        assert_eq!(
+            verifier_for(&none, &hostile).unwrap_err(),
+            ConfigError::NotConfigured
+        );
         let (_w, broken) = params("registration-verifier-config");
-        assert!(matches!(verifier_for(&broken, &hostile), Err(ConfigError::Invalid { problem, .. }) if problem.render(false).contains("org_pass")));
+        assert!(
+            matches!(verifier_for(&broken, &hostile), Err(ConfigError::Invalid { problem, .. }) if problem.render(false).contains("org_pass"))
+        );
     }
 
     #[test]

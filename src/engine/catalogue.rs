@@ -10,12 +10,30 @@ use crate::i18n::Lang;
 /// Remedy files, one per area of the chain, so areas can grow without touching each other.
 /// Add a new file here; an id defined twice is an error.
 pub const REMEDY_FILES: &[(&str, &str)] = &[
-    ("assets/remedies/pcsc-card.yaml", include_str!("../../assets/remedies/pcsc-card.yaml")),
-    ("assets/remedies/bridge.yaml", include_str!("../../assets/remedies/bridge.yaml")),
-    ("assets/remedies/component.yaml", include_str!("../../assets/remedies/component.yaml")),
-    ("assets/remedies/account.yaml", include_str!("../../assets/remedies/account.yaml")),
-    ("assets/remedies/nhi-cloud.yaml", include_str!("../../assets/remedies/nhi-cloud.yaml")),
-    ("assets/remedies/remote.yaml", include_str!("../../assets/remedies/remote.yaml")),
+    (
+        "assets/remedies/pcsc-card.yaml",
+        include_str!("../../assets/remedies/pcsc-card.yaml"),
+    ),
+    (
+        "assets/remedies/bridge.yaml",
+        include_str!("../../assets/remedies/bridge.yaml"),
+    ),
+    (
+        "assets/remedies/component.yaml",
+        include_str!("../../assets/remedies/component.yaml"),
+    ),
+    (
+        "assets/remedies/account.yaml",
+        include_str!("../../assets/remedies/account.yaml"),
+    ),
+    (
+        "assets/remedies/nhi-cloud.yaml",
+        include_str!("../../assets/remedies/nhi-cloud.yaml"),
+    ),
+    (
+        "assets/remedies/remote.yaml",
+        include_str!("../../assets/remedies/remote.yaml"),
+    ),
 ];
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -61,7 +79,8 @@ pub struct Catalogue {
 
 impl Catalogue {
     pub fn parse(text: &str) -> Result<Catalogue, String> {
-        let remedies: BTreeMap<String, Remedy> = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
+        let remedies: BTreeMap<String, Remedy> =
+            serde_yaml::from_str(text).map_err(|e| e.to_string())?;
         Ok(Catalogue { remedies })
     }
 
@@ -81,7 +100,10 @@ impl Catalogue {
 
     pub fn builtin() -> &'static Catalogue {
         static CELL: OnceLock<Catalogue> = OnceLock::new();
-        CELL.get_or_init(|| Catalogue::parse_files(REMEDY_FILES).unwrap_or_else(|e| panic!("built-in remedy catalogue is broken: {e}")))
+        CELL.get_or_init(|| {
+            Catalogue::parse_files(REMEDY_FILES)
+                .unwrap_or_else(|e| panic!("built-in remedy catalogue is broken: {e}"))
+        })
     }
 
     pub fn get(&self, id: &str) -> Option<&Remedy> {
@@ -95,7 +117,8 @@ mod tests {
 
     #[test]
     fn duplicate_ids_across_files_are_refused() {
-        let one = "a.b:\n  zh-TW: {title: t, why: w, steps: [s]}\n  en: {title: t, why: w, steps: [s]}\n";
+        let one =
+            "a.b:\n  zh-TW: {title: t, why: w, steps: [s]}\n  en: {title: t, why: w, steps: [s]}\n";
         let e = Catalogue::parse_files(&[("x.yaml", one), ("y.yaml", one)]).unwrap_err();
         assert!(e.contains("y.yaml") && e.contains("a.b"), "{e}");
     }
@@ -108,7 +131,11 @@ mod tests {
                 assert!(!t.why.trim().is_empty(), "{id} {lang}: no why");
                 assert!(!t.steps.is_empty(), "{id} {lang}: no steps");
                 for l in &t.links {
-                    assert!(l.url.starts_with("https://") || l.url.starts_with("http://"), "{id} {lang}: bad link {}", l.url);
+                    assert!(
+                        l.url.starts_with("https://") || l.url.starts_with("http://"),
+                        "{id} {lang}: bad link {}",
+                        l.url
+                    );
                 }
             }
         }

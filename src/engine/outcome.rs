@@ -67,13 +67,21 @@ impl Value {
             Value::Text(t) => t.clone(),
             Value::Pii(p) => p.render(reveal),
             Value::Said(m) => {
-                let args: Vec<(String, String)> = m.args.iter().map(|(k, v)| (k.clone(), v.render_in(lang, reveal))).collect();
+                let args: Vec<(String, String)> = m
+                    .args
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.render_in(lang, reveal)))
+                    .collect();
                 i18n::value_text(&m.key, lang, &args)
             }
             Value::Both(t) => t.get(lang).to_string(),
             Value::Joined(items, sep) => {
                 let sep = sep.render_in(lang, reveal);
-                items.iter().map(|v| v.render_in(lang, reveal)).collect::<Vec<_>>().join(&sep)
+                items
+                    .iter()
+                    .map(|v| v.render_in(lang, reveal))
+                    .collect::<Vec<_>>()
+                    .join(&sep)
             }
         }
     }
@@ -88,7 +96,16 @@ impl Value {
         let items: Vec<Value> = items.into_iter().map(Into::into).collect();
         let sep = sep.into();
         if let Value::Text(s) = &sep {
-            let texts: Option<Vec<&str>> = items.iter().map(|v| if let Value::Text(t) = v { Some(t.as_str()) } else { None }).collect();
+            let texts: Option<Vec<&str>> = items
+                .iter()
+                .map(|v| {
+                    if let Value::Text(t) = v {
+                        Some(t.as_str())
+                    } else {
+                        None
+                    }
+                })
+                .collect();
             if let Some(texts) = texts {
                 return Value::Text(texts.join(s));
             }
@@ -132,7 +149,10 @@ pub struct Msg {
 
 impl Msg {
     pub fn new(key: &str) -> Self {
-        Msg { key: key.to_string(), args: Vec::new() }
+        Msg {
+            key: key.to_string(),
+            args: Vec::new(),
+        }
     }
 
     pub fn arg(mut self, name: &str, value: impl Into<Value>) -> Self {
@@ -179,7 +199,11 @@ impl Outcome {
     }
 
     pub fn skipped(because: &str) -> Self {
-        let mut o = Self::new(Status::Skipped, None, Msg::new("engine.skipped").arg("because", because));
+        let mut o = Self::new(
+            Status::Skipped,
+            None,
+            Msg::new("engine.skipped").arg("because", because),
+        );
         o.skipped_because = Some(because.to_string());
         o
     }
@@ -193,7 +217,11 @@ impl Outcome {
     }
 
     pub fn crashed(detail: impl Into<Value>) -> Self {
-        Self::new(Status::Crashed, Some("check.crashed"), Msg::new("engine.crashed").arg("detail", detail))
+        Self::new(
+            Status::Crashed,
+            Some("check.crashed"),
+            Msg::new("engine.crashed").arg("detail", detail),
+        )
     }
 
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
@@ -217,7 +245,13 @@ mod tests {
     #[test]
     fn joined_text_stays_text_and_phrases_follow_the_language() {
         assert_eq!(Value::join(["a", "b"], "; "), Value::Text("a; b".into()));
-        let v = Value::join([Msg::new("value.missing"), Msg::new("value.present")], Msg::new("value.sep.list"));
-        assert_eq!((v.render(false), v.render_in(Lang::ZhTw, false)), ("missing, present".to_string(), "不存在、存在".to_string()));
+        let v = Value::join(
+            [Msg::new("value.missing"), Msg::new("value.present")],
+            Msg::new("value.sep.list"),
+        );
+        assert_eq!(
+            (v.render(false), v.render_in(Lang::ZhTw, false)),
+            ("missing, present".to_string(), "不存在、存在".to_string())
+        );
     }
 }

@@ -20,7 +20,10 @@ pub struct Pii {
 
 impl Pii {
     pub fn new(kind: PiiKind, raw: impl Into<String>) -> Self {
-        Pii { kind, raw: raw.into() }
+        Pii {
+            kind,
+            raw: raw.into(),
+        }
     }
 
     /// The raw value, for comparisons inside probes and for `--show-pii` only.
@@ -33,7 +36,11 @@ impl Pii {
     }
 
     pub fn render(&self, reveal: bool) -> String {
-        if reveal { self.raw.clone() } else { self.masked() }
+        if reveal {
+            self.raw.clone()
+        } else {
+            self.masked()
+        }
     }
 }
 

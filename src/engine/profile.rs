@@ -70,13 +70,19 @@ pub struct CheckDef {
 impl CheckDef {
     /// The remedy for a finding: the profile's override, else the one named like it.
     pub fn remedy_for(&self, finding: &str) -> String {
-        self.remedies.get(finding).cloned().unwrap_or_else(|| finding.to_string())
+        self.remedies
+            .get(finding)
+            .cloned()
+            .unwrap_or_else(|| finding.to_string())
     }
 }
 
 impl fmt::Debug for CheckDef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CheckDef").field("id", &self.id).field("kind", &self.kind).finish()
+        f.debug_struct("CheckDef")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .finish()
     }
 }
 
@@ -138,35 +144,66 @@ impl Profile {
             err_at(pos, strip_location(&e.to_string()))
         })?;
         if raw.schema != 1 {
-            return Err(err_at(locate(text, "schema", None), format!("unsupported schema {}; this version reads schema 1", raw.schema)));
+            return Err(err_at(
+                locate(text, "schema", None),
+                format!(
+                    "unsupported schema {}; this version reads schema 1",
+                    raw.schema
+                ),
+            ));
         }
         if raw.checks.is_empty() {
-            return Err(err_at(locate(text, "checks", None), "the profile has no checks".into()));
+            return Err(err_at(
+                locate(text, "checks", None),
+                "the profile has no checks".into(),
+            ));
         }
 
         let mut seen = HashSet::new();
         let mut checks = Vec::with_capacity(raw.checks.len());
         for c in raw.checks {
             if !is_valid_id(&c.id) {
-                return Err(err_at(locate(text, "id", Some(&c.id)), format!("check id `{}` must be lower-case letters, digits, `-` or `_`", c.id)));
+                return Err(err_at(
+                    locate(text, "id", Some(&c.id)),
+                    format!(
+                        "check id `{}` must be lower-case letters, digits, `-` or `_`",
+                        c.id
+                    ),
+                ));
             }
             if !seen.insert(c.id.clone()) {
-                return Err(err_at(locate_nth(text, "id", &c.id, 2), format!("check id `{}` is used twice", c.id)));
+                return Err(err_at(
+                    locate_nth(text, "id", &c.id, 2),
+                    format!("check id `{}` is used twice", c.id),
+                ));
             }
             let Some(kind) = probes::kind(&c.kind) else {
                 let known: Vec<&str> = probes::kinds().iter().map(|k| k.name).collect();
                 return Err(err_at(
                     locate(text, "kind", Some(&c.kind)),
-                    format!("check `{}`: unknown kind `{}`; the kinds that exist are: {}", c.id, c.kind, known.join(", ")),
+                    format!(
+                        "check `{}`: unknown kind `{}`; the kinds that exist are: {}",
+                        c.id,
+                        c.kind,
+                        known.join(", ")
+                    ),
                 ));
             };
-            let params = c.params.unwrap_or(serde_yaml::Value::Mapping(Default::default()));
+            let params = c
+                .params
+                .unwrap_or(serde_yaml::Value::Mapping(Default::default()));
             let probe = (kind.build)(&params).map_err(|e| {
-                err_at(locate(text, "id", Some(&c.id)), format!("check `{}` (kind `{}`): bad params: {e}", c.id, c.kind))
+                err_at(
+                    locate(text, "id", Some(&c.id)),
+                    format!("check `{}` (kind `{}`): bad params: {e}", c.id, c.kind),
+                )
             })?;
             let timeout = c.timeout.unwrap_or(DEFAULT_TIMEOUT);
             if timeout.is_zero() {
-                return Err(err_at(locate(text, "id", Some(&c.id)), format!("check `{}`: timeout must be above zero", c.id)));
+                return Err(err_at(
+                    locate(text, "id", Some(&c.id)),
+                    format!("check `{}`: timeout must be above zero", c.id),
+                ));
             }
             checks.push(CheckDef {
                 id: c.id,
@@ -181,12 +218,24 @@ impl Profile {
             });
         }
         check_needs(&checks).map_err(|(id, msg)| err_at(locate(text, "id", Some(&id)), msg))?;
-        Ok(Profile { name: raw.name, title: raw.title, source: file.to_string(), checks })
+        Ok(Profile {
+            name: raw.name,
+            title: raw.title,
+            source: file.to_string(),
+            checks,
+        })
     }
 
     /// A profile of one check, for subcommands that run a single kind (`explain`,
     /// `check-installer`) through the same engine and report as a full run.
-    pub fn single(name: &str, title: L10n, id: &str, kind: &str, params: serde_yaml::Value, timeout: Duration) -> Result<Profile, String> {
+    pub fn single(
+        name: &str,
+        title: L10n,
+        id: &str,
+        kind: &str,
+        params: serde_yaml::Value,
+        timeout: Duration,
+    ) -> Result<Profile, String> {
         let k = probes::kind(kind).ok_or_else(|| format!("no kind `{kind}`"))?;
         let probe = (k.build)(&params)?;
         let check = CheckDef {
@@ -200,7 +249,12 @@ impl Profile {
             params,
             probe,
         };
-        Ok(Profile { name: name.to_string(), title, source: name.to_string(), checks: vec![check] })
+        Ok(Profile {
+            name: name.to_string(),
+            title,
+            source: name.to_string(),
+            checks: vec![check],
+        })
     }
 
     pub fn check(&self, id: &str) -> Option<&CheckDef> {
@@ -223,21 +277,38 @@ impl Profile {
                 break;
             }
         }
-        self.checks.iter().filter(|c| set.contains(c.id.as_str())).map(|c| c.id.clone()).collect()
+        self.checks
+            .iter()
+            .filter(|c| set.contains(c.id.as_str()))
+            .map(|c| c.id.clone())
+            .collect()
     }
 }
 
 fn is_valid_id(id: &str) -> bool {
-    !id.is_empty() && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
 /// Dangling ids and cycles in `needs`, named.
 fn check_needs(checks: &[CheckDef]) -> Result<(), (String, String)> {
-    let index: HashMap<&str, usize> = checks.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = checks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i))
+        .collect();
     for c in checks {
         for n in &c.needs {
             if !index.contains_key(n.as_str()) {
-                return Err((c.id.clone(), format!("check `{}` needs `{}`, which is not in the profile", c.id, n)));
+                return Err((
+                    c.id.clone(),
+                    format!(
+                        "check `{}` needs `{}`, which is not in the profile",
+                        c.id, n
+                    ),
+                ));
             }
             if n == &c.id {
                 return Err((c.id.clone(), format!("check `{}` needs itself", c.id)));
@@ -251,7 +322,13 @@ fn check_needs(checks: &[CheckDef]) -> Result<(), (String, String)> {
         Active,
         Done,
     }
-    fn visit<'a>(i: usize, checks: &'a [CheckDef], index: &HashMap<&str, usize>, marks: &mut [Mark], path: &mut Vec<&'a str>) -> Option<Vec<&'a str>> {
+    fn visit<'a>(
+        i: usize,
+        checks: &'a [CheckDef],
+        index: &HashMap<&str, usize>,
+        marks: &mut [Mark],
+        path: &mut Vec<&'a str>,
+    ) -> Option<Vec<&'a str>> {
         marks[i] = Mark::Active;
         path.push(&checks[i].id);
         for n in &checks[i].needs {
@@ -280,7 +357,10 @@ fn check_needs(checks: &[CheckDef]) -> Result<(), (String, String)> {
         if marks[i] == Mark::New {
             let mut path = Vec::new();
             if let Some(cycle) = visit(i, checks, &index, &mut marks, &mut path) {
-                return Err((cycle[0].to_string(), format!("`needs` form a cycle: {}", cycle.join(" → "))));
+                return Err((
+                    cycle[0].to_string(),
+                    format!("`needs` form a cycle: {}", cycle.join(" → ")),
+                ));
             }
         }
     }
@@ -322,8 +402,15 @@ fn locate_nth(text: &str, key: &str, value: &str, nth: usize) -> Option<(usize, 
     let mut count = 0;
     for (i, line) in text.lines().enumerate() {
         let trimmed = line.trim_start().trim_start_matches("- ");
-        let Some(rest) = trimmed.strip_prefix(&format!("{key}:")) else { continue };
-        let v = rest.split('#').next().unwrap_or("").trim().trim_matches(|c| c == '"' || c == '\'');
+        let Some(rest) = trimmed.strip_prefix(&format!("{key}:")) else {
+            continue;
+        };
+        let v = rest
+            .split('#')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches(|c| c == '"' || c == '\'');
         if v == value {
             count += 1;
             if count == nth {
@@ -341,7 +428,10 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         Some(i) => (&s[..i], &s[i..]),
         None => (s, "s"),
     };
-    let n: f64 = num.trim().parse().map_err(|_| format!("`{s}` is not a duration (use e.g. 500ms, 3s, 2m)"))?;
+    let n: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (use e.g. 500ms, 3s, 2m)"))?;
     if !n.is_finite() || n < 0.0 {
         return Err(format!("`{s}` is not a duration"));
     }
@@ -359,7 +449,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 
 fn de_timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
     let s = String::deserialize(d)?;
-    parse_duration(&s).map(Some).map_err(serde::de::Error::custom)
+    parse_duration(&s)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 #[cfg(test)]
@@ -398,25 +490,34 @@ mod tests {
     fn unknown_kind_names_the_known_ones() {
         let text = minimal("  - id: a\n    kind: teleport\n    title: {zh-TW: x, en: x}\n");
         let e = Profile::parse(&text, "p.yaml").unwrap_err();
-        assert!(e.message.contains("teleport") && e.message.contains("host"), "{e}");
+        assert!(
+            e.message.contains("teleport") && e.message.contains("host"),
+            "{e}"
+        );
         assert_eq!(e.line, Some(6));
     }
 
     #[test]
     fn dangling_need_and_cycle_are_named() {
-        let text = minimal("  - id: a\n    kind: host\n    title: {zh-TW: x, en: x}\n    needs: [ghost]\n");
+        let text = minimal(
+            "  - id: a\n    kind: host\n    title: {zh-TW: x, en: x}\n    needs: [ghost]\n",
+        );
         let e = Profile::parse(&text, "p.yaml").unwrap_err();
         assert!(e.message.contains("ghost"), "{e}");
         let text = minimal(
             "  - id: a\n    kind: host\n    title: {zh-TW: x, en: x}\n    needs: [b]\n  - id: b\n    kind: host\n    title: {zh-TW: x, en: x}\n    needs: [a]\n",
         );
         let e = Profile::parse(&text, "p.yaml").unwrap_err();
-        assert!(e.message.contains("a → b → a") || e.message.contains("b → a → b"), "{e}");
+        assert!(
+            e.message.contains("a → b → a") || e.message.contains("b → a → b"),
+            "{e}"
+        );
     }
 
     #[test]
     fn unknown_field_is_refused_with_position() {
-        let text = minimal("  - id: a\n    kind: host\n    title: {zh-TW: x, en: x}\n    neds: [b]\n");
+        let text =
+            minimal("  - id: a\n    kind: host\n    title: {zh-TW: x, en: x}\n    neds: [b]\n");
         let e = Profile::parse(&text, "p.yaml").unwrap_err();
         assert!(e.message.contains("neds"), "{e}");
         assert!(e.line.is_some());

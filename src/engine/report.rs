@@ -115,7 +115,12 @@ pub struct Options {
 pub fn build(profile: &Profile, result: &RunResult, opts: &Options) -> Report {
     let lang = opts.lang;
     let catalogue = Catalogue::builtin();
-    let title_of = |id: &str| profile.check(id).map(|c| c.title.get(lang).to_string()).unwrap_or_else(|| id.to_string());
+    let title_of = |id: &str| {
+        profile
+            .check(id)
+            .map(|c| c.title.get(lang).to_string())
+            .unwrap_or_else(|| id.to_string())
+    };
     let checks: Vec<CheckReport> = result
         .outcomes
         .iter()
@@ -126,10 +131,24 @@ pub fn build(profile: &Profile, result: &RunResult, opts: &Options) -> Report {
                 match catalogue.get(&rid) {
                     Some(r) => {
                         let t = r.get(lang);
-                        RemedyReport { id: rid, title: t.title.clone(), why: t.why.clone(), steps: t.steps.clone(), links: t.links.clone(), contact: t.contact.clone() }
+                        RemedyReport {
+                            id: rid,
+                            title: t.title.clone(),
+                            why: t.why.clone(),
+                            steps: t.steps.clone(),
+                            links: t.links.clone(),
+                            contact: t.contact.clone(),
+                        }
                     }
                     // A missing remedy is a catalogue bug (tests catch it); say so rather than hide the finding.
-                    None => RemedyReport { id: rid.clone(), title: i18n::ui("remedy.missing", lang), why: String::new(), steps: vec![], links: vec![], contact: vec![] },
+                    None => RemedyReport {
+                        id: rid.clone(),
+                        title: i18n::ui("remedy.missing", lang),
+                        why: String::new(),
+                        steps: vec![],
+                        links: vec![],
+                        contact: vec![],
+                    },
                 }
             });
             CheckReport {
@@ -140,7 +159,11 @@ pub fn build(profile: &Profile, result: &RunResult, opts: &Options) -> Report {
                 status: o.status,
                 finding: o.finding.clone(),
                 summary: render_summary(&o.summary, lang, opts.reveal_pii, &title_of),
-                evidence: o.evidence.iter().map(|(k, v)| (k.clone(), v.render_in(lang, opts.reveal_pii))).collect(),
+                evidence: o
+                    .evidence
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.render_in(lang, opts.reveal_pii)))
+                    .collect(),
                 duration_ms: o.duration.as_millis() as u64,
                 skipped_because: o.skipped_because.clone(),
                 remedy,
@@ -156,15 +179,24 @@ pub fn build(profile: &Profile, result: &RunResult, opts: &Options) -> Report {
     let verdict = run::verdict(profile, &result.outcomes);
     Report {
         schema_version: SCHEMA_VERSION,
-        tool: Tool { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() },
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME").into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
         demo: opts.demo,
         ticket: opts.ticket.clone(),
         remote_host: None,
         lang,
         pii_revealed: opts.reveal_pii,
-        profile: ProfileInfo { name: profile.name.clone(), title: profile.title.get(lang).to_string(), source: profile.source.clone() },
+        profile: ProfileInfo {
+            name: profile.name.clone(),
+            title: profile.title.get(lang).to_string(),
+            source: profile.source.clone(),
+        },
         host: opts.host.clone(),
-        started_at: result.started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        started_at: result
+            .started_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
         duration_ms: result.duration.as_millis() as u64,
         verdict,
         exit_code: verdict.exit_code(),
@@ -174,13 +206,22 @@ pub fn build(profile: &Profile, result: &RunResult, opts: &Options) -> Report {
 }
 
 /// Renders a summary; `{because}` of a skipped check shows the blocking check's title.
-pub fn render_summary(msg: &Msg, lang: Lang, reveal: bool, title_of: &dyn Fn(&str) -> String) -> String {
+pub fn render_summary(
+    msg: &Msg,
+    lang: Lang,
+    reveal: bool,
+    title_of: &dyn Fn(&str) -> String,
+) -> String {
     let args: Vec<(String, String)> = msg
         .args
         .iter()
         .map(|(k, v)| {
             let text = v.render_in(lang, reveal);
-            if k == "because" { (k.clone(), title_of(&text)) } else { (k.clone(), text) }
+            if k == "because" {
+                (k.clone(), title_of(&text))
+            } else {
+                (k.clone(), text)
+            }
         })
         .collect();
     match i18n::messages().summaries.get(&msg.key) {
@@ -196,6 +237,11 @@ pub fn render_summary(msg: &Msg, lang: Lang, reveal: bool, title_of: &dyn Fn(&st
 }
 
 /// Evidence of a check report, with labels in the report's language (text formats).
-pub fn labelled_evidence<'a>(c: &'a CheckReport, lang: Lang) -> impl Iterator<Item = (String, &'a str)> + 'a {
-    c.evidence.iter().map(move |(k, v)| (i18n::evidence_label(k, lang), v.as_str()))
+pub fn labelled_evidence<'a>(
+    c: &'a CheckReport,
+    lang: Lang,
+) -> impl Iterator<Item = (String, &'a str)> + 'a {
+    c.evidence
+        .iter()
+        .map(move |(k, v)| (i18n::evidence_label(k, lang), v.as_str()))
 }

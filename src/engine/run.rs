@@ -45,7 +45,12 @@ pub struct Request {
     pub password: Option<Arc<crate::secret::PasswordSlot>>,
 }
 
-pub async fn run(profile: Arc<Profile>, system: Arc<System>, request: Request, events: Option<mpsc::UnboundedSender<Event>>) -> RunResult {
+pub async fn run(
+    profile: Arc<Profile>,
+    system: Arc<System>,
+    request: Request,
+    events: Option<mpsc::UnboundedSender<Event>>,
+) -> RunResult {
     let started_at = chrono::Local::now();
     let t0 = Instant::now();
     let mut senders = HashMap::new();
@@ -58,8 +63,11 @@ pub async fn run(profile: Arc<Profile>, system: Arc<System>, request: Request, e
     let mut tasks = Vec::with_capacity(profile.checks.len());
     for check in profile.checks.clone() {
         let tx = senders.remove(&check.id).expect("one sender per check");
-        let needs: Vec<(String, watch::Receiver<Option<Outcome>>)> =
-            check.needs.iter().map(|n| (n.clone(), receivers[n].clone())).collect();
+        let needs: Vec<(String, watch::Receiver<Option<Outcome>>)> = check
+            .needs
+            .iter()
+            .map(|n| (n.clone(), receivers[n].clone()))
+            .collect();
         let selected = request.only.as_ref().is_none_or(|s| s.contains(&check.id));
         let previous = request.previous.get(&check.id).cloned();
         if !selected && previous.is_none() {
@@ -75,7 +83,10 @@ pub async fn run(profile: Arc<Profile>, system: Arc<System>, request: Request, e
                 _ => run_one(&check, needs, system, password, events.as_ref()).await,
             };
             if let Some(ev) = &events {
-                let _ = ev.send(Event::Finished { id: check.id.clone(), outcome: outcome.clone() });
+                let _ = ev.send(Event::Finished {
+                    id: check.id.clone(),
+                    outcome: outcome.clone(),
+                });
             }
             let _ = tx.send(Some(outcome.clone()));
             (check.id, outcome)
@@ -88,8 +99,16 @@ pub async fn run(profile: Arc<Profile>, system: Arc<System>, request: Request, e
             done.insert(id, o);
         }
     }
-    let outcomes = profile.checks.iter().filter_map(|c| done.remove(&c.id).map(|o| (c.id.clone(), o))).collect();
-    RunResult { started_at, duration: t0.elapsed(), outcomes }
+    let outcomes = profile
+        .checks
+        .iter()
+        .filter_map(|c| done.remove(&c.id).map(|o| (c.id.clone(), o)))
+        .collect();
+    RunResult {
+        started_at,
+        duration: t0.elapsed(),
+        outcomes,
+    }
 }
 
 async fn run_one(
@@ -113,9 +132,17 @@ async fn run_one(
         prior.insert(id, outcome);
     }
     if let Some(ev) = events {
-        let _ = ev.send(Event::Started { id: check.id.clone() });
+        let _ = ev.send(Event::Started {
+            id: check.id.clone(),
+        });
     }
-    let ctx = Ctx { check_id: check.id.clone(), system, prior, timeout: check.timeout, password };
+    let ctx = Ctx {
+        check_id: check.id.clone(),
+        system,
+        prior,
+        timeout: check.timeout,
+        password,
+    };
     let t0 = Instant::now();
     let handle = tokio::spawn(check.probe.run(ctx));
     let abort = handle.abort_handle();
@@ -146,9 +173,14 @@ fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
 }
 
 /// The first blocking failure in profile order: what the operator should fix first.
-pub fn root_cause<'a>(profile: &Profile, outcomes: &'a [(String, Outcome)]) -> Option<(&'a str, &'a Outcome)> {
+pub fn root_cause<'a>(
+    profile: &Profile,
+    outcomes: &'a [(String, Outcome)],
+) -> Option<(&'a str, &'a Outcome)> {
     outcomes.iter().find_map(|(id, o)| {
-        let blocking = profile.check(id).is_some_and(|c| c.severity == Severity::Blocking);
+        let blocking = profile
+            .check(id)
+            .is_some_and(|c| c.severity == Severity::Blocking);
         (blocking && o.status.is_failure()).then_some((id.as_str(), o))
     })
 }
@@ -157,7 +189,10 @@ pub fn root_cause<'a>(profile: &Profile, outcomes: &'a [(String, Outcome)]) -> O
 pub fn verdict(profile: &Profile, outcomes: &[(String, Outcome)]) -> Verdict {
     if root_cause(profile, outcomes).is_some() {
         Verdict::BlockingFailure
-    } else if outcomes.iter().any(|(_, o)| o.status != Status::Pass && o.status != Status::Skipped) {
+    } else if outcomes
+        .iter()
+        .any(|(_, o)| o.status != Status::Pass && o.status != Status::Skipped)
+    {
         Verdict::Warnings
     } else {
         Verdict::Healthy

@@ -22,11 +22,21 @@ impl Probe for Fake {
     }
 }
 
-fn check(id: &str, needs: &[&str], f: fn() -> Outcome, delay_ms: u64, timeout_ms: u64, severity: Severity) -> CheckDef {
+fn check(
+    id: &str,
+    needs: &[&str],
+    f: fn() -> Outcome,
+    delay_ms: u64,
+    timeout_ms: u64,
+    severity: Severity,
+) -> CheckDef {
     CheckDef {
         id: id.into(),
         kind: "fake".into(),
-        title: L10n { zh_tw: id.into(), en: id.into() },
+        title: L10n {
+            zh_tw: id.into(),
+            en: id.into(),
+        },
         needs: needs.iter().map(|s| s.to_string()).collect(),
         timeout: Duration::from_millis(timeout_ms),
         severity,
@@ -47,7 +57,15 @@ fn boom() -> Outcome {
 }
 
 fn profile(checks: Vec<CheckDef>) -> Arc<Profile> {
-    Arc::new(Profile { name: "t".into(), title: L10n { zh_tw: "t".into(), en: "t".into() }, source: "test".into(), checks })
+    Arc::new(Profile {
+        name: "t".into(),
+        title: L10n {
+            zh_tw: "t".into(),
+            en: "t".into(),
+        },
+        source: "test".into(),
+        checks,
+    })
 }
 
 fn system() -> Arc<System> {
@@ -65,7 +83,11 @@ async fn independent_checks_run_concurrently() {
     // a loaded machine running the other tests of this binary alongside.
     let t0 = Instant::now();
     let r = run::run(p, system(), Request::default(), None).await;
-    assert!(t0.elapsed() < Duration::from_millis(2500), "took {:?}: not concurrent", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_millis(2500),
+        "took {:?}: not concurrent",
+        t0.elapsed()
+    );
     assert!(r.outcomes.iter().all(|(_, o)| o.status == Status::Pass));
 }
 
@@ -79,36 +101,54 @@ async fn failed_prerequisite_skips_the_chain_naming_the_root() {
     let r = run::run(p.clone(), system(), Request::default(), None).await;
     let c = r.outcome("c").unwrap();
     assert_eq!(c.status, Status::Skipped);
-    assert_eq!(c.skipped_because.as_deref(), Some("a"), "the root, not the intermediate skip");
+    assert_eq!(
+        c.skipped_because.as_deref(),
+        Some("a"),
+        "the root, not the intermediate skip"
+    );
     let (root, _) = run::root_cause(&p, &r.outcomes).unwrap();
     assert_eq!(root, "a");
 }
 
 #[tokio::test]
 async fn timeout_names_the_check_and_does_not_wait_for_it() {
-    let p = profile(vec![check("slow", &[], pass, 10_000, 200, Severity::Blocking), check("after", &["slow"], pass, 0, 1000, Severity::Blocking)]);
+    let p = profile(vec![
+        check("slow", &[], pass, 10_000, 200, Severity::Blocking),
+        check("after", &["slow"], pass, 0, 1000, Severity::Blocking),
+    ]);
     let t0 = Instant::now();
     let r = run::run(p, system(), Request::default(), None).await;
     assert!(t0.elapsed() < Duration::from_secs(2));
     let slow = r.outcome("slow").unwrap();
     assert_eq!(slow.status, Status::TimedOut);
     assert_eq!(slow.finding.as_deref(), Some("check.timeout"));
-    assert_eq!(r.outcome("after").unwrap().skipped_because.as_deref(), Some("slow"));
+    assert_eq!(
+        r.outcome("after").unwrap().skipped_because.as_deref(),
+        Some("slow")
+    );
 }
 
 #[tokio::test]
 async fn panic_becomes_crashed_and_the_run_goes_on() {
-    let p = profile(vec![check("bad", &[], boom, 0, 1000, Severity::Blocking), check("good", &[], pass, 0, 1000, Severity::Blocking)]);
+    let p = profile(vec![
+        check("bad", &[], boom, 0, 1000, Severity::Blocking),
+        check("good", &[], pass, 0, 1000, Severity::Blocking),
+    ]);
     let r = run::run(p, system(), Request::default(), None).await;
     let bad = r.outcome("bad").unwrap();
     assert_eq!(bad.status, Status::Crashed);
-    assert!(matches!(&bad.summary.args[0].1, super::outcome::Value::Text(t) if t.contains("probe exploded")));
+    assert!(
+        matches!(&bad.summary.args[0].1, super::outcome::Value::Text(t) if t.contains("probe exploded"))
+    );
     assert_eq!(r.outcome("good").unwrap().status, Status::Pass);
 }
 
 #[tokio::test]
 async fn advisory_failure_warns_and_lets_dependents_run() {
-    let p = profile(vec![check("adv", &[], fail, 0, 1000, Severity::Advisory), check("next", &["adv"], pass, 0, 1000, Severity::Blocking)]);
+    let p = profile(vec![
+        check("adv", &[], fail, 0, 1000, Severity::Advisory),
+        check("next", &["adv"], pass, 0, 1000, Severity::Blocking),
+    ]);
     let r = run::run(p.clone(), system(), Request::default(), None).await;
     assert_eq!(r.outcome("adv").unwrap().status, Status::Warn);
     assert_eq!(r.outcome("next").unwrap().status, Status::Pass);
@@ -119,7 +159,10 @@ async fn advisory_failure_warns_and_lets_dependents_run() {
 #[tokio::test]
 async fn root_cause_is_first_blocking_failure_in_profile_order() {
     // `late` fails first in time, `early` first in profile order.
-    let p = profile(vec![check("early", &[], fail, 200, 1000, Severity::Blocking), check("late", &[], fail, 0, 1000, Severity::Blocking)]);
+    let p = profile(vec![
+        check("early", &[], fail, 200, 1000, Severity::Blocking),
+        check("late", &[], fail, 0, 1000, Severity::Blocking),
+    ]);
     let r = run::run(p.clone(), system(), Request::default(), None).await;
     assert_eq!(run::root_cause(&p, &r.outcomes).unwrap().0, "early");
     assert_eq!(run::verdict(&p, &r.outcomes).exit_code(), 1);
@@ -127,34 +170,78 @@ async fn root_cause_is_first_blocking_failure_in_profile_order() {
 
 #[tokio::test]
 async fn events_stream_start_and_finish_for_every_check() {
-    let p = profile(vec![check("a", &[], fail, 0, 1000, Severity::Blocking), check("b", &["a"], pass, 0, 1000, Severity::Blocking)]);
+    let p = profile(vec![
+        check("a", &[], fail, 0, 1000, Severity::Blocking),
+        check("b", &["a"], pass, 0, 1000, Severity::Blocking),
+    ]);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     run::run(p, system(), Request::default(), Some(tx)).await;
     let mut events = Vec::new();
     while let Ok(e) = rx.try_recv() {
         events.push(e);
     }
-    assert!(events.iter().any(|e| matches!(e, Event::Started { id } if id == "a")));
-    assert!(!events.iter().any(|e| matches!(e, Event::Started { id } if id == "b")), "a skipped check never starts");
-    assert_eq!(events.iter().filter(|e| matches!(e, Event::Finished { .. })).count(), 2);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Started { id } if id == "a"))
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::Started { id } if id == "b")),
+        "a skipped check never starts"
+    );
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::Finished { .. }))
+            .count(),
+        2
+    );
 }
 
 #[tokio::test]
 async fn rerun_of_a_subset_keeps_previous_outcomes() {
-    let p = profile(vec![check("a", &[], pass, 0, 1000, Severity::Blocking), check("b", &["a"], fail, 0, 1000, Severity::Blocking)]);
+    let p = profile(vec![
+        check("a", &[], pass, 0, 1000, Severity::Blocking),
+        check("b", &["a"], fail, 0, 1000, Severity::Blocking),
+    ]);
     let first = run::run(p.clone(), system(), Request::default(), None).await;
     let previous = first.outcomes.iter().cloned().collect();
     let only = Some(["b".to_string()].into_iter().collect());
-    let second = run::run(p, system(), Request { only, previous, ..Default::default() }, None).await;
+    let second = run::run(
+        p,
+        system(),
+        Request {
+            only,
+            previous,
+            ..Default::default()
+        },
+        None,
+    )
+    .await;
     assert_eq!(second.outcome("a"), first.outcome("a"));
     assert_eq!(second.outcome("b").unwrap().status, Status::Fail);
 }
 
 #[tokio::test]
 async fn a_subset_without_previous_outcomes_runs_only_the_selection() {
-    let p = profile(vec![check("a", &[], pass, 0, 1000, Severity::Blocking), check("b", &["a"], pass, 0, 1000, Severity::Blocking), check("c", &[], fail, 0, 1000, Severity::Blocking)]);
+    let p = profile(vec![
+        check("a", &[], pass, 0, 1000, Severity::Blocking),
+        check("b", &["a"], pass, 0, 1000, Severity::Blocking),
+        check("c", &[], fail, 0, 1000, Severity::Blocking),
+    ]);
     let only = Some(["a".to_string(), "b".to_string()].into_iter().collect());
-    let r = run::run(p.clone(), system(), Request { only, ..Default::default() }, None).await;
+    let r = run::run(
+        p.clone(),
+        system(),
+        Request {
+            only,
+            ..Default::default()
+        },
+        None,
+    )
+    .await;
     let ids: Vec<&str> = r.outcomes.iter().map(|(i, _)| i.as_str()).collect();
     assert_eq!(ids, ["a", "b"]);
     assert_eq!(run::verdict(&p, &r.outcomes), run::Verdict::Healthy);

@@ -363,7 +363,17 @@ mod tests {
     #[test]
     fn status_word_descriptions() {
         assert_eq!(sw_meaning(0x9000), "success");
-        for (sw, key) in [(0x6D00, "ins_not_supported"), (0x6A82, "not_found"), (0x6A86, "wrong_p1p2"), (0x6E00, "cla_not_supported"), (0x6985, "conditions_not_satisfied"), (0x6700, "wrong_length"), (0x6C39, "wrong_le"), (0x6110, "more_data"), (0x6F00, "unexpected")] {
+        for (sw, key) in [
+            (0x6D00, "ins_not_supported"),
+            (0x6A82, "not_found"),
+            (0x6A86, "wrong_p1p2"),
+            (0x6E00, "cla_not_supported"),
+            (0x6985, "conditions_not_satisfied"),
+            (0x6700, "wrong_length"),
+            (0x6C39, "wrong_le"),
+            (0x6110, "more_data"),
+            (0x6F00, "unexpected"),
+        ] {
             assert_eq!(sw_meaning(sw), key, "{sw:04X}");
         }
         assert_eq!(sw_meaning(0x1234), "unexpected");

@@ -65,11 +65,19 @@ impl Probe for Card {
         let filter = self.p.reader_contains.clone();
         let socket = self.p.socket.clone();
         Box::pin(blocking(move || {
-            let result = ctx.system.pcsc.establish().and_then(|c| inspect(&*c, filter.as_deref()));
+            let result = ctx
+                .system
+                .pcsc
+                .establish()
+                .and_then(|c| inspect(&*c, filter.as_deref()));
             result.unwrap_or_else(|e| {
                 // A service that dies mid-read shows up as a broken transmit; if a fresh
                 // context is now refused, the root cause is the service, not the card.
-                let e = if e != PcscError::NoService && service_gone(&*ctx.system.pcsc) { PcscError::NoService } else { e };
+                let e = if e != PcscError::NoService && service_gone(&*ctx.system.pcsc) {
+                    PcscError::NoService
+                } else {
+                    e
+                };
                 service_failure(&e, &socket, ctx.system.simulated)
             })
         }))
@@ -93,35 +101,67 @@ fn inspect(ctx: &dyn PcscContext, filter: Option<&str>) -> Result<Outcome, PcscE
         .collect();
 
     let Some(&(state, class, label)) = pick(&with_card) else {
-        return Ok(Outcome::fail("card.none", Msg::new("card.none")).with("readers", readers.join("; ")));
+        return Ok(
+            Outcome::fail("card.none", Msg::new("card.none")).with("readers", readers.join("; "))
+        );
     };
     let reader = state.name.as_str();
-    let mut base_evidence: Vec<(&str, Value)> = vec![("reader", reader.into()), ("atr", hex(&state.atr).into())];
+    let mut base_evidence: Vec<(&str, Value)> =
+        vec![("reader", reader.into()), ("atr", hex(&state.atr).into())];
     if let Some(l) = label {
         base_evidence.push(("card_type", Msg::new(class_key(class)).into()));
         base_evidence.push(("atr_entry", l.into()));
     }
-    let others: Vec<&str> = with_card.iter().filter(|(s, _, _)| s.name != reader).map(|(s, _, _)| s.name.as_str()).collect();
+    let others: Vec<&str> = with_card
+        .iter()
+        .filter(|(s, _, _)| s.name != reader)
+        .map(|(s, _, _)| s.name.as_str())
+        .collect();
     if !others.is_empty() {
         base_evidence.push(("cards_in_other_readers", others.join("; ").into()));
     }
-    let finish = |o: Outcome| base_evidence.iter().fold(o, |o, (k, v)| o.with(k, v.clone()));
+    let finish = |o: Outcome| {
+        base_evidence
+            .iter()
+            .fold(o, |o, (k, v)| o.with(k, v.clone()))
+    };
 
     match class {
-        CardClass::Moica => return Ok(finish(Outcome::fail("card.moica", Msg::new("card.moica").arg("reader", reader)))),
-        CardClass::HealthProfessional => return Ok(finish(Outcome::fail("card.hpc", Msg::new("card.hpc").arg("reader", reader)))),
+        CardClass::Moica => {
+            return Ok(finish(Outcome::fail(
+                "card.moica",
+                Msg::new("card.moica").arg("reader", reader),
+            )));
+        }
+        CardClass::HealthProfessional => {
+            return Ok(finish(Outcome::fail(
+                "card.hpc",
+                Msg::new("card.hpc").arg("reader", reader),
+            )));
+        }
         _ => {}
     }
     if state.mute {
-        return Ok(finish(Outcome::fail("card.unreadable", Msg::new("card.mute").arg("reader", reader))));
+        return Ok(finish(Outcome::fail(
+            "card.unreadable",
+            Msg::new("card.mute").arg("reader", reader),
+        )));
     }
 
     let mut session = match ctx.connect_shared(reader) {
         Ok(s) => s,
-        Err(PcscError::SharingViolation) => return Ok(finish(Outcome::fail("card.busy", Msg::new("card.busy").arg("reader", reader)))),
+        Err(PcscError::SharingViolation) => {
+            return Ok(finish(Outcome::fail(
+                "card.busy",
+                Msg::new("card.busy").arg("reader", reader),
+            )));
+        }
         Err(e) if e.is_card_gone() => return Ok(finish(removed(reader, "connect", &e))),
         Err(PcscError::UnresponsiveCard | PcscError::UnpoweredCard) => {
-            return Ok(finish(Outcome::fail("card.unreadable", Msg::new("card.mute").arg("reader", reader))));
+            return Ok(finish(Outcome::fail(
+                "card.unreadable",
+                Msg::new("card.mute").arg("reader", reader),
+            )));
         }
         Err(e) => return Err(e),
     };
@@ -133,8 +173,15 @@ fn inspect(ctx: &dyn PcscContext, filter: Option<&str>) -> Result<Outcome, PcscE
         Err(ReadStop::Transport(e)) => return Err(e),
         // An empty or cut answer is what a reader returns when the card leaves mid-read;
         // only a card still present makes it garbled data.
-        Err(ReadStop::Malformed(step)) if card_left(ctx, reader) => removed(reader, step, &PcscError::RemovedCard),
-        Err(ReadStop::Malformed(step)) => Outcome::fail("card.garbled", Msg::new("card.garbled").arg("reader", reader).arg("detail", record_value(step))),
+        Err(ReadStop::Malformed(step)) if card_left(ctx, reader) => {
+            removed(reader, step, &PcscError::RemovedCard)
+        }
+        Err(ReadStop::Malformed(step)) => Outcome::fail(
+            "card.garbled",
+            Msg::new("card.garbled")
+                .arg("reader", reader)
+                .arg("detail", record_value(step)),
+        ),
         Ok(r) => judge(reader, class, r),
     };
     let o = match protocol {
@@ -174,7 +221,9 @@ fn card_left(ctx: &dyn PcscContext, reader: &str) -> bool {
 
 /// The NHI card first (that is what the login uses), then an unknown card (it may be a
 /// new NHI card generation), then any other.
-fn pick<'a>(cards: &'a [(&'a ReaderState, CardClass, Option<&'a str>)]) -> Option<&'a (&'a ReaderState, CardClass, Option<&'a str>)> {
+fn pick<'a>(
+    cards: &'a [(&'a ReaderState, CardClass, Option<&'a str>)],
+) -> Option<&'a (&'a ReaderState, CardClass, Option<&'a str>)> {
     cards
         .iter()
         .find(|c| c.1 == CardClass::Nhi)
@@ -183,7 +232,12 @@ fn pick<'a>(cards: &'a [(&'a ReaderState, CardClass, Option<&'a str>)]) -> Optio
 }
 
 fn removed(reader: &str, step: &str, e: &PcscError) -> Outcome {
-    Outcome::fail("card.removed", Msg::new("card.removed").arg("reader", reader)).with("step", step).with("pcsc_error", e.to_string())
+    Outcome::fail(
+        "card.removed",
+        Msg::new("card.removed").arg("reader", reader),
+    )
+    .with("step", step)
+    .with("pcsc_error", e.to_string())
 }
 
 enum ReadStop {
@@ -214,31 +268,72 @@ fn read_record(session: &mut dyn CardSession) -> Result<Read, ReadStop> {
 
 fn judge(reader: &str, class: CardClass, r: Read) -> Outcome {
     let sw = |resp: &Response| sw_value(resp.sw);
-    let sws = |o: Outcome| o.with("select_sw", sw(&r.select)).with("read_sw", sw(&r.basic));
+    let sws = |o: Outcome| {
+        o.with("select_sw", sw(&r.select))
+            .with("read_sw", sw(&r.basic))
+    };
     if !r.basic.is_ok() {
-        let (code, key) = if class == CardClass::Nhi { ("card.unreadable", "card.unreadable") } else { ("card.not_nhi", "card.not_nhi") };
+        let (code, key) = if class == CardClass::Nhi {
+            ("card.unreadable", "card.unreadable")
+        } else {
+            ("card.not_nhi", "card.not_nhi")
+        };
         return sws(Outcome::fail(code, Msg::new(key).arg("reader", reader)));
     }
     let rec = match record::parse(&r.basic.data) {
         Ok(rec) => rec,
         Err(e) => {
-            return sws(Outcome::fail("card.garbled", Msg::new("card.garbled").arg("reader", reader).arg("detail", record_value(e.code()))))
-                .with("record_error", record_value(e.code()))
-                .with("record_length", r.basic.data.len().to_string());
+            return sws(Outcome::fail(
+                "card.garbled",
+                Msg::new("card.garbled")
+                    .arg("reader", reader)
+                    .arg("detail", record_value(e.code())),
+            ))
+            .with("record_error", record_value(e.code()))
+            .with("record_length", r.basic.data.len().to_string());
         }
     };
     let today = chrono::Local::now().date_naive();
     let anomalies = record::plausibility(&rec, today);
-    let o = if let Some(a) = anomalies.iter().find(|a| matches!(a, Anomaly::IdChecksum(_))) {
-        Outcome::fail("card.id_invalid", Msg::new("card.id_invalid").arg("reader", reader)).with("anomaly", record_value(a.code()))
+    let o = if let Some(a) = anomalies
+        .iter()
+        .find(|a| matches!(a, Anomaly::IdChecksum(_)))
+    {
+        Outcome::fail(
+            "card.id_invalid",
+            Msg::new("card.id_invalid").arg("reader", reader),
+        )
+        .with("anomaly", record_value(a.code()))
     } else if let Some(a) = anomalies.iter().find(|a| a.is_hard()) {
-        Outcome::fail("card.garbled", Msg::new("card.garbled").arg("reader", reader).arg("detail", record_value(a.code()))).with("anomaly", record_value(a.code()))
-    } else if let Some(a) = anomalies.iter().find(|a| matches!(a, Anomaly::SexMismatch { .. })) {
-        Outcome::warn("card.sex_mismatch", Msg::new("card.sex_mismatch").arg("reader", reader)).with("anomaly", record_value(a.code()))
+        Outcome::fail(
+            "card.garbled",
+            Msg::new("card.garbled")
+                .arg("reader", reader)
+                .arg("detail", record_value(a.code())),
+        )
+        .with("anomaly", record_value(a.code()))
+    } else if let Some(a) = anomalies
+        .iter()
+        .find(|a| matches!(a, Anomaly::SexMismatch { .. }))
+    {
+        Outcome::warn(
+            "card.sex_mismatch",
+            Msg::new("card.sex_mismatch").arg("reader", reader),
+        )
+        .with("anomaly", record_value(a.code()))
     } else if let Some(a) = anomalies.first() {
-        Outcome::warn("card.garbled", Msg::new("card.garbled").arg("reader", reader).arg("detail", record_value(a.code()))).with("anomaly", record_value(a.code()))
+        Outcome::warn(
+            "card.garbled",
+            Msg::new("card.garbled")
+                .arg("reader", reader)
+                .arg("detail", record_value(a.code())),
+        )
+        .with("anomaly", record_value(a.code()))
     } else {
-        Outcome::pass(Msg::new("card.pass").arg("reader", reader).arg("name", crate::engine::pii::Pii::new(PiiKind::Name, rec.name.as_str())))
+        Outcome::pass(Msg::new("card.pass").arg("reader", reader).arg(
+            "name",
+            crate::engine::pii::Pii::new(PiiKind::Name, rec.name.as_str()),
+        ))
     };
     with_record(sws(o), &rec)
 }
@@ -254,13 +349,18 @@ fn with_record(o: Outcome, rec: &BasicRecord) -> Outcome {
 
 /// `9000（成功）`: the code stays for the technician, the meaning is in the report's language.
 fn sw_value(sw: u16) -> Msg {
-    Msg::new("value.sw").arg("code", format!("{sw:04X}")).arg("meaning", Msg::new(&format!("value.sw.{}", apdu::sw_meaning(sw))))
+    Msg::new("value.sw").arg("code", format!("{sw:04X}")).arg(
+        "meaning",
+        Msg::new(&format!("value.sw.{}", apdu::sw_meaning(sw))),
+    )
 }
 
 /// 資料長度不足（short）: what is wrong with the record (or the read step whose answer was
 /// malformed) in the report's language, the code from crate::nhi::record kept for the technician.
 fn record_value(code: &str) -> Msg {
-    Msg::new("value.record").arg("code", code).arg("meaning", Msg::new(&format!("value.record.{code}")))
+    Msg::new("value.record")
+        .arg("code", code)
+        .arg("meaning", Msg::new(&format!("value.record.{code}")))
 }
 
 fn sex_key(sex: Sex) -> &'static str {
@@ -300,19 +400,50 @@ mod tests {
 
     #[test]
     fn evidence_words_come_from_the_catalogue_in_both_languages() {
-        for sw in [0x9000, 0x6D00, 0x6A82, 0x6A86, 0x6E00, 0x6985, 0x6700, 0x6C39, 0x6110, 0x6F00] {
+        for sw in [
+            0x9000, 0x6D00, 0x6A82, 0x6A86, 0x6E00, 0x6985, 0x6700, 0x6C39, 0x6110, 0x6F00,
+        ] {
             let (zh, en) = both(sw_value(sw));
-            assert!(!zh.contains("value.") && !en.contains("value."), "{sw:04X}: {zh} / {en}");
-            assert!(zh.starts_with(&format!("{sw:04X}（")) && en.starts_with(&format!("{sw:04X} (")), "{zh} / {en}");
+            assert!(
+                !zh.contains("value.") && !en.contains("value."),
+                "{sw:04X}: {zh} / {en}"
+            );
+            assert!(
+                zh.starts_with(&format!("{sw:04X}（")) && en.starts_with(&format!("{sw:04X} (")),
+                "{zh} / {en}"
+            );
         }
-        assert_eq!(both(Msg::new(sex_key(Sex::Female))), ("女".to_string(), "female".to_string()));
-        for class in [CardClass::Nhi, CardClass::Moica, CardClass::HealthProfessional, CardClass::Unknown] {
+        assert_eq!(
+            both(Msg::new(sex_key(Sex::Female))),
+            ("女".to_string(), "female".to_string())
+        );
+        for class in [
+            CardClass::Nhi,
+            CardClass::Moica,
+            CardClass::HealthProfessional,
+            CardClass::Unknown,
+        ] {
             let (zh, en) = both(Msg::new(class_key(class)));
-            assert!(!zh.contains("value.") && !en.contains("value."), "{class:?}");
+            assert!(
+                !zh.contains("value.") && !en.contains("value."),
+                "{class:?}"
+            );
         }
-        assert_eq!(both(record_value("short")), ("資料長度不足（short）".to_string(), "record too short (short)".to_string()));
+        assert_eq!(
+            both(record_value("short")),
+            (
+                "資料長度不足（short）".to_string(),
+                "record too short (short)".to_string()
+            )
+        );
         let issued = RocDate::parse("1120315").unwrap();
-        assert_eq!(both(roc_date_value(&issued)), ("民國 112 年 3 月 15 日（2023-03-15）".to_string(), "2023-03-15 (ROC year 112)".to_string()));
+        assert_eq!(
+            both(roc_date_value(&issued)),
+            (
+                "民國 112 年 3 月 15 日（2023-03-15）".to_string(),
+                "2023-03-15 (ROC year 112)".to_string()
+            )
+        );
     }
 
     /// Every record error, anomaly and read step, written out so that a new variant does not
@@ -320,10 +451,26 @@ mod tests {
     fn every_record_code() -> Vec<&'static str> {
         use crate::nhi::id::IdError;
         use crate::nhi::record::RecordError;
-        let errors = [RecordError::Short { got: 0 }, RecordError::CardNo, RecordError::NameEncoding, RecordError::NameEmpty, RecordError::IdFormat, RecordError::BirthDate, RecordError::Sex, RecordError::IssueDate];
+        let errors = [
+            RecordError::Short { got: 0 },
+            RecordError::CardNo,
+            RecordError::NameEncoding,
+            RecordError::NameEmpty,
+            RecordError::IdFormat,
+            RecordError::BirthDate,
+            RecordError::Sex,
+            RecordError::IssueDate,
+        ];
         for e in &errors {
             match e {
-                RecordError::Short { .. } | RecordError::CardNo | RecordError::NameEncoding | RecordError::NameEmpty | RecordError::IdFormat | RecordError::BirthDate | RecordError::Sex | RecordError::IssueDate => {}
+                RecordError::Short { .. }
+                | RecordError::CardNo
+                | RecordError::NameEncoding
+                | RecordError::NameEmpty
+                | RecordError::IdFormat
+                | RecordError::BirthDate
+                | RecordError::Sex
+                | RecordError::IssueDate => {}
             }
         }
         let anomalies = [
@@ -332,14 +479,27 @@ mod tests {
             Anomaly::BirthTooOld,
             Anomaly::IssuedInFuture,
             Anomaly::IssuedBeforeBirth,
-            Anomaly::SexMismatch { id_says: Sex::Male, card_says: Sex::Female },
+            Anomaly::SexMismatch {
+                id_says: Sex::Male,
+                card_says: Sex::Female,
+            },
         ];
         for a in &anomalies {
             match a {
-                Anomaly::IdChecksum(_) | Anomaly::BirthInFuture | Anomaly::BirthTooOld | Anomaly::IssuedInFuture | Anomaly::IssuedBeforeBirth | Anomaly::SexMismatch { .. } => {}
+                Anomaly::IdChecksum(_)
+                | Anomaly::BirthInFuture
+                | Anomaly::BirthTooOld
+                | Anomaly::IssuedInFuture
+                | Anomaly::IssuedBeforeBirth
+                | Anomaly::SexMismatch { .. } => {}
             }
         }
-        errors.iter().map(|e| e.code()).chain(anomalies.iter().map(|a| a.code())).chain(["select", "read_basic"]).collect()
+        errors
+            .iter()
+            .map(|e| e.code())
+            .chain(anomalies.iter().map(|a| a.code()))
+            .chain(["select", "read_basic"])
+            .collect()
     }
 
     #[test]
@@ -347,11 +507,22 @@ mod tests {
         let values = &crate::i18n::messages().values;
         for code in every_record_code() {
             let key = format!("value.record.{code}");
-            let t = values.get(&key).unwrap_or_else(|| panic!("`{key}` is missing from the `values` of assets/messages/core.yaml"));
-            assert!(!t.zh_tw.trim().is_empty() && !t.en.trim().is_empty(), "{key} lacks a language");
+            let t = values.get(&key).unwrap_or_else(|| {
+                panic!("`{key}` is missing from the `values` of assets/messages/core.yaml")
+            });
+            assert!(
+                !t.zh_tw.trim().is_empty() && !t.en.trim().is_empty(),
+                "{key} lacks a language"
+            );
             let (zh, en) = both(record_value(code));
-            assert!(zh.ends_with(&format!("（{code}）")) && en.ends_with(&format!(" ({code})")), "{zh} / {en}");
-            assert!(!zh.contains("value.") && !en.contains("value."), "{zh} / {en}");
+            assert!(
+                zh.ends_with(&format!("（{code}）")) && en.ends_with(&format!(" ({code})")),
+                "{zh} / {en}"
+            );
+            assert!(
+                !zh.contains("value.") && !en.contains("value."),
+                "{zh} / {en}"
+            );
         }
     }
 }

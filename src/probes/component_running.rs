@@ -16,7 +16,15 @@ use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::system::files::tail_lines;
 use crate::system::{Files, Listener, Owner, ProcInfo, System};
 
-pub const KIND: Kind = Kind { name: "component_running", findings: &["component.not_running", "component.not_listening", "component.impostor"], build };
+pub const KIND: Kind = Kind {
+    name: "component_running",
+    findings: &[
+        "component.not_running",
+        "component.not_listening",
+        "component.impostor",
+    ],
+    build,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,7 +55,9 @@ struct Params {
 fn default_names() -> Vec<String> {
     // Linux and macOS names from the facts; on Windows only "NHIICC somewhere in the
     // name or path" is known.
-    ["mLNHIICC", "nhiicc", "macHC", "*NHIICC*"].map(String::from).to_vec()
+    ["mLNHIICC", "nhiicc", "macHC", "*NHIICC*"]
+        .map(String::from)
+        .to_vec()
 }
 fn default_port() -> u16 {
     7777
@@ -76,7 +86,9 @@ struct ComponentRunning {
 }
 
 fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
-    Ok(Arc::new(ComponentRunning { p: Arc::new(params(v)?) }))
+    Ok(Arc::new(ComponentRunning {
+        p: Arc::new(params(v)?),
+    }))
 }
 
 impl Probe for ComponentRunning {
@@ -98,16 +110,39 @@ enum PortState {
 fn inspect(sys: &System, p: &Params) -> Outcome {
     let table = sys.procs.list();
     let all: &[ProcInfo] = table.as_deref().unwrap_or(&[]);
-    let component: Vec<&ProcInfo> = all.iter().filter(|pr| p.process_names.iter().any(|n| pr.is_named(n))).collect();
+    let component: Vec<&ProcInfo> = all
+        .iter()
+        .filter(|pr| p.process_names.iter().any(|n| pr.is_named(n)))
+        .collect();
     let port = p.port.to_string();
     let (state, how) = port_state(sys, p);
     let o = match state {
         PortState::Owners(listeners) => judge_owners(&listeners, p),
-        PortState::Hidden(addrs) if component.is_empty() => Outcome::fail("component.impostor", Msg::new("component.impostor_hidden").arg("port", port.as_str())).with("listener", Value::join(addrs, Msg::new("value.sep.list"))),
-        PortState::Hidden(addrs) => Outcome::pass(Msg::new("component.running_unverified").arg("names", names(&component)).arg("port", port.as_str())).with("listener", Value::join(addrs, Msg::new("value.sep.list"))),
+        PortState::Hidden(addrs) if component.is_empty() => Outcome::fail(
+            "component.impostor",
+            Msg::new("component.impostor_hidden").arg("port", port.as_str()),
+        )
+        .with("listener", Value::join(addrs, Msg::new("value.sep.list"))),
+        PortState::Hidden(addrs) => Outcome::pass(
+            Msg::new("component.running_unverified")
+                .arg("names", names(&component))
+                .arg("port", port.as_str()),
+        )
+        .with("listener", Value::join(addrs, Msg::new("value.sep.list"))),
         PortState::Free => down(sys.files.as_ref(), all, &component, p),
     };
-    let o = if component.is_empty() { o } else { o.with("component_process", component.iter().map(|c| describe(c)).collect::<Vec<_>>().join("; ")) };
+    let o = if component.is_empty() {
+        o
+    } else {
+        o.with(
+            "component_process",
+            component
+                .iter()
+                .map(|c| describe(c))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    };
     // The daemon's foreground process exits 0 whatever happens next; the lock file it
     // takes holds the PID of the daemon that really runs. (`down` always reports it.)
     let o = match lock_state(sys.files.as_ref(), &p.lock_file, all) {
@@ -115,19 +150,29 @@ fn inspect(sys: &System, p: &Params) -> Outcome {
         _ => o,
     };
     let o = o.with("port_view", Msg::new(how));
-    if table.is_none() { o.with("process_table", Msg::new("value.unavailable")) } else { o }
+    if table.is_none() {
+        o.with("process_table", Msg::new("value.unavailable"))
+    } else {
+        o
+    }
 }
 
 /// Who is on the port, and the catalogue key of how that was seen.
 fn port_state(sys: &System, p: &Params) -> (PortState, &'static str) {
     match sys.sockets.tcp_listeners(p.port) {
         Some(ls) if ls.is_empty() => (PortState::Free, "value.port_view.socket_table"),
-        Some(ls) if ls.iter().all(|l| l.owners.is_empty()) => (PortState::Hidden(ls.iter().map(|l| bind_text(&l.local)).collect()), "value.port_view.owner_hidden"),
+        Some(ls) if ls.iter().all(|l| l.owners.is_empty()) => (
+            PortState::Hidden(ls.iter().map(|l| bind_text(&l.local)).collect()),
+            "value.port_view.owner_hidden",
+        ),
         Some(ls) => (PortState::Owners(ls), "value.port_view.socket_table"),
         None => {
             let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, p.port));
             match TcpStream::connect_timeout(&addr, p.connect_timeout) {
-                Ok(_) => (PortState::Hidden(vec![addr.to_string().into()]), "value.port_view.tcp_connect"),
+                Ok(_) => (
+                    PortState::Hidden(vec![addr.to_string().into()]),
+                    "value.port_view.tcp_connect",
+                ),
                 Err(_) => (PortState::Free, "value.port_view.tcp_connect"),
             }
         }
@@ -137,19 +182,41 @@ fn port_state(sys: &System, p: &Params) -> (PortState, &'static str) {
 fn judge_owners(listeners: &[Listener], p: &Params) -> Outcome {
     let port = p.port.to_string();
     let is_component = |o: &Owner| {
-        let as_proc = ProcInfo { pid: o.pid, name: o.name.clone(), exe: o.exe.clone() };
+        let as_proc = ProcInfo {
+            pid: o.pid,
+            name: o.name.clone(),
+            exe: o.exe.clone(),
+        };
         p.process_names.iter().any(|n| as_proc.is_named(n))
     };
-    let binds = Value::join(listeners.iter().map(|l| bind_text(&l.local)), Msg::new("value.sep.list"));
+    let binds = Value::join(
+        listeners.iter().map(|l| bind_text(&l.local)),
+        Msg::new("value.sep.list"),
+    );
     let owners: Vec<&Owner> = listeners.iter().flat_map(|l| l.owners.iter()).collect();
-    let owner_text = owners.iter().map(|o| describe_owner(o)).collect::<Vec<_>>().join("; ");
+    let owner_text = owners
+        .iter()
+        .map(|o| describe_owner(o))
+        .collect::<Vec<_>>()
+        .join("; ");
     let o = match owners.iter().find(|o| is_component(o)) {
-        Some(me) => Outcome::pass(Msg::new("component.running").arg("name", me.name.as_str()).arg("pid", me.pid.to_string()).arg("listener", binds.clone())),
+        Some(me) => Outcome::pass(
+            Msg::new("component.running")
+                .arg("name", me.name.as_str())
+                .arg("pid", me.pid.to_string())
+                .arg("listener", binds.clone()),
+        ),
         // The component may be running too and have lost the port: `component_process`
         // in the evidence shows it.
         None => {
             let other = owners[0];
-            Outcome::fail("component.impostor", Msg::new("component.impostor").arg("port", port.as_str()).arg("name", other.name.as_str()).arg("pid", other.pid.to_string()))
+            Outcome::fail(
+                "component.impostor",
+                Msg::new("component.impostor")
+                    .arg("port", port.as_str())
+                    .arg("name", other.name.as_str())
+                    .arg("pid", other.pid.to_string()),
+            )
         }
     };
     o.with("listener", binds).with("port_owner", owner_text)
@@ -158,37 +225,69 @@ fn judge_owners(listeners: &[Listener], p: &Params) -> Outcome {
 /// Nothing listens: was the component never started, or is it up without its port?
 fn down(files: &dyn Files, all: &[ProcInfo], component: &[&ProcInfo], p: &Params) -> Outcome {
     let port = p.port.to_string();
-    let log = newest_log(files, &p.log_dir, &p.log_prefix).map(|path| (tail_lines(files, &path, 16 * 1024, p.log_lines), path));
-    let cert_abort = matches!(&log, Some((Ok(lines), _)) if lines.iter().any(|l| is_cert_failure(l)));
+    let log = newest_log(files, &p.log_dir, &p.log_prefix)
+        .map(|path| (tail_lines(files, &path, 16 * 1024, p.log_lines), path));
+    let cert_abort =
+        matches!(&log, Some((Ok(lines), _)) if lines.iter().any(|l| is_cert_failure(l)));
     let o = if !component.is_empty() {
-        Outcome::fail("component.not_listening", Msg::new("component.not_listening").arg("names", names(component)).arg("port", port.as_str()))
+        Outcome::fail(
+            "component.not_listening",
+            Msg::new("component.not_listening")
+                .arg("names", names(component))
+                .arg("port", port.as_str()),
+        )
     } else if cert_abort {
-        Outcome::fail("component.not_running", Msg::new("component.aborted_certs").arg("port", port.as_str()))
+        Outcome::fail(
+            "component.not_running",
+            Msg::new("component.aborted_certs").arg("port", port.as_str()),
+        )
     } else {
-        Outcome::fail("component.not_running", Msg::new("component.not_running").arg("port", port.as_str()))
+        Outcome::fail(
+            "component.not_running",
+            Msg::new("component.not_running").arg("port", port.as_str()),
+        )
     };
-    let lock = lock_state(files, &p.lock_file, all).unwrap_or_else(|| labelled(&p.lock_file, Msg::new("value.missing")));
+    let lock = lock_state(files, &p.lock_file, all)
+        .unwrap_or_else(|| labelled(&p.lock_file, Msg::new("value.missing")));
     let o = o.with("lock_file", lock);
     let o = match tail_lines(files, &p.stop_log, 4096, 1) {
-        Ok(last) if !last.is_empty() => o.with("stop_log", format!("{}: {}", p.stop_log.display(), last.join(""))),
+        Ok(last) if !last.is_empty() => o.with(
+            "stop_log",
+            format!("{}: {}", p.stop_log.display(), last.join("")),
+        ),
         _ => o,
     };
     match log {
-        Some((Ok(lines), path)) => o.with("log_file", path.display().to_string()).with("log_tail", lines.join(" | ")),
+        Some((Ok(lines), path)) => o
+            .with("log_file", path.display().to_string())
+            .with("log_tail", lines.join(" | ")),
         Some((Err(e), path)) => o.with("log_file", format!("{} ({e})", path.display())),
-        None => o.with("log_file", Msg::new("value.log.none").arg("pattern", format!("{}/{}*.log", p.log_dir.display(), p.log_prefix))),
+        None => o.with(
+            "log_file",
+            Msg::new("value.log.none").arg(
+                "pattern",
+                format!("{}/{}*.log", p.log_dir.display(), p.log_prefix),
+            ),
+        ),
     }
 }
 
 /// `SSL_CTX_use_certificate_file 1 fail` (and the key's twin) is what the daemon logs just
 /// before it aborts for want of its certificate files.
 fn is_cert_failure(line: &str) -> bool {
-    (line.contains("SSL_CTX_use_certificate_file") || line.contains("SSL_CTX_use_PrivateKey_file")) && line.contains("fail")
+    (line.contains("SSL_CTX_use_certificate_file") || line.contains("SSL_CTX_use_PrivateKey_file"))
+        && line.contains("fail")
 }
 
 /// The log of the latest day: names carry the date as YYYYMMDD, so the last in name order.
 fn newest_log(files: &dyn Files, dir: &Path, prefix: &str) -> Option<PathBuf> {
-    files.read_dir(dir).ok()?.into_iter().filter(|n| n.starts_with(prefix) && n.ends_with(".log")).max().map(|n| dir.join(n))
+    files
+        .read_dir(dir)
+        .ok()?
+        .into_iter()
+        .filter(|n| n.starts_with(prefix) && n.ends_with(".log"))
+        .max()
+        .map(|n| dir.join(n))
 }
 
 /// What the lock file says; `None` when there is none.
@@ -198,11 +297,17 @@ fn lock_state(files: &dyn Files, path: &Path, all: &[ProcInfo]) -> Option<Value>
         Err(e) => format!("{}: {e}", path.display()).into(),
         Ok(bytes) => {
             let text = String::from_utf8_lossy(&bytes);
-            let digits: String = text.trim().chars().take_while(char::is_ascii_digit).collect();
+            let digits: String = text
+                .trim()
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
             let state = match digits.parse::<u32>() {
                 Err(_) => Msg::new("value.lock.no_pid"),
                 Ok(pid) => match all.iter().find(|p| p.pid == pid) {
-                    Some(p) => Msg::new("value.lock.running").arg("pid", pid.to_string()).arg("name", p.name.as_str()),
+                    Some(p) => Msg::new("value.lock.running")
+                        .arg("pid", pid.to_string())
+                        .arg("name", p.name.as_str()),
                     None => Msg::new("value.lock.left_over").arg("pid", pid.to_string()),
                 },
             };
@@ -213,7 +318,10 @@ fn lock_state(files: &dyn Files, path: &Path, all: &[ProcInfo]) -> Option<Value>
 
 /// `/tmp/exampled.lock: missing`, the state in the report's language.
 fn labelled(path: &Path, state: Msg) -> Value {
-    Msg::new("value.labelled").arg("name", path.display().to_string()).arg("value", state).into()
+    Msg::new("value.labelled")
+        .arg("name", path.display().to_string())
+        .arg("value", state)
+        .into()
 }
 
 /// `127.0.0.1:7777 (loopback)` / `0.0.0.0:7777 (all interfaces)`: the 2024 build binds
@@ -226,7 +334,10 @@ fn bind_text(a: &SocketAddr) -> Value {
     } else {
         "value.bind.one_interface"
     };
-    Msg::new("value.with_note").arg("text", a.to_string()).arg("note", Msg::new(scope)).into()
+    Msg::new("value.with_note")
+        .arg("text", a.to_string())
+        .arg("note", Msg::new(scope))
+        .into()
 }
 
 fn names(component: &[&ProcInfo]) -> String {
@@ -243,7 +354,11 @@ fn describe(p: &ProcInfo) -> String {
 }
 
 fn describe_owner(o: &Owner) -> String {
-    describe(&ProcInfo { pid: o.pid, name: o.name.clone(), exe: o.exe.clone() })
+    describe(&ProcInfo {
+        pid: o.pid,
+        name: o.name.clone(),
+        exe: o.exe.clone(),
+    })
 }
 
 #[cfg(test)]
@@ -267,27 +382,50 @@ mod tests {
     }
 
     fn system(procs: Vec<ProcInfo>, ports: Option<Vec<Listener>>) -> System {
-        System { procs: Arc::new(Table(procs)), sockets: Arc::new(Ports(ports)), ..System::real() }
+        System {
+            procs: Arc::new(Table(procs)),
+            sockets: Arc::new(Ports(ports)),
+            ..System::real()
+        }
     }
 
     fn params(port: u16) -> Params {
-        super::params(&serde_yaml::from_str(&format!("{{ port: {port}, lock_file: /nonexistent/lock, log_dir: /nonexistent }}")).unwrap()).unwrap()
+        super::params(
+            &serde_yaml::from_str(&format!(
+                "{{ port: {port}, lock_file: /nonexistent/lock, log_dir: /nonexistent }}"
+            ))
+            .unwrap(),
+        )
+        .unwrap()
     }
 
     fn nhiicc() -> ProcInfo {
-        ProcInfo { pid: 321, name: "mLNHIICC".into(), exe: None }
+        ProcInfo {
+            pid: 321,
+            name: "mLNHIICC".into(),
+            exe: None,
+        }
     }
 
     fn hidden() -> Option<Vec<Listener>> {
-        Some(vec![Listener { local: "127.0.0.1:7777".parse().unwrap(), owners: vec![] }])
+        Some(vec![Listener {
+            local: "127.0.0.1:7777".parse().unwrap(),
+            owners: vec![],
+        }])
     }
 
     #[test]
     fn owner_hidden_without_root_passes_only_when_the_component_runs() {
         let o = inspect(&system(vec![nhiicc()], hidden()), &params(7777));
-        assert_eq!((o.status, o.summary.key.as_str()), (Status::Pass, "component.running_unverified"));
+        assert_eq!(
+            (o.status, o.summary.key.as_str()),
+            (Status::Pass, "component.running_unverified")
+        );
         let o = inspect(&system(vec![], hidden()), &params(7777));
-        assert_eq!((o.finding.as_deref(), o.summary.key.as_str()), (Some("component.impostor"), "component.impostor_hidden"));
+        assert_eq!(
+            (o.finding.as_deref(), o.summary.key.as_str()),
+            (Some("component.impostor"), "component.impostor_hidden")
+        );
     }
 
     #[test]
@@ -298,28 +436,53 @@ mod tests {
         assert_eq!(o.summary.key, "component.running_unverified", "{o:?}");
         drop(l);
         let o = inspect(&system(vec![nhiicc()], None), &params(port));
-        assert_eq!(o.finding.as_deref(), Some("component.not_listening"), "{o:?}");
+        assert_eq!(
+            o.finding.as_deref(),
+            Some("component.not_listening"),
+            "{o:?}"
+        );
     }
 
     #[test]
     fn the_component_holding_the_port_passes_even_when_listed_by_exe_only() {
-        let owner = Owner { pid: 9, name: "x".into(), exe: Some(PathBuf::from("/usr/local/share/NHIICC/nhiicc")) };
-        let o = inspect(&system(vec![], Some(vec![Listener { local: "0.0.0.0:7777".parse().unwrap(), owners: vec![owner] }])), &params(7777));
+        let owner = Owner {
+            pid: 9,
+            name: "x".into(),
+            exe: Some(PathBuf::from("/usr/local/share/NHIICC/nhiicc")),
+        };
+        let o = inspect(
+            &system(
+                vec![],
+                Some(vec![Listener {
+                    local: "0.0.0.0:7777".parse().unwrap(),
+                    owners: vec![owner],
+                }]),
+            ),
+            &params(7777),
+        );
         assert_eq!(o.status, Status::Pass, "{o:?}");
     }
 
     #[test]
     fn the_certificate_abort_line_is_recognised() {
-        assert!(is_cert_failure("20261127:152335,SSL_CTX_use_certificate_file 1 fail : No such file or directory"));
-        assert!(!is_cert_failure("20261127:152335,begin SSL_CTX_use_certificate_file: Success"));
+        assert!(is_cert_failure(
+            "20261127:152335,SSL_CTX_use_certificate_file 1 fail : No such file or directory"
+        ));
+        assert!(!is_cert_failure(
+            "20261127:152335,begin SSL_CTX_use_certificate_file: Success"
+        ));
     }
 
     #[test]
     fn bind_scope_is_named() {
-        let shown = |a: &str| bind_text(&a.parse().unwrap()).render_in(crate::i18n::Lang::En, false);
+        let shown =
+            |a: &str| bind_text(&a.parse().unwrap()).render_in(crate::i18n::Lang::En, false);
         assert_eq!(shown("127.0.0.1:7777"), "127.0.0.1:7777 (loopback)");
         assert_eq!(shown("0.0.0.0:7777"), "0.0.0.0:7777 (all interfaces)");
         assert_eq!(shown("[::]:7777"), "[::]:7777 (all interfaces)");
-        assert_eq!(bind_text(&"127.0.0.1:7777".parse().unwrap()).render_in(crate::i18n::Lang::ZhTw, false), "127.0.0.1:7777（僅限本機）");
+        assert_eq!(
+            bind_text(&"127.0.0.1:7777".parse().unwrap()).render_in(crate::i18n::Lang::ZhTw, false),
+            "127.0.0.1:7777（僅限本機）"
+        );
     }
 }

@@ -7,7 +7,11 @@ use super::{BoxFuture, Ctx, Kind, Probe, params};
 use crate::engine::outcome::{Msg, Outcome};
 use crate::engine::report::HostInfo;
 
-pub const KIND: Kind = Kind { name: "host", findings: &[], build };
+pub const KIND: Kind = Kind {
+    name: "host",
+    findings: &[],
+    build,
+};
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,13 +27,19 @@ fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
 impl Probe for Host {
     fn run(&self, _ctx: Ctx) -> BoxFuture {
         Box::pin(async move {
-            let h = tokio::task::spawn_blocking(HostInfo::detect).await.unwrap_or_default();
+            let h = tokio::task::spawn_blocking(HostInfo::detect)
+                .await
+                .unwrap_or_default();
             let os = format!("{} {}", h.os, h.os_version).trim().to_string();
-            Outcome::pass(Msg::new("host.pass").arg("os", os.as_str()).arg("arch", h.arch.as_str()))
-                .with("os", h.os)
-                .with("os_version", h.os_version)
-                .with("kernel", h.kernel)
-                .with("arch", h.arch)
+            Outcome::pass(
+                Msg::new("host.pass")
+                    .arg("os", os.as_str())
+                    .arg("arch", h.arch.as_str()),
+            )
+            .with("os", h.os)
+            .with("os_version", h.os_version)
+            .with("kernel", h.kernel)
+            .with("arch", h.arch)
         })
     }
 }

@@ -13,7 +13,12 @@ use crate::installer::{self, Verdict};
 
 pub const KIND: Kind = Kind {
     name: "installer",
-    findings: &["installer.corrupt", "installer.unverifiable", "installer.unknown", "installer.unreadable"],
+    findings: &[
+        "installer.corrupt",
+        "installer.unverifiable",
+        "installer.unknown",
+        "installer.unreadable",
+    ],
     build,
 };
 
@@ -59,14 +64,20 @@ impl Probe for InstallerCheck {
 }
 
 fn default_dirs() -> Vec<PathBuf> {
-    let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE")).map(PathBuf::from);
-    home.map(|h| vec![h.join("Downloads"), h.join("下載")]).unwrap_or_default()
+    let home = std::env::var_os("HOME")
+        .or_else(|| std::env::var_os("USERPROFILE"))
+        .map(PathBuf::from);
+    home.map(|h| vec![h.join("Downloads"), h.join("下載")])
+        .unwrap_or_default()
 }
 
 fn unreadable(path: &Path, e: &std::io::Error) -> Outcome {
-    Outcome::fail("installer.unreadable", Msg::new("installer.unreadable").arg("file", path.display().to_string()))
-        .with("file", path.display().to_string())
-        .with("io_error", e.to_string())
+    Outcome::fail(
+        "installer.unreadable",
+        Msg::new("installer.unreadable").arg("file", path.display().to_string()),
+    )
+    .with("file", path.display().to_string())
+    .with("io_error", e.to_string())
 }
 
 fn check_against(path: &Path, expected: &str) -> Outcome {
@@ -79,21 +90,46 @@ fn check_against(path: &Path, expected: &str) -> Outcome {
     } else {
         Outcome::fail("installer.corrupt", Msg::new("installer.differs_given"))
     };
-    o.with("published_md5", expected.to_ascii_uppercase()).with("file", path.display().to_string()).with("md5", md5)
+    o.with("published_md5", expected.to_ascii_uppercase())
+        .with("file", path.display().to_string())
+        .with("md5", md5)
 }
 
 pub fn check_file(path: &Path) -> Outcome {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let md5 = match installer::md5_file(path) {
         Ok(m) => m,
         Err(e) => return unreadable(path, &e),
     };
     let o = match installer::judge(&name, &md5, installer::builtin()) {
-        Verdict::Matches(i) => Outcome::pass(Msg::new("installer.matches").arg("installer", i.name.zh_tw.as_str()).arg("installer_en", i.name.en.as_str())).with("published_md5", i.md5.as_str()),
-        Verdict::Differs(i) => Outcome::fail("installer.corrupt", Msg::new("installer.corrupt").arg("installer", i.name.zh_tw.as_str()).arg("installer_en", i.name.en.as_str()))
-            .with("published_md5", i.md5.as_str()),
-        Verdict::Unverifiable(i) => Outcome::warn("installer.unverifiable", Msg::new("installer.unverifiable").arg("installer", i.name.zh_tw.as_str()).arg("installer_en", i.name.en.as_str()))
-            .with("published_md5", Msg::new("value.md5.digits").arg("md5", i.md5.as_str()).arg("count", i.md5.len().to_string())),
+        Verdict::Matches(i) => Outcome::pass(
+            Msg::new("installer.matches")
+                .arg("installer", i.name.zh_tw.as_str())
+                .arg("installer_en", i.name.en.as_str()),
+        )
+        .with("published_md5", i.md5.as_str()),
+        Verdict::Differs(i) => Outcome::fail(
+            "installer.corrupt",
+            Msg::new("installer.corrupt")
+                .arg("installer", i.name.zh_tw.as_str())
+                .arg("installer_en", i.name.en.as_str()),
+        )
+        .with("published_md5", i.md5.as_str()),
+        Verdict::Unverifiable(i) => Outcome::warn(
+            "installer.unverifiable",
+            Msg::new("installer.unverifiable")
+                .arg("installer", i.name.zh_tw.as_str())
+                .arg("installer_en", i.name.en.as_str()),
+        )
+        .with(
+            "published_md5",
+            Msg::new("value.md5.digits")
+                .arg("md5", i.md5.as_str())
+                .arg("count", i.md5.len().to_string()),
+        ),
         Verdict::Unknown => Outcome::warn("installer.unknown", Msg::new("installer.unknown")),
     };
     o.with("file", path.display().to_string()).with("md5", md5)
@@ -102,7 +138,9 @@ pub fn check_file(path: &Path) -> Outcome {
 fn scan(dirs: &[PathBuf]) -> Outcome {
     let mut found = Vec::new();
     for d in dirs {
-        let Ok(entries) = std::fs::read_dir(d) else { continue };
+        let Ok(entries) = std::fs::read_dir(d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let file_name = e.file_name().to_string_lossy().into_owned();
             // A known installer's name, whatever its content (the MD5 comes after).
@@ -115,7 +153,8 @@ fn scan(dirs: &[PathBuf]) -> Outcome {
     found.dedup();
     if found.is_empty() {
         let searched: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
-        return Outcome::pass(Msg::new("installer.none_found")).with("searched", searched.join("; "));
+        return Outcome::pass(Msg::new("installer.none_found"))
+            .with("searched", searched.join("; "));
     }
     // The worst file decides; every file is listed.
     let results: Vec<Outcome> = found.iter().map(|f| check_file(f)).collect();
@@ -124,9 +163,22 @@ fn scan(dirs: &[PathBuf]) -> Outcome {
         Status::Warn => 1,
         _ => 0,
     };
-    let worst = results.iter().max_by_key(|o| rank(o.status)).cloned().expect("at least one file");
+    let worst = results
+        .iter()
+        .max_by_key(|o| rank(o.status))
+        .cloned()
+        .expect("at least one file");
     results.iter().enumerate().fold(worst, |o, (i, r)| {
-        let file = r.evidence("file").map(|v| v.render(false)).unwrap_or_default();
-        o.with(&format!("file_{}", i + 1), Msg::new("value.labelled").arg("name", file).arg("value", Msg::new(&format!("value.check_status.{}", r.status.key()))))
+        let file = r
+            .evidence("file")
+            .map(|v| v.render(false))
+            .unwrap_or_default();
+        o.with(
+            &format!("file_{}", i + 1),
+            Msg::new("value.labelled").arg("name", file).arg(
+                "value",
+                Msg::new(&format!("value.check_status.{}", r.status.key())),
+            ),
+        )
     })
 }

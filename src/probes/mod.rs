@@ -78,7 +78,26 @@ pub struct Kind {
 }
 
 pub fn kinds() -> &'static [Kind] {
-    static KINDS: &[Kind] = &[pcsc_service::KIND, readers::KIND, card::KIND, host::KIND, message::KIND, service_window::KIND, installer::KIND, remote_host::KIND, component_installed::KIND, component_running::KIND, name_resolution::KIND, outbound_reach::KIND, tls_certificate::KIND, bridge_identity::KIND, bridge_protocol::KIND, nhi_signature::KIND, registration::KIND, clock::KIND];
+    static KINDS: &[Kind] = &[
+        pcsc_service::KIND,
+        readers::KIND,
+        card::KIND,
+        host::KIND,
+        message::KIND,
+        service_window::KIND,
+        installer::KIND,
+        remote_host::KIND,
+        component_installed::KIND,
+        component_running::KIND,
+        name_resolution::KIND,
+        outbound_reach::KIND,
+        tls_certificate::KIND,
+        bridge_identity::KIND,
+        bridge_protocol::KIND,
+        nhi_signature::KIND,
+        registration::KIND,
+        clock::KIND,
+    ];
     KINDS
 }
 
@@ -105,7 +124,11 @@ pub fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D
     let text = match serde_yaml::Value::deserialize(d)? {
         serde_yaml::Value::String(s) => s,
         serde_yaml::Value::Number(n) => n.to_string(),
-        _ => return Err(serde::de::Error::custom("expected a duration such as 500ms or 3s")),
+        _ => {
+            return Err(serde::de::Error::custom(
+                "expected a duration such as 500ms or 3s",
+            ));
+        }
     };
     crate::engine::profile::parse_duration(&text).map_err(serde::de::Error::custom)
 }
@@ -136,9 +159,19 @@ mod tests {
         for k in kinds() {
             for f in k.findings.iter().chain(ENGINE_FINDINGS) {
                 // Through the default profile's mapping where the kind is used there.
-                let remedy = profile.checks.iter().find(|c| c.kind == k.name).map(|c| c.remedy_for(f)).unwrap_or_else(|| f.to_string());
-                let r = cat.get(&remedy).unwrap_or_else(|| panic!("kind `{}`: finding `{f}` has no remedy `{remedy}`", k.name));
-                assert!(!r.zh_tw.steps.is_empty() && !r.en.steps.is_empty(), "{remedy}");
+                let remedy = profile
+                    .checks
+                    .iter()
+                    .find(|c| c.kind == k.name)
+                    .map(|c| c.remedy_for(f))
+                    .unwrap_or_else(|| f.to_string());
+                let r = cat.get(&remedy).unwrap_or_else(|| {
+                    panic!("kind `{}`: finding `{f}` has no remedy `{remedy}`", k.name)
+                });
+                assert!(
+                    !r.zh_tw.steps.is_empty() && !r.en.steps.is_empty(),
+                    "{remedy}"
+                );
             }
         }
     }
@@ -151,7 +184,10 @@ mod tests {
         }
         for k in kinds() {
             for f in k.findings {
-                assert!(m.summaries.contains_key(*f), "summary text for finding `{f}` is missing");
+                assert!(
+                    m.summaries.contains_key(*f),
+                    "summary text for finding `{f}` is missing"
+                );
             }
         }
     }
@@ -178,17 +214,37 @@ mod tests {
         }
         // The verification service's client speaks for the registration check.
         let verifier = std::fs::read_to_string(root.join("verifier.rs")).unwrap();
-        keys.extend(value_literals(verifier.split("#[cfg(test)]").next().unwrap_or_default()));
-        assert!(keys.len() > 100, "the scan found only {} keys: is it still looking at the right files?", keys.len());
+        keys.extend(value_literals(
+            verifier.split("#[cfg(test)]").next().unwrap_or_default(),
+        ));
+        assert!(
+            keys.len() > 100,
+            "the scan found only {} keys: is it still looking at the right files?",
+            keys.len()
+        );
         // `value.check_status.{}` of nhi_signature and installer.
-        let statuses = [Status::Pass, Status::Warn, Status::Fail, Status::Skipped, Status::TimedOut, Status::Crashed];
-        keys.extend(statuses.iter().map(|s| format!("value.check_status.{}", s.key())));
+        let statuses = [
+            Status::Pass,
+            Status::Warn,
+            Status::Fail,
+            Status::Skipped,
+            Status::TimedOut,
+            Status::Crashed,
+        ];
+        keys.extend(
+            statuses
+                .iter()
+                .map(|s| format!("value.check_status.{}", s.key())),
+        );
         // `value.step.{}` of the bridge: checked with every step in crate::bridge's tests.
         // `value.sw.{}` of card: checked with every status word in card's own tests.
         // `value.record.{}` of card: checked with every record error and anomaly in card's own tests.
         for key in &keys {
             let t = values.get(key).unwrap_or_else(|| panic!("`{key}` is used in src/ but missing from the `values` of assets/messages/*.yaml"));
-            assert!(!t.zh_tw.trim().is_empty() && !t.en.trim().is_empty(), "{key} lacks a language");
+            assert!(
+                !t.zh_tw.trim().is_empty() && !t.en.trim().is_empty(),
+                "{key} lacks a language"
+            );
         }
     }
 
@@ -200,7 +256,10 @@ mod tests {
                 let rest = &source[i + 1..];
                 let end = rest.find('"')?;
                 let key = &rest[..end];
-                let whole = key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.') && !key.ends_with('.');
+                let whole = key
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
+                    && !key.ends_with('.');
                 whole.then(|| key.to_string())
             })
             .collect()
@@ -209,7 +268,10 @@ mod tests {
     #[test]
     fn value_literals_are_found_and_prefixes_are_not() {
         let src = r#"Msg::new("value.a.b").arg("x", Msg::new("value.c")); strip_prefix("value.sex."); format!("value.sw.{}", m)"#;
-        assert_eq!(value_literals(src), vec!["value.a.b".to_string(), "value.c".to_string()]);
+        assert_eq!(
+            value_literals(src),
+            vec!["value.a.b".to_string(), "value.c".to_string()]
+        );
     }
 
     #[test]
@@ -217,7 +279,11 @@ mod tests {
         for k in kinds() {
             let mut map = serde_yaml::Mapping::new();
             map.insert("no_such_param".into(), 1.into());
-            assert!((k.build)(&serde_yaml::Value::Mapping(map)).is_err(), "kind {} accepted an unknown param", k.name);
+            assert!(
+                (k.build)(&serde_yaml::Value::Mapping(map)).is_err(),
+                "kind {} accepted an unknown param",
+                k.name
+            );
         }
     }
 
@@ -228,7 +294,9 @@ mod tests {
     }
 
     fn timed(yaml: &str) -> Result<Duration, String> {
-        serde_yaml::from_str::<Timed>(yaml).map(|x| x.t).map_err(|e| e.to_string())
+        serde_yaml::from_str::<Timed>(yaml)
+            .map(|x| x.t)
+            .map_err(|e| e.to_string())
     }
 
     #[test]

@@ -12,18 +12,24 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::bridge::codes::{CODE_FINDINGS, CONNECTION_FINDINGS, CONVERSATION_FINDINGS};
 use super::{BoxFuture, Ctx, Kind, Probe, de_duration};
+use crate::bridge::codes::{CODE_FINDINGS, CONNECTION_FINDINGS, CONVERSATION_FINDINGS};
 use crate::bridge::params::Ws;
 use crate::bridge::session::{self, Dialogue, Reply};
 use crate::bridge::{Budget, Target, net_failure, printable, take_turn, tls};
 use crate::engine::outcome::{Msg, Outcome, Value};
 
-pub const KIND: Kind = Kind { name: "nhi_signature", findings: FINDINGS, build };
+pub const KIND: Kind = Kind {
+    name: "nhi_signature",
+    findings: FINDINGS,
+    build,
+};
 
 /// Every code of `assets/bridge-codes.yaml` can come back from these commands, plus the
 /// ways the conversation and the connection fail.
-pub const FINDINGS: &[&str] = &super::joined::<{ 1 + CODE_FINDINGS.len() + CONVERSATION_FINDINGS.len() + CONNECTION_FINDINGS.len() }>(&[
+pub const FINDINGS: &[&str] = &super::joined::<
+    { 1 + CODE_FINDINGS.len() + CONVERSATION_FINDINGS.len() + CONNECTION_FINDINGS.len() },
+>(&[
     &["signature.malformed"],
     CODE_FINDINGS,
     CONVERSATION_FINDINGS,
@@ -35,7 +41,11 @@ pub const SIGNATURE_LEN: usize = 256;
 
 /// Findings that mean "the component could not do its part with NHI's cloud": the
 /// outbound check's result is evidence for them.
-const CLOUD_FINDINGS: &[&str] = &["ws.cloud_unreachable", "ws.cloud_auth_failed", "ws.origin_list_unreachable"];
+const CLOUD_FINDINGS: &[&str] = &[
+    "ws.cloud_unreachable",
+    "ws.cloud_auth_failed",
+    "ws.origin_list_unreachable",
+];
 
 type Params = Ws<Own>;
 
@@ -60,7 +70,9 @@ struct NhiSignature {
 }
 
 fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
-    Ok(Arc::new(NhiSignature { p: Params::parse(v)? }))
+    Ok(Arc::new(NhiSignature {
+        p: Params::parse(v)?,
+    }))
 }
 
 impl Probe for NhiSignature {
@@ -76,7 +88,17 @@ impl Probe for NhiSignature {
                     let o = match session::upgrade(&mut conn.stream, &d, &target, &budget).await {
                         Ok(mut frames) => {
                             let mut transcript = Vec::new();
-                            let o = match sign(&mut conn.stream, &mut frames, &d, p.own.sign_timeout, &target, &budget, &mut transcript).await {
+                            let o = match sign(
+                                &mut conn.stream,
+                                &mut frames,
+                                &d,
+                                p.own.sign_timeout,
+                                &target,
+                                &budget,
+                                &mut transcript,
+                            )
+                            .await
+                            {
                                 Ok(signed) => signed.outcome(),
                                 Err(o) => o,
                             };
@@ -106,7 +128,12 @@ impl Signed {
         Outcome::pass(Msg::new("signature.pass").arg("version", self.version.as_str()))
             .with("version", self.version.as_str())
             .with("random", self.random.as_str())
-            .with("signature", Msg::new("value.signature").arg("count", self.token.chars().count().to_string()).arg("start", printable(self.token.as_bytes(), 16)))
+            .with(
+                "signature",
+                Msg::new("value.signature")
+                    .arg("count", self.token.chars().count().to_string())
+                    .arg("start", printable(self.token.as_bytes(), 16)),
+            )
     }
 
     /// `p_Random` of the verification service: the version and the random, as signed.
@@ -126,14 +153,36 @@ pub async fn sign<S: AsyncRead + AsyncWrite + Unpin>(
     budget: &Budget,
     transcript: &mut Vec<Value>,
 ) -> Result<Signed, Outcome> {
-    let version = match session::command(s, frames, "GetVersion", "GetVersion", d, target, budget, transcript).await {
+    let version = match session::command(
+        s,
+        frames,
+        "GetVersion",
+        "GetVersion",
+        d,
+        target,
+        budget,
+        transcript,
+    )
+    .await
+    {
         Reply::Payload(v) => v,
         Reply::Stop(o) => return Err(o),
     };
     if !is_digits(&version, 4) {
         return Err(malformed("GetVersion", &version));
     }
-    let random = match session::command(s, frames, "GetRandom", "GetRandom", d, target, budget, transcript).await {
+    let random = match session::command(
+        s,
+        frames,
+        "GetRandom",
+        "GetRandom",
+        d,
+        target,
+        budget,
+        transcript,
+    )
+    .await
+    {
         Reply::Payload(r) => r,
         Reply::Stop(o) => return Err(o.with("version", version)),
     };
@@ -141,16 +190,30 @@ pub async fn sign<S: AsyncRead + AsyncWrite + Unpin>(
         return Err(malformed("GetRandom", &random).with("version", version));
     }
     let request = format!("H_Sign?Random={version}{random}");
-    let slow = Dialogue { reply_timeout: sign_timeout, ..d.clone() };
-    let token = match session::command(s, frames, "H_Sign", &request, &slow, target, budget, transcript).await {
+    let slow = Dialogue {
+        reply_timeout: sign_timeout,
+        ..d.clone()
+    };
+    let token = match session::command(
+        s, frames, "H_Sign", &request, &slow, target, budget, transcript,
+    )
+    .await
+    {
         Reply::Payload(t) => t,
         Reply::Stop(o) => return Err(o.with("version", version).with("random", random)),
     };
     if token.chars().count() != SIGNATURE_LEN {
-        let o = Outcome::fail("signature.malformed", Msg::new("signature.wrong_length").arg("length", token.chars().count().to_string()));
+        let o = Outcome::fail(
+            "signature.malformed",
+            Msg::new("signature.wrong_length").arg("length", token.chars().count().to_string()),
+        );
         return Err(o.with("version", version).with("random", random));
     }
-    Ok(Signed { version, random, token })
+    Ok(Signed {
+        version,
+        random,
+        token,
+    })
 }
 
 fn is_digits(s: &str, n: usize) -> bool {
@@ -158,30 +221,58 @@ fn is_digits(s: &str, n: usize) -> bool {
 }
 
 fn malformed(cmd: &str, payload: &str) -> Outcome {
-    Outcome::fail("signature.malformed", Msg::new("signature.malformed").arg("command", cmd).arg("reply", printable(payload.as_bytes(), 40)))
+    Outcome::fail(
+        "signature.malformed",
+        Msg::new("signature.malformed")
+            .arg("command", cmd)
+            .arg("reply", printable(payload.as_bytes(), 40)),
+    )
 }
 
 /// Beside a cloud failure, what the outbound check saw: `cloudicap.nhi.gov.tw:443`
 /// unreachable confirms a network cause; reachable points at a proxy or firewall that lets
 /// a plain connect through but not the component's traffic, or at NHI's side.
 pub fn with_outbound(o: Outcome, outbound_check: Option<&str>, ctx: &Ctx) -> Outcome {
-    let cloud = o.finding.as_deref().is_some_and(|f| CLOUD_FINDINGS.contains(&f));
-    let Some(id) = outbound_check.filter(|_| cloud) else { return o };
+    let cloud = o
+        .finding
+        .as_deref()
+        .is_some_and(|f| CLOUD_FINDINGS.contains(&f));
+    let Some(id) = outbound_check.filter(|_| cloud) else {
+        return o;
+    };
     let Some(out) = ctx.prior.get(id) else {
-        return o.with("outbound_check", Msg::new("value.outbound.not_needed").arg("check", id));
+        return o.with(
+            "outbound_check",
+            Msg::new("value.outbound.not_needed").arg("check", id),
+        );
     };
     let status = Msg::new(&format!("value.check_status.{}", out.status.key()));
     let status: Value = match &out.finding {
-        Some(f) => Msg::new("value.with_note").arg("text", status).arg("note", f.as_str()).into(),
+        Some(f) => Msg::new("value.with_note")
+            .arg("text", status)
+            .arg("note", f.as_str())
+            .into(),
         None => status.into(),
     };
-    let mut seen = vec![Value::from(Msg::new("value.labelled").arg("name", id).arg("value", status))];
+    let mut seen = vec![Value::from(
+        Msg::new("value.labelled")
+            .arg("name", id)
+            .arg("value", status),
+    )];
     for key in ["connected_to", "connect_error", "resolver", "proxy_env"] {
         if let Some(v) = out.evidence(key) {
-            seen.push(Msg::new("value.labelled").arg("name", key).arg("value", v.clone()).into());
+            seen.push(
+                Msg::new("value.labelled")
+                    .arg("name", key)
+                    .arg("value", v.clone())
+                    .into(),
+            );
         }
     }
-    o.with("outbound_check", Value::join(seen, Msg::new("value.sep.parts")))
+    o.with(
+        "outbound_check",
+        Value::join(seen, Msg::new("value.sep.parts")),
+    )
 }
 
 #[cfg(test)]
@@ -191,7 +282,11 @@ mod tests {
     #[test]
     fn every_catalogued_code_finding_is_declared() {
         for e in crate::bridge::codes::catalogue() {
-            assert!(FINDINGS.contains(&e.finding.as_str()), "{} missing from nhi_signature's findings", e.finding);
+            assert!(
+                FINDINGS.contains(&e.finding.as_str()),
+                "{} missing from nhi_signature's findings",
+                e.finding
+            );
         }
         assert!(FINDINGS.contains(&crate::bridge::codes::UNKNOWN_FINDING));
     }

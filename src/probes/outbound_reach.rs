@@ -11,12 +11,16 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::{BoxFuture, Ctx, Kind, Probe, blocking, de_duration, params};
 use super::name_resolution::{no_answer_within, resolver_answer};
+use super::{BoxFuture, Ctx, Kind, Probe, blocking, de_duration, params};
 use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::system::Lookup;
 
-pub const KIND: Kind = Kind { name: "outbound_reach", findings: &["outbound.no_dns", "outbound.unreachable"], build };
+pub const KIND: Kind = Kind {
+    name: "outbound_reach",
+    findings: &["outbound.no_dns", "outbound.unreachable"],
+    build,
+};
 
 /// Tried in turn within `connect_timeout`; more would only add waiting.
 const MAX_ADDRESSES: usize = 3;
@@ -53,7 +57,9 @@ struct OutboundReach {
 }
 
 fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
-    Ok(Arc::new(OutboundReach { p: Arc::new(params(v)?) }))
+    Ok(Arc::new(OutboundReach {
+        p: Arc::new(params(v)?),
+    }))
 }
 
 impl Probe for OutboundReach {
@@ -63,7 +69,11 @@ impl Probe for OutboundReach {
             let proxies = proxy_env(std::env::vars_os());
             let lookup = ctx.system.resolver.lookup(&p.host, p.resolver_timeout);
             let o = reach(&p, &lookup, !proxies.is_empty());
-            if proxies.is_empty() { o } else { o.with("proxy_env", proxies.join("; ")) }
+            if proxies.is_empty() {
+                o
+            } else {
+                o.with("proxy_env", proxies.join("; "))
+            }
         }))
     }
 }
@@ -74,10 +84,17 @@ fn reach(p: &Params, lookup: &Lookup, proxied: bool) -> Outcome {
     let addrs = match lookup {
         Lookup::Found(a) => a,
         Lookup::NotFound(_) | Lookup::TimedOut => {
-            let key = if proxied { "outbound.no_dns_proxy" } else { "outbound.no_dns" };
-            return Outcome::fail("outbound.no_dns", Msg::new(key).arg("host", p.host.as_str()))
-                .with("outbound_target", target)
-                .with("resolver", resolver_answer(lookup, p.resolver_timeout));
+            let key = if proxied {
+                "outbound.no_dns_proxy"
+            } else {
+                "outbound.no_dns"
+            };
+            return Outcome::fail(
+                "outbound.no_dns",
+                Msg::new(key).arg("host", p.host.as_str()),
+            )
+            .with("outbound_target", target)
+            .with("resolver", resolver_answer(lookup, p.resolver_timeout));
         }
     };
     let deadline = Instant::now() + p.connect_timeout;
@@ -85,24 +102,58 @@ fn reach(p: &Params, lookup: &Lookup, proxied: bool) -> Outcome {
     for addr in addrs.iter().take(MAX_ADDRESSES) {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            errors.push(Msg::new("value.labelled").arg("name", addr.to_string()).arg("value", Msg::new("value.connect.not_tried")).into());
+            errors.push(
+                Msg::new("value.labelled")
+                    .arg("name", addr.to_string())
+                    .arg("value", Msg::new("value.connect.not_tried"))
+                    .into(),
+            );
             continue;
         }
         let sa = SocketAddr::new(*addr, p.port);
         let t0 = Instant::now();
         match TcpStream::connect_timeout(&sa, left) {
             Ok(_) => {
-                let key = if proxied { "outbound.pass_proxy_ignored" } else { "outbound.pass" };
-                return Outcome::pass(Msg::new(key).arg("host", p.host.as_str()).arg("port", port.as_str()))
-                    .with("outbound_target", target)
-                    .with("connected_to", Msg::new("value.connect.took").arg("address", sa.to_string()).arg("ms", t0.elapsed().as_millis().to_string()));
+                let key = if proxied {
+                    "outbound.pass_proxy_ignored"
+                } else {
+                    "outbound.pass"
+                };
+                return Outcome::pass(
+                    Msg::new(key)
+                        .arg("host", p.host.as_str())
+                        .arg("port", port.as_str()),
+                )
+                .with("outbound_target", target)
+                .with(
+                    "connected_to",
+                    Msg::new("value.connect.took")
+                        .arg("address", sa.to_string())
+                        .arg("ms", t0.elapsed().as_millis().to_string()),
+                );
             }
-            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => errors.push(Msg::new("value.labelled").arg("name", sa.to_string()).arg("value", no_answer_within(left)).into()),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => errors.push(
+                Msg::new("value.labelled")
+                    .arg("name", sa.to_string())
+                    .arg("value", no_answer_within(left))
+                    .into(),
+            ),
             Err(e) => errors.push(format!("{sa}: {e}").into()),
         }
     }
-    let key = if proxied { "outbound.unreachable_proxy" } else { "outbound.unreachable" };
-    Outcome::fail("outbound.unreachable", Msg::new(key).arg("host", p.host.as_str()).arg("port", port.as_str())).with("outbound_target", target).with("connect_error", Value::join(errors, " | "))
+    let key = if proxied {
+        "outbound.unreachable_proxy"
+    } else {
+        "outbound.unreachable"
+    };
+    Outcome::fail(
+        "outbound.unreachable",
+        Msg::new(key)
+            .arg("host", p.host.as_str())
+            .arg("port", port.as_str()),
+    )
+    .with("outbound_target", target)
+    .with("connect_error", Value::join(errors, " | "))
 }
 
 /// Proxy variables in any spelling, with passwords masked (`http://user:***@proxy:8080`).
@@ -112,7 +163,8 @@ pub fn proxy_env(vars: impl Iterator<Item = (OsString, OsString)>) -> Vec<String
         .filter_map(|(k, v)| {
             let k = k.to_string_lossy().into_owned();
             let v = v.to_string_lossy().into_owned();
-            let wanted = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"].contains(&k.to_ascii_uppercase().as_str());
+            let wanted = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"]
+                .contains(&k.to_ascii_uppercase().as_str());
             (wanted && !v.trim().is_empty()).then(|| format!("{k}={}", mask_password(&v)))
         })
         .collect();
@@ -123,10 +175,16 @@ pub fn proxy_env(vars: impl Iterator<Item = (OsString, OsString)>) -> Vec<String
 fn mask_password(url: &str) -> String {
     let scheme_end = url.find("://").map(|i| i + 3).unwrap_or(0);
     let rest = &url[scheme_end..];
-    let Some(at) = rest.find('@') else { return url.to_string() };
+    let Some(at) = rest.find('@') else {
+        return url.to_string();
+    };
     let userinfo = &rest[..at];
     let user = userinfo.split(':').next().unwrap_or("");
-    let shown = if userinfo.contains(':') { format!("{user}:***") } else { user.to_string() };
+    let shown = if userinfo.contains(':') {
+        format!("{user}:***")
+    } else {
+        user.to_string()
+    };
     format!("{}{shown}{}", &url[..scheme_end], &rest[at..])
 }
 
@@ -136,14 +194,32 @@ mod tests {
 
     #[test]
     fn proxy_variables_of_any_case_are_listed_with_passwords_masked() {
-        let vars = [("https_proxy", "http://alice:s3cret@proxy.example:8080"), ("ALL_PROXY", "socks5://proxy:1080"), ("HTTP_PROXY", ""), ("NO_PROXY", "localhost"), ("PATH", "/bin")];
-        let got = proxy_env(vars.iter().map(|(k, v)| (OsString::from(k), OsString::from(v))));
-        assert_eq!(got, vec!["ALL_PROXY=socks5://proxy:1080".to_string(), "https_proxy=http://alice:***@proxy.example:8080".to_string()]);
+        let vars = [
+            ("https_proxy", "http://alice:s3cret@proxy.example:8080"),
+            ("ALL_PROXY", "socks5://proxy:1080"),
+            ("HTTP_PROXY", ""),
+            ("NO_PROXY", "localhost"),
+            ("PATH", "/bin"),
+        ];
+        let got = proxy_env(
+            vars.iter()
+                .map(|(k, v)| (OsString::from(k), OsString::from(v))),
+        );
+        assert_eq!(
+            got,
+            vec![
+                "ALL_PROXY=socks5://proxy:1080".to_string(),
+                "https_proxy=http://alice:***@proxy.example:8080".to_string()
+            ]
+        );
     }
 
     #[test]
     fn userinfo_without_password_is_kept() {
         assert_eq!(mask_password("proxy.example:3128"), "proxy.example:3128");
-        assert_eq!(mask_password("http://bob@proxy:3128"), "http://bob@proxy:3128");
+        assert_eq!(
+            mask_password("http://bob@proxy:3128"),
+            "http://bob@proxy:3128"
+        );
     }
 }

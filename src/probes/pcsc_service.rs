@@ -10,10 +10,19 @@ use super::{BoxFuture, Ctx, Kind, Probe, blocking, params};
 use crate::engine::outcome::{Msg, Outcome};
 use crate::system::PcscError;
 
-pub const KIND: Kind = Kind { name: "pcsc_service", findings: SERVICE_FINDINGS, build };
+pub const KIND: Kind = Kind {
+    name: "pcsc_service",
+    findings: SERVICE_FINDINGS,
+    build,
+};
 
 /// What any PC/SC probe can find about the service itself.
-pub const SERVICE_FINDINGS: &[&str] = &["pcsc.no_service", "pcsc.error", "pcsc.scardsvr_stopped", "pcsc.scardsvr_disabled"];
+pub const SERVICE_FINDINGS: &[&str] = &[
+    "pcsc.no_service",
+    "pcsc.error",
+    "pcsc.scardsvr_stopped",
+    "pcsc.scardsvr_disabled",
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,7 +49,11 @@ impl Probe for PcscService {
     fn run(&self, ctx: Ctx) -> BoxFuture {
         let socket = self.p.socket.clone();
         Box::pin(blocking(move || {
-            let ctx_result = ctx.system.pcsc.establish().and_then(|c| c.readers().map(|r| r.len()));
+            let ctx_result = ctx
+                .system
+                .pcsc
+                .establish()
+                .and_then(|c| c.readers().map(|r| r.len()));
             match ctx_result {
                 Ok(n) => Outcome::pass(Msg::new("pcsc.pass")).with("readers_count", n.to_string()),
                 Err(e) => service_failure(&e, &socket, ctx.system.simulated),
@@ -52,19 +65,33 @@ impl Probe for PcscService {
 /// Shared by every PC/SC probe: the service can die between two checks.
 pub fn service_failure(e: &PcscError, socket: &std::path::Path, simulated: bool) -> Outcome {
     // Windows says why: the Smart Card service (SCardSvr) stopped or disabled.
-    if cfg!(target_os = "windows") && !simulated && *e == PcscError::NoService
+    if cfg!(target_os = "windows")
+        && !simulated
+        && *e == PcscError::NoService
         && let Some(st) = crate::system::windows::query_service("SCardSvr")
     {
         return windows_service(&st).with("pcsc_error", e.to_string());
     }
     let o = match e {
         PcscError::NoService => Outcome::fail("pcsc.no_service", Msg::new("pcsc.no_service")),
-        other => Outcome::fail("pcsc.error", Msg::new("pcsc.error").arg("error", other.to_string())),
+        other => Outcome::fail(
+            "pcsc.error",
+            Msg::new("pcsc.error").arg("error", other.to_string()),
+        ),
     };
     let o = o.with("pcsc_error", e.to_string());
     if cfg!(target_os = "linux") && !simulated {
-        let state = if socket.exists() { "value.socket.not_answering" } else { "value.missing" };
-        o.with("socket", Msg::new("value.with_note").arg("text", socket.display().to_string()).arg("note", Msg::new(state)))
+        let state = if socket.exists() {
+            "value.socket.not_answering"
+        } else {
+            "value.missing"
+        };
+        o.with(
+            "socket",
+            Msg::new("value.with_note")
+                .arg("text", socket.display().to_string())
+                .arg("note", Msg::new(state)),
+        )
     } else {
         o
     }
@@ -81,9 +108,14 @@ pub fn windows_service(st: &crate::system::windows::ServiceState) -> Outcome {
         // Running but not answering: the generic finding, with the state as evidence.
         Outcome::fail("pcsc.no_service", Msg::new("pcsc.no_service"))
     } else {
-        Outcome::fail("pcsc.scardsvr_stopped", Msg::new("pcsc.scardsvr_stopped").arg("state", state.as_str()))
+        Outcome::fail(
+            "pcsc.scardsvr_stopped",
+            Msg::new("pcsc.scardsvr_stopped").arg("state", state.as_str()),
+        )
     };
-    o.with("windows_service", "SCardSvr").with("service_state", state).with("service_start", start)
+    o.with("windows_service", "SCardSvr")
+        .with("service_state", state)
+        .with("service_start", start)
 }
 
 #[cfg(test)]
@@ -92,7 +124,10 @@ mod tests {
     use crate::system::windows::{ServiceState, parse_sc_start_type, parse_sc_state};
 
     fn from_sc(query: &str, qc: &str) -> Outcome {
-        windows_service(&ServiceState { state: parse_sc_state(query), start_type: parse_sc_start_type(qc) })
+        windows_service(&ServiceState {
+            state: parse_sc_state(query),
+            start_type: parse_sc_start_type(qc),
+        })
     }
 
     #[test]
@@ -101,8 +136,17 @@ mod tests {
         let running = "SERVICE_NAME: SCardSvr\r\n        STATE              : 4  RUNNING\r\n";
         let demand = "        START_TYPE         : 3   DEMAND_START\r\n";
         let disabled = "        START_TYPE         : 4   DISABLED\r\n";
-        assert_eq!(from_sc(stopped, demand).finding.as_deref(), Some("pcsc.scardsvr_stopped"));
-        assert_eq!(from_sc(stopped, disabled).finding.as_deref(), Some("pcsc.scardsvr_disabled"));
-        assert_eq!(from_sc(running, demand).finding.as_deref(), Some("pcsc.no_service"));
+        assert_eq!(
+            from_sc(stopped, demand).finding.as_deref(),
+            Some("pcsc.scardsvr_stopped")
+        );
+        assert_eq!(
+            from_sc(stopped, disabled).finding.as_deref(),
+            Some("pcsc.scardsvr_disabled")
+        );
+        assert_eq!(
+            from_sc(running, demand).finding.as_deref(),
+            Some("pcsc.no_service")
+        );
     }
 }

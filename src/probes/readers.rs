@@ -11,9 +11,20 @@ use super::{BoxFuture, Ctx, Kind, Probe, blocking, params};
 use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::system::usb::{SysfsUsb, UsbBus, UsbDevice};
 
-pub const KIND: Kind = Kind { name: "readers", findings: READER_FINDINGS, build };
+pub const KIND: Kind = Kind {
+    name: "readers",
+    findings: READER_FINDINGS,
+    build,
+};
 
-const READER_FINDINGS: &[&str] = &["reader.none", "reader.no_driver", "pcsc.no_service", "pcsc.error", "pcsc.scardsvr_stopped", "pcsc.scardsvr_disabled"];
+const READER_FINDINGS: &[&str] = &[
+    "reader.none",
+    "reader.no_driver",
+    "pcsc.no_service",
+    "pcsc.error",
+    "pcsc.scardsvr_stopped",
+    "pcsc.scardsvr_disabled",
+];
 
 pub const KNOWN_READERS_YAML: &str = include_str!("../../assets/readers.yaml");
 
@@ -29,13 +40,20 @@ pub struct KnownReader {
 impl KnownReader {
     fn matches(&self, d: &UsbDevice) -> bool {
         let hex = |s: &str| u16::from_str_radix(s, 16).ok();
-        hex(&self.vendor) == Some(d.vendor) && self.product.as_deref().is_none_or(|p| hex(p) == Some(d.product))
+        hex(&self.vendor) == Some(d.vendor)
+            && self
+                .product
+                .as_deref()
+                .is_none_or(|p| hex(p) == Some(d.product))
     }
 }
 
 pub fn known_readers() -> &'static [KnownReader] {
     static CELL: OnceLock<Vec<KnownReader>> = OnceLock::new();
-    CELL.get_or_init(|| serde_yaml::from_str(KNOWN_READERS_YAML).unwrap_or_else(|e| panic!("built-in assets/readers.yaml is broken: {e}")))
+    CELL.get_or_init(|| {
+        serde_yaml::from_str(KNOWN_READERS_YAML)
+            .unwrap_or_else(|e| panic!("built-in assets/readers.yaml is broken: {e}"))
+    })
 }
 
 #[derive(Deserialize)]
@@ -70,8 +88,12 @@ impl Probe for Readers {
                 Err(e) => return service_failure(&e, &socket, ctx.system.simulated),
             };
             if !readers.is_empty() {
-                return Outcome::pass(Msg::new("reader.pass").arg("count", readers.len().to_string()).arg("readers", readers.join(", ")))
-                    .with("readers", readers.join("; "));
+                return Outcome::pass(
+                    Msg::new("reader.pass")
+                        .arg("count", readers.len().to_string())
+                        .arg("readers", readers.join(", ")),
+                )
+                .with("readers", readers.join("; "));
             }
             let usb = match usb_override {
                 Some(root) => SysfsUsb { root }.devices(),
@@ -84,23 +106,46 @@ impl Probe for Readers {
 
 fn no_readers(usb: Option<Vec<UsbDevice>>) -> Outcome {
     let Some(devices) = usb else {
-        return Outcome::fail("reader.none", Msg::new("reader.none")).with("usb_view", Msg::new("value.unavailable"));
+        return Outcome::fail("reader.none", Msg::new("reader.none"))
+            .with("usb_view", Msg::new("value.unavailable"));
     };
-    let describe = |d: &UsbDevice, label: Value| Value::join([Value::from(format!("{:04X}:{:04X}", d.vendor, d.product)), label], " ");
+    let describe = |d: &UsbDevice, label: Value| {
+        Value::join(
+            [
+                Value::from(format!("{:04X}:{:04X}", d.vendor, d.product)),
+                label,
+            ],
+            " ",
+        )
+    };
     for d in &devices {
         if let Some(k) = known_readers().iter().find(|k| k.matches(d)) {
-            return Outcome::fail("reader.no_driver", Msg::new("reader.no_driver").arg("device", k.name.as_str()).arg("driver", k.driver.as_str()))
-                .with("usb_device", describe(d, k.name.as_str().into()))
-                .with("driver_needed", k.driver.as_str());
+            return Outcome::fail(
+                "reader.no_driver",
+                Msg::new("reader.no_driver")
+                    .arg("device", k.name.as_str())
+                    .arg("driver", k.driver.as_str()),
+            )
+            .with("usb_device", describe(d, k.name.as_str().into()))
+            .with("driver_needed", k.driver.as_str());
         }
     }
     if let Some(d) = devices.iter().find(|d| d.smartcard_interface) {
-        let label = d.name.clone().map_or_else(|| Value::from(Msg::new("value.smartcard_reader")), Value::from);
-        return Outcome::fail("reader.no_driver", Msg::new("reader.no_driver").arg("device", label.clone()).arg("driver", "libccid"))
-            .with("usb_device", describe(d, label))
-            .with("driver_needed", "libccid");
+        let label = d.name.clone().map_or_else(
+            || Value::from(Msg::new("value.smartcard_reader")),
+            Value::from,
+        );
+        return Outcome::fail(
+            "reader.no_driver",
+            Msg::new("reader.no_driver")
+                .arg("device", label.clone())
+                .arg("driver", "libccid"),
+        )
+        .with("usb_device", describe(d, label))
+        .with("driver_needed", "libccid");
     }
-    Outcome::fail("reader.none", Msg::new("reader.none")).with("usb_devices_seen", devices.len().to_string())
+    Outcome::fail("reader.none", Msg::new("reader.none"))
+        .with("usb_devices_seen", devices.len().to_string())
 }
 
 #[cfg(test)]
@@ -108,14 +153,24 @@ mod tests {
     use super::*;
 
     fn dev(vendor: u16, product: u16, cls: bool) -> UsbDevice {
-        UsbDevice { vendor, product, name: None, smartcard_interface: cls }
+        UsbDevice {
+            vendor,
+            product,
+            name: None,
+            smartcard_interface: cls,
+        }
     }
 
     #[test]
     fn known_usb_reader_without_driver_is_named() {
-        let o = no_readers(Some(vec![dev(0x1d6b, 0x0002, false), dev(0x0ca6, 0x1234, false)]));
+        let o = no_readers(Some(vec![
+            dev(0x1d6b, 0x0002, false),
+            dev(0x0ca6, 0x1234, false),
+        ]));
         assert_eq!(o.finding.as_deref(), Some("reader.no_driver"));
-        assert!(matches!(o.evidence("driver_needed"), Some(crate::engine::outcome::Value::Text(t)) if t == "ezusb"));
+        assert!(
+            matches!(o.evidence("driver_needed"), Some(crate::engine::outcome::Value::Text(t)) if t == "ezusb")
+        );
     }
 
     #[test]
@@ -126,7 +181,12 @@ mod tests {
 
     #[test]
     fn nothing_on_usb_means_no_reader() {
-        assert_eq!(no_readers(Some(vec![dev(0x1d6b, 2, false)])).finding.as_deref(), Some("reader.none"));
+        assert_eq!(
+            no_readers(Some(vec![dev(0x1d6b, 2, false)]))
+                .finding
+                .as_deref(),
+            Some("reader.none")
+        );
         assert_eq!(no_readers(None).finding.as_deref(), Some("reader.none"));
     }
 }

@@ -31,7 +31,11 @@ use crate::engine::profile::Profile;
 use crate::secret::Password;
 use crate::verifier::{self, Answer, CallError, ConfigError, Settings, Verifier};
 
-pub const KIND: Kind = Kind { name: "registration", findings: FINDINGS, build };
+pub const KIND: Kind = Kind {
+    name: "registration",
+    findings: FINDINGS,
+    build,
+};
 
 /// What only this kind can find; the signature it asks for first can fail in every way
 /// `nhi_signature` can, so its findings follow (see `FINDINGS`).
@@ -49,7 +53,11 @@ const OWN_FINDINGS: &[&str] = &[
     "nhi.service_unavailable",
 ];
 
-const FINDINGS: &[&str] = &super::joined::<{ OWN_FINDINGS.len() + nhi_signature::FINDINGS.len() }>(&[OWN_FINDINGS, nhi_signature::FINDINGS]);
+const FINDINGS: &[&str] =
+    &super::joined::<{ OWN_FINDINGS.len() + nhi_signature::FINDINGS.len() }>(&[
+        OWN_FINDINGS,
+        nhi_signature::FINDINGS,
+    ]);
 
 /// The password check runs only when the operator asks; frontends leave checks of this
 /// kind out of every automatic run.
@@ -63,7 +71,11 @@ pub fn automatic(profile: &Profile, only: Option<HashSet<String>>) -> Option<Has
         return only;
     }
     let all = only.unwrap_or_else(|| profile.checks.iter().map(|c| c.id.clone()).collect());
-    Some(all.into_iter().filter(|id| profile.check(id).is_none_or(|c| !is_on_request(&c.kind))).collect())
+    Some(
+        all.into_iter()
+            .filter(|id| profile.check(id).is_none_or(|c| !is_on_request(&c.kind)))
+            .collect(),
+    )
 }
 
 type Params = Ws<Own>;
@@ -71,7 +83,10 @@ type Params = Ws<Own>;
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 struct Own {
-    #[serde(default = "nhi_signature::default_sign", deserialize_with = "de_duration")]
+    #[serde(
+        default = "nhi_signature::default_sign",
+        deserialize_with = "de_duration"
+    )]
     sign_timeout: Duration,
     /// NHI's `UserSign` endpoint; a config file or `ECPA_DOCTOR_NHI_ENDPOINT` overrides it.
     #[serde(default)]
@@ -97,7 +112,12 @@ fn default_verify() -> Duration {
 
 impl Own {
     fn settings(&self) -> Settings {
-        Settings { endpoint: self.endpoint.clone(), config_file: self.config_file.clone(), ca_file: self.ca_file.clone(), ignore_environment: self.ignore_environment }
+        Settings {
+            endpoint: self.endpoint.clone(),
+            config_file: self.config_file.clone(),
+            ca_file: self.ca_file.clone(),
+            ignore_environment: self.ignore_environment,
+        }
     }
 }
 
@@ -106,18 +126,29 @@ struct Registration {
 }
 
 fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
-    Ok(Arc::new(Registration { p: Params::parse(v)? }))
+    Ok(Arc::new(Registration {
+        p: Params::parse(v)?,
+    }))
 }
 
 /// Whether the check of this profile entry has a verifier to call, before asking the
 /// operator for a password that could not be checked anyway.
-pub fn verifier_status(check_params: &serde_yaml::Value, env: &dyn Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+pub fn verifier_status(
+    check_params: &serde_yaml::Value,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), ConfigError> {
     verifier_for(check_params, env).map(|_| ())
 }
 
 /// The verifier the check of this profile entry would call, with `env` as the environment.
-pub fn verifier_for(check_params: &serde_yaml::Value, env: &dyn Fn(&str) -> Option<String>) -> Result<Verifier, ConfigError> {
-    let p = Params::parse(check_params).map_err(|e| ConfigError::Invalid { source: "profile".into(), problem: e.into() })?;
+pub fn verifier_for(
+    check_params: &serde_yaml::Value,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Verifier, ConfigError> {
+    let p = Params::parse(check_params).map_err(|e| ConfigError::Invalid {
+        source: "profile".into(),
+        problem: e.into(),
+    })?;
     verifier::resolve(&p.own.settings(), env)
 }
 
@@ -130,23 +161,39 @@ impl Probe for Registration {
             let env = |k: &str| std::env::var(k).ok();
             let verifier = match verifier::resolve(&p.own.settings(), &env) {
                 Ok(v) => v,
-                Err(ConfigError::NotConfigured) => return Outcome::warn("registration.no_verifier", Msg::new("registration.no_verifier")),
+                Err(ConfigError::NotConfigured) => {
+                    return Outcome::warn(
+                        "registration.no_verifier",
+                        Msg::new("registration.no_verifier"),
+                    );
+                }
                 Err(ConfigError::Invalid { source, problem }) => {
-                    return Outcome::fail("registration.verifier_config", Msg::new("registration.verifier_config").arg("problem", problem.clone()))
-                        .with("verifier_config", source)
-                        .with("error", problem);
+                    return Outcome::fail(
+                        "registration.verifier_config",
+                        Msg::new("registration.verifier_config").arg("problem", problem.clone()),
+                    )
+                    .with("verifier_config", source)
+                    .with("error", problem);
                 }
             };
             let Some(password) = password else {
-                return Outcome::warn("registration.not_requested", Msg::new("registration.not_requested")).with("verifier", describe(&verifier));
+                return Outcome::warn(
+                    "registration.not_requested",
+                    Msg::new("registration.not_requested"),
+                )
+                .with("verifier", describe(&verifier));
             };
-            attempt(&p, &ctx, password, &verifier).await.with("verifier", describe(&verifier))
+            attempt(&p, &ctx, password, &verifier)
+                .await
+                .with("verifier", describe(&verifier))
         })
     }
 }
 
 fn describe(v: &Verifier) -> Msg {
-    Msg::new("value.verifier.settings_from").arg("endpoint", v.endpoint.as_str()).arg("source", v.source.clone())
+    Msg::new("value.verifier.settings_from")
+        .arg("endpoint", v.endpoint.as_str())
+        .arg("source", v.source.clone())
 }
 
 /// What the component produced for the verification service.
@@ -172,18 +219,40 @@ async fn attempt(p: &Params, ctx: &Ctx, password: Password, verifier: &Verifier)
             Err(o) => return o.with("address", target.to_string()),
         };
         let mut transcript = Vec::new();
-        let r = collect(&mut conn.stream, &mut frames, &d, p.own.sign_timeout, password, &target, &budget, &mut transcript).await;
+        let r = collect(
+            &mut conn.stream,
+            &mut frames,
+            &d,
+            p.own.sign_timeout,
+            password,
+            &target,
+            &budget,
+            &mut transcript,
+        )
+        .await;
         session::close(&mut conn.stream).await;
         match r {
             Ok(c) => (c, Value::join(transcript, "; ")),
-            Err(o) => return o.with("exchange", Value::join(transcript, "; ")).with("address", target.to_string()),
+            Err(o) => {
+                return o
+                    .with("exchange", Value::join(transcript, "; "))
+                    .with("address", target.to_string());
+            }
         }
     };
     let (c, exchange) = collected;
-    let request = verifier::Request { secure_basic: &c.secure_basic, pass_code: &c.pass_code, random: &c.signed.p_random(), token: &c.signed.token, id_no: &c.id_no };
+    let request = verifier::Request {
+        secure_basic: &c.secure_basic,
+        pass_code: &c.pass_code,
+        random: &c.signed.p_random(),
+        token: &c.signed.token,
+        id_no: &c.id_no,
+    };
     let body = verifier::envelope(verifier, &request);
     let answer = verifier::call(verifier, body, budget.step(p.own.verify_timeout)).await;
-    judge(answer).with("exchange", exchange).with_pii("id_no", PiiKind::NationalId, &c.id_no)
+    judge(answer)
+        .with("exchange", exchange)
+        .with_pii("id_no", PiiKind::NationalId, &c.id_no)
 }
 
 /// The signature, then the card's ID, then the two password commands; the password is
@@ -199,34 +268,84 @@ async fn collect<S: AsyncRead + AsyncWrite + Unpin>(
     budget: &Budget,
     transcript: &mut Vec<Value>,
 ) -> Result<Collected, Outcome> {
-    let signed = nhi_signature::sign(s, frames, d, sign_timeout, target, budget, transcript).await?;
-    let basic = match session::command(s, frames, "GetBasic", "GetBasic", d, target, budget, transcript).await {
+    let signed =
+        nhi_signature::sign(s, frames, d, sign_timeout, target, budget, transcript).await?;
+    let basic = match session::command(
+        s, frames, "GetBasic", "GetBasic", d, target, budget, transcript,
+    )
+    .await
+    {
         Reply::Payload(b) => Zeroizing::new(b),
         Reply::Stop(o) => return Err(o),
     };
-    let id_no = match basic.split(',').nth(1).map(str::trim).filter(|id| !id.is_empty()) {
+    let id_no = match basic
+        .split(',')
+        .nth(1)
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+    {
         Some(id) => id.to_string(),
-        None => return Err(Outcome::fail("ws.garbled", Msg::new("ws.basic_garbled").arg("fields", basic.split(',').count().to_string()))),
+        None => {
+            return Err(Outcome::fail(
+                "ws.garbled",
+                Msg::new("ws.basic_garbled").arg("fields", basic.split(',').count().to_string()),
+            ));
+        }
     };
-    let secure_basic = match session::secret_command(s, frames, "SecureGetBasicWithParam", &with_password("SecureGetBasicWithParam", &password), d, target, budget, transcript).await {
+    let secure_basic = match session::secret_command(
+        s,
+        frames,
+        "SecureGetBasicWithParam",
+        &with_password("SecureGetBasicWithParam", &password),
+        d,
+        target,
+        budget,
+        transcript,
+    )
+    .await
+    {
         Reply::Payload(h) => h,
         Reply::Stop(o) => return Err(o),
     };
-    let encrypted = session::secret_command(s, frames, "EnCrypt", &with_password("EnCrypt", &password), d, target, budget, transcript).await;
+    let encrypted = session::secret_command(
+        s,
+        frames,
+        "EnCrypt",
+        &with_password("EnCrypt", &password),
+        d,
+        target,
+        budget,
+        transcript,
+    )
+    .await;
     drop(password);
     let pass_code = match encrypted {
         Reply::Payload(h) => h,
-        Reply::Stop(o) if o.evidence("bridge_code").is_some_and(|c| c.render(false) == "8009") => {
-            return Err(Outcome::fail("registration.password_length", Msg::new("registration.password_length")).with("bridge_code", "8009"));
+        Reply::Stop(o)
+            if o.evidence("bridge_code")
+                .is_some_and(|c| c.render(false) == "8009") =>
+        {
+            return Err(Outcome::fail(
+                "registration.password_length",
+                Msg::new("registration.password_length"),
+            )
+            .with("bridge_code", "8009"));
         }
         Reply::Stop(o) => return Err(o),
     };
-    Ok(Collected { signed, id_no, secure_basic, pass_code })
+    Ok(Collected {
+        signed,
+        id_no,
+        secure_basic,
+        pass_code,
+    })
 }
 
 /// `Name?Pwd=<password>` in a buffer sized once, so no copy is left behind by growing.
 fn with_password(name: &str, password: &Password) -> Zeroizing<String> {
-    let mut r = Zeroizing::new(String::with_capacity(name.len() + 5 + password.expose().len()));
+    let mut r = Zeroizing::new(String::with_capacity(
+        name.len() + 5 + password.expose().len(),
+    ));
     r.push_str(name);
     r.push_str("?Pwd=");
     r.push_str(password.expose());
@@ -239,29 +358,53 @@ fn judge(answer: Result<Answer, CallError>) -> Outcome {
         Ok(Answer::Result(text)) => judge_result(&text),
         Ok(Answer::Fault { status, text }) => {
             let shown = printable(text.as_bytes(), 160);
-            Outcome::fail("nhi.service_unavailable", Msg::new("registration.soap_fault").arg("fault", shown.as_str())).with("http_status", status.to_string()).with("soap_fault", shown)
-        }
-        Ok(Answer::Garbled { status, detail }) => Outcome::fail("registration.verifier_garbled", Msg::new("registration.verifier_garbled").arg("status", status.to_string()))
+            Outcome::fail(
+                "nhi.service_unavailable",
+                Msg::new("registration.soap_fault").arg("fault", shown.as_str()),
+            )
             .with("http_status", status.to_string())
-            .with("first_bytes", detail),
-        Err(CallError::Unreachable(e)) | Err(CallError::Setup(e)) => {
-            Outcome::fail("registration.verifier_unreachable", Msg::new("registration.verifier_unreachable")).with("error", e)
+            .with("soap_fault", shown)
         }
+        Ok(Answer::Garbled { status, detail }) => Outcome::fail(
+            "registration.verifier_garbled",
+            Msg::new("registration.verifier_garbled").arg("status", status.to_string()),
+        )
+        .with("http_status", status.to_string())
+        .with("first_bytes", detail),
+        Err(CallError::Unreachable(e)) | Err(CallError::Setup(e)) => Outcome::fail(
+            "registration.verifier_unreachable",
+            Msg::new("registration.verifier_unreachable"),
+        )
+        .with("error", e),
     }
 }
 
 fn judge_result(text: &str) -> Outcome {
     let shown = printable(text.as_bytes(), 120);
     let Some(code) = verifier::result_code(text) else {
-        return Outcome::fail("registration.verifier_garbled", Msg::new("registration.no_result_code").arg("result", shown.as_str())).with("verifier_result", shown);
+        return Outcome::fail(
+            "registration.verifier_garbled",
+            Msg::new("registration.no_result_code").arg("result", shown.as_str()),
+        )
+        .with("verifier_result", shown);
     };
     let o = match code.as_str() {
         "A0000" => Outcome::pass(Msg::new("registration.pass").arg("result", shown.as_str())),
         _ => {
-            let known = crate::known::builtin().iter().find(|m| m.codes.iter().any(|c| c.eq_ignore_ascii_case(&code)));
-            match known.map(|m| m.finding.as_str()).filter(|f| FINDINGS.contains(f)) {
+            let known = crate::known::builtin()
+                .iter()
+                .find(|m| m.codes.iter().any(|c| c.eq_ignore_ascii_case(&code)));
+            match known
+                .map(|m| m.finding.as_str())
+                .filter(|f| FINDINGS.contains(f))
+            {
                 Some(f) => Outcome::fail(f, Msg::new(f).arg("message", shown.as_str())),
-                None => Outcome::fail("registration.refused", Msg::new("registration.refused").arg("code", code.as_str()).arg("result", shown.as_str())),
+                None => Outcome::fail(
+                    "registration.refused",
+                    Msg::new("registration.refused")
+                        .arg("code", code.as_str())
+                        .arg("result", shown.as_str()),
+                ),
             }
         }
     };
@@ -276,21 +419,44 @@ mod tests {
     #[test]
     fn results_map_to_findings() {
         assert_eq!(judge_result("A0000:檢核正確").status, Status::Pass);
-        assert_eq!(judge_result("A8002:註冊密碼輸入錯誤").finding.as_deref(), Some("account.wrong_password"));
-        assert_eq!(judge_result("A8899:卡號與身分證號不符").finding.as_deref(), Some("nhi.card_id_mismatch"));
-        assert_eq!(judge_result("A9999").finding.as_deref(), Some("nhi.malformed_request"));
+        assert_eq!(
+            judge_result("A8002:註冊密碼輸入錯誤").finding.as_deref(),
+            Some("account.wrong_password")
+        );
+        assert_eq!(
+            judge_result("A8899:卡號與身分證號不符").finding.as_deref(),
+            Some("nhi.card_id_mismatch")
+        );
+        assert_eq!(
+            judge_result("A9999").finding.as_deref(),
+            Some("nhi.malformed_request")
+        );
         let o = judge_result("A7001:其他錯誤");
         assert_eq!(o.finding.as_deref(), Some("registration.refused"));
-        assert_eq!(o.evidence("result_code").map(|v| v.render(false)).as_deref(), Some("A7001"));
-        assert_eq!(judge_result("OK").finding.as_deref(), Some("registration.verifier_garbled"));
+        assert_eq!(
+            o.evidence("result_code")
+                .map(|v| v.render(false))
+                .as_deref(),
+            Some("A7001")
+        );
+        assert_eq!(
+            judge_result("OK").finding.as_deref(),
+            Some("registration.verifier_garbled")
+        );
     }
 
     #[test]
     fn a_soap_fault_is_the_service_being_unavailable() {
-        let o = judge(Ok(Answer::Fault { status: 500, text: "Server was unable to process request.".into() }));
+        let o = judge(Ok(Answer::Fault {
+            status: 500,
+            text: "Server was unable to process request.".into(),
+        }));
         assert_eq!(o.finding.as_deref(), Some("nhi.service_unavailable"));
         let o = judge(Err(CallError::Unreachable("connection refused".into())));
-        assert_eq!(o.finding.as_deref(), Some("registration.verifier_unreachable"));
+        assert_eq!(
+            o.finding.as_deref(),
+            Some("registration.verifier_unreachable")
+        );
     }
 
     #[test]

@@ -14,7 +14,15 @@ use crate::remote::{self, Target};
 
 pub const KIND: Kind = Kind {
     name: "remote_host",
-    findings: &["remote.unreachable", "remote.auth_refused", "remote.host_key", "remote.tool_missing", "remote.too_old", "remote.ssh_failed", "remote.no_ssh"],
+    findings: &[
+        "remote.unreachable",
+        "remote.auth_refused",
+        "remote.host_key",
+        "remote.tool_missing",
+        "remote.too_old",
+        "remote.ssh_failed",
+        "remote.no_ssh",
+    ],
     build,
 };
 
@@ -26,7 +34,10 @@ struct Params {
     ssh_options: Vec<String>,
     #[serde(default = "default_command")]
     remote_command: String,
-    #[serde(default = "default_connect_timeout", deserialize_with = "super::de_duration")]
+    #[serde(
+        default = "default_connect_timeout",
+        deserialize_with = "super::de_duration"
+    )]
     connect_timeout: Duration,
     /// The local ssh client.
     #[serde(default = "default_ssh")]
@@ -53,7 +64,12 @@ fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
     if p.destination.trim().is_empty() || p.destination.starts_with('-') {
         return Err(format!("`{}` is not a host to connect to", p.destination));
     }
-    let target = Target { destination: p.destination, ssh_options: p.ssh_options, remote_command: p.remote_command, connect_timeout: p.connect_timeout };
+    let target = Target {
+        destination: p.destination,
+        ssh_options: p.ssh_options,
+        remote_command: p.remote_command,
+        connect_timeout: p.connect_timeout,
+    };
     Ok(Arc::new(RemoteHost { target, ssh: p.ssh }))
 }
 
@@ -77,7 +93,8 @@ async fn check(ssh: &str, target: &Target) -> Outcome {
     let out = match cmd.output().await {
         Ok(o) => o,
         Err(e) => {
-            return Outcome::fail("remote.no_ssh", Msg::new("remote.no_ssh")).with("ssh_error", e.to_string());
+            return Outcome::fail("remote.no_ssh", Msg::new("remote.no_ssh"))
+                .with("ssh_error", e.to_string());
         }
     };
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -87,18 +104,36 @@ async fn check(ssh: &str, target: &Target) -> Outcome {
         let f = remote::classify(out.status.code(), &stderr);
         return Outcome::fail(f.finding(), Msg::new(f.finding()).arg("host", host))
             .with("remote_host", host)
-            .with("ssh_exit", out.status.code().map_or_else(|| Msg::new("value.remote.signal").into(), |c| Value::from(c.to_string())))
+            .with(
+                "ssh_exit",
+                out.status.code().map_or_else(
+                    || Msg::new("value.remote.signal").into(),
+                    |c| Value::from(c.to_string()),
+                ),
+            )
             .with("ssh_said", last_lines(&stderr));
     }
     let version = remote::parse_version(&stdout).expect("checked above");
     let shown = format!("{}.{}.{}", version.0, version.1, version.2);
     if version < remote::MIN_REMOTE_VERSION {
         let (a, b, c) = remote::MIN_REMOTE_VERSION;
-        return Outcome::fail("remote.too_old", Msg::new("remote.too_old").arg("host", host).arg("version", shown.as_str()).arg("minimum", format!("{a}.{b}.{c}")))
-            .with("remote_host", host)
-            .with("remote_version", shown);
+        return Outcome::fail(
+            "remote.too_old",
+            Msg::new("remote.too_old")
+                .arg("host", host)
+                .arg("version", shown.as_str())
+                .arg("minimum", format!("{a}.{b}.{c}")),
+        )
+        .with("remote_host", host)
+        .with("remote_version", shown);
     }
-    Outcome::pass(Msg::new("remote.pass").arg("host", host).arg("version", shown.as_str())).with("remote_host", host).with("remote_version", shown)
+    Outcome::pass(
+        Msg::new("remote.pass")
+            .arg("host", host)
+            .arg("version", shown.as_str()),
+    )
+    .with("remote_host", host)
+    .with("remote_version", shown)
 }
 
 /// ssh's own words, trimmed: the last few lines say what failed.

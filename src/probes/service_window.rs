@@ -12,7 +12,11 @@ use super::{BoxFuture, Ctx, Kind, Probe, params};
 use crate::engine::outcome::{Msg, Outcome};
 use crate::i18n::L10n;
 
-pub const KIND: Kind = Kind { name: "service_window", findings: &["service.maintenance", "service.windows_unreadable"], build };
+pub const KIND: Kind = Kind {
+    name: "service_window",
+    findings: &["service.maintenance", "service.windows_unreadable"],
+    build,
+};
 
 pub const BUILTIN_WINDOWS: &str = include_str!("../../assets/maintenance-windows.yaml");
 
@@ -52,7 +56,9 @@ fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
         // The built-in list is part of the binary: a mistake in it is caught here, at load.
         parse_windows(BUILTIN_WINDOWS)?;
     }
-    Ok(Arc::new(ServiceWindow { file: p.windows_file }))
+    Ok(Arc::new(ServiceWindow {
+        file: p.windows_file,
+    }))
 }
 
 impl Probe for ServiceWindow {
@@ -74,15 +80,22 @@ impl Probe for ServiceWindow {
             };
             match parse_windows(&text) {
                 Ok(w) => judge(&w, Utc::now().with_timezone(&taipei())),
-                Err(e) => unreadable(file.as_deref().unwrap_or("assets/maintenance-windows.yaml".as_ref()), &e),
+                Err(e) => unreadable(
+                    file.as_deref()
+                        .unwrap_or("assets/maintenance-windows.yaml".as_ref()),
+                    &e,
+                ),
             }
         })
     }
 }
 
 fn unreadable(file: &std::path::Path, detail: &str) -> Outcome {
-    Outcome::fail("service.windows_unreadable", Msg::new("service.windows_unreadable").arg("file", file.display().to_string()))
-        .with("windows_error", detail.to_string())
+    Outcome::fail(
+        "service.windows_unreadable",
+        Msg::new("service.windows_unreadable").arg("file", file.display().to_string()),
+    )
+    .with("windows_error", detail.to_string())
 }
 
 pub fn taipei() -> FixedOffset {
@@ -94,18 +107,36 @@ pub fn judge(windows: &[Window], now: DateTime<FixedOffset>) -> Outcome {
     if let Some(w) = windows.iter().find(|w| w.start <= now && now < w.end) {
         let o = Outcome::warn(
             "service.maintenance",
-            Msg::new("service.maintenance").arg("service", w.service.zh_tw.as_str()).arg("service_en", w.service.en.as_str()).arg("end", fmt(&w.end)),
+            Msg::new("service.maintenance")
+                .arg("service", w.service.zh_tw.as_str())
+                .arg("service_en", w.service.en.as_str())
+                .arg("end", fmt(&w.end)),
         )
-        .with("window", format!("{} – {} (UTC+8)", fmt(&w.start), fmt(&w.end)));
+        .with(
+            "window",
+            format!("{} – {} (UTC+8)", fmt(&w.start), fmt(&w.end)),
+        );
         return match &w.note {
             Some(n) => o.with("note", n.clone()),
             None => o,
         };
     }
-    let next = windows.iter().filter(|w| w.start > now).min_by_key(|w| w.start);
-    let o = Outcome::pass(Msg::new("service.none_now")).with("windows_known", windows.len().to_string());
+    let next = windows
+        .iter()
+        .filter(|w| w.start > now)
+        .min_by_key(|w| w.start);
+    let o = Outcome::pass(Msg::new("service.none_now"))
+        .with("windows_known", windows.len().to_string());
     match next {
-        Some(w) => o.with("next_window", Msg::new("value.labelled").arg("name", w.service.clone()).arg("value", format!("{} – {} (UTC+8)", fmt(&w.start), fmt(&w.end)))),
+        Some(w) => o.with(
+            "next_window",
+            Msg::new("value.labelled")
+                .arg("name", w.service.clone())
+                .arg(
+                    "value",
+                    format!("{} – {} (UTC+8)", fmt(&w.start), fmt(&w.end)),
+                ),
+        ),
         None => o,
     }
 }
@@ -114,19 +145,29 @@ pub fn parse_windows(text: &str) -> Result<Vec<Window>, String> {
     let raw: Vec<RawWindow> = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
     raw.into_iter()
         .map(|r| {
-            let start = parse_time(&r.start, None).map_err(|e| format!("start `{}`: {e}", r.start))?;
-            let end = parse_time(&r.end, Some(start)).map_err(|e| format!("end `{}`: {e}", r.end))?;
+            let start =
+                parse_time(&r.start, None).map_err(|e| format!("start `{}`: {e}", r.start))?;
+            let end =
+                parse_time(&r.end, Some(start)).map_err(|e| format!("end `{}`: {e}", r.end))?;
             if end <= start {
                 return Err(format!("window `{}` ends before it starts", r.start));
             }
-            Ok(Window { service: r.service, start, end, note: r.note })
+            Ok(Window {
+                service: r.service,
+                start,
+                end,
+                note: r.note,
+            })
         })
         .collect()
 }
 
 /// ROC `107年10月5日20時[30分]` (year optional when `after` gives it), or ISO 8601 in
 /// Taiwan time when no offset is written.
-pub fn parse_time(s: &str, after: Option<DateTime<FixedOffset>>) -> Result<DateTime<FixedOffset>, String> {
+pub fn parse_time(
+    s: &str,
+    after: Option<DateTime<FixedOffset>>,
+) -> Result<DateTime<FixedOffset>, String> {
     let s = crate::known::to_halfwidth(s.trim());
     if let Ok(d) = DateTime::parse_from_rfc3339(&s) {
         return Ok(d);
@@ -140,7 +181,10 @@ pub fn parse_time(s: &str, after: Option<DateTime<FixedOffset>>) -> Result<DateT
     let (year, rest) = match nums.as_slice() {
         [y, m, d, h] | [y, m, d, h, _] if s.contains('年') => (roc_year(*y)?, &nums[1..]),
         [_, _, _] | [_, _, _, _] if !s.contains('年') => match after {
-            Some(a) => (a.format("%Y").to_string().parse::<i32>().unwrap_or(1970), &nums[..]),
+            Some(a) => (
+                a.format("%Y").to_string().parse::<i32>().unwrap_or(1970),
+                &nums[..],
+            ),
             None => return Err("a year is needed (e.g. 107年)".into()),
         },
         _ => return Err("expected e.g. 107年10月5日20時".into()),
@@ -154,7 +198,10 @@ pub fn parse_time(s: &str, after: Option<DateTime<FixedOffset>>) -> Result<DateT
         && !s.contains('年')
         && t <= a
     {
-        let next = NaiveDate::from_ymd_opt(year + 1, m, d).ok_or("no such date")?.and_hms_opt(h, min, 0).ok_or("no such time")?;
+        let next = NaiveDate::from_ymd_opt(year + 1, m, d)
+            .ok_or("no such date")?
+            .and_hms_opt(h, min, 0)
+            .ok_or("no such time")?;
         t = local(next)?;
     }
     Ok(t)
@@ -163,7 +210,10 @@ pub fn parse_time(s: &str, after: Option<DateTime<FixedOffset>>) -> Result<DateT
 /// The Gregorian year of an ROC year; a pasted number too large for any calendar is an
 /// error, not an overflow.
 fn roc_year(roc: u32) -> Result<i32, String> {
-    i32::try_from(roc).ok().and_then(|y| y.checked_add(1911)).ok_or_else(|| format!("no such year: {roc}年"))
+    i32::try_from(roc)
+        .ok()
+        .and_then(|y| y.checked_add(1911))
+        .ok_or_else(|| format!("no such year: {roc}年"))
 }
 
 /// The numbers before 年, 月, 日, 時 (or 點) and 分, in order.
@@ -174,7 +224,11 @@ fn roc_parts(s: &str) -> Result<Vec<u32>, String> {
         if c.is_ascii_digit() {
             digits.push(c);
         } else if matches!(c, '年' | '月' | '日' | '時' | '点' | '點' | '分') {
-            out.push(digits.parse::<u32>().map_err(|_| format!("a number is missing before {c}"))?);
+            out.push(
+                digits
+                    .parse::<u32>()
+                    .map_err(|_| format!("a number is missing before {c}"))?,
+            );
             digits.clear();
         } else if !c.is_whitespace() {
             return Err(format!("unexpected `{c}`"));
@@ -187,7 +241,10 @@ fn roc_parts(s: &str) -> Result<Vec<u32>, String> {
 }
 
 fn local(n: NaiveDateTime) -> Result<DateTime<FixedOffset>, String> {
-    taipei().from_local_datetime(&n).single().ok_or_else(|| "ambiguous local time".to_string())
+    taipei()
+        .from_local_datetime(&n)
+        .single()
+        .ok_or_else(|| "ambiguous local time".to_string())
 }
 
 #[cfg(test)]
@@ -202,9 +259,15 @@ mod tests {
     #[test]
     fn roc_dates_as_announced() {
         assert_eq!(at("107年10月5日20時"), at("2018-10-05T20:00"));
-        assert_eq!(parse_time("10月6日4時", Some(at("107年10月5日20時"))).unwrap(), at("2018-10-06T04:00"));
+        assert_eq!(
+            parse_time("10月6日4時", Some(at("107年10月5日20時"))).unwrap(),
+            at("2018-10-06T04:00")
+        );
         assert_eq!(at("１０７年１０月５日２０時３０分"), at("2018-10-05T20:30"));
-        assert_eq!(parse_time("1月1日4時", Some(at("112年12月31日20時"))).unwrap(), at("2024-01-01T04:00"));
+        assert_eq!(
+            parse_time("1月1日4時", Some(at("112年12月31日20時"))).unwrap(),
+            at("2024-01-01T04:00")
+        );
         assert!(parse_time("10月6日4時", None).is_err());
         assert!(parse_time("107年13月5日20時", None).is_err());
         assert!(parse_time("someday", None).is_err());
@@ -215,7 +278,10 @@ mod tests {
         // Found by the service_window fuzz target: the ROC year overflowed an i32.
         assert!(parse_time("2147483000年1月1日1時", None).is_err());
         assert!(parse_time("4294967295年1月1日1時", None).is_err());
-        assert!(parse_time("999999年1月1日1時", None).is_err(), "past chrono's range");
+        assert!(
+            parse_time("999999年1月1日1時", None).is_err(),
+            "past chrono's range"
+        );
     }
 
     #[test]
@@ -231,15 +297,30 @@ mod tests {
         let o = judge(&w, at("2018-10-05T23:00"));
         assert_eq!(o.status, Status::Warn);
         assert_eq!(o.finding.as_deref(), Some("service.maintenance"));
-        assert_eq!(judge(&w, at("2018-10-06T04:00")).status, Status::Pass, "the end is exclusive");
+        assert_eq!(
+            judge(&w, at("2018-10-06T04:00")).status,
+            Status::Pass,
+            "the end is exclusive"
+        );
         let before = judge(&w, at("2018-10-01T12:00"));
         assert!(before.evidence("next_window").is_some());
     }
 
     #[test]
     fn broken_windows_are_refused() {
-        assert!(parse_windows("- service: {zh-TW: a, en: a}\n  start: 107年10月6日4時\n  end: 10月5日20時\n").is_ok(), "rolls into the next year");
-        assert!(parse_windows("- service: {zh-TW: a, en: a}\n  start: 2018-10-06T04:00\n  end: 2018-10-05T20:00\n").is_err());
+        assert!(
+            parse_windows(
+                "- service: {zh-TW: a, en: a}\n  start: 107年10月6日4時\n  end: 10月5日20時\n"
+            )
+            .is_ok(),
+            "rolls into the next year"
+        );
+        assert!(
+            parse_windows(
+                "- service: {zh-TW: a, en: a}\n  start: 2018-10-06T04:00\n  end: 2018-10-05T20:00\n"
+            )
+            .is_err()
+        );
         assert!(parse_windows("- nope: 1\n").is_err());
     }
 }

@@ -67,9 +67,15 @@ struct Params {
     /// Warn when a certificate of the chain expires within this many days.
     #[serde(default = "default_warn_days")]
     warn_days: u32,
-    #[serde(default = "crate::bridge::defaults::connect", deserialize_with = "de_duration")]
+    #[serde(
+        default = "crate::bridge::defaults::connect",
+        deserialize_with = "de_duration"
+    )]
     connect_timeout: Duration,
-    #[serde(default = "crate::bridge::defaults::handshake", deserialize_with = "de_duration")]
+    #[serde(
+        default = "crate::bridge::defaults::handshake",
+        deserialize_with = "de_duration"
+    )]
     handshake_timeout: Duration,
 }
 
@@ -108,22 +114,53 @@ impl Probe for TlsCertificate {
         Box::pin(async move {
             let budget = Budget::new(ctx.timeout);
             let turn = take_turn(&budget).await;
-            let target = Target { host: p.host.clone(), port: p.port };
-            let waits = tls::Waits { connect: p.connect_timeout, handshake: p.handshake_timeout };
+            let target = Target {
+                host: p.host.clone(),
+                port: p.port,
+            };
+            let waits = tls::Waits {
+                connect: p.connect_timeout,
+                handshake: p.handshake_timeout,
+            };
             let main_sni = p.sni[0].clone();
             let conn = match tls::connect(&target, &main_sni, &budget, waits).await {
                 Ok(c) => c,
                 Err(e) => return net_failure(&e, &target).with("sni", main_sni),
             };
-            let mut seen = Seen { target, sni: main_sni, chain: conn.chain, version: conn.version, cipher: conn.cipher, other_sni: Vec::new() };
+            let mut seen = Seen {
+                target,
+                sni: main_sni,
+                chain: conn.chain,
+                version: conn.version,
+                cipher: conn.cipher,
+                other_sni: Vec::new(),
+            };
             drop(conn.stream);
             for sni in &p.sni[1..] {
                 let note: Value = match tls::connect(&seen.target, sni, &budget, waits).await {
-                    Ok(c) if same_chain(&c.chain, &seen.chain) => Msg::new("value.sni.same_chain").into(),
-                    Ok(c) => Msg::new("value.sni.other_leaf").arg("sha256", c.chain.first().map(|l| tls::fingerprint(l)).unwrap_or_default()).into(),
-                    Err(e) => net_failure(&e, &seen.target).finding.unwrap_or_default().into(),
+                    Ok(c) if same_chain(&c.chain, &seen.chain) => {
+                        Msg::new("value.sni.same_chain").into()
+                    }
+                    Ok(c) => Msg::new("value.sni.other_leaf")
+                        .arg(
+                            "sha256",
+                            c.chain
+                                .first()
+                                .map(|l| tls::fingerprint(l))
+                                .unwrap_or_default(),
+                        )
+                        .into(),
+                    Err(e) => net_failure(&e, &seen.target)
+                        .finding
+                        .unwrap_or_default()
+                        .into(),
                 };
-                seen.other_sni.push(Msg::new("value.labelled").arg("name", sni.as_str()).arg("value", note).into());
+                seen.other_sni.push(
+                    Msg::new("value.labelled")
+                        .arg("name", sni.as_str())
+                        .arg("value", note)
+                        .into(),
+                );
             }
             drop(turn);
             // Loading the system store and the component's files reads the disk.
@@ -155,7 +192,11 @@ struct Problem {
 }
 
 fn problem(code: &'static str, msg: Msg) -> Problem {
-    Problem { code, msg, status: Status::Fail }
+    Problem {
+        code,
+        msg,
+        status: Status::Fail,
+    }
 }
 
 type Evidence = Vec<(String, Value)>;
@@ -164,29 +205,55 @@ fn judge(p: &Params, seen: Seen) -> Outcome {
     let now = SystemTime::now();
     let infos: Vec<CertInfo> = seen.chain.iter().map(|c| CertInfo::parse(c)).collect();
     let Some(leaf) = infos.first() else {
-        return net_failure(&crate::bridge::NetError::TlsFailed(Msg::new("value.net.no_certificate_sent").into()), &seen.target);
+        return net_failure(
+            &crate::bridge::NetError::TlsFailed(Msg::new("value.net.no_certificate_sent").into()),
+            &seen.target,
+        );
     };
     let mut evidence = chain_evidence(&seen, &infos);
-    let component = p.component_root_ca.as_deref().map(|path| (path, tls::load_certs(path)));
+    let component = p
+        .component_root_ca
+        .as_deref()
+        .map(|path| (path, tls::load_certs(path)));
     let component_infos: Vec<CertInfo> = match &component {
         Some((_, Ok(certs))) => certs.iter().map(|c| CertInfo::parse(c)).collect(),
         _ => Vec::new(),
     };
     if let Some((path, loaded)) = &component {
-        evidence.push(("component_root_ca".into(), describe_file(path, loaded, &component_infos)));
+        evidence.push((
+            "component_root_ca".into(),
+            describe_file(path, loaded, &component_infos),
+        ));
     }
     let component_certs = match &component {
         Some((_, Ok(certs))) => Some(certs.as_slice()),
         _ => None,
     };
-    let trusted_by = trust(p.system_store, component_certs, &seen.chain, &infos, now, &mut evidence);
+    let trusted_by = trust(
+        p.system_store,
+        component_certs,
+        &seen.chain,
+        &infos,
+        now,
+        &mut evidence,
+    );
     let known = known_certs(p.known_certs.as_deref(), &mut evidence);
-    let known_hits: Vec<&KnownCert> = infos.iter().filter_map(|i| known.iter().find(|k| k.matches(&i.sha256))).collect();
+    let known_hits: Vec<&KnownCert> = infos
+        .iter()
+        .filter_map(|i| known.iter().find(|k| k.matches(&i.sha256)))
+        .collect();
     if !known_hits.is_empty() {
-        evidence.push(("known_cert".into(), Value::join(known_hits.iter().map(|k| k.label.value()), "; ")));
+        evidence.push((
+            "known_cert".into(),
+            Value::join(known_hits.iter().map(|k| k.label.value()), "; "),
+        ));
     }
 
-    let cas: Vec<CertInfo> = infos[1..].iter().chain(component_infos.iter()).cloned().collect();
+    let cas: Vec<CertInfo> = infos[1..]
+        .iter()
+        .chain(component_infos.iter())
+        .cloned()
+        .collect();
     let generation = generation(leaf, &cas);
     if let Some(g) = generation {
         evidence.push(("cert_generation".into(), g.describe(leaf).into()));
@@ -200,17 +267,32 @@ fn judge(p: &Params, seen: Seen) -> Outcome {
             _ if leaf.self_issued() => "tls.untrusted_self_signed",
             _ => "tls.untrusted",
         };
-        problems.push(problem("tls.untrusted", Msg::new(key).arg("subject", short_name(leaf))));
+        problems.push(problem(
+            "tls.untrusted",
+            Msg::new(key).arg("subject", short_name(leaf)),
+        ));
     }
     problems.extend(name_problems(leaf, &p.names, generation));
     if let Some(k) = known_hits.iter().find(|k| k.shared_key) {
-        problems.push(Problem { code: "tls.shared_key", msg: Msg::new("tls.shared_key").arg("label", k.label.value()), status: Status::Warn });
+        problems.push(Problem {
+            code: "tls.shared_key",
+            msg: Msg::new("tls.shared_key").arg("label", k.label.value()),
+            status: Status::Warn,
+        });
     }
     let outcome = verdict(problems, || {
-        let key = if trusted_by == Some(SYSTEM) { "tls.pass_system" } else { "tls.pass_component" };
-        Msg::new(key).arg("names", p.names.join(", ")).arg("until", tls::date(leaf.not_after))
+        let key = if trusted_by == Some(SYSTEM) {
+            "tls.pass_system"
+        } else {
+            "tls.pass_component"
+        };
+        Msg::new(key)
+            .arg("names", p.names.join(", "))
+            .arg("until", tls::date(leaf.not_after))
     });
-    evidence.into_iter().fold(outcome, |o, (k, v)| o.with(&k, v))
+    evidence
+        .into_iter()
+        .fold(outcome, |o, (k, v)| o.with(&k, v))
 }
 
 /// The component's certificate generations (real-component §2, facts §4.3). Only the
@@ -234,12 +316,18 @@ fn generation(leaf: &CertInfo, cas: &[CertInfo]) -> Option<Generation> {
     if leaf.self_issued() && short_name(leaf) == "NHI.Self.Server.Cert" {
         return Some(Generation::Nhi2020);
     }
-    let root = cas.iter().find(|c| c.error.is_none() && short_name(c) == "nhi-localhost-ca" && c.subject == leaf.issuer)?;
+    let root = cas.iter().find(|c| {
+        c.error.is_none() && short_name(c) == "nhi-localhost-ca" && c.subject == leaf.issuer
+    })?;
     let root_days = match (root.not_before, root.not_after) {
         (Some(from), Some(to)) => to.duration_since(from).map_or(0, |d| d.as_secs() / 86_400),
         _ => 0,
     };
-    Some(if root_days <= PACKAGE_ROOT_DAYS { Generation::Nhi2024 { root_days } } else { Generation::Regenerated { root_days } })
+    Some(if root_days <= PACKAGE_ROOT_DAYS {
+        Generation::Nhi2024 { root_days }
+    } else {
+        Generation::Regenerated { root_days }
+    })
 }
 
 impl Generation {
@@ -247,14 +335,26 @@ impl Generation {
         let san = san_text(leaf);
         match self {
             Generation::Nhi2020 => Msg::new("value.cert_generation.nhi_2020"),
-            Generation::Nhi2024 { root_days } => Msg::new("value.cert_generation.nhi_2024").arg("days", root_days.to_string()).arg("san", san),
-            Generation::Regenerated { root_days } => Msg::new("value.cert_generation.regenerated").arg("days", root_days.to_string()).arg("san", san),
+            Generation::Nhi2024 { root_days } => Msg::new("value.cert_generation.nhi_2024")
+                .arg("days", root_days.to_string())
+                .arg("san", san),
+            Generation::Regenerated { root_days } => Msg::new("value.cert_generation.regenerated")
+                .arg("days", root_days.to_string())
+                .arg("san", san),
         }
     }
 }
 
 fn san_text(leaf: &CertInfo) -> String {
-    if leaf.san.is_empty() { "-".to_string() } else { leaf.san.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ") }
+    if leaf.san.is_empty() {
+        "-".to_string()
+    } else {
+        leaf.san
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 fn chain_evidence(seen: &Seen, infos: &[CertInfo]) -> Evidence {
@@ -287,7 +387,13 @@ fn trust(
     let system = system_store.then(|| {
         let anchors = Anchors::system();
         let t = tls::verify(chain, &anchors.store, now, infos);
-        evidence.push(("trust_system".into(), Msg::new("value.with_note").arg("text", trust_text(&t)).arg("note", anchors.note()).into()));
+        evidence.push((
+            "trust_system".into(),
+            Msg::new("value.with_note")
+                .arg("text", trust_text(&t))
+                .arg("note", anchors.note())
+                .into(),
+        ));
         t
     });
     let component = component.map(|certs| {
@@ -298,7 +404,11 @@ fn trust(
     trusted_by(system.as_ref(), component.as_ref())
 }
 
-fn name_problems(leaf: &CertInfo, names: &[String], generation: Option<Generation>) -> Vec<Problem> {
+fn name_problems(
+    leaf: &CertInfo,
+    names: &[String],
+    generation: Option<Generation>,
+) -> Vec<Problem> {
     let san = san_text(leaf);
     // The per-machine sets name only localhost; saying which one made it tells the helpdesk
     // that the install itself, not a user's mistake, left iccert.nhi.gov.tw out.
@@ -311,8 +421,18 @@ fn name_problems(leaf: &CertInfo, names: &[String], generation: Option<Generatio
         .iter()
         .filter_map(|name| match leaf.covers(name) {
             Coverage::Yes => None,
-            Coverage::IpListedAsDns => Some(problem("tls.name_mismatch", Msg::new("tls.name_ip_as_dns").arg("name", name.as_str()).arg("san", san.as_str()))),
-            Coverage::No => Some(problem("tls.name_mismatch", Msg::new(mismatch).arg("name", name.as_str()).arg("san", san.as_str()))),
+            Coverage::IpListedAsDns => Some(problem(
+                "tls.name_mismatch",
+                Msg::new("tls.name_ip_as_dns")
+                    .arg("name", name.as_str())
+                    .arg("san", san.as_str()),
+            )),
+            Coverage::No => Some(problem(
+                "tls.name_mismatch",
+                Msg::new(mismatch)
+                    .arg("name", name.as_str())
+                    .arg("san", san.as_str()),
+            )),
         })
         .collect()
 }
@@ -321,33 +441,80 @@ fn name_problems(leaf: &CertInfo, names: &[String], generation: Option<Generatio
 /// browser, even one told to trust the certificate). The rest go into the evidence.
 fn verdict(mut problems: Vec<Problem>, pass: impl FnOnce() -> Msg) -> Outcome {
     problems.sort_by_key(|pr| pr.status == Status::Warn);
-    let Some(first) = problems.first() else { return Outcome::pass(pass()) };
-    let o = if first.status == Status::Warn { Outcome::warn(first.code, first.msg.clone()) } else { Outcome::fail(first.code, first.msg.clone()) };
-    let mut others: Vec<&str> = problems[1..].iter().map(|pr| pr.code).filter(|c| *c != first.code).collect();
+    let Some(first) = problems.first() else {
+        return Outcome::pass(pass());
+    };
+    let o = if first.status == Status::Warn {
+        Outcome::warn(first.code, first.msg.clone())
+    } else {
+        Outcome::fail(first.code, first.msg.clone())
+    };
+    let mut others: Vec<&str> = problems[1..]
+        .iter()
+        .map(|pr| pr.code)
+        .filter(|c| *c != first.code)
+        .collect();
     others.dedup();
-    if others.is_empty() { o } else { o.with("also_found", others.join(", ")) }
+    if others.is_empty() {
+        o
+    } else {
+        o.with("also_found", others.join(", "))
+    }
 }
 
-fn validity_problems(leaf: &CertInfo, cas: &[CertInfo], component: &[CertInfo], now: SystemTime, warn_days: u32) -> Vec<Problem> {
+fn validity_problems(
+    leaf: &CertInfo,
+    cas: &[CertInfo],
+    component: &[CertInfo],
+    now: SystemTime,
+    warn_days: u32,
+) -> Vec<Problem> {
     let mut out = Vec::new();
     if leaf.expired_at(now) {
-        out.push(problem("tls.leaf_expired", Msg::new("tls.leaf_expired").arg("subject", short_name(leaf)).arg("date", tls::date(leaf.not_after))));
+        out.push(problem(
+            "tls.leaf_expired",
+            Msg::new("tls.leaf_expired")
+                .arg("subject", short_name(leaf))
+                .arg("date", tls::date(leaf.not_after)),
+        ));
     }
     // The root in the component's folder counts too: it is what users import into
     // Firefox, even when the bridge does not send it along.
     let all_cas = || cas.iter().chain(component.iter());
     if let Some(ca) = all_cas().find(|c| c.expired_at(now)) {
-        out.push(problem("tls.ca_expired", Msg::new("tls.ca_expired").arg("subject", short_name(ca)).arg("date", tls::date(ca.not_after))));
+        out.push(problem(
+            "tls.ca_expired",
+            Msg::new("tls.ca_expired")
+                .arg("subject", short_name(ca))
+                .arg("date", tls::date(ca.not_after)),
+        ));
     }
-    if let Some(c) = std::iter::once(leaf).chain(all_cas()).find(|c| c.not_yet_valid_at(now)) {
-        out.push(problem("tls.not_yet_valid", Msg::new("tls.not_yet_valid").arg("subject", short_name(c)).arg("date", tls::date(c.not_before))));
+    if let Some(c) = std::iter::once(leaf)
+        .chain(all_cas())
+        .find(|c| c.not_yet_valid_at(now))
+    {
+        out.push(problem(
+            "tls.not_yet_valid",
+            Msg::new("tls.not_yet_valid")
+                .arg("subject", short_name(c))
+                .arg("date", tls::date(c.not_before)),
+        ));
     }
     let window = Duration::from_secs(u64::from(warn_days) * 86_400);
-    if let Some(c) = std::iter::once(leaf).chain(all_cas()).find(|c| c.expires_within(now, window)) {
-        let days = c.not_after.and_then(|t| t.duration_since(now).ok()).map_or(0, |d| d.as_secs() / 86_400);
+    if let Some(c) = std::iter::once(leaf)
+        .chain(all_cas())
+        .find(|c| c.expires_within(now, window))
+    {
+        let days = c
+            .not_after
+            .and_then(|t| t.duration_since(now).ok())
+            .map_or(0, |d| d.as_secs() / 86_400);
         out.push(Problem {
             code: "tls.expiring_soon",
-            msg: Msg::new("tls.expiring_soon").arg("subject", short_name(c)).arg("date", tls::date(c.not_after)).arg("days", days.to_string()),
+            msg: Msg::new("tls.expiring_soon")
+                .arg("subject", short_name(c))
+                .arg("date", tls::date(c.not_after))
+                .arg("days", days.to_string()),
             status: Status::Warn,
         });
     }
@@ -377,12 +544,26 @@ fn trust_text(t: &Trust) -> Msg {
 }
 
 /// `…/NHIRootCA.crt: nhi-localhost-ca (valid until 2026-12-01 10:00:00Z)`.
-fn describe_file(path: &Path, loaded: &Result<Vec<CertificateDer<'static>>, tls::LoadError>, infos: &[CertInfo]) -> Value {
+fn describe_file(
+    path: &Path,
+    loaded: &Result<Vec<CertificateDer<'static>>, tls::LoadError>,
+    infos: &[CertInfo],
+) -> Value {
     let what = match loaded {
         Err(e) => e.value(),
-        Ok(_) => Value::join(infos.iter().map(|i| Msg::new("value.cert.valid_until").arg("name", short_name(i)).arg("date", tls::date(i.not_after))), "; "),
+        Ok(_) => Value::join(
+            infos.iter().map(|i| {
+                Msg::new("value.cert.valid_until")
+                    .arg("name", short_name(i))
+                    .arg("date", tls::date(i.not_after))
+            }),
+            "; ",
+        ),
     };
-    Msg::new("value.labelled").arg("name", path.display().to_string()).arg("value", what).into()
+    Msg::new("value.labelled")
+        .arg("name", path.display().to_string())
+        .arg("value", what)
+        .into()
 }
 
 /// The CN, which is how people tell these certificates apart; the whole subject if none.
@@ -390,7 +571,11 @@ fn short_name(info: &CertInfo) -> String {
     if let Some(e) = &info.error {
         return e.clone();
     }
-    info.subject.split(',').find_map(|part| part.strip_prefix("CN=")).map(str::to_string).unwrap_or_else(|| info.subject.clone())
+    info.subject
+        .split(',')
+        .find_map(|part| part.strip_prefix("CN="))
+        .map(str::to_string)
+        .unwrap_or_else(|| info.subject.clone())
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -421,24 +606,42 @@ impl Label {
 
 impl KnownCert {
     fn matches(&self, fingerprint: &str) -> bool {
-        let norm = |s: &str| s.chars().filter(|c| c.is_ascii_hexdigit()).collect::<String>().to_ascii_uppercase();
+        let norm = |s: &str| {
+            s.chars()
+                .filter(|c| c.is_ascii_hexdigit())
+                .collect::<String>()
+                .to_ascii_uppercase()
+        };
         norm(&self.sha256) == norm(fingerprint)
     }
 }
 
 pub fn builtin_known_certs() -> &'static [KnownCert] {
     static CELL: OnceLock<Vec<KnownCert>> = OnceLock::new();
-    CELL.get_or_init(|| serde_yaml::from_str(KNOWN_CERTS_YAML).unwrap_or_else(|e| panic!("built-in assets/tls-known-certs.yaml is broken: {e}")))
+    CELL.get_or_init(|| {
+        serde_yaml::from_str(KNOWN_CERTS_YAML)
+            .unwrap_or_else(|e| panic!("built-in assets/tls-known-certs.yaml is broken: {e}"))
+    })
 }
 
 /// The profile's list when given and readable; otherwise the built-in one, saying why.
 fn known_certs(path: Option<&Path>, evidence: &mut Evidence) -> Vec<KnownCert> {
-    let Some(path) = path else { return builtin_known_certs().to_vec() };
-    let loaded = std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| serde_yaml::from_str::<Vec<KnownCert>>(&t).map_err(|e| e.to_string()));
+    let Some(path) = path else {
+        return builtin_known_certs().to_vec();
+    };
+    let loaded = std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_yaml::from_str::<Vec<KnownCert>>(&t).map_err(|e| e.to_string()));
     match loaded {
         Ok(list) => list,
         Err(e) => {
-            evidence.push(("known_certs".into(), Msg::new("value.known_certs.builtin_instead").arg("file", path.display().to_string()).arg("error", e).into()));
+            evidence.push((
+                "known_certs".into(),
+                Msg::new("value.known_certs.builtin_instead")
+                    .arg("file", path.display().to_string())
+                    .arg("error", e)
+                    .into(),
+            ));
             builtin_known_certs().to_vec()
         }
     }
@@ -453,7 +656,9 @@ mod tests {
         let list = builtin_known_certs();
         let shared: Vec<_> = list.iter().filter(|k| k.shared_key).collect();
         assert_eq!(shared.len(), 1);
-        assert!(shared[0].matches("79d4c6ce20badad15ee1ab2c45326e45b6439824494ee1e0c3fb2529525374ed"));
+        assert!(
+            shared[0].matches("79d4c6ce20badad15ee1ab2c45326e45b6439824494ee1e0c3fb2529525374ed")
+        );
         assert!(list.iter().all(|k| k.sha256.split(':').count() == 32));
     }
 
@@ -466,38 +671,80 @@ mod tests {
             (generation(&infos[0], &infos[1..]), infos)
         };
         assert_eq!(seen(CertGeneration::Nhi2020).0, Some(Generation::Nhi2020));
-        assert_eq!(seen(CertGeneration::Nhi2024).0, Some(Generation::Nhi2024 { root_days: 30 }));
-        assert_eq!(seen(CertGeneration::PodmanRegen).0, Some(Generation::Regenerated { root_days: 3650 }));
+        assert_eq!(
+            seen(CertGeneration::Nhi2024).0,
+            Some(Generation::Nhi2024 { root_days: 30 })
+        );
+        assert_eq!(
+            seen(CertGeneration::PodmanRegen).0,
+            Some(Generation::Regenerated { root_days: 3650 })
+        );
         assert_eq!(seen(CertGeneration::TestCa).0, None);
         // The root may come only from the component's folder, not from the chain.
         let (_, infos) = seen(CertGeneration::PodmanRegen);
         assert_eq!(generation(&infos[0], &[]), None);
-        assert_eq!(generation(&infos[0], &infos[1..]).map(|g| g.describe(&infos[0]).key), Some("value.cert_generation.regenerated".to_string()));
+        assert_eq!(
+            generation(&infos[0], &infos[1..]).map(|g| g.describe(&infos[0]).key),
+            Some("value.cert_generation.regenerated".to_string())
+        );
         let (g, infos) = seen(CertGeneration::PodmanRegen);
         let names = vec!["iccert.nhi.gov.tw".to_string()];
-        assert_eq!(name_problems(&infos[0], &names, g)[0].msg.key, "tls.name_mismatch_regen");
+        assert_eq!(
+            name_problems(&infos[0], &names, g)[0].msg.key,
+            "tls.name_mismatch_regen"
+        );
         let (g, infos) = seen(CertGeneration::Nhi2024);
-        assert_eq!(name_problems(&infos[0], &names, g)[0].msg.key, "tls.name_mismatch_2024");
+        assert_eq!(
+            name_problems(&infos[0], &names, g)[0].msg.key,
+            "tls.name_mismatch_2024"
+        );
         let (g, infos) = seen(CertGeneration::NoIccertSan);
-        assert_eq!(name_problems(&infos[0], &names, g)[0].msg.key, "tls.name_mismatch");
+        assert_eq!(
+            name_problems(&infos[0], &names, g)[0].msg.key,
+            "tls.name_mismatch"
+        );
     }
 
     #[test]
     fn trust_reads_in_the_reports_language() {
         use crate::i18n::Lang;
-        let anchors = Anchors { store: rustls::RootCertStore::empty(), loaded: 145, unusable: 0, error: None };
+        let anchors = Anchors {
+            store: rustls::RootCertStore::empty(),
+            loaded: 145,
+            unusable: 0,
+            error: None,
+        };
         let why = Value::from("invalid peer certificate: UnknownIssuer");
-        let v = Value::from(Msg::new("value.with_note").arg("text", trust_text(&Trust::Untrusted(why))).arg("note", anchors.note()));
-        assert_eq!(v.render(false), "not trusted: invalid peer certificate: UnknownIssuer (145 certificates)");
-        assert_eq!(v.render_in(Lang::ZhTw, false), "不信任：invalid peer certificate: UnknownIssuer（共 145 張根憑證）");
-        assert_eq!(Value::from(trust_text(&Trust::Trusted)).render_in(Lang::ZhTw, false), "信任");
+        let v = Value::from(
+            Msg::new("value.with_note")
+                .arg("text", trust_text(&Trust::Untrusted(why)))
+                .arg("note", anchors.note()),
+        );
+        assert_eq!(
+            v.render(false),
+            "not trusted: invalid peer certificate: UnknownIssuer (145 certificates)"
+        );
+        assert_eq!(
+            v.render_in(Lang::ZhTw, false),
+            "不信任：invalid peer certificate: UnknownIssuer（共 145 張根憑證）"
+        );
+        assert_eq!(
+            Value::from(trust_text(&Trust::Trusted)).render_in(Lang::ZhTw, false),
+            "信任"
+        );
     }
 
     #[test]
     fn short_name_prefers_cn() {
-        let i = CertInfo { subject: "CN=nhi-localhost-ca,O=nhi-localhost-ca".into(), ..CertInfo::default() };
+        let i = CertInfo {
+            subject: "CN=nhi-localhost-ca,O=nhi-localhost-ca".into(),
+            ..CertInfo::default()
+        };
         assert_eq!(short_name(&i), "nhi-localhost-ca");
-        let i = CertInfo { subject: "O=NHI,C=TW".into(), ..CertInfo::default() };
+        let i = CertInfo {
+            subject: "O=NHI,C=TW".into(),
+            ..CertInfo::default()
+        };
         assert_eq!(short_name(&i), "O=NHI,C=TW");
     }
 

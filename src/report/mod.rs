@@ -35,7 +35,12 @@ pub fn glyph(status: Status) -> &'static str {
 }
 
 /// Checks other than the root cause that still need the operator's attention.
-pub fn also_worth_a_look(report: &Report) -> impl Iterator<Item = &crate::engine::report::CheckReport> {
+pub fn also_worth_a_look(
+    report: &Report,
+) -> impl Iterator<Item = &crate::engine::report::CheckReport> {
     let root = report.root_cause.as_ref().map(|r| r.check.as_str());
-    report.checks.iter().filter(move |c| Some(c.id.as_str()) != root && c.remedy.is_some())
+    report
+        .checks
+        .iter()
+        .filter(move |c| Some(c.id.as_str()) != root && c.remedy.is_some())
 }

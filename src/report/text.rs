@@ -25,22 +25,53 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(s, "{}", ui("report.demo_banner", l));
     }
     let _ = writeln!(s, "{} — {}", ui("report.title", l), r.profile.title);
-    let _ = writeln!(s, "{}{}", lbl(&format!("verdict.{}", verdict_key(r)), l), root_line(r));
+    let _ = writeln!(
+        s,
+        "{}{}",
+        lbl(&format!("verdict.{}", verdict_key(r)), l),
+        root_line(r)
+    );
     let host = format!("{} {} ({})", r.host.os, r.host.os_version, r.host.arch);
-    let _ = writeln!(s, "{}{}  ·  {}{}  ·  {}{:.1} s", lbl("report.host", l), host.trim(), lbl("report.started", l), r.started_at, lbl("report.duration", l), r.duration_ms as f64 / 1000.0);
+    let _ = writeln!(
+        s,
+        "{}{}  ·  {}{}  ·  {}{:.1} s",
+        lbl("report.host", l),
+        host.trim(),
+        lbl("report.started", l),
+        r.started_at,
+        lbl("report.duration", l),
+        r.duration_ms as f64 / 1000.0
+    );
     if let Some(h) = &r.remote_host {
         let _ = writeln!(s, "{}{h}", lbl("report.remote_host", l));
     }
     if let Some(t) = &r.ticket {
         let _ = writeln!(s, "{}{t}", lbl("report.ticket", l));
     }
-    let _ = writeln!(s, "{}", ui(if r.pii_revealed { "report.pii_revealed" } else { "report.pii_masked" }, l));
+    let _ = writeln!(
+        s,
+        "{}",
+        ui(
+            if r.pii_revealed {
+                "report.pii_revealed"
+            } else {
+                "report.pii_masked"
+            },
+            l
+        )
+    );
 
     if let Some(rc) = &r.root_cause
         && let Some(c) = r.checks.iter().find(|c| c.id == rc.check)
         && let Some(rem) = &c.remedy
     {
-        let _ = writeln!(s, "\n{}{} — {}", lbl("report.root_cause", l), rc.title, rc.summary);
+        let _ = writeln!(
+            s,
+            "\n{}{} — {}",
+            lbl("report.root_cause", l),
+            rc.title,
+            rc.summary
+        );
         remedy(&mut s, r, rem);
     }
 
@@ -79,7 +110,15 @@ fn root_line(r: &Report) -> String {
 
 fn check_line(s: &mut String, r: &Report, c: &CheckReport) {
     let word = ui(&format!("status.{}", c.status.key()), r.lang);
-    let _ = writeln!(s, "  {} {} {} — {}  ({} ms)", glyph(c.status), pad(&word, 8), c.title, c.summary, c.duration_ms);
+    let _ = writeln!(
+        s,
+        "  {} {} {} — {}  ({} ms)",
+        glyph(c.status),
+        pad(&word, 8),
+        c.title,
+        c.summary,
+        c.duration_ms
+    );
     for (label, value) in labelled_evidence(c, r.lang) {
         let _ = writeln!(s, "        {}{value}", with_colon(&label, r.lang));
     }
@@ -95,10 +134,21 @@ fn remedy(s: &mut String, r: &Report, rem: &RemedyReport) {
         let _ = writeln!(s, "    {}. {}", i + 1, step);
     }
     for link in &rem.links {
-        let _ = writeln!(s, "    {}{} <{}>", lbl("report.links", l), link.label, link.url);
+        let _ = writeln!(
+            s,
+            "    {}{} <{}>",
+            lbl("report.links", l),
+            link.label,
+            link.url
+        );
     }
     if !rem.contact.is_empty() {
-        let _ = writeln!(s, "    {}{}", lbl("report.contact", l), rem.contact.join(if l == Lang::ZhTw { "；" } else { "; " }));
+        let _ = writeln!(
+            s,
+            "    {}{}",
+            lbl("report.contact", l),
+            rem.contact.join(if l == Lang::ZhTw { "；" } else { "; " })
+        );
     }
 }
 

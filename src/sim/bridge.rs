@@ -83,13 +83,15 @@ impl Fault {
     /// Names for the demo's scenario files: `healthy`, `offline-gate`, `code:8013`…
     pub fn parse(s: &str) -> Option<Fault> {
         if let Some(code) = s.strip_prefix("code:") {
-            return crate::bridge::codes::is_code(code).then(|| Fault::GetBasicCode(code.to_string()));
+            return crate::bridge::codes::is_code(code)
+                .then(|| Fault::GetBasicCode(code.to_string()));
         }
         if let Some(code) = s.strip_prefix("sign:") {
             return crate::bridge::codes::is_code(code).then(|| Fault::SignCode(code.to_string()));
         }
         if let Some(code) = s.strip_prefix("encrypt:") {
-            return crate::bridge::codes::is_code(code).then(|| Fault::EnCryptCode(code.to_string()));
+            return crate::bridge::codes::is_code(code)
+                .then(|| Fault::EnCryptCode(code.to_string()));
         }
         Some(match s {
             "healthy" => Fault::Healthy,
@@ -126,7 +128,12 @@ pub struct BridgeConfig {
 
 impl BridgeConfig {
     pub fn new(certs: CertGeneration, fault: Fault) -> BridgeConfig {
-        BridgeConfig { certs, fault, cards: None, reader: None }
+        BridgeConfig {
+            certs,
+            fault,
+            cards: None,
+            reader: None,
+        }
     }
 }
 
@@ -151,7 +158,8 @@ const PAGE_HEAD: &str = concat!(
     "<tr><td style=\"color:#555\">可自行手動關閉</td></tr>",
     "<tr><td><input type=\"button\" value=\"關閉\" style=\"padding:4px 24px\" onclick=\"window.close()\"/></td></tr></table></body>",
 );
-const PAGE_TAIL: &str = "<!-- ecpa-doctor test bridge: padded to the length of the real page --></html>";
+const PAGE_TAIL: &str =
+    "<!-- ecpa-doctor test bridge: padded to the length of the real page --></html>";
 const PAGE_LEN: usize = 1350;
 
 fn page() -> String {
@@ -163,7 +171,10 @@ fn page() -> String {
 /// end in a bare `\n` (only the last in `\r\n\r\n`) and the length has a trailing space.
 fn http_answer() -> String {
     let body = page();
-    format!("HTTP/1.1 200 OK\nContent-Type: text/html\nAccept-Ranges: bytes\nServer: NHIICC-/1.0\nConnection: close\nContent-Length: {} \r\n\r\n{body}", body.len())
+    format!(
+        "HTTP/1.1 200 OK\nContent-Type: text/html\nAccept-Ranges: bytes\nServer: NHIICC-/1.0\nConnection: close\nContent-Length: {} \r\n\r\n{body}",
+        body.len()
+    )
 }
 
 const VERSION: &str = "0011";
@@ -178,21 +189,35 @@ struct Server {
 
 impl Server {
     fn note(&self, line: String) {
-        self.log.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+        self.log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(line);
     }
 }
 
 impl FakeBridge {
     /// On 127.0.0.1 and a free port, bound like the component binds 7777.
     pub fn start(cfg: BridgeConfig) -> io::Result<FakeBridge> {
-        FakeBridge::start_on(listen_like_the_component(SocketAddr::from(([127, 0, 0, 1], 0)))?, cfg)
+        FakeBridge::start_on(
+            listen_like_the_component(SocketAddr::from(([127, 0, 0, 1], 0)))?,
+            cfg,
+        )
     }
 
     pub fn start_on(listener: std::net::TcpListener, cfg: BridgeConfig) -> io::Result<FakeBridge> {
         let certs = cfg.certs.generate().map_err(io::Error::other)?;
         let log = Arc::new(Mutex::new(Vec::new()));
-        let server = Arc::new(Server { fault: cfg.fault, tls: tls_acceptor(&certs)?, cards: cfg.cards, reader: cfg.reader, log: log.clone() });
-        let served = Served::start("fake-bridge", listener, move |tcp| handle(server.clone(), tcp))?;
+        let server = Arc::new(Server {
+            fault: cfg.fault,
+            tls: tls_acceptor(&certs)?,
+            cards: cfg.cards,
+            reader: cfg.reader,
+            log: log.clone(),
+        });
+        let served = Served::start("fake-bridge", listener, move |tcp| {
+            handle(server.clone(), tcp)
+        })?;
         Ok(FakeBridge { served, certs, log })
     }
 
@@ -229,9 +254,15 @@ pub fn listen_like_the_component(addr: SocketAddr) -> io::Result<std::net::TcpLi
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_io()
+                    .build()?;
                 rt.block_on(async {
-                    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+                    let socket = if addr.is_ipv4() {
+                        tokio::net::TcpSocket::new_v4()?
+                    } else {
+                        tokio::net::TcpSocket::new_v6()?
+                    };
                     socket.set_reuseaddr(true)?;
                     socket.bind(addr)?;
                     socket.listen(1)?.into_std()
@@ -252,20 +283,28 @@ async fn handle(server: Arc<Server>, mut tcp: TcpStream) {
         Fault::TlsAlert => {
             let mut hello = [0u8; 1024];
             let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut hello)).await;
-            let _ = tcp.write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]).await;
+            let _ = tcp
+                .write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46])
+                .await;
         }
         Fault::SshBanner => {
-            let _ = tcp.write_all(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n").await;
+            let _ = tcp
+                .write_all(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n")
+                .await;
             let mut hello = [0u8; 1024];
-            if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut hello)).await
+            if let Ok(Ok(n)) =
+                tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut hello)).await
                 && n > 0
             {
-                let _ = tcp.write_all(b"Invalid SSH identification string.\r\n").await;
+                let _ = tcp
+                    .write_all(b"Invalid SSH identification string.\r\n")
+                    .await;
             }
         }
         Fault::PlainHttp => {
             let mut first = [0u8; 1024];
-            if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut first)).await
+            if let Ok(Ok(n)) =
+                tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut first)).await
                 && n > 0
             {
                 let _ = tcp.write_all(nginx_400().as_bytes()).await;
@@ -287,10 +326,13 @@ async fn handle(server: Arc<Server>, mut tcp: TcpStream) {
             // protocol_version alert; rustls would say handshake_failure to `openssl
             // s_client -tls1` (it wants an extension TLS 1.0 clients do not send).
             if peek_hello_version(&tcp).await.is_some_and(|v| v < TLS12) {
-                let _ = tcp.write_all(&[0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46]).await;
+                let _ = tcp
+                    .write_all(&[0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46])
+                    .await;
                 return;
             }
-            let accepted = tokio::time::timeout(Duration::from_secs(10), server.tls.accept(tcp)).await;
+            let accepted =
+                tokio::time::timeout(Duration::from_secs(10), server.tls.accept(tcp)).await;
             if let Ok(Ok(tls)) = accepted {
                 serve_tls(&server, tls).await;
             }
@@ -306,7 +348,10 @@ async fn peek_hello_version(tcp: &TcpStream) -> Option<u16> {
     let mut buf = vec![0u8; 16 * 1024];
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
-        let n = tokio::time::timeout_at(deadline, tcp.peek(&mut buf)).await.ok()?.ok()?;
+        let n = tokio::time::timeout_at(deadline, tcp.peek(&mut buf))
+            .await
+            .ok()?
+            .ok()?;
         if n > 0 && buf[0] != 0x16 {
             // Not a TLS handshake at all: the TLS accept will say so at once.
             return None;
@@ -333,14 +378,21 @@ fn hello_version(record: &[u8]) -> Option<u16> {
     at += 1 + usize::from(*body.get(at)?);
     at += 2 + usize::from(u16_at(body, at)?);
     at += 1 + usize::from(*body.get(at)?);
-    let Some(ext_len) = u16_at(body, at) else { return Some(client_version) };
+    let Some(ext_len) = u16_at(body, at) else {
+        return Some(client_version);
+    };
     let exts = body.get(at + 2..at + 2 + usize::from(ext_len))?;
     let mut i = 0;
     while let (Some(kind), Some(len)) = (u16_at(exts, i), u16_at(exts, i + 2)) {
         let data = exts.get(i + 4..i + 4 + usize::from(len))?;
         if kind == 0x002B {
             // GREASE values (0x?A?A) are not versions.
-            return data.get(1..)?.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).filter(|v| v & 0x0F0F != 0x0A0A).max();
+            return data
+                .get(1..)?
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .filter(|v| v & 0x0F0F != 0x0A0A)
+                .max();
         }
         i += 4 + usize::from(len);
     }
@@ -349,12 +401,18 @@ fn hello_version(record: &[u8]) -> Option<u16> {
 
 fn nginx_400() -> String {
     let body = "<html>\r\n<head><title>400 Bad Request</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<hr><center>nginx/1.22.1</center>\r\n</body>\r\n</html>\r\n";
-    format!("HTTP/1.1 400 Bad Request\r\nServer: nginx/1.22.1\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+    format!(
+        "HTTP/1.1 400 Bad Request\r\nServer: nginx/1.22.1\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
 }
 
 /// Reads a request head (bounded); with `need_http`, bytes that never become an HTTP
 /// request line keep it waiting, like a line-based server given a TLS hello.
-async fn read_request<S: AsyncRead + Unpin>(s: &mut S, need_http: bool) -> Option<(String, Vec<u8>)> {
+async fn read_request<S: AsyncRead + Unpin>(
+    s: &mut S,
+    need_http: bool,
+) -> Option<(String, Vec<u8>)> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
@@ -375,17 +433,37 @@ async fn read_request<S: AsyncRead + Unpin>(s: &mut S, need_http: bool) -> Optio
 }
 
 fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
-    head.lines().skip(1).filter_map(|l| l.split_once(':')).find(|(k, _)| k.trim().eq_ignore_ascii_case(name)).map(|(_, v)| v.trim())
+    head.lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim())
 }
 
 async fn serve_tls<S: AsyncRead + AsyncWrite + Unpin>(server: &Server, mut s: S) {
-    let Some((head, rest)) = read_request(&mut s, false).await else { return };
-    let request_line = head.lines().next().unwrap_or_default().trim_end().to_string();
+    let Some((head, rest)) = read_request(&mut s, false).await else {
+        return;
+    };
+    let request_line = head
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_end()
+        .to_string();
     server.note(request_line.clone());
-    server.note(format!("Host: {}", header(&head, "host").unwrap_or("(none)")));
-    server.note(format!("Origin: {}", header(&head, "origin").unwrap_or("(none)")));
+    server.note(format!(
+        "Host: {}",
+        header(&head, "host").unwrap_or("(none)")
+    ));
+    server.note(format!(
+        "Origin: {}",
+        header(&head, "origin").unwrap_or("(none)")
+    ));
     let mut parts = request_line.split_ascii_whitespace();
-    let (method, path) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+    let (method, path) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
     let upgrade = header(&head, "upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
     match &server.fault {
         Fault::EmptyClose => {}
@@ -407,7 +485,9 @@ async fn serve_tls<S: AsyncRead + AsyncWrite + Unpin>(server: &Server, mut s: S)
         // upgrade to another path than /echo.
         _ if method != "GET" => {}
         _ if upgrade && path == "/echo" => {
-            let Some(key) = header(&head, "sec-websocket-key") else { return };
+            let Some(key) = header(&head, "sec-websocket-key") else {
+                return;
+            };
             let reply = format!(
                 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
                 ws::accept_for(key)
@@ -426,7 +506,9 @@ async fn serve_tls<S: AsyncRead + AsyncWrite + Unpin>(server: &Server, mut s: S)
 
 async fn huge_body<S: AsyncWrite + Unpin>(s: &mut S) {
     const TOTAL: usize = 100 * 1024 * 1024;
-    let head = format!("HTTP/1.1 200 OK\r\nServer: bulk/1.0\r\nContent-Type: application/octet-stream\r\nContent-Length: {TOTAL}\r\n\r\n");
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nServer: bulk/1.0\r\nContent-Type: application/octet-stream\r\nContent-Length: {TOTAL}\r\n\r\n"
+    );
     if s.write_all(head.as_bytes()).await.is_err() {
         return;
     }
@@ -444,7 +526,9 @@ async fn huge_body<S: AsyncWrite + Unpin>(s: &mut S) {
 async fn ws_loop<S: AsyncRead + AsyncWrite + Unpin>(server: &Server, s: &mut S, already: Vec<u8>) {
     let mut frames = FrameReader::new(already);
     loop {
-        let Ok(frame) = frames.next(s, 64 * 1024, Duration::from_secs(60)).await else { return };
+        let Ok(frame) = frames.next(s, 64 * 1024, Duration::from_secs(60)).await else {
+            return;
+        };
         // Binary, ping and close frames: the real component closes without a reply.
         if frame.opcode != ws::OP_TEXT {
             server.note(format!("frame opcode {:#X}", frame.opcode));
@@ -473,7 +557,9 @@ async fn ws_loop<S: AsyncRead + AsyncWrite + Unpin>(server: &Server, s: &mut S, 
 }
 
 async fn send_and_close<S: AsyncWrite + Unpin>(s: &mut S, code: &str) {
-    let _ = s.write_all(&ws::encode(ws::OP_TEXT, code.as_bytes(), None)).await;
+    let _ = s
+        .write_all(&ws::encode(ws::OP_TEXT, code.as_bytes(), None))
+        .await;
     let _ = s.shutdown().await;
 }
 
@@ -492,9 +578,13 @@ async fn answer(server: &Server, command: &str) -> String {
         if let Fault::GetBasicCode(code) = &server.fault {
             return code.clone();
         }
-        let Some(cards) = server.cards.clone() else { return "8013".into() };
+        let Some(cards) = server.cards.clone() else {
+            return "8013".into();
+        };
         let reader = server.reader.clone();
-        return tokio::task::spawn_blocking(move || get_basic(cards.as_ref(), reader.as_deref())).await.unwrap_or_else(|_| "8013".into());
+        return tokio::task::spawn_blocking(move || get_basic(cards.as_ref(), reader.as_deref()))
+            .await
+            .unwrap_or_else(|_| "8013".into());
     }
     if command.starts_with("GetVersion") {
         return format!("GetVersion:{VERSION}");
@@ -502,7 +592,12 @@ async fn answer(server: &Server, command: &str) -> String {
     if command.starts_with("GetRandom") {
         let mut b = [0u8; 16];
         ws::fill_random(&mut b);
-        return format!("GetRandom:{}", b.iter().map(|x| char::from(b'0' + x % 10)).collect::<String>());
+        return format!(
+            "GetRandom:{}",
+            b.iter()
+                .map(|x| char::from(b'0' + x % 10))
+                .collect::<String>()
+        );
     }
     if command.starts_with("H_SignIPAndPort") {
         return "H_SignIPAndPort:4061".into();
@@ -540,9 +635,13 @@ async fn with_card<F>(server: &Server, f: F) -> String
 where
     F: FnOnce(&dyn SmartCards, Option<&str>) -> String + Send + 'static,
 {
-    let Some(cards) = server.cards.clone() else { return "8013".into() };
+    let Some(cards) = server.cards.clone() else {
+        return "8013".into();
+    };
     let reader = server.reader.clone();
-    tokio::task::spawn_blocking(move || f(cards.as_ref(), reader.as_deref())).await.unwrap_or_else(|_| "8013".into())
+    tokio::task::spawn_blocking(move || f(cards.as_ref(), reader.as_deref()))
+        .await
+        .unwrap_or_else(|_| "8013".into())
 }
 
 /// A stand-in for the signature NHI's cloud makes: 256 hex characters derived from the
@@ -568,7 +667,12 @@ fn hex_digest(parts: &[&[u8]], len: usize) -> String {
     for p in parts {
         ctx.update(p);
     }
-    ctx.finish().as_ref().iter().take(len).map(|b| format!("{b:02X}")).collect()
+    ctx.finish()
+        .as_ref()
+        .iter()
+        .take(len)
+        .map(|b| format!("{b:02X}"))
+        .collect()
 }
 
 /// `EnCrypt?Pwd=`: SELECT and the basic record, then 48 hex characters keyed by the card
@@ -579,7 +683,17 @@ fn encrypt(cards: &dyn SmartCards, reader: Option<&str>, pwd: &str) -> String {
         return "8009".into();
     }
     match read_card(cards, reader, false) {
-        Ok((basic, _)) => format!("EnCrypt:{}", hex_digest(&[&basic.data[..12.min(basic.data.len())], key_date().as_bytes(), pwd.as_bytes()], 24)),
+        Ok((basic, _)) => format!(
+            "EnCrypt:{}",
+            hex_digest(
+                &[
+                    &basic.data[..12.min(basic.data.len())],
+                    key_date().as_bytes(),
+                    pwd.as_bytes()
+                ],
+                24
+            )
+        ),
         Err(code) => code.into(),
     }
 }
@@ -588,7 +702,10 @@ fn encrypt(cards: &dyn SmartCards, reader: Option<&str>, pwd: &str) -> String {
 /// characters; the password is not used (as a third-party agent notes).
 fn secure_basic(cards: &dyn SmartCards, reader: Option<&str>) -> String {
     match read_card(cards, reader, true) {
-        Ok((basic, _)) => format!("SecureGetBasicWithParam:{}", hex_digest(&[&basic.data, key_date().as_bytes()], 56)),
+        Ok((basic, _)) => format!(
+            "SecureGetBasicWithParam:{}",
+            hex_digest(&[&basic.data, key_date().as_bytes()], 56)
+        ),
         Err(code) => code.into(),
     }
 }
@@ -597,7 +714,11 @@ fn secure_basic(cards: &dyn SmartCards, reader: Option<&str>) -> String {
 /// first reader or the configured one, card left as it was. Errors are the bare codes the
 /// component gives: `8013` no card/reader/service, `7004` SELECT refused, `8010` a record
 /// refused.
-fn read_card(cards: &dyn SmartCards, reader: Option<&str>, with_hc: bool) -> Result<(Response, Option<Response>), &'static str> {
+fn read_card(
+    cards: &dyn SmartCards,
+    reader: Option<&str>,
+    with_hc: bool,
+) -> Result<(Response, Option<Response>), &'static str> {
     let ctx = cards.establish().map_err(|_| "8013")?;
     let readers = ctx.readers().unwrap_or_default();
     let name = match reader {
@@ -612,7 +733,11 @@ fn read_card(cards: &dyn SmartCards, reader: Option<&str>, with_hc: bool) -> Res
         return Err("7004");
     }
     let basic = send(&apdu::READ_BASIC).map_err(|_| "8013")?;
-    let hc = if with_hc { Some(send(&apdu::READ_HC_DATA).map_err(|_| "8013")?) } else { None };
+    let hc = if with_hc {
+        Some(send(&apdu::READ_HC_DATA).map_err(|_| "8013")?)
+    } else {
+        None
+    };
     if !basic.is_ok() || hc.as_ref().is_some_and(|h| !h.is_ok()) {
         return Err("8010");
     }
@@ -628,9 +753,22 @@ pub fn get_basic(cards: &dyn SmartCards, reader: Option<&str>) -> String {
         Ok(r) => r,
         Err(code) => return code.into(),
     };
-    let Ok(rec) = record::parse(&basic.data) else { return "8010".into() };
-    let field6 = hc.and_then(|h| h.data.first().copied()).map(char::from).filter(char::is_ascii_graphic).unwrap_or('0');
-    format!("GetBasic:{},{},{},{},{},{field6}", rec.card_no, rec.id_no, rec.name, rec.birth, rec.sex.letter())
+    let Ok(rec) = record::parse(&basic.data) else {
+        return "8010".into();
+    };
+    let field6 = hc
+        .and_then(|h| h.data.first().copied())
+        .map(char::from)
+        .filter(char::is_ascii_graphic)
+        .unwrap_or('0');
+    format!(
+        "GetBasic:{},{},{},{},{},{field6}",
+        rec.card_no,
+        rec.id_no,
+        rec.name,
+        rec.birth,
+        rec.sex.letter()
+    )
 }
 
 #[cfg(test)]
@@ -639,24 +777,45 @@ mod tests {
 
     #[test]
     fn fault_names_parse() {
-        assert_eq!(Fault::parse("code:8013"), Some(Fault::GetBasicCode("8013".into())));
+        assert_eq!(
+            Fault::parse("code:8013"),
+            Some(Fault::GetBasicCode("8013".into()))
+        );
         assert_eq!(Fault::parse("code:80"), None);
         assert_eq!(Fault::parse("offline-gate"), Some(Fault::OfflineGate));
         assert_eq!(Fault::parse("nonsense"), None);
-        assert_eq!(CertGeneration::parse("podman-2024"), Some(CertGeneration::Nhi2024));
-        assert_eq!(CertGeneration::parse("podman-regen"), Some(CertGeneration::PodmanRegen));
+        assert_eq!(
+            CertGeneration::parse("podman-2024"),
+            Some(CertGeneration::Nhi2024)
+        );
+        assert_eq!(
+            CertGeneration::parse("podman-regen"),
+            Some(CertGeneration::PodmanRegen)
+        );
     }
 
     #[test]
     fn signature_is_256_characters_and_passwords_stay_out_of_the_log() {
         assert_eq!(signature("00111234567890123456").len(), 256);
-        assert_ne!(signature("00111234567890123456"), signature("00111234567890123457"));
-        assert_eq!(loggable("EnCrypt?Pwd=abc12345"), "EnCrypt?Pwd=(8 characters)");
+        assert_ne!(
+            signature("00111234567890123456"),
+            signature("00111234567890123457")
+        );
+        assert_eq!(
+            loggable("EnCrypt?Pwd=abc12345"),
+            "EnCrypt?Pwd=(8 characters)"
+        );
         assert_eq!(loggable("GetVersion"), "GetVersion");
-        assert_eq!(Fault::parse("sign:9001"), Some(Fault::SignCode("9001".into())));
+        assert_eq!(
+            Fault::parse("sign:9001"),
+            Some(Fault::SignCode("9001".into()))
+        );
         assert_eq!(Fault::parse("online"), Some(Fault::Online));
         assert_eq!(Fault::parse("sign-short"), Some(Fault::SignShort));
-        assert_eq!(Fault::parse("encrypt:8013"), Some(Fault::EnCryptCode("8013".into())));
+        assert_eq!(
+            Fault::parse("encrypt:8013"),
+            Some(Fault::EnCryptCode("8013".into()))
+        );
         assert_eq!(Fault::parse("encrypt:pw"), None);
     }
 
@@ -664,7 +823,11 @@ mod tests {
     fn page_is_the_component_page_at_its_real_length() {
         let page = page();
         assert_eq!(page.len(), 1350);
-        assert!(page.contains("<title>已確任信任服務....</title>") && page.contains("已確認為可信任服務！") && page.contains("可自行手動關閉"));
+        assert!(
+            page.contains("<title>已確任信任服務....</title>")
+                && page.contains("已確認為可信任服務！")
+                && page.contains("可自行手動關閉")
+        );
         assert!(http_answer().starts_with(
             "HTTP/1.1 200 OK\nContent-Type: text/html\nAccept-Ranges: bytes\nServer: NHIICC-/1.0\nConnection: close\nContent-Length: 1350 \r\n\r\n<!DOCTYPE html>"
         ));
@@ -680,17 +843,32 @@ mod wire_tests {
     use crate::bridge::tls::{self, Waits};
     use crate::bridge::{Budget, Target};
 
-    const COMMANDS: [&str; 7] =
-        ["GetVersion", "GetBasic", "GetRandom", "H_Sign?Random=00011234567890123456", "EnCrypt?Pwd=abc12345", "SecureGetBasicWithParam?Pwd=abc12345", "FooBar"];
+    const COMMANDS: [&str; 7] = [
+        "GetVersion",
+        "GetBasic",
+        "GetRandom",
+        "H_Sign?Random=00011234567890123456",
+        "EnCrypt?Pwd=abc12345",
+        "SecureGetBasicWithParam?Pwd=abc12345",
+        "FooBar",
+    ];
 
     fn bridge(fault: Fault) -> FakeBridge {
         FakeBridge::start(BridgeConfig::new(CertGeneration::TestCa, fault)).unwrap()
     }
 
     async fn connect(b: &FakeBridge, sni: &str) -> tls::Connected {
-        let target = Target { host: "127.0.0.1".into(), port: b.port() };
-        let waits = Waits { connect: Duration::from_secs(2), handshake: Duration::from_secs(3) };
-        tls::connect(&target, sni, &Budget::new(Duration::from_secs(10)), waits).await.unwrap()
+        let target = Target {
+            host: "127.0.0.1".into(),
+            port: b.port(),
+        };
+        let waits = Waits {
+            connect: Duration::from_secs(2),
+            handshake: Duration::from_secs(3),
+        };
+        tls::connect(&target, sni, &Budget::new(Duration::from_secs(10)), waits)
+            .await
+            .unwrap()
     }
 
     /// Every byte until the server closes (with or without a TLS close_notify).
@@ -715,16 +893,34 @@ mod wire_tests {
     async fn upgraded(b: &FakeBridge, origin: Option<&str>) -> (tls::BridgeStream, Vec<u8>) {
         let mut c = connect(b, "iccert.nhi.gov.tw").await;
         let key = ws::client_key();
-        c.stream.write_all(ws::upgrade_request("/echo", "iccert.nhi.gov.tw:7777", origin, &key).as_bytes()).await.unwrap();
-        let resp = crate::bridge::http::read_response(&mut c.stream, Default::default(), Duration::from_secs(5), false).await.unwrap();
+        c.stream
+            .write_all(
+                ws::upgrade_request("/echo", "iccert.nhi.gov.tw:7777", origin, &key).as_bytes(),
+            )
+            .await
+            .unwrap();
+        let resp = crate::bridge::http::read_response(
+            &mut c.stream,
+            Default::default(),
+            Duration::from_secs(5),
+            false,
+        )
+        .await
+        .unwrap();
         assert_eq!(resp.head.status_line, "HTTP/1.1 101 Switching Protocols");
-        assert_eq!(resp.head.header("sec-websocket-accept"), Some(ws::accept_for(&key).as_str()));
+        assert_eq!(
+            resp.head.header("sec-websocket-accept"),
+            Some(ws::accept_for(&key).as_str())
+        );
         (c.stream, resp.extra)
     }
 
     /// One reply frame, checked to be what the component sends: FIN + text, unmasked.
     async fn reply(s: &mut tls::BridgeStream, frames: &mut FrameReader) -> String {
-        let f = frames.next(s, 64 * 1024, Duration::from_secs(5)).await.unwrap();
+        let f = frames
+            .next(s, 64 * 1024, Duration::from_secs(5))
+            .await
+            .unwrap();
         assert!(f.fin && f.opcode == ws::OP_TEXT && f.rsv == 0, "{f:?}");
         String::from_utf8(f.payload).unwrap()
     }
@@ -741,7 +937,11 @@ mod wire_tests {
             "GET / HTTP/1.0\r\n\r\n",
         ] {
             let got = request(&b, req.as_bytes()).await;
-            assert!(got.starts_with(head.as_bytes()), "{req:?}: {}", String::from_utf8_lossy(&got));
+            assert!(
+                got.starts_with(head.as_bytes()),
+                "{req:?}: {}",
+                String::from_utf8_lossy(&got)
+            );
             assert_eq!(got.len(), head.len() + 1350, "{req:?}");
         }
     }
@@ -755,18 +955,36 @@ mod wire_tests {
             "hello\r\n\r\n",
             "GET /foo HTTP/1.1\r\nHost: iccert.nhi.gov.tw:7777\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
         ] {
-            assert_eq!(request(&b, req.as_bytes()).await, Vec::<u8>::new(), "{req:?}");
+            assert_eq!(
+                request(&b, req.as_bytes()).await,
+                Vec::<u8>::new(),
+                "{req:?}"
+            );
         }
     }
 
     #[tokio::test]
-    async fn offline_every_command_with_any_origin_gets_the_bare_4021_frame_then_a_close_without_close_frame() {
+    async fn offline_every_command_with_any_origin_gets_the_bare_4021_frame_then_a_close_without_close_frame()
+     {
         let b = bridge(Fault::OfflineGate);
-        for origin in [None, Some("https://ecpa.dgpa.gov.tw"), Some("https://iccert.nhi.gov.tw:7777"), Some("null"), Some("file://"), Some("http://localhost")] {
+        for origin in [
+            None,
+            Some("https://ecpa.dgpa.gov.tw"),
+            Some("https://iccert.nhi.gov.tw:7777"),
+            Some("null"),
+            Some("file://"),
+            Some("http://localhost"),
+        ] {
             for cmd in COMMANDS {
                 let (mut s, extra) = upgraded(&b, origin).await;
-                s.write_all(&ws::client_frame(ws::OP_TEXT, cmd.as_bytes())).await.unwrap();
-                assert_eq!(read_all(&mut s, extra).await, [0x81, 0x04, b'4', b'0', b'2', b'1'], "{origin:?} {cmd}");
+                s.write_all(&ws::client_frame(ws::OP_TEXT, cmd.as_bytes()))
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    read_all(&mut s, extra).await,
+                    [0x81, 0x04, b'4', b'0', b'2', b'1'],
+                    "{origin:?} {cmd}"
+                );
             }
         }
     }
@@ -777,8 +995,14 @@ mod wire_tests {
             let b = bridge(fault.clone());
             for op in [ws::OP_BINARY, ws::OP_PING, ws::OP_CLOSE] {
                 let (mut s, extra) = upgraded(&b, Some("https://ecpa.dgpa.gov.tw")).await;
-                s.write_all(&ws::client_frame(op, b"GetVersion")).await.unwrap();
-                assert_eq!(read_all(&mut s, extra).await, Vec::<u8>::new(), "{fault:?} opcode {op:#X}");
+                s.write_all(&ws::client_frame(op, b"GetVersion"))
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    read_all(&mut s, extra).await,
+                    Vec::<u8>::new(),
+                    "{fault:?} opcode {op:#X}"
+                );
             }
         }
     }
@@ -806,11 +1030,18 @@ mod wire_tests {
             "EnCrypt?Pwd=abc12345",
             "SecureGetBasicWithParam?Pwd=abc12345",
         ] {
-            s.write_all(&ws::client_frame(ws::OP_TEXT, cmd.as_bytes())).await.unwrap();
+            s.write_all(&ws::client_frame(ws::OP_TEXT, cmd.as_bytes()))
+                .await
+                .unwrap();
             answers.push(reply(&mut s, &mut frames).await);
         }
         let random = answers.remove(1);
-        assert!(random.strip_prefix("GetRandom:").is_some_and(|r| r.len() == 16 && r.bytes().all(|c| c.is_ascii_digit())), "{random}");
+        assert!(
+            random
+                .strip_prefix("GetRandom:")
+                .is_some_and(|r| r.len() == 16 && r.bytes().all(|c| c.is_ascii_digit())),
+            "{random}"
+        );
         assert_eq!(
             answers,
             [
@@ -829,13 +1060,23 @@ mod wire_tests {
                 "8013"
             ]
         );
-        s.write_all(&ws::client_frame(ws::OP_PING, b"")).await.unwrap();
-        assert_eq!(read_all(&mut s, Vec::new()).await, Vec::<u8>::new(), "a ping closes, no pong");
+        s.write_all(&ws::client_frame(ws::OP_PING, b""))
+            .await
+            .unwrap();
+        assert_eq!(
+            read_all(&mut s, Vec::new()).await,
+            Vec::<u8>::new(),
+            "a ping closes, no pong"
+        );
     }
 
     #[tokio::test]
     async fn sni_does_not_change_the_chain() {
-        let b = FakeBridge::start(BridgeConfig::new(CertGeneration::Nhi2020, Fault::OfflineGate)).unwrap();
+        let b = FakeBridge::start(BridgeConfig::new(
+            CertGeneration::Nhi2020,
+            Fault::OfflineGate,
+        ))
+        .unwrap();
         // An IP address as the server name means no SNI at all.
         let mut chains = Vec::new();
         for sni in ["iccert.nhi.gov.tw", "localhost", "127.0.0.1"] {
@@ -845,31 +1086,56 @@ mod wire_tests {
         assert!(chains.iter().all(|c| *c == chains[0]));
     }
 
-    async fn version_with(b: &FakeBridge, only: &'static rustls::SupportedProtocolVersion) -> Option<rustls::ProtocolVersion> {
+    async fn version_with(
+        b: &FakeBridge,
+        only: &'static rustls::SupportedProtocolVersion,
+    ) -> Option<rustls::ProtocolVersion> {
         let config = tls::recording_config(&[only], Default::default()).unwrap();
         let tcp = TcpStream::connect(b.addr()).await.unwrap();
         let name = rustls::pki_types::ServerName::try_from("iccert.nhi.gov.tw").unwrap();
-        let s = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.ok()?;
+        let s = tokio_rustls::TlsConnector::from(Arc::new(config))
+            .connect(name, tcp)
+            .await
+            .ok()?;
         s.get_ref().1.protocol_version()
     }
 
     #[tokio::test]
     async fn tls_1_2_and_1_3_are_accepted_and_tls_1_0_gets_the_protocol_version_alert() {
         let b = bridge(Fault::OfflineGate);
-        assert_eq!(version_with(&b, &rustls::version::TLS12).await, Some(rustls::ProtocolVersion::TLSv1_2));
-        assert_eq!(version_with(&b, &rustls::version::TLS13).await, Some(rustls::ProtocolVersion::TLSv1_3));
+        assert_eq!(
+            version_with(&b, &rustls::version::TLS12).await,
+            Some(rustls::ProtocolVersion::TLSv1_2)
+        );
+        assert_eq!(
+            version_with(&b, &rustls::version::TLS13).await,
+            Some(rustls::ProtocolVersion::TLSv1_3)
+        );
         // TLS 1.0 and 1.1 ClientHellos without extensions, as `openssl s_client -tls1` sends.
         for minor in [0x01, 0x02] {
             let mut body = vec![0x03, minor];
             body.extend([0u8; 32]);
             body.extend([0x00, 0x00, 0x02, 0xC0, 0x13, 0x01, 0x00]);
-            let mut hello = vec![0x16, 0x03, 0x01, 0x00, body.len() as u8 + 4, 0x01, 0x00, 0x00, body.len() as u8];
+            let mut hello = vec![
+                0x16,
+                0x03,
+                0x01,
+                0x00,
+                body.len() as u8 + 4,
+                0x01,
+                0x00,
+                0x00,
+                body.len() as u8,
+            ];
             hello.extend(body);
             assert_eq!(hello_version(&hello), Some(0x0300 | u16::from(minor)));
             let mut tcp = TcpStream::connect(b.addr()).await.unwrap();
             tcp.write_all(&hello).await.unwrap();
             let got = read_all(&mut tcp, Vec::new()).await;
-            assert!(got.len() >= 7 && got[0] == 0x15 && got[5..7] == [0x02, 0x46], "3.{minor}: expected a fatal protocol_version alert, got {got:02X?}");
+            assert!(
+                got.len() >= 7 && got[0] == 0x15 && got[5..7] == [0x02, 0x46],
+                "3.{minor}: expected a fatal protocol_version alert, got {got:02X?}"
+            );
         }
     }
 
@@ -878,9 +1144,16 @@ mod wire_tests {
         let b = bridge(Fault::OfflineGate);
         assert_eq!(b.addr().ip(), std::net::IpAddr::from([127, 0, 0, 1]));
         // ss shows a listening socket's backlog as its Send-Q ("LISTEN 0 1 127.0.0.1:7777").
-        let out = std::process::Command::new("ss").args(["-Hltn", &format!("sport = :{}", b.port())]).output().expect("ss (iproute2) is needed for this test");
+        let out = std::process::Command::new("ss")
+            .args(["-Hltn", &format!("sport = :{}", b.port())])
+            .output()
+            .expect("ss (iproute2) is needed for this test");
         let text = String::from_utf8_lossy(&out.stdout);
         let cols: Vec<&str> = text.split_whitespace().collect();
-        assert_eq!(cols.get(..4), Some(&["LISTEN", "0", "1", b.addr().to_string().as_str()][..]), "{text}");
+        assert_eq!(
+            cols.get(..4),
+            Some(&["LISTEN", "0", "1", b.addr().to_string().as_str()][..]),
+            "{text}"
+        );
     }
 }

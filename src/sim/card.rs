@@ -97,12 +97,24 @@ impl SimCard {
         if step.is_some() && step == self.removed_at {
             return Err(PcscError::RemovedCard);
         }
-        let Some(step) = step else { return Ok(SW_NO_SUCH_INS.to_vec()) };
+        let Some(step) = step else {
+            return Ok(SW_NO_SUCH_INS.to_vec());
+        };
         let Some(holder) = &self.holder else {
-            return Ok(if step == Step::Select { SW_NOT_FOUND } else { SW_NO_SUCH_INS }.to_vec());
+            return Ok(if step == Step::Select {
+                SW_NOT_FOUND
+            } else {
+                SW_NO_SUCH_INS
+            }
+            .to_vec());
         };
         if self.refuses.contains(&step) {
-            return Ok(if step == Step::Select { SW_NO_SUCH_INS } else { SW_REFUSED }.to_vec());
+            return Ok(if step == Step::Select {
+                SW_NO_SUCH_INS
+            } else {
+                SW_REFUSED
+            }
+            .to_vec());
         }
         let data = match step {
             Step::Select => Vec::new(),
@@ -128,11 +140,26 @@ mod tests {
     use crate::nhi::record;
 
     fn holder() -> Holder {
-        Holder { card_no: "000012345678".into(), name: "王小明".into(), id_no: "A123456789".into(), birth: "0800101".into(), sex: 'M', issued: "1050301".into() }
+        Holder {
+            card_no: "000012345678".into(),
+            name: "王小明".into(),
+            id_no: "A123456789".into(),
+            birth: "0800101".into(),
+            sex: 'M',
+            issued: "1050301".into(),
+        }
     }
 
     fn card() -> SimCard {
-        SimCard { atr: vec![0x3B], holder: Some(holder()), mute: false, exclusive: false, removed_at: None, refuses: vec![], record_len: None }
+        SimCard {
+            atr: vec![0x3B],
+            holder: Some(holder()),
+            mute: false,
+            exclusive: false,
+            removed_at: None,
+            refuses: vec![],
+            record_len: None,
+        }
     }
 
     #[test]
@@ -140,7 +167,10 @@ mod tests {
         let resp = apdu::Response::parse(&card().transmit(&apdu::READ_BASIC).unwrap()).unwrap();
         assert!(resp.is_ok());
         let rec = record::parse(&resp.data).unwrap();
-        assert_eq!((rec.card_no.as_str(), rec.name.as_str(), rec.id_no.as_str()), ("000012345678", "王小明", "A123456789"));
+        assert_eq!(
+            (rec.card_no.as_str(), rec.name.as_str(), rec.id_no.as_str()),
+            ("000012345678", "王小明", "A123456789")
+        );
         assert_eq!(rec.birth.to_string(), "0800101");
     }
 
@@ -152,16 +182,25 @@ mod tests {
         assert_eq!(c.transmit(&apdu::READ_HC_DATA).unwrap(), SW_REFUSED);
         c.removed_at = Some(Step::ReadBasic);
         assert_eq!(c.transmit(&apdu::READ_BASIC), Err(PcscError::RemovedCard));
-        let other = SimCard { holder: None, ..card() };
+        let other = SimCard {
+            holder: None,
+            ..card()
+        };
         assert_eq!(other.transmit(&apdu::SELECT_NHI).unwrap(), SW_NOT_FOUND);
         assert_eq!(other.transmit(&apdu::READ_BASIC).unwrap(), SW_NO_SUCH_INS);
     }
 
     #[test]
     fn a_name_big5_cannot_hold_is_refused() {
-        let h = Holder { name: "王小明😀".into(), ..holder() };
+        let h = Holder {
+            name: "王小明😀".into(),
+            ..holder()
+        };
         assert!(h.record().is_err());
-        let h = Holder { id_no: "A12".into(), ..holder() };
+        let h = Holder {
+            id_no: "A12".into(),
+            ..holder()
+        };
         assert!(h.record().is_err());
     }
 }

@@ -3,7 +3,10 @@
 //! they go wrong. ECDSA P-256 keys, so a set takes milliseconds to make.
 
 use rcgen::string::Ia5String;
-use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber};
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, SanType, SerialNumber,
+};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
 
@@ -73,7 +76,12 @@ pub struct CertSet {
 
 impl Clone for CertSet {
     fn clone(&self) -> Self {
-        CertSet { chain: self.chain.clone(), key: self.key.clone_key(), component_root_pem: self.component_root_pem.clone(), leaf_pem: self.leaf_pem.clone() }
+        CertSet {
+            chain: self.chain.clone(),
+            key: self.key.clone_key(),
+            component_root_pem: self.component_root_pem.clone(),
+            leaf_pem: self.leaf_pem.clone(),
+        }
     }
 }
 
@@ -93,30 +101,53 @@ fn name(pairs: &[(DnType, &str)]) -> DistinguishedName {
 }
 
 fn dns(names: &[&str]) -> Result<Vec<SanType>, rcgen::Error> {
-    names.iter().map(|n| Ia5String::try_from(*n).map(SanType::DnsName)).collect()
+    names
+        .iter()
+        .map(|n| Ia5String::try_from(*n).map(SanType::DnsName))
+        .collect()
 }
 
-fn params(dn: DistinguishedName, san: Vec<SanType>, from: OffsetDateTime, to: OffsetDateTime, ca: bool) -> CertificateParams {
+fn params(
+    dn: DistinguishedName,
+    san: Vec<SanType>,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+    ca: bool,
+) -> CertificateParams {
     let mut p = CertificateParams::default();
     p.distinguished_name = dn;
     p.subject_alt_names = san;
     p.not_before = from;
     p.not_after = to;
-    p.is_ca = if ca { IsCa::Ca(BasicConstraints::Unconstrained) } else { IsCa::ExplicitNoCa };
+    p.is_ca = if ca {
+        IsCa::Ca(BasicConstraints::Unconstrained)
+    } else {
+        IsCa::ExplicitNoCa
+    };
     p
 }
 
 fn self_signed(p: CertificateParams) -> Result<Made, rcgen::Error> {
     let key = KeyPair::generate()?;
     let cert = p.self_signed(&key)?;
-    Ok(Made { der: cert.der().clone(), pem: cert.pem(), key, params: p })
+    Ok(Made {
+        der: cert.der().clone(),
+        pem: cert.pem(),
+        key,
+        params: p,
+    })
 }
 
 fn signed(p: CertificateParams, by: &Made) -> Result<Made, rcgen::Error> {
     let key = KeyPair::generate()?;
     let issuer = Issuer::from_params(&by.params, &by.key);
     let cert = p.signed_by(&key, &issuer)?;
-    Ok(Made { der: cert.der().clone(), pem: cert.pem(), key, params: p })
+    Ok(Made {
+        der: cert.der().clone(),
+        pem: cert.pem(),
+        key,
+        params: p,
+    })
 }
 
 fn set(leaf: Made, root: &Made) -> CertSet {
@@ -139,8 +170,29 @@ fn rooted(
     leaf_to: OffsetDateTime,
     ca_name: &str,
 ) -> Result<CertSet, rcgen::Error> {
-    let root = self_signed(params(name(&[(DnType::CommonName, ca_name), (DnType::OrganizationName, ca_name)]), Vec::new(), from, to, true))?;
-    let leaf = signed(params(name(&[(DnType::CommonName, names[0]), (DnType::OrganizationName, ca_name)]), dns(names)?, leaf_from, leaf_to, false), &root)?;
+    let root = self_signed(params(
+        name(&[
+            (DnType::CommonName, ca_name),
+            (DnType::OrganizationName, ca_name),
+        ]),
+        Vec::new(),
+        from,
+        to,
+        true,
+    ))?;
+    let leaf = signed(
+        params(
+            name(&[
+                (DnType::CommonName, names[0]),
+                (DnType::OrganizationName, ca_name),
+            ]),
+            dns(names)?,
+            leaf_from,
+            leaf_to,
+            false,
+        ),
+        &root,
+    )?;
     Ok(set(leaf, &root))
 }
 
@@ -157,16 +209,43 @@ fn nhi_2020() -> Result<CertSet, rcgen::Error> {
         ])
     };
     // The constants below are all in range; the fallback is never taken.
-    let at = |unix: i64| OffsetDateTime::from_unix_timestamp(unix).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let at =
+        |unix: i64| OffsetDateTime::from_unix_timestamp(unix).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     // v1-style: not even basicConstraints.
-    let mut root = params(nhi("NHI.Root.CA"), Vec::new(), at(1_557_479_299), at(2_504_250_499), false);
+    let mut root = params(
+        nhi("NHI.Root.CA"),
+        Vec::new(),
+        at(1_557_479_299),
+        at(2_504_250_499),
+        false,
+    );
     root.is_ca = IsCa::NoCa;
-    root.serial_number = Some(SerialNumber::from_slice(&[0xFF, 0x23, 0x1C, 0x51, 0x14, 0x39, 0xF5, 0xD0]));
+    root.serial_number = Some(SerialNumber::from_slice(&[
+        0xFF, 0x23, 0x1C, 0x51, 0x14, 0x39, 0xF5, 0xD0,
+    ]));
     let root = self_signed(root)?;
-    let san = dns(&["localhost.nhi.gov.tw", "localhost", "127.0.0.1", "iccert.nhi.gov.tw"])?;
-    let mut leaf = params(nhi("NHI.Self.Server.Cert"), san, at(1_557_479_332), at(3_135_402_532), false);
-    leaf.serial_number = Some(SerialNumber::from_slice(&[0xDC, 0x97, 0x54, 0x65, 0x11, 0xA8, 0x76, 0x7B]));
-    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment, KeyUsagePurpose::KeyEncipherment, KeyUsagePurpose::DataEncipherment];
+    let san = dns(&[
+        "localhost.nhi.gov.tw",
+        "localhost",
+        "127.0.0.1",
+        "iccert.nhi.gov.tw",
+    ])?;
+    let mut leaf = params(
+        nhi("NHI.Self.Server.Cert"),
+        san,
+        at(1_557_479_332),
+        at(3_135_402_532),
+        false,
+    );
+    leaf.serial_number = Some(SerialNumber::from_slice(&[
+        0xDC, 0x97, 0x54, 0x65, 0x11, 0xA8, 0x76, 0x7B,
+    ]));
+    leaf.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::ContentCommitment,
+        KeyUsagePurpose::KeyEncipherment,
+        KeyUsagePurpose::DataEncipherment,
+    ];
     let leaf = self_signed(leaf)?;
     Ok(set(leaf, &root))
 }
@@ -178,18 +257,70 @@ impl CertGeneration {
         let years = |n: i64| Duration::days(365 * n);
         match self {
             CertGeneration::Nhi2020 => nhi_2020(),
-            CertGeneration::Nhi2024 => rooted(now - day, now + Duration::days(29), &["localhost"], now - day, now + years(50), "nhi-localhost-ca"),
-            CertGeneration::PodmanRegen => rooted(now - day, now + Duration::days(3649), &["localhost"], now - day, now + Duration::days(3649), "nhi-localhost-ca"),
-            CertGeneration::ExpiredRoot => {
-                rooted(now - Duration::days(40), now - Duration::days(10), BOTH, now - Duration::days(40), now + years(50), "nhi-localhost-ca")
-            }
-            CertGeneration::ExpiringRoot => {
-                rooted(now - Duration::days(27), now + Duration::days(3), BOTH, now - Duration::days(27), now + years(50), "nhi-localhost-ca")
-            }
-            CertGeneration::ExpiredLeaf => rooted(now - years(2), now + years(8), BOTH, now - years(1), now - day, "ecpa-doctor test CA"),
-            CertGeneration::NotYetValid => rooted(now - day, now + years(10), BOTH, now + Duration::days(30), now + years(10), "ecpa-doctor test CA"),
-            CertGeneration::NoIccertSan => rooted(now - day, now + years(10), &["localhost"], now - day, now + years(10), "ecpa-doctor test CA"),
-            CertGeneration::TestCa => rooted(now - day, now + years(10), BOTH, now - day, now + years(10), "ecpa-doctor test CA"),
+            CertGeneration::Nhi2024 => rooted(
+                now - day,
+                now + Duration::days(29),
+                &["localhost"],
+                now - day,
+                now + years(50),
+                "nhi-localhost-ca",
+            ),
+            CertGeneration::PodmanRegen => rooted(
+                now - day,
+                now + Duration::days(3649),
+                &["localhost"],
+                now - day,
+                now + Duration::days(3649),
+                "nhi-localhost-ca",
+            ),
+            CertGeneration::ExpiredRoot => rooted(
+                now - Duration::days(40),
+                now - Duration::days(10),
+                BOTH,
+                now - Duration::days(40),
+                now + years(50),
+                "nhi-localhost-ca",
+            ),
+            CertGeneration::ExpiringRoot => rooted(
+                now - Duration::days(27),
+                now + Duration::days(3),
+                BOTH,
+                now - Duration::days(27),
+                now + years(50),
+                "nhi-localhost-ca",
+            ),
+            CertGeneration::ExpiredLeaf => rooted(
+                now - years(2),
+                now + years(8),
+                BOTH,
+                now - years(1),
+                now - day,
+                "ecpa-doctor test CA",
+            ),
+            CertGeneration::NotYetValid => rooted(
+                now - day,
+                now + years(10),
+                BOTH,
+                now + Duration::days(30),
+                now + years(10),
+                "ecpa-doctor test CA",
+            ),
+            CertGeneration::NoIccertSan => rooted(
+                now - day,
+                now + years(10),
+                &["localhost"],
+                now - day,
+                now + years(10),
+                "ecpa-doctor test CA",
+            ),
+            CertGeneration::TestCa => rooted(
+                now - day,
+                now + years(10),
+                BOTH,
+                now - day,
+                now + years(10),
+                "ecpa-doctor test CA",
+            ),
         }
     }
 }
@@ -217,7 +348,10 @@ mod tests {
             let leaf = CertInfo::parse(&set.chain[0]);
             assert!(leaf.error.is_none(), "{g:?}: {leaf:?}");
             assert_eq!(leaf.ca, Some(false));
-            assert!(set.component_root_pem.starts_with("-----BEGIN CERTIFICATE-----"));
+            assert!(
+                set.component_root_pem
+                    .starts_with("-----BEGIN CERTIFICATE-----")
+            );
         }
     }
 
@@ -239,30 +373,74 @@ mod tests {
         let (leaf, root) = (&infos[0], &infos[1]);
         assert_eq!(root.ca, None, "the shipped root has no extensions at all");
         assert!(root.san.is_empty());
-        assert_eq!((date(leaf.not_before).as_str(), date(leaf.not_after).as_str()), ("2019-05-10 09:08:52Z", "2069-05-10 09:08:52Z"));
-        assert_eq!((date(root.not_before).as_str(), date(root.not_after).as_str()), ("2019-05-10 09:08:19Z", "2049-05-10 09:08:19Z"));
+        assert_eq!(
+            (
+                date(leaf.not_before).as_str(),
+                date(leaf.not_after).as_str()
+            ),
+            ("2019-05-10 09:08:52Z", "2069-05-10 09:08:52Z")
+        );
+        assert_eq!(
+            (
+                date(root.not_before).as_str(),
+                date(root.not_after).as_str()
+            ),
+            ("2019-05-10 09:08:19Z", "2049-05-10 09:08:19Z")
+        );
         assert!(root.subject.contains("CN=NHI.Root.CA") && root.self_issued());
         let now = std::time::SystemTime::now();
         // openssl verify -CAfile NHIRootCA.crt NHIServerCert.crt → error 18; with the leaf itself as the anchor → OK.
-        let by_root = verify(&set.chain, &Anchors::from_certs(&set.chain[1..]).store, now, &infos);
+        let by_root = verify(
+            &set.chain,
+            &Anchors::from_certs(&set.chain[1..]).store,
+            now,
+            &infos,
+        );
         assert!(matches!(by_root, Trust::Untrusted(_)), "{by_root:?}");
-        assert_eq!(verify(&set.chain, &Anchors::from_certs(&set.chain[..1]).store, now, &infos), Trust::Trusted);
+        assert_eq!(
+            verify(
+                &set.chain,
+                &Anchors::from_certs(&set.chain[..1]).store,
+                now,
+                &infos
+            ),
+            Trust::Trusted
+        );
     }
 
     #[test]
     fn the_2024_package_root_lives_30_days_and_the_podman_one_ten_years() {
         let days = |g: CertGeneration, i: usize| {
             let info = CertInfo::parse(&g.generate().unwrap().chain[i]);
-            info.not_after.unwrap().duration_since(info.not_before.unwrap()).unwrap().as_secs() / 86_400
+            info.not_after
+                .unwrap()
+                .duration_since(info.not_before.unwrap())
+                .unwrap()
+                .as_secs()
+                / 86_400
         };
         assert_eq!(days(CertGeneration::Nhi2024, 1), 30);
         assert!(days(CertGeneration::Nhi2024, 0) >= 50 * 365);
-        assert_eq!((days(CertGeneration::PodmanRegen, 0), days(CertGeneration::PodmanRegen, 1)), (3650, 3650));
+        assert_eq!(
+            (
+                days(CertGeneration::PodmanRegen, 0),
+                days(CertGeneration::PodmanRegen, 1)
+            ),
+            (3650, 3650)
+        );
         for g in [CertGeneration::Nhi2024, CertGeneration::PodmanRegen] {
             let set = g.generate().unwrap();
             let leaf = CertInfo::parse(&set.chain[0]);
-            assert_eq!(leaf.san, vec![crate::bridge::tls::San::Dns("localhost".into())], "{g:?}");
-            assert!(leaf.subject.contains("CN=localhost") && leaf.issuer.contains("CN=nhi-localhost-ca"), "{g:?}: {leaf:?}");
+            assert_eq!(
+                leaf.san,
+                vec![crate::bridge::tls::San::Dns("localhost".into())],
+                "{g:?}"
+            );
+            assert!(
+                leaf.subject.contains("CN=localhost")
+                    && leaf.issuer.contains("CN=nhi-localhost-ca"),
+                "{g:?}: {leaf:?}"
+            );
             assert_eq!(CertInfo::parse(&set.chain[1]).ca, Some(true));
         }
     }

@@ -5,7 +5,10 @@
 //! only `component::elf` reads them, exactly as it reads the real `mLNHIICC`.
 
 // The ELF numbers are the reader's own, so writer and reader cannot drift apart.
-use crate::component::elf::{Class, VersionNeed, DT_NEEDED, DT_NULL, DT_RUNPATH, DT_STRSZ, DT_STRTAB, DT_VERDEF, DT_VERDEFNUM, DT_VERNEED, DT_VERNEEDNUM, PT_DYNAMIC, PT_INTERP, PT_LOAD, VER_FLG_BASE};
+use crate::component::elf::{
+    Class, DT_NEEDED, DT_NULL, DT_RUNPATH, DT_STRSZ, DT_STRTAB, DT_VERDEF, DT_VERDEFNUM,
+    DT_VERNEED, DT_VERNEEDNUM, PT_DYNAMIC, PT_INTERP, PT_LOAD, VER_FLG_BASE, VersionNeed,
+};
 /// Only written (a library's own name); the reader has no use for it.
 const DT_SONAME: u64 = 14;
 /// Where the one PT_LOAD segment is mapped; any page-aligned address would do.
@@ -26,7 +29,9 @@ pub struct Spec {
 /// The class and machine of this computer, as the component's own build for it would
 /// carry; x86-64 where the CPU is not one the ELF reader knows.
 pub fn host_target() -> (Class, u16) {
-    crate::component::elf::host_accepts().and_then(|a| a.first().copied()).unwrap_or((Class::Elf64, 62))
+    crate::component::elf::host_accepts()
+        .and_then(|a| a.first().copied())
+        .unwrap_or((Class::Elf64, 62))
 }
 
 /// The dynamic loader a binary of this class and machine names in PT_INTERP (glibc).
@@ -75,12 +80,25 @@ fn sizes(class: Class) -> (u64, u64, u64) {
 /// (when given), PT_DYNAMIC with DT_NEEDED / DT_RUNPATH / DT_STRTAB / DT_STRSZ and, when
 /// the spec names versions, DT_VERNEED / DT_VERNEEDNUM.
 pub fn executable(spec: &Spec) -> Vec<u8> {
-    image(&Image { class: spec.class, machine: spec.machine, kind: 2, interp: spec.interp.as_deref(), needed: &spec.needed, runpath: spec.runpath.as_deref(), version_needs: &spec.version_needs, soname: None, version_defs: &[] })
+    image(&Image {
+        class: spec.class,
+        machine: spec.machine,
+        kind: 2,
+        interp: spec.interp.as_deref(),
+        needed: &spec.needed,
+        runpath: spec.runpath.as_deref(),
+        version_needs: &spec.version_needs,
+        soname: None,
+        version_defs: &[],
+    })
 }
 
 /// A shared-library stub: just the header, which is all the loader search compares.
 pub fn library(class: Class, machine: u16) -> Vec<u8> {
-    let mut o = Out { b: Vec::new(), class };
+    let mut o = Out {
+        b: Vec::new(),
+        class,
+    };
     header(&mut o, machine, 0, 3);
     o.b
 }
@@ -88,7 +106,17 @@ pub fn library(class: Class, machine: u16) -> Vec<u8> {
 /// A shared library with a dynamic section that defines `versions` (DT_VERDEF, after
 /// the base entry naming `soname`), as glibc's libc.so.6 defines GLIBC_2.2.5 … GLIBC_2.36.
 pub fn library_defining(class: Class, machine: u16, soname: &str, versions: &[String]) -> Vec<u8> {
-    image(&Image { class, machine, kind: 3, interp: None, needed: &[], runpath: None, version_needs: &[], soname: Some(soname), version_defs: versions })
+    image(&Image {
+        class,
+        machine,
+        kind: 3,
+        interp: None,
+        needed: &[],
+        runpath: None,
+        version_needs: &[],
+        soname: Some(soname),
+        version_defs: versions,
+    })
 }
 
 /// The GLIBC version names a glibc of version `major.minor` defines on x86-64, from the
@@ -122,7 +150,11 @@ fn image(spec: &Image) -> Vec<u8> {
         strtab.push(0);
         off as u32
     };
-    let mut dynamic: Vec<(u64, u64)> = spec.needed.iter().map(|n| (DT_NEEDED, add(n) as u64)).collect();
+    let mut dynamic: Vec<(u64, u64)> = spec
+        .needed
+        .iter()
+        .map(|n| (DT_NEEDED, add(n) as u64))
+        .collect();
     if let Some(r) = spec.runpath {
         dynamic.push((DT_RUNPATH, add(r) as u64));
     }
@@ -147,12 +179,17 @@ fn image(spec: &Image) -> Vec<u8> {
             put16(&mut verneed, 0);
             put16(&mut verneed, (2 + j) as u16);
             put32(&mut verneed, name);
-            put32(&mut verneed, if j + 1 == need.versions.len() { 0 } else { 16 });
+            put32(
+                &mut verneed,
+                if j + 1 == need.versions.len() { 0 } else { 16 },
+            );
         }
     }
     let mut verdef = Vec::new();
     if !spec.version_defs.is_empty() {
-        let names: Vec<(u16, &str)> = std::iter::once((VER_FLG_BASE, spec.soname.unwrap_or(""))).chain(spec.version_defs.iter().map(|v| (0, v.as_str()))).collect();
+        let names: Vec<(u16, &str)> = std::iter::once((VER_FLG_BASE, spec.soname.unwrap_or("")))
+            .chain(spec.version_defs.iter().map(|v| (0, v.as_str())))
+            .collect();
         for (i, (flags, name)) in names.iter().enumerate() {
             let off = add(name);
             put16(&mut verdef, 1);
@@ -166,7 +203,10 @@ fn image(spec: &Image) -> Vec<u8> {
             put32(&mut verdef, 0);
         }
     }
-    let interp: Vec<u8> = spec.interp.map(|i| [i.as_bytes(), b"\0"].concat()).unwrap_or_default();
+    let interp: Vec<u8> = spec
+        .interp
+        .map(|i| [i.as_bytes(), b"\0"].concat())
+        .unwrap_or_default();
     let phnum: u64 = if interp.is_empty() { 2 } else { 3 };
     let interp_off = eh + phnum * ph;
     let str_off = interp_off + interp.len() as u64;
@@ -186,13 +226,23 @@ fn image(spec: &Image) -> Vec<u8> {
     dynamic.push((DT_NULL, 0));
     let total = dyn_off + dynamic.len() as u64 * dyn_size;
 
-    let mut o = Out { b: Vec::with_capacity(total as usize), class: spec.class };
+    let mut o = Out {
+        b: Vec::with_capacity(total as usize),
+        class: spec.class,
+    };
     header(&mut o, spec.machine, phnum as u16, spec.kind);
     let segment = |o: &mut Out, kind: u32, off: u64, size: u64| match spec.class {
         Class::Elf64 => {
             o.u32(kind);
             o.u32(if kind == PT_LOAD { 5 } else { 4 });
-            for v in [off, BASE + off, BASE + off, size, size, if kind == PT_LOAD { 0x1000 } else { 1 }] {
+            for v in [
+                off,
+                BASE + off,
+                BASE + off,
+                size,
+                size,
+                if kind == PT_LOAD { 0x1000 } else { 1 },
+            ] {
                 o.word(v);
             }
         }
@@ -272,27 +322,61 @@ mod tests {
                 interp: Some(loader_for(class, machine).into()),
                 needed: vec!["libssl.so.1.0.0".into(), "libc.so.6".into()],
                 runpath: Some("$ORIGIN/lib".into()),
-                version_needs: vec![VersionNeed { file: "libc.so.6".into(), versions: vec!["GLIBC_2.2.5".into(), "GLIBC_2.29".into()] }, VersionNeed { file: "libm.so.6".into(), versions: vec!["GLIBC_2.29".into()] }],
+                version_needs: vec![
+                    VersionNeed {
+                        file: "libc.so.6".into(),
+                        versions: vec!["GLIBC_2.2.5".into(), "GLIBC_2.29".into()],
+                    },
+                    VersionNeed {
+                        file: "libm.so.6".into(),
+                        versions: vec!["GLIBC_2.29".into()],
+                    },
+                ],
             };
-            let info = elf::parse(&executable(&spec)).unwrap_or_else(|e| panic!("{class:?}: {e:?}"));
+            let info =
+                elf::parse(&executable(&spec)).unwrap_or_else(|e| panic!("{class:?}: {e:?}"));
             assert_eq!((info.class, info.machine), (class, machine));
             assert_eq!(info.interp.as_deref(), Some(loader_for(class, machine)));
             assert_eq!(info.needed, vec!["libssl.so.1.0.0", "libc.so.6"]);
             assert_eq!(info.runpath, vec!["$ORIGIN/lib"]);
             assert_eq!(info.version_needs, spec.version_needs);
             assert!(info.version_defs.is_empty());
-            assert_eq!(elf::ident(&library(class, machine)).unwrap(), (class, machine));
-            let libc = elf::parse(&library_defining(class, machine, "libc.so.6", &glibc_versions(2, 27))).unwrap_or_else(|e| panic!("{class:?}: {e:?}"));
+            assert_eq!(
+                elf::ident(&library(class, machine)).unwrap(),
+                (class, machine)
+            );
+            let libc = elf::parse(&library_defining(
+                class,
+                machine,
+                "libc.so.6",
+                &glibc_versions(2, 27),
+            ))
+            .unwrap_or_else(|e| panic!("{class:?}: {e:?}"));
             assert_eq!((libc.class, libc.machine), (class, machine));
-            assert_eq!(libc.version_defs.first().map(String::as_str), Some("GLIBC_2.2.5"), "the base entry (the file's own name) is not a version");
-            assert!(libc.version_defs.contains(&"GLIBC_2.27".to_string()) && !libc.version_defs.contains(&"GLIBC_2.28".to_string()));
+            assert_eq!(
+                libc.version_defs.first().map(String::as_str),
+                Some("GLIBC_2.2.5"),
+                "the base entry (the file's own name) is not a version"
+            );
+            assert!(
+                libc.version_defs.contains(&"GLIBC_2.27".to_string())
+                    && !libc.version_defs.contains(&"GLIBC_2.28".to_string())
+            );
         }
     }
 
     #[test]
     fn a_static_binary_has_no_interpreter_and_no_needs() {
         let (class, machine) = host_target();
-        let info = elf::parse(&executable(&Spec { class, machine, interp: None, needed: vec![], runpath: None, version_needs: vec![] })).unwrap();
+        let info = elf::parse(&executable(&Spec {
+            class,
+            machine,
+            interp: None,
+            needed: vec![],
+            runpath: None,
+            version_needs: vec![],
+        }))
+        .unwrap();
         assert!(info.interp.is_none() && info.needed.is_empty() && info.version_needs.is_empty());
     }
 

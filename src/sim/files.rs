@@ -35,7 +35,10 @@ fn normal(path: &Path) -> PathBuf {
 }
 
 fn not_found() -> io::Error {
-    io::Error::new(io::ErrorKind::NotFound, "No such file or directory (os error 2)")
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        "No such file or directory (os error 2)",
+    )
 }
 
 impl MemFiles {
@@ -44,7 +47,13 @@ impl MemFiles {
     }
 
     pub fn insert(&mut self, path: impl AsRef<Path>, bytes: impl Into<Vec<u8>>, mode: u32) {
-        self.files.insert(normal(path.as_ref()), Node { bytes: bytes.into(), mode });
+        self.files.insert(
+            normal(path.as_ref()),
+            Node {
+                bytes: bytes.into(),
+                mode,
+            },
+        );
     }
 
     pub fn contains(&self, path: impl AsRef<Path>) -> bool {
@@ -60,8 +69,15 @@ impl Files for MemFiles {
     fn read(&self, path: &Path, limit: u64) -> io::Result<Vec<u8>> {
         let path = normal(path);
         match self.files.get(&path) {
-            Some(n) => Ok(n.bytes[..n.bytes.len().min(usize::try_from(limit).unwrap_or(usize::MAX))].to_vec()),
-            None if self.is_dir(&path) => Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file")),
+            Some(n) => Ok(n.bytes[..n
+                .bytes
+                .len()
+                .min(usize::try_from(limit).unwrap_or(usize::MAX))]
+                .to_vec()),
+            None if self.is_dir(&path) => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            )),
             None => Err(not_found()),
         }
     }
@@ -69,7 +85,10 @@ impl Files for MemFiles {
     fn read_dir(&self, path: &Path) -> io::Result<Vec<String>> {
         let dir = normal(path);
         if self.files.contains_key(&dir) {
-            return Err(io::Error::new(io::ErrorKind::NotADirectory, "Not a directory (os error 20)"));
+            return Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                "Not a directory (os error 20)",
+            ));
         }
         if !self.is_dir(&dir) {
             return Err(not_found());
@@ -77,7 +96,13 @@ impl Files for MemFiles {
         let mut names: Vec<String> = self
             .files
             .keys()
-            .filter_map(|p| p.strip_prefix(&dir).ok()?.components().next().map(|c| c.as_os_str().to_string_lossy().into_owned()))
+            .filter_map(|p| {
+                p.strip_prefix(&dir)
+                    .ok()?
+                    .components()
+                    .next()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            })
             .collect();
         names.dedup();
         Ok(names)
@@ -86,8 +111,16 @@ impl Files for MemFiles {
     fn metadata(&self, path: &Path) -> io::Result<FileMeta> {
         let path = normal(path);
         match self.files.get(&path) {
-            Some(n) => Ok(FileMeta { kind: FileKind::File, len: n.bytes.len() as u64, mode: Some(n.mode) }),
-            None if self.is_dir(&path) => Ok(FileMeta { kind: FileKind::Dir, len: 0, mode: Some(0o755) }),
+            Some(n) => Ok(FileMeta {
+                kind: FileKind::File,
+                len: n.bytes.len() as u64,
+                mode: Some(n.mode),
+            }),
+            None if self.is_dir(&path) => Ok(FileMeta {
+                kind: FileKind::Dir,
+                len: 0,
+                mode: Some(0o755),
+            }),
             None => Err(not_found()),
         }
     }
@@ -101,13 +134,36 @@ mod tests {
     fn files_imply_their_directories() {
         let mut f = MemFiles::new();
         f.insert("/usr/local/share/NHIICC/mLNHIICC", b"x".to_vec(), 0o755);
-        f.insert("/usr/local/share/NHIICC/cert/NHIRootCA.crt", b"pem".to_vec(), 0o644);
-        assert!(f.metadata(Path::new("/usr/local/share/NHIICC")).unwrap().is_dir());
-        assert_eq!(f.read_dir(Path::new("/usr/local/share/NHIICC/")).unwrap(), vec!["cert", "mLNHIICC"]);
-        assert_eq!(f.read(Path::new("/usr/local/share/NHIICC/./cert/../mLNHIICC"), 10).unwrap(), b"x");
+        f.insert(
+            "/usr/local/share/NHIICC/cert/NHIRootCA.crt",
+            b"pem".to_vec(),
+            0o644,
+        );
+        assert!(
+            f.metadata(Path::new("/usr/local/share/NHIICC"))
+                .unwrap()
+                .is_dir()
+        );
+        assert_eq!(
+            f.read_dir(Path::new("/usr/local/share/NHIICC/")).unwrap(),
+            vec!["cert", "mLNHIICC"]
+        );
+        assert_eq!(
+            f.read(Path::new("/usr/local/share/NHIICC/./cert/../mLNHIICC"), 10)
+                .unwrap(),
+            b"x"
+        );
         assert!(f.read(Path::new("/usr/local/share/NHIICC"), 10).is_err());
-        assert_eq!(f.read(Path::new("/etc/hosts"), 10).unwrap_err().kind(), io::ErrorKind::NotFound);
-        assert_eq!(f.metadata(Path::new("/usr/local/share/NHIICC/mLNHIICC")).unwrap().mode, Some(0o755));
+        assert_eq!(
+            f.read(Path::new("/etc/hosts"), 10).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+        assert_eq!(
+            f.metadata(Path::new("/usr/local/share/NHIICC/mLNHIICC"))
+                .unwrap()
+                .mode,
+            Some(0o755)
+        );
         assert!(f.read_dir(Path::new("/nowhere")).is_err());
     }
 

@@ -34,7 +34,11 @@ pub struct Served {
 
 impl Served {
     /// Serves `listener` on a thread named `<name>-<port>`, each connection in a task of its own.
-    pub fn start<F, Fut>(name: &str, listener: std::net::TcpListener, handle: F) -> io::Result<Served>
+    pub fn start<F, Fut>(
+        name: &str,
+        listener: std::net::TcpListener,
+        handle: F,
+    ) -> io::Result<Served>
     where
         F: Fn(TcpStream) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
@@ -42,19 +46,27 @@ impl Served {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         let label = name.replace('-', " ");
-        let thread = std::thread::Builder::new().name(format!("{name}-{}", addr.port())).spawn(move || {
-            rt.block_on(async move {
-                match TcpListener::from_std(listener) {
-                    Ok(l) => accept_loop(l, handle, rx).await,
-                    Err(e) => eprintln!("{label}: {e}"),
-                }
-            });
-            // Connections still open (a silent one, a slow card read) end here.
-            rt.shutdown_timeout(Duration::from_millis(500));
-        })?;
-        Ok(Served { addr, shutdown: Some(tx), thread: Some(thread) })
+        let thread = std::thread::Builder::new()
+            .name(format!("{name}-{}", addr.port()))
+            .spawn(move || {
+                rt.block_on(async move {
+                    match TcpListener::from_std(listener) {
+                        Ok(l) => accept_loop(l, handle, rx).await,
+                        Err(e) => eprintln!("{label}: {e}"),
+                    }
+                });
+                // Connections still open (a silent one, a slow card read) end here.
+                rt.shutdown_timeout(Duration::from_millis(500));
+            })?;
+        Ok(Served {
+            addr,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {

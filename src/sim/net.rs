@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::system::{Listener, Lookup, Owner, ProcInfo, Processes, Resolver, Sockets, UsbBus, UsbDevice};
+use crate::system::{
+    Listener, Lookup, Owner, ProcInfo, Processes, Resolver, Sockets, UsbBus, UsbDevice,
+};
 
 pub struct SimUsb(pub Vec<UsbDevice>);
 
@@ -49,10 +51,17 @@ impl Sockets for SimSockets {
                         Holder::Hidden => Vec::new(),
                         Holder::Pid(pid) => {
                             let p = self.procs.iter().find(|p| p.pid == *pid);
-                            vec![Owner { pid: *pid, name: p.map(|p| p.name.clone()).unwrap_or_default(), exe: p.and_then(|p| p.exe.clone()) }]
+                            vec![Owner {
+                                pid: *pid,
+                                name: p.map(|p| p.name.clone()).unwrap_or_default(),
+                                exe: p.and_then(|p| p.exe.clone()),
+                            }]
                         }
                     };
-                    Listener { local: *local, owners }
+                    Listener {
+                        local: *local,
+                        owners,
+                    }
                 })
                 .collect(),
         )
@@ -65,7 +74,10 @@ pub struct SimResolver(pub BTreeMap<String, Lookup>);
 impl Resolver for SimResolver {
     fn lookup(&self, host: &str, _timeout: Duration) -> Lookup {
         let key = host.trim_end_matches('.').to_ascii_lowercase();
-        self.0.get(&key).cloned().unwrap_or_else(|| Lookup::NotFound("Name or service not known".into()))
+        self.0
+            .get(&key)
+            .cloned()
+            .unwrap_or_else(|| Lookup::NotFound("Name or service not known".into()))
     }
 }
 
@@ -75,8 +87,19 @@ mod tests {
 
     #[test]
     fn listeners_are_named_through_the_process_table_or_hidden() {
-        let procs = vec![ProcInfo { pid: 7, name: "mLNHIICC".into(), exe: None }];
-        let s = SimSockets { listeners: vec![("127.0.0.1:7777".parse().unwrap(), Holder::Pid(7)), ("[::1]:7777".parse().unwrap(), Holder::Hidden), ("0.0.0.0:22".parse().unwrap(), Holder::Pid(1))], procs };
+        let procs = vec![ProcInfo {
+            pid: 7,
+            name: "mLNHIICC".into(),
+            exe: None,
+        }];
+        let s = SimSockets {
+            listeners: vec![
+                ("127.0.0.1:7777".parse().unwrap(), Holder::Pid(7)),
+                ("[::1]:7777".parse().unwrap(), Holder::Hidden),
+                ("0.0.0.0:22".parse().unwrap(), Holder::Pid(1)),
+            ],
+            procs,
+        };
         let l = s.tcp_listeners(7777).unwrap();
         assert_eq!(l.len(), 2);
         assert_eq!(l[0].owners[0].name, "mLNHIICC");
@@ -86,8 +109,17 @@ mod tests {
 
     #[test]
     fn unknown_names_do_not_resolve() {
-        let r = SimResolver(BTreeMap::from([("iccert.nhi.gov.tw".to_string(), Lookup::Found(vec!["127.0.0.1".parse().unwrap()]))]));
-        assert!(matches!(r.lookup("ICCERT.nhi.gov.tw.", Duration::ZERO), Lookup::Found(_)));
-        assert!(matches!(r.lookup("example.org", Duration::ZERO), Lookup::NotFound(_)));
+        let r = SimResolver(BTreeMap::from([(
+            "iccert.nhi.gov.tw".to_string(),
+            Lookup::Found(vec!["127.0.0.1".parse().unwrap()]),
+        )]));
+        assert!(matches!(
+            r.lookup("ICCERT.nhi.gov.tw.", Duration::ZERO),
+            Lookup::Found(_)
+        ));
+        assert!(matches!(
+            r.lookup("example.org", Duration::ZERO),
+            Lookup::NotFound(_)
+        ));
     }
 }

@@ -31,7 +31,9 @@ pub struct SimPcsc {
 impl SmartCards for SimPcsc {
     fn establish(&self) -> Result<Box<dyn PcscContext>, PcscError> {
         match &self.service {
-            Service::Running(readers) => Ok(Box::new(SimContext { readers: readers.clone() })),
+            Service::Running(readers) => Ok(Box::new(SimContext {
+                readers: readers.clone(),
+            })),
             Service::Stopped => Err(PcscError::NoService),
             Service::Failing(e) => Err(e.clone()),
         }
@@ -44,7 +46,10 @@ struct SimContext {
 
 impl SimContext {
     fn reader(&self, name: &str) -> Result<&SimReader, PcscError> {
-        self.readers.iter().find(|r| r.name == name).ok_or(PcscError::UnknownReader)
+        self.readers
+            .iter()
+            .find(|r| r.name == name)
+            .ok_or(PcscError::UnknownReader)
     }
 }
 
@@ -80,7 +85,11 @@ impl PcscContext for SimContext {
     }
 
     fn connect_shared(&self, reader: &str) -> Result<Box<dyn CardSession>, PcscError> {
-        let card = self.reader(reader)?.card.clone().ok_or(PcscError::NoSmartcard)?;
+        let card = self
+            .reader(reader)?
+            .card
+            .clone()
+            .ok_or(PcscError::NoSmartcard)?;
         if card.exclusive {
             return Err(PcscError::SharingViolation);
         }
@@ -111,28 +120,86 @@ mod tests {
     use crate::sim::card::Holder;
 
     fn card() -> SimCard {
-        let holder = Holder { card_no: "000012345678".into(), name: "王小明".into(), id_no: "A123456789".into(), birth: "0800101".into(), sex: 'M', issued: "1050301".into() };
-        SimCard { atr: vec![0x3B, 0x8F], holder: Some(holder), mute: false, exclusive: false, removed_at: None, refuses: vec![], record_len: None }
+        let holder = Holder {
+            card_no: "000012345678".into(),
+            name: "王小明".into(),
+            id_no: "A123456789".into(),
+            birth: "0800101".into(),
+            sex: 'M',
+            issued: "1050301".into(),
+        };
+        SimCard {
+            atr: vec![0x3B, 0x8F],
+            holder: Some(holder),
+            mute: false,
+            exclusive: false,
+            removed_at: None,
+            refuses: vec![],
+            record_len: None,
+        }
     }
 
     #[test]
     fn the_fake_bridge_reads_the_simulated_card_like_the_component() {
-        let pcsc = SimPcsc { service: Service::Running(vec![SimReader { name: "R 00 00".into(), card: Some(card()) }]) };
-        assert_eq!(crate::sim::bridge::get_basic(&pcsc, None), "GetBasic:000012345678,A123456789,王小明,0800101,M,1");
+        let pcsc = SimPcsc {
+            service: Service::Running(vec![SimReader {
+                name: "R 00 00".into(),
+                card: Some(card()),
+            }]),
+        };
+        assert_eq!(
+            crate::sim::bridge::get_basic(&pcsc, None),
+            "GetBasic:000012345678,A123456789,王小明,0800101,M,1"
+        );
     }
 
     #[test]
     fn an_empty_first_reader_is_8013_for_the_component() {
-        let pcsc = SimPcsc { service: Service::Running(vec![SimReader { name: "R 00 00".into(), card: None }, SimReader { name: "R 01 00".into(), card: Some(card()) }]) };
+        let pcsc = SimPcsc {
+            service: Service::Running(vec![
+                SimReader {
+                    name: "R 00 00".into(),
+                    card: None,
+                },
+                SimReader {
+                    name: "R 01 00".into(),
+                    card: Some(card()),
+                },
+            ]),
+        };
         assert_eq!(crate::sim::bridge::get_basic(&pcsc, None), "8013");
-        let states = pcsc.establish().unwrap().states(&["R 00 00".into(), "R 01 00".into()]).unwrap();
-        assert_eq!(states.iter().map(|s| s.present).collect::<Vec<_>>(), vec![false, true]);
+        let states = pcsc
+            .establish()
+            .unwrap()
+            .states(&["R 00 00".into(), "R 01 00".into()])
+            .unwrap();
+        assert_eq!(
+            states.iter().map(|s| s.present).collect::<Vec<_>>(),
+            vec![false, true]
+        );
     }
 
     #[test]
     fn stopped_and_failing_services_refuse_to_start() {
-        assert_eq!(SimPcsc { service: Service::Stopped }.establish().err(), Some(PcscError::NoService));
-        let e = PcscError::Other { code: 0x8010_0013, text: "SCARD_F_COMM_ERROR".into() };
-        assert_eq!(SimPcsc { service: Service::Failing(e.clone()) }.establish().err(), Some(e));
+        assert_eq!(
+            SimPcsc {
+                service: Service::Stopped
+            }
+            .establish()
+            .err(),
+            Some(PcscError::NoService)
+        );
+        let e = PcscError::Other {
+            code: 0x8010_0013,
+            text: "SCARD_F_COMM_ERROR".into(),
+        };
+        assert_eq!(
+            SimPcsc {
+                service: Service::Failing(e.clone())
+            }
+            .establish()
+            .err(),
+            Some(e)
+        );
     }
 }

@@ -22,17 +22,23 @@ impl TimeServer {
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
-        let thread = std::thread::Builder::new().name(format!("time-server-{}", addr.port())).spawn(move || {
-            for conn in listener.incoming() {
-                if flag.load(Ordering::Relaxed) {
-                    return;
+        let thread = std::thread::Builder::new()
+            .name(format!("time-server-{}", addr.port()))
+            .spawn(move || {
+                for conn in listener.incoming() {
+                    if flag.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    if let Ok(c) = conn {
+                        answer(c, skew_secs);
+                    }
                 }
-                if let Ok(c) = conn {
-                    answer(c, skew_secs);
-                }
-            }
-        })?;
-        Ok(TimeServer { addr, stop, thread: Some(thread) })
+            })?;
+        Ok(TimeServer {
+            addr,
+            stop,
+            thread: Some(thread),
+        })
     }
 
     pub fn url(&self) -> String {
@@ -52,8 +58,11 @@ fn answer(mut c: TcpStream, skew_secs: i64) {
             _ => break,
         }
     }
-    let date = (chrono::Utc::now() + chrono::Duration::seconds(skew_secs)).format("%a, %d %b %Y %H:%M:%S GMT");
-    let reply = format!("HTTP/1.1 200 OK\r\nDate: {date}\r\nServer: demo-time\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let date = (chrono::Utc::now() + chrono::Duration::seconds(skew_secs))
+        .format("%a, %d %b %Y %H:%M:%S GMT");
+    let reply = format!(
+        "HTTP/1.1 200 OK\r\nDate: {date}\r\nServer: demo-time\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
     let _ = c.write_all(reply.as_bytes());
 }
 

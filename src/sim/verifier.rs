@@ -49,7 +49,12 @@ impl Answer {
             "fault" => Answer::Fault,
             "not-soap" => Answer::NotSoap,
             "silent" => Answer::Silent,
-            s if s.starts_with('A') && s.len() >= 5 && s[1..5].bytes().all(|b| b.is_ascii_digit()) => Answer::Result(s.to_string()),
+            s if s.starts_with('A')
+                && s.len() >= 5
+                && s[1..5].bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                Answer::Result(s.to_string())
+            }
             _ => return None,
         })
     }
@@ -63,7 +68,10 @@ pub struct VerifierConfig {
 
 impl VerifierConfig {
     pub fn new(answer: Answer) -> VerifierConfig {
-        VerifierConfig { answer, date_offset_secs: 0 }
+        VerifierConfig {
+            answer,
+            date_offset_secs: 0,
+        }
     }
 }
 
@@ -91,18 +99,35 @@ struct Server {
     log: Arc<Mutex<Vec<Received>>>,
 }
 
-const FIELDS: &[&str] = &["p_Orgid", "p_OrgPass", "p_unit", "p_GetBasic", "p_PassCode", "p_Random", "p_Token", "p_idno"];
+const FIELDS: &[&str] = &[
+    "p_Orgid",
+    "p_OrgPass",
+    "p_unit",
+    "p_GetBasic",
+    "p_PassCode",
+    "p_Random",
+    "p_Token",
+    "p_idno",
+];
 
 impl FakeVerifier {
     pub fn start(cfg: VerifierConfig) -> io::Result<FakeVerifier> {
-        let certs = CertGeneration::NoIccertSan.generate().map_err(io::Error::other)?;
+        let certs = CertGeneration::NoIccertSan
+            .generate()
+            .map_err(io::Error::other)?;
         let log = Arc::new(Mutex::new(Vec::new()));
-        let server = Arc::new(Server { cfg, tls: tls_acceptor(&certs)?, log: log.clone() });
+        let server = Arc::new(Server {
+            cfg,
+            tls: tls_acceptor(&certs)?,
+            log: log.clone(),
+        });
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let served = Served::start("fake-verifier", listener, move |tcp| {
             let server = server.clone();
             async move {
-                if let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(10), server.tls.accept(tcp)).await {
+                if let Ok(Ok(tls)) =
+                    tokio::time::timeout(Duration::from_secs(10), server.tls.accept(tcp)).await
+                {
                     serve(&server, tls).await;
                 }
             }
@@ -116,7 +141,10 @@ impl FakeVerifier {
 
     /// The address relying parties post to, on this fake (`localhost`, as its certificate says).
     pub fn endpoint(&self) -> String {
-        format!("https://localhost:{}/orgverify1/wsauthgsp.asmx", self.served.addr().port())
+        format!(
+            "https://localhost:{}/orgverify1/wsauthgsp.asmx",
+            self.served.addr().port()
+        )
     }
 
     /// The CA that signed the fake's certificate (PEM), for `ca_file`.
@@ -130,20 +158,44 @@ impl FakeVerifier {
 }
 
 async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: &Server, mut s: S) {
-    let Some(received) = read_request(&mut s).await else { return };
-    server.log.lock().unwrap_or_else(|p| p.into_inner()).push(received.clone());
-    let date = (chrono::Utc::now() + chrono::Duration::seconds(server.cfg.date_offset_secs)).format("%a, %d %b %Y %H:%M:%S GMT");
+    let Some(received) = read_request(&mut s).await else {
+        return;
+    };
+    server
+        .log
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(received.clone());
+    let date = (chrono::Utc::now() + chrono::Duration::seconds(server.cfg.date_offset_secs))
+        .format("%a, %d %b %Y %H:%M:%S GMT");
     let (status, content_type, body) = match &server.cfg.answer {
         Answer::Silent => {
             tokio::time::sleep(Duration::from_secs(60)).await;
             return;
         }
-        _ if received.method == "HEAD" || received.method == "GET" => ("200 OK", "text/html; charset=utf-8", "<html><body>NHI</body></html>".to_string()),
+        _ if received.method == "HEAD" || received.method == "GET" => (
+            "200 OK",
+            "text/html; charset=utf-8",
+            "<html><body>NHI</body></html>".to_string(),
+        ),
         Answer::Result(text) => ("200 OK", "text/xml; charset=utf-8", result_envelope(text)),
-        Answer::Fault => ("500 Internal Server Error", "text/xml; charset=utf-8", FAULT.to_string()),
-        Answer::NotSoap => ("200 OK", "text/html", "<html><head><title>Proxy login</title></head><body>Please log in</body></html>".to_string()),
+        Answer::Fault => (
+            "500 Internal Server Error",
+            "text/xml; charset=utf-8",
+            FAULT.to_string(),
+        ),
+        Answer::NotSoap => (
+            "200 OK",
+            "text/html",
+            "<html><head><title>Proxy login</title></head><body>Please log in</body></html>"
+                .to_string(),
+        ),
     };
-    let body = if received.method == "HEAD" { String::new() } else { body };
+    let body = if received.method == "HEAD" {
+        String::new()
+    } else {
+        body
+    };
     let reply = format!(
         "HTTP/1.1 {status}\r\nCache-Control: private\r\nContent-Type: {content_type}\r\nServer: Microsoft-IIS/10.0\r\nDate: {date}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
@@ -155,7 +207,10 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: &Server, mut s: S) {
 const FAULT: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?><soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body><soap:Fault><faultcode>soap:Server</faultcode><faultstring>Server was unable to process request. ---&gt; Object reference not set to an instance of an object.</faultstring><detail /></soap:Fault></soap:Body></soap:Envelope>";
 
 fn result_envelope(text: &str) -> String {
-    let escaped = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let escaped = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
     format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?><soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\"><soap:Body><UserSignResponse xmlns=\"http://tempuri.org/\"><UserSignResult>{escaped}</UserSignResult></UserSignResponse></soap:Body></soap:Envelope>"
     )
@@ -177,7 +232,10 @@ async fn read_request<S: AsyncRead + Unpin>(s: &mut S) -> Option<Received> {
         }
     };
     let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-    let want = parse_head(&buf).and_then(|(h, _)| h.content_length()).unwrap_or(0).min(1024 * 1024) as usize;
+    let want = parse_head(&buf)
+        .and_then(|(h, _)| h.content_length())
+        .unwrap_or(0)
+        .min(1024 * 1024) as usize;
     while buf.len() < end + want {
         match tokio::time::timeout(Duration::from_secs(10), s.read(&mut chunk)).await {
             Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
@@ -185,11 +243,32 @@ async fn read_request<S: AsyncRead + Unpin>(s: &mut S) -> Option<Received> {
         }
     }
     let body = String::from_utf8_lossy(&buf[end..]).into_owned();
-    let mut first = head.lines().next().unwrap_or_default().split_ascii_whitespace();
-    let (method, path) = (first.next().unwrap_or_default().to_string(), first.next().unwrap_or_default().to_string());
-    let soap_action = head.lines().skip(1).filter_map(|l| l.split_once(':')).find(|(k, _)| k.trim().eq_ignore_ascii_case("soapaction")).map(|(_, v)| v.trim().to_string());
-    let fields = FIELDS.iter().filter_map(|f| field(&body, f).map(|v| (f.to_string(), v))).collect();
-    Some(Received { method, path, soap_action, fields, raw: format!("{head}{body}") })
+    let mut first = head
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_ascii_whitespace();
+    let (method, path) = (
+        first.next().unwrap_or_default().to_string(),
+        first.next().unwrap_or_default().to_string(),
+    );
+    let soap_action = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("soapaction"))
+        .map(|(_, v)| v.trim().to_string());
+    let fields = FIELDS
+        .iter()
+        .filter_map(|f| field(&body, f).map(|v| (f.to_string(), v)))
+        .collect();
+    Some(Received {
+        method,
+        path,
+        soap_action,
+        fields,
+        raw: format!("{head}{body}"),
+    })
 }
 
 fn field(body: &str, name: &str) -> Option<String> {
@@ -197,7 +276,13 @@ fn field(body: &str, name: &str) -> Option<String> {
     let start = body.find(&open)? + open.len();
     let len = body[start..].find(&format!("</{name}>"))?;
     let v = &body[start..start + len];
-    Some(v.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&"))
+    Some(
+        v.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&"),
+    )
 }
 
 #[cfg(test)]
@@ -207,9 +292,18 @@ mod tests {
     #[test]
     fn answers_parse_and_fields_are_read() {
         assert_eq!(Answer::parse("A8002"), Some(Answer::wrong_password()));
-        assert_eq!(Answer::parse("A8899:卡號與身分證號不符"), Some(Answer::Result("A8899:卡號與身分證號不符".into())));
+        assert_eq!(
+            Answer::parse("A8899:卡號與身分證號不符"),
+            Some(Answer::Result("A8899:卡號與身分證號不符".into()))
+        );
         assert_eq!(Answer::parse("nonsense"), None);
-        assert_eq!(field("<p_idno>A123&amp;</p_idno>", "p_idno").as_deref(), Some("A123&"));
-        assert!(result_envelope("A0000:檢核正確").contains("<UserSignResult>A0000:檢核正確</UserSignResult>"));
+        assert_eq!(
+            field("<p_idno>A123&amp;</p_idno>", "p_idno").as_deref(),
+            Some("A123&")
+        );
+        assert!(
+            result_envelope("A0000:檢核正確")
+                .contains("<UserSignResult>A0000:檢核正確</UserSignResult>")
+        );
     }
 }

@@ -59,10 +59,15 @@ impl Files for RealFiles {
     fn read(&self, path: &Path, limit: u64) -> io::Result<Vec<u8>> {
         // A FIFO or device planted where a file should be would block or never end.
         if !std::fs::metadata(path)?.is_file() {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
         }
         let mut out = Vec::new();
-        std::fs::File::open(path)?.take(limit).read_to_end(&mut out)?;
+        std::fs::File::open(path)?
+            .take(limit)
+            .read_to_end(&mut out)?;
         Ok(out)
     }
 
@@ -70,7 +75,10 @@ impl Files for RealFiles {
         use std::io::{Seek, SeekFrom};
         let m = std::fs::metadata(path)?;
         if !m.is_file() {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
         }
         let mut f = std::fs::File::open(path)?;
         f.seek(SeekFrom::Start(m.len().saturating_sub(limit)))?;
@@ -80,7 +88,10 @@ impl Files for RealFiles {
     }
 
     fn read_dir(&self, path: &Path) -> io::Result<Vec<String>> {
-        let mut names: Vec<String> = std::fs::read_dir(path)?.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let mut names: Vec<String> = std::fs::read_dir(path)?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
         names.sort();
         Ok(names)
     }
@@ -94,7 +105,11 @@ impl Files for RealFiles {
         } else {
             FileKind::Other
         };
-        Ok(FileMeta { kind, len: m.len(), mode: mode_of(&m) })
+        Ok(FileMeta {
+            kind,
+            len: m.len(),
+            mode: mode_of(&m),
+        })
     }
 }
 
@@ -113,7 +128,12 @@ fn mode_of(_m: &std::fs::Metadata) -> Option<u32> {
 /// dropped, and a line starting with `:` is joined to the one before: the component puts
 /// `\r\n` inside its messages, so its `strerror` text lands on a line of its own. Bytes
 /// that are not UTF-8 are replaced, so a garbled log stays readable evidence.
-pub fn tail_lines(files: &dyn Files, path: &Path, tail_bytes: u64, lines: usize) -> io::Result<Vec<String>> {
+pub fn tail_lines(
+    files: &dyn Files,
+    path: &Path,
+    tail_bytes: u64,
+    lines: usize,
+) -> io::Result<Vec<String>> {
     let bytes = files.read_tail(path, tail_bytes)?;
     let text = String::from_utf8_lossy(&bytes).replace('\r', "");
     let mut out: Vec<String> = Vec::new();
@@ -127,7 +147,11 @@ pub fn tail_lines(files: &dyn Files, path: &Path, tail_bytes: u64, lines: usize)
         }
     }
     let skip = out.len().saturating_sub(lines);
-    Ok(out.split_off(skip).into_iter().map(|l| l.chars().take(200).collect()).collect())
+    Ok(out
+        .split_off(skip)
+        .into_iter()
+        .map(|l| l.chars().take(200).collect())
+        .collect())
 }
 
 #[cfg(test)]
@@ -141,7 +165,14 @@ mod tests {
         let log = dir.join("mNHIICC.err.20261127.log");
         std::fs::write(&log, b"20261127:152335,This is the main process.\r\n: Bad file descriptor\n20261127:152335,SSL_CTX_use_certificate_file 1 fail \r\n: No such file or directory\n\xff\n").unwrap();
         let tail = tail_lines(&RealFiles, &log, 4096, 2).unwrap();
-        assert_eq!(tail, vec!["20261127:152335,SSL_CTX_use_certificate_file 1 fail : No such file or directory".to_string(), "\u{fffd}".to_string()]);
+        assert_eq!(
+            tail,
+            vec![
+                "20261127:152335,SSL_CTX_use_certificate_file 1 fail : No such file or directory"
+                    .to_string(),
+                "\u{fffd}".to_string()
+            ]
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 

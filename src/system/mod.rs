@@ -12,11 +12,11 @@ pub mod procs;
 pub mod usb;
 pub mod windows;
 
-pub use pcsc::{CardSession, PcscContext, PcscError, ReaderState, SmartCards};
-pub use usb::{UsbBus, UsbDevice};
 pub use files::{FileKind, FileMeta, Files};
 pub use net::{Listener, Lookup, Owner, Resolver, Sockets};
+pub use pcsc::{CardSession, PcscContext, PcscError, ReaderState, SmartCards};
 pub use procs::{ProcInfo, Processes};
+pub use usb::{UsbBus, UsbDevice};
 
 pub struct System {
     pub pcsc: Arc<dyn SmartCards>,
@@ -34,11 +34,19 @@ pub struct System {
 /// Linux reads /proc; Windows and macOS ask their own tools.
 fn real_sockets() -> Arc<dyn Sockets> {
     if cfg!(target_os = "windows") {
-        Arc::new(net::ToolSockets { tool: net::SocketTool::Netstat, procs: Arc::new(procs::SysinfoProcesses) })
+        Arc::new(net::ToolSockets {
+            tool: net::SocketTool::Netstat,
+            procs: Arc::new(procs::SysinfoProcesses),
+        })
     } else if cfg!(target_os = "macos") {
-        Arc::new(net::ToolSockets { tool: net::SocketTool::Lsof, procs: Arc::new(procs::SysinfoProcesses) })
+        Arc::new(net::ToolSockets {
+            tool: net::SocketTool::Lsof,
+            procs: Arc::new(procs::SysinfoProcesses),
+        })
     } else {
-        Arc::new(net::ProcNet { proc_root: PathBuf::from("/proc") })
+        Arc::new(net::ProcNet {
+            proc_root: PathBuf::from("/proc"),
+        })
     }
 }
 
@@ -46,7 +54,9 @@ impl System {
     pub fn real() -> System {
         System {
             pcsc: Arc::new(pcsc::RealPcsc),
-            usb: Arc::new(usb::SysfsUsb { root: PathBuf::from("/sys/bus/usb/devices") }),
+            usb: Arc::new(usb::SysfsUsb {
+                root: PathBuf::from("/sys/bus/usb/devices"),
+            }),
             files: Arc::new(files::RealFiles),
             procs: Arc::new(procs::SysinfoProcesses),
             sockets: real_sockets(),

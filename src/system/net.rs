@@ -38,7 +38,11 @@ impl Sockets for ProcNet {
         for table in ["net/tcp", "net/tcp6"] {
             if let Ok(text) = std::fs::read_to_string(self.proc_root.join(table)) {
                 readable = true;
-                found.extend(parse_proc_net_tcp(&text).into_iter().filter(|(a, _)| a.port() == port));
+                found.extend(
+                    parse_proc_net_tcp(&text)
+                        .into_iter()
+                        .filter(|(a, _)| a.port() == port),
+                );
             }
         }
         if !readable {
@@ -47,8 +51,23 @@ impl Sockets for ProcNet {
         if found.is_empty() {
             return Some(Vec::new());
         }
-        let owners = socket_owners(&self.proc_root, &found.iter().map(|(_, i)| *i).collect::<Vec<_>>());
-        Some(found.into_iter().map(|(local, inode)| Listener { local, owners: owners.iter().filter(|(i, _)| *i == inode).map(|(_, o)| o.clone()).collect() }).collect())
+        let owners = socket_owners(
+            &self.proc_root,
+            &found.iter().map(|(_, i)| *i).collect::<Vec<_>>(),
+        );
+        Some(
+            found
+                .into_iter()
+                .map(|(local, inode)| Listener {
+                    local,
+                    owners: owners
+                        .iter()
+                        .filter(|(i, _)| *i == inode)
+                        .map(|(_, o)| o.clone())
+                        .collect(),
+                })
+                .collect(),
+        )
     }
 }
 
@@ -71,29 +90,57 @@ impl Sockets for ToolSockets {
             SocketTool::Netstat => ("netstat", &["-ano", "-p", "TCP"]),
             SocketTool::Lsof => ("lsof", &["-nP", "-iTCP", "-sTCP:LISTEN", "-F", "pcn"]),
         };
-        let out = std::process::Command::new(program).args(args).stdin(std::process::Stdio::null()).output().ok()?;
+        let out = std::process::Command::new(program)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .ok()?;
         // lsof exits 1 when nothing matches; netstat 0. Anything printed is the answer.
         let text = String::from_utf8_lossy(&out.stdout);
         if !out.status.success() && text.trim().is_empty() && self.tool == SocketTool::Netstat {
             return None;
         }
         let rows = match self.tool {
-            SocketTool::Netstat => parse_netstat(&text).into_iter().map(|(a, pid)| (a, pid, None)).collect::<Vec<_>>(),
-            SocketTool::Lsof => parse_lsof(&text).into_iter().map(|(a, pid, name)| (a, pid, Some(name))).collect(),
+            SocketTool::Netstat => parse_netstat(&text)
+                .into_iter()
+                .map(|(a, pid)| (a, pid, None))
+                .collect::<Vec<_>>(),
+            SocketTool::Lsof => parse_lsof(&text)
+                .into_iter()
+                .map(|(a, pid, name)| (a, pid, Some(name)))
+                .collect(),
         };
-        Some(listeners_from(rows, port, &self.procs.list().unwrap_or_default()))
+        Some(listeners_from(
+            rows,
+            port,
+            &self.procs.list().unwrap_or_default(),
+        ))
     }
 }
 
 /// Socket rows (address, PID, name the tool gave) on `port`, owners named from the
 /// process table where it knows the PID.
-pub fn listeners_from(rows: Vec<(SocketAddr, u32, Option<String>)>, port: u16, table: &[crate::system::ProcInfo]) -> Vec<Listener> {
+pub fn listeners_from(
+    rows: Vec<(SocketAddr, u32, Option<String>)>,
+    port: u16,
+    table: &[crate::system::ProcInfo],
+) -> Vec<Listener> {
     rows.into_iter()
         .filter(|(a, _, _)| a.port() == port)
         .map(|(local, pid, name)| {
             let known = table.iter().find(|p| p.pid == pid);
-            let name = known.map(|p| p.name.clone()).or(name).unwrap_or_else(|| format!("pid {pid}"));
-            Listener { local, owners: vec![Owner { pid, name, exe: known.and_then(|p| p.exe.clone()) }] }
+            let name = known
+                .map(|p| p.name.clone())
+                .or(name)
+                .unwrap_or_else(|| format!("pid {pid}"));
+            Listener {
+                local,
+                owners: vec![Owner {
+                    pid,
+                    name,
+                    exe: known.and_then(|p| p.exe.clone()),
+                }],
+            }
         })
         .collect()
 }
@@ -105,7 +152,10 @@ pub fn parse_netstat(text: &str) -> Vec<(SocketAddr, u32)> {
     text.lines()
         .filter_map(|line| {
             let f: Vec<&str> = line.split_whitespace().collect();
-            if f.len() < 5 || !f[0].eq_ignore_ascii_case("TCP") || !matches!(f[2], "0.0.0.0:0" | "[::]:0" | "*:*") {
+            if f.len() < 5
+                || !f[0].eq_ignore_ascii_case("TCP")
+                || !matches!(f[2], "0.0.0.0:0" | "[::]:0" | "*:*")
+            {
                 return None;
             }
             Some((parse_endpoint(f[1])?, f[f.len() - 1].parse().ok()?))
@@ -140,7 +190,10 @@ pub fn parse_lsof(text: &str) -> Vec<(SocketAddr, u32, String)> {
 fn parse_endpoint(s: &str) -> Option<SocketAddr> {
     let s = s.trim();
     if let Some(port) = s.strip_prefix("*:") {
-        return Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port.parse().ok()?));
+        return Some(SocketAddr::new(
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            port.parse().ok()?,
+        ));
     }
     s.parse().ok()
 }
@@ -170,7 +223,12 @@ pub fn parse_proc_net_tcp(text: &str) -> Vec<(SocketAddr, u64)> {
 fn parse_hex_endpoint(s: &str) -> Option<SocketAddr> {
     let (addr, port) = s.split_once(':')?;
     let port = u16::from_str_radix(port, 16).ok()?;
-    let words: Option<Vec<u32>> = (0..addr.len() / 8).map(|i| addr.get(i * 8..i * 8 + 8).and_then(|w| u32::from_str_radix(w, 16).ok())).collect();
+    let words: Option<Vec<u32>> = (0..addr.len() / 8)
+        .map(|i| {
+            addr.get(i * 8..i * 8 + 8)
+                .and_then(|w| u32::from_str_radix(w, 16).ok())
+        })
+        .collect();
     let words = words?;
     let ip = match (addr.len(), words.as_slice()) {
         (8, [w]) => IpAddr::V4(Ipv4Addr::from(w.to_le_bytes())),
@@ -188,16 +246,32 @@ fn parse_hex_endpoint(s: &str) -> Option<SocketAddr> {
 
 /// Which processes hold these socket inodes. Processes we may not look into are skipped.
 fn socket_owners(proc_root: &Path, inodes: &[u64]) -> Vec<(u64, Owner)> {
-    let Ok(entries) = std::fs::read_dir(proc_root) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(proc_root) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for e in entries.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
-        let Ok(fds) = std::fs::read_dir(e.path().join("fd")) else { continue };
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(fds) = std::fs::read_dir(e.path().join("fd")) else {
+            continue;
+        };
         for fd in fds.flatten() {
-            let Ok(target) = std::fs::read_link(fd.path()) else { continue };
-            let Some(inode) = socket_inode(&target.to_string_lossy()) else { continue };
-            if inodes.contains(&inode) && !out.iter().any(|(i, o): &(u64, Owner)| *i == inode && o.pid == pid) {
-                let name = std::fs::read_to_string(e.path().join("comm")).map(|s| s.trim_end().to_string()).unwrap_or_default();
+            let Ok(target) = std::fs::read_link(fd.path()) else {
+                continue;
+            };
+            let Some(inode) = socket_inode(&target.to_string_lossy()) else {
+                continue;
+            };
+            if inodes.contains(&inode)
+                && !out
+                    .iter()
+                    .any(|(i, o): &(u64, Owner)| *i == inode && o.pid == pid)
+            {
+                let name = std::fs::read_to_string(e.path().join("comm"))
+                    .map(|s| s.trim_end().to_string())
+                    .unwrap_or_default();
                 let exe = std::fs::read_link(e.path().join("exe")).ok();
                 out.push((inode, Owner { pid, name, exe }));
             }
@@ -208,7 +282,10 @@ fn socket_owners(proc_root: &Path, inodes: &[u64]) -> Vec<(u64, Owner)> {
 }
 
 fn socket_inode(link: &str) -> Option<u64> {
-    link.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()
+    link.strip_prefix("socket:[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -233,9 +310,15 @@ impl Resolver for SystemResolver {
         // outlives the wait finishes (or hangs) there without holding the check.
         let (tx, rx) = std::sync::mpsc::channel();
         let name = host.to_string();
-        let spawned = std::thread::Builder::new().name("resolve".into()).spawn(move || {
-            let _ = tx.send((name.as_str(), 0u16).to_socket_addrs().map(|a| a.map(|s| s.ip()).collect::<Vec<_>>()));
-        });
+        let spawned = std::thread::Builder::new()
+            .name("resolve".into())
+            .spawn(move || {
+                let _ = tx.send(
+                    (name.as_str(), 0u16)
+                        .to_socket_addrs()
+                        .map(|a| a.map(|s| s.ip()).collect::<Vec<_>>()),
+                );
+            });
         if let Err(e) = spawned {
             return Lookup::NotFound(format!("could not start the lookup: {e}"));
         }
@@ -274,24 +357,49 @@ mod tests {
     #[test]
     fn listen_rows_of_both_tables_parse() {
         let v4 = parse_proc_net_tcp(TCP);
-        assert_eq!(v4, vec![("127.0.0.1:7777".parse().unwrap(), 4242), ("0.0.0.0:22".parse().unwrap(), 99)]);
+        assert_eq!(
+            v4,
+            vec![
+                ("127.0.0.1:7777".parse().unwrap(), 4242),
+                ("0.0.0.0:22".parse().unwrap(), 99)
+            ]
+        );
         let v6 = parse_proc_net_tcp(TCP6);
-        assert_eq!(v6, vec![("[::1]:7777".parse().unwrap(), 77), ("[::ffff:127.0.0.1]:8080".parse().unwrap(), 78)]);
+        assert_eq!(
+            v6,
+            vec![
+                ("[::1]:7777".parse().unwrap(), 77),
+                ("[::ffff:127.0.0.1]:8080".parse().unwrap(), 78)
+            ]
+        );
     }
 
     #[test]
     fn a_listener_of_this_process_is_found_with_its_owner() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
-        let found = ProcNet { proc_root: PathBuf::from("/proc") }.tcp_listeners(port).expect("linux table");
+        let found = ProcNet {
+            proc_root: PathBuf::from("/proc"),
+        }
+        .tcp_listeners(port)
+        .expect("linux table");
         assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].owners.iter().map(|o| o.pid).collect::<Vec<_>>(), vec![std::process::id()]);
+        assert_eq!(
+            found[0].owners.iter().map(|o| o.pid).collect::<Vec<_>>(),
+            vec![std::process::id()]
+        );
     }
 
     #[test]
     fn an_ip_literal_resolves_and_a_reserved_name_does_not() {
-        assert_eq!(SystemResolver.lookup("127.0.0.1", Duration::from_secs(2)), Lookup::Found(vec!["127.0.0.1".parse().unwrap()]));
-        assert!(matches!(SystemResolver.lookup("no-such-host.invalid", Duration::from_secs(5)), Lookup::NotFound(_) | Lookup::TimedOut));
+        assert_eq!(
+            SystemResolver.lookup("127.0.0.1", Duration::from_secs(2)),
+            Lookup::Found(vec!["127.0.0.1".parse().unwrap()])
+        );
+        assert!(matches!(
+            SystemResolver.lookup("no-such-host.invalid", Duration::from_secs(5)),
+            Lookup::NotFound(_) | Lookup::TimedOut
+        ));
     }
 }
 
@@ -301,20 +409,31 @@ mod tool_tests {
 
     const NETSTAT_ZH: &str = "\n作用中的連線\n\n  協定   本機位址               外部位址               狀態           PID\n  TCP    0.0.0.0:135            0.0.0.0:0              LISTENING       1024\n  TCP    127.0.0.1:7777         0.0.0.0:0              LISTENING       4242\n  TCP    127.0.0.1:50123        127.0.0.1:7777         ESTABLISHED     777\n  TCP    [::]:445               [::]:0                 LISTENING       4\n";
 
-    const LSOF: &str = "p312\ncnhiicc\nf5\nn127.0.0.1:7777\np98\ncrapportd\nf8\nn*:49152\nf9\nn[::1]:631\n";
+    const LSOF: &str =
+        "p312\ncnhiicc\nf5\nn127.0.0.1:7777\np98\ncrapportd\nf8\nn*:49152\nf9\nn[::1]:631\n";
 
     #[test]
     fn netstat_rows_on_chinese_windows() {
         let rows = parse_netstat(NETSTAT_ZH);
         assert!(rows.contains(&("127.0.0.1:7777".parse().unwrap(), 4242)));
         assert!(rows.contains(&("[::]:445".parse().unwrap(), 4)));
-        assert!(!rows.iter().any(|(_, pid)| *pid == 777), "a connection is not a listener");
+        assert!(
+            !rows.iter().any(|(_, pid)| *pid == 777),
+            "a connection is not a listener"
+        );
     }
 
     #[test]
     fn netstat_owner_is_named_from_the_process_table() {
-        let rows = parse_netstat(NETSTAT_ZH).into_iter().map(|(a, p)| (a, p, None)).collect();
-        let table = vec![crate::system::ProcInfo { pid: 4242, name: "NHIICCSvc.exe".into(), exe: None }];
+        let rows = parse_netstat(NETSTAT_ZH)
+            .into_iter()
+            .map(|(a, p)| (a, p, None))
+            .collect();
+        let table = vec![crate::system::ProcInfo {
+            pid: 4242,
+            name: "NHIICCSvc.exe".into(),
+            exe: None,
+        }];
         let l = listeners_from(rows, 7777, &table);
         assert_eq!(l.len(), 1);
         assert_eq!(l[0].owners[0].name, "NHIICCSvc.exe");
@@ -324,7 +443,10 @@ mod tool_tests {
     #[test]
     fn lsof_fields_on_macos() {
         let rows = parse_lsof(LSOF);
-        assert_eq!(rows[0], ("127.0.0.1:7777".parse().unwrap(), 312, "nhiicc".to_string()));
+        assert_eq!(
+            rows[0],
+            ("127.0.0.1:7777".parse().unwrap(), 312, "nhiicc".to_string())
+        );
         assert_eq!(rows[1].0, "0.0.0.0:49152".parse().unwrap());
         assert_eq!(rows[2].0, "[::1]:631".parse().unwrap());
         assert!(parse_lsof("garbage\n\u{0}\n").is_empty());

@@ -23,7 +23,10 @@ pub enum PcscError {
     ReaderUnavailable,
     UnknownReader,
     Timeout,
-    Other { code: u32, text: String },
+    Other {
+        code: u32,
+        text: String,
+    },
 }
 
 impl PcscError {
@@ -46,7 +49,14 @@ impl PcscError {
 
     /// The card went away mid-operation (pulled, lost contact, reset by someone else).
     pub fn is_card_gone(&self) -> bool {
-        matches!(self, PcscError::RemovedCard | PcscError::NotTransacted | PcscError::NoSmartcard | PcscError::ResetCard | PcscError::ReaderUnavailable)
+        matches!(
+            self,
+            PcscError::RemovedCard
+                | PcscError::NotTransacted
+                | PcscError::NoSmartcard
+                | PcscError::ResetCard
+                | PcscError::ReaderUnavailable
+        )
     }
 }
 
@@ -85,7 +95,10 @@ impl From<pcsc::Error> for PcscError {
             E::ReaderUnavailable => PcscError::ReaderUnavailable,
             E::UnknownReader => PcscError::UnknownReader,
             E::Timeout => PcscError::Timeout,
-            other => PcscError::Other { code: other as u32, text: format!("{other:?}") },
+            other => PcscError::Other {
+                code: other as u32,
+                text: format!("{other:?}"),
+            },
         }
     }
 }
@@ -145,7 +158,10 @@ fn cstring(name: &str) -> Result<CString, PcscError> {
 impl PcscContext for RealContext {
     fn readers(&self) -> Result<Vec<String>, PcscError> {
         let names = self.ctx.list_readers_owned()?;
-        Ok(names.into_iter().map(|n| n.to_string_lossy().into_owned()).collect())
+        Ok(names
+            .into_iter()
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect())
     }
 
     fn states(&self, readers: &[String]) -> Result<Vec<ReaderState>, PcscError> {
@@ -163,16 +179,29 @@ impl PcscContext for RealContext {
     fn wait_change(&self, known: &[ReaderState], timeout: Duration) -> Result<bool, PcscError> {
         let mut states = Vec::with_capacity(known.len() + 1);
         for k in known {
-            let current = if k.present { pcsc::State::PRESENT } else { pcsc::State::EMPTY };
+            let current = if k.present {
+                pcsc::State::PRESENT
+            } else {
+                pcsc::State::EMPTY
+            };
             // The event count lives in the upper 16 bits of the current state.
             let count: pcsc::State = pcsc::State::from_bits_retain((k.event_count << 16).into());
             let bits = (current | count).bits();
-            states.push(pcsc::ReaderState::new(cstring(&k.name)?, pcsc::State::from_bits_retain(bits)));
+            states.push(pcsc::ReaderState::new(
+                cstring(&k.name)?,
+                pcsc::State::from_bits_retain(bits),
+            ));
         }
-        states.push(pcsc::ReaderState::new(pcsc::PNP_NOTIFICATION(), pcsc::State::UNAWARE));
+        states.push(pcsc::ReaderState::new(
+            pcsc::PNP_NOTIFICATION(),
+            pcsc::State::UNAWARE,
+        ));
         // Learn the PnP pseudo-reader's current count first, so only a real change wakes us.
         let pnp = states.len() - 1;
-        match self.ctx.get_status_change(Duration::ZERO, &mut states[pnp..]) {
+        match self
+            .ctx
+            .get_status_change(Duration::ZERO, &mut states[pnp..])
+        {
             Ok(()) | Err(pcsc::Error::Timeout) => states[pnp].sync_current_state(),
             Err(e) => return Err(e.into()),
         }
@@ -184,7 +213,11 @@ impl PcscContext for RealContext {
     }
 
     fn connect_shared(&self, reader: &str) -> Result<Box<dyn CardSession>, PcscError> {
-        let card = self.ctx.connect(&cstring(reader)?, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)?;
+        let card = self.ctx.connect(
+            &cstring(reader)?,
+            pcsc::ShareMode::Shared,
+            pcsc::Protocols::ANY,
+        )?;
         Ok(Box::new(RealCard { card: Some(card) }))
     }
 }
@@ -197,7 +230,11 @@ fn to_state(s: &pcsc::ReaderState) -> ReaderState {
         mute: ev.contains(pcsc::State::MUTE),
         exclusive: ev.contains(pcsc::State::EXCLUSIVE),
         in_use: ev.contains(pcsc::State::INUSE),
-        atr: if ev.contains(pcsc::State::PRESENT) { s.atr().to_vec() } else { Vec::new() },
+        atr: if ev.contains(pcsc::State::PRESENT) {
+            s.atr().to_vec()
+        } else {
+            Vec::new()
+        },
         event_count: s.event_count(),
     }
 }
@@ -209,11 +246,14 @@ struct RealCard {
 impl CardSession for RealCard {
     fn protocol(&self) -> Option<&'static str> {
         let card = self.card.as_ref()?;
-        card.status2_owned().ok().and_then(|s| s.protocol2()).map(|p| match p {
-            pcsc::Protocol::T0 => "T=0",
-            pcsc::Protocol::T1 => "T=1",
-            pcsc::Protocol::RAW => "RAW",
-        })
+        card.status2_owned()
+            .ok()
+            .and_then(|s| s.protocol2())
+            .map(|p| match p {
+                pcsc::Protocol::T0 => "T=0",
+                pcsc::Protocol::T1 => "T=1",
+                pcsc::Protocol::RAW => "RAW",
+            })
     }
 
     fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, PcscError> {

@@ -21,8 +21,13 @@ impl ProcInfo {
             let path = self.exe.as_ref().map(|e| e.to_string_lossy().into_owned());
             return glob_ci(wanted, &self.name) || path.is_some_and(|p| glob_ci(wanted, &p));
         }
-        let exe_name = self.exe.as_ref().and_then(|e| e.file_name()).map(|n| n.to_string_lossy().into_owned());
-        self.name.eq_ignore_ascii_case(wanted) || exe_name.is_some_and(|n| n.eq_ignore_ascii_case(wanted))
+        let exe_name = self
+            .exe
+            .as_ref()
+            .and_then(|e| e.file_name())
+            .map(|n| n.to_string_lossy().into_owned());
+        self.name.eq_ignore_ascii_case(wanted)
+            || exe_name.is_some_and(|n| n.eq_ignore_ascii_case(wanted))
     }
 }
 
@@ -34,7 +39,10 @@ pub fn glob_ci(pattern: &str, text: &str) -> bool {
     if parts.len() == 1 {
         return p == t;
     }
-    if !t.starts_with(first) || !t[first.len()..].ends_with(last) || t.len() < first.len() + last.len() {
+    if !t.starts_with(first)
+        || !t[first.len()..].ends_with(last)
+        || t.len() < first.len() + last.len()
+    {
         return false;
     }
     let mut rest = &t[first.len()..t.len() - last.len()];
@@ -59,15 +67,24 @@ impl Processes for SysinfoProcesses {
         use sysinfo::{ProcessRefreshKind, ProcessStatus, ProcessesToUpdate, UpdateKind};
         let mut sys = sysinfo::System::new().ok()?;
         // Threads would show up as more processes of the same name.
-        let kind = ProcessRefreshKind::nothing().without_tasks().with_exe(UpdateKind::OnlyIfNotSet);
+        let kind = ProcessRefreshKind::nothing()
+            .without_tasks()
+            .with_exe(UpdateKind::OnlyIfNotSet);
         sys.refresh_processes_specifics(ProcessesToUpdate::All, true, kind);
         let mut out: Vec<ProcInfo> = sys
             .processes()
             .values()
             // A killed daemon whose parent does not reap it (PID 1 in a container) stays
             // as a zombie of the same name: it is not running.
-            .filter(|p| p.thread_kind().is_none() && !matches!(p.status(), ProcessStatus::Zombie | ProcessStatus::Dead))
-            .map(|p| ProcInfo { pid: p.pid().as_u32(), name: p.name().to_string_lossy().into_owned(), exe: p.exe().map(PathBuf::from) })
+            .filter(|p| {
+                p.thread_kind().is_none()
+                    && !matches!(p.status(), ProcessStatus::Zombie | ProcessStatus::Dead)
+            })
+            .map(|p| ProcInfo {
+                pid: p.pid().as_u32(),
+                name: p.name().to_string_lossy().into_owned(),
+                exe: p.exe().map(PathBuf::from),
+            })
             .collect();
         out.sort_by_key(|p| p.pid);
         Some(out)
@@ -80,7 +97,11 @@ mod tests {
 
     #[test]
     fn wildcard_names_match_name_or_executable_path() {
-        let p = ProcInfo { pid: 1, name: "svc.exe".into(), exe: Some(PathBuf::from(r"C:\NHI\NHIICC\svc.exe")) };
+        let p = ProcInfo {
+            pid: 1,
+            name: "svc.exe".into(),
+            exe: Some(PathBuf::from(r"C:\NHI\NHIICC\svc.exe")),
+        };
         assert!(p.is_named("*NHIICC*"));
         assert!(!p.is_named("NHIICC"));
         assert!(glob_ci("*nhiicc*", "mLNHIICC"));
@@ -93,7 +114,10 @@ mod tests {
     fn the_real_table_contains_this_test() {
         let me = std::process::id();
         let list = SysinfoProcesses.list().expect("process table");
-        assert!(list.iter().any(|p| p.pid == me), "pid {me} not in the table");
+        assert!(
+            list.iter().any(|p| p.pid == me),
+            "pid {me} not in the table"
+        );
     }
 
     #[test]
@@ -102,18 +126,31 @@ mod tests {
         let mut child = std::process::Command::new("/bin/true").spawn().unwrap();
         let pid = child.id();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z ")) {
-            assert!(std::time::Instant::now() < deadline, "the child never became a zombie");
+        while !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|s| s.contains(") Z "))
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the child never became a zombie"
+            );
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        let listed = SysinfoProcesses.list().unwrap().iter().any(|p| p.pid == pid);
+        let listed = SysinfoProcesses
+            .list()
+            .unwrap()
+            .iter()
+            .any(|p| p.pid == pid);
         child.wait().unwrap();
         assert!(!listed, "zombie {pid} listed");
     }
 
     #[test]
     fn names_match_by_name_or_executable_ignoring_case() {
-        let p = ProcInfo { pid: 1, name: "x".into(), exe: Some(PathBuf::from("/usr/local/share/NHIICC/nhiicc")) };
+        let p = ProcInfo {
+            pid: 1,
+            name: "x".into(),
+            exe: Some(PathBuf::from("/usr/local/share/NHIICC/nhiicc")),
+        };
         assert!(p.is_named("NHIICC") && !p.is_named("mLNHIICC"));
     }
 }

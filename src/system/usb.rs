@@ -28,14 +28,29 @@ impl UsbBus for SysfsUsb {
         let mut out = Vec::new();
         for e in entries.flatten() {
             let dir = e.path();
-            let read = |f: &str| std::fs::read_to_string(dir.join(f)).ok().map(|s| s.trim().to_string());
-            let (Some(v), Some(p)) = (read("idVendor"), read("idProduct")) else { continue };
-            let (Ok(vendor), Ok(product)) = (u16::from_str_radix(&v, 16), u16::from_str_radix(&p, 16)) else { continue };
+            let read = |f: &str| {
+                std::fs::read_to_string(dir.join(f))
+                    .ok()
+                    .map(|s| s.trim().to_string())
+            };
+            let (Some(v), Some(p)) = (read("idVendor"), read("idProduct")) else {
+                continue;
+            };
+            let (Ok(vendor), Ok(product)) =
+                (u16::from_str_radix(&v, 16), u16::from_str_radix(&p, 16))
+            else {
+                continue;
+            };
             let name = match (read("manufacturer"), read("product")) {
                 (Some(m), Some(p)) => Some(format!("{m} {p}")),
                 (m, p) => m.or(p),
             };
-            out.push(UsbDevice { vendor, product, name, smartcard_interface: has_smartcard_interface(&dir) });
+            out.push(UsbDevice {
+                vendor,
+                product,
+                name,
+                smartcard_interface: has_smartcard_interface(&dir),
+            });
         }
         out.sort_by_key(|d| (d.vendor, d.product));
         Some(out)
@@ -44,10 +59,13 @@ impl UsbBus for SysfsUsb {
 
 /// Interface directories are named `<device>:<config>.<interface>`.
 fn has_smartcard_interface(dir: &std::path::Path) -> bool {
-    let Ok(entries) = std::fs::read_dir(dir) else { return false };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
     entries.flatten().any(|e| {
         e.file_name().to_string_lossy().contains(':')
-            && std::fs::read_to_string(e.path().join("bInterfaceClass")).is_ok_and(|c| c.trim().eq_ignore_ascii_case("0b"))
+            && std::fs::read_to_string(e.path().join("bInterfaceClass"))
+                .is_ok_and(|c| c.trim().eq_ignore_ascii_case("0b"))
     })
 }
 
@@ -67,8 +85,22 @@ mod tests {
         std::fs::write(dev.join("1-1:1.0/bInterfaceClass"), "0b\n").unwrap();
         std::fs::create_dir_all(dir.join("usb1-port1")).unwrap(); // not a device: skipped
         let devs = SysfsUsb { root: dir.clone() }.devices().unwrap();
-        assert_eq!(devs, vec![UsbDevice { vendor: 0x0ca6, product: 0x00a0, name: Some("EZ100PU".into()), smartcard_interface: true }]);
+        assert_eq!(
+            devs,
+            vec![UsbDevice {
+                vendor: 0x0ca6,
+                product: 0x00a0,
+                name: Some("EZ100PU".into()),
+                smartcard_interface: true
+            }]
+        );
         std::fs::remove_dir_all(dir).unwrap();
-        assert!(SysfsUsb { root: "/nonexistent/usb".into() }.devices().is_none());
+        assert!(
+            SysfsUsb {
+                root: "/nonexistent/usb".into()
+            }
+            .devices()
+            .is_none()
+        );
     }
 }

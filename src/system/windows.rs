@@ -28,12 +28,18 @@ fn field_word(text: &str, field: &str) -> Option<String> {
         if k.trim() != field {
             return None;
         }
-        v.split_whitespace().find(|w| w.chars().any(|c| c.is_ascii_alphabetic())).map(str::to_string)
+        v.split_whitespace()
+            .find(|w| w.chars().any(|c| c.is_ascii_alphabetic()))
+            .map(str::to_string)
     })
 }
 
 fn run(program: &str, args: &[&str]) -> Option<String> {
-    let out = Command::new(program).args(args).stdin(Stdio::null()).output().ok()?;
+    let out = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
@@ -43,7 +49,10 @@ pub fn query_service(name: &str) -> Option<ServiceState> {
     let start = run("sc", &["qc", name]).map(|t| parse_sc_start_type(&t));
     match (state, start) {
         (None, None) => None,
-        (s, t) => Some(ServiceState { state: s.flatten(), start_type: t.flatten() }),
+        (s, t) => Some(ServiceState {
+            state: s.flatten(),
+            start_type: t.flatten(),
+        }),
     }
 }
 
@@ -62,10 +71,16 @@ pub fn parse_reg_search(text: &str, name: &str) -> Vec<String> {
     for line in text.lines() {
         let t = line.trim();
         if t.starts_with("HKEY_") {
-            key = t.rsplit('\\').next().filter(|k| k.starts_with('{') && k.ends_with('}')).map(str::to_string);
+            key = t
+                .rsplit('\\')
+                .next()
+                .filter(|k| k.starts_with('{') && k.ends_with('}'))
+                .map(str::to_string);
         } else if let Some(k) = &key
             && t.contains("REG_SZ")
-            && t.split("REG_SZ").nth(1).is_some_and(|v| v.trim().eq_ignore_ascii_case(name))
+            && t.split("REG_SZ")
+                .nth(1)
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case(name))
             && !found.contains(k)
         {
             found.push(k.clone());
@@ -76,17 +91,34 @@ pub fn parse_reg_search(text: &str, name: &str) -> Vec<String> {
 
 /// The DLL path of `reg query HKCR\CLSID\{…}\InprocServer32 /ve`.
 pub fn parse_reg_default(text: &str) -> Option<String> {
-    text.lines().find_map(|l| l.split_once("REG_SZ").or_else(|| l.split_once("REG_EXPAND_SZ")).map(|(_, v)| v.trim().to_string())).filter(|v| !v.is_empty())
+    text.lines()
+        .find_map(|l| {
+            l.split_once("REG_SZ")
+                .or_else(|| l.split_once("REG_EXPAND_SZ"))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .filter(|v| !v.is_empty())
 }
 
 /// COM classes named `name`, with their servers; `None` when `reg` could not be asked.
 pub fn find_com_class(name: &str) -> Option<Vec<ComClass>> {
-    let text = run("reg", &["query", r"HKCR\CLSID", "/s", "/f", name, "/d", "/e"])?;
+    let text = run(
+        "reg",
+        &["query", r"HKCR\CLSID", "/s", "/f", name, "/d", "/e"],
+    )?;
     Some(
         parse_reg_search(&text, name)
             .into_iter()
             .map(|clsid| {
-                let server = run("reg", &["query", &format!(r"HKCR\CLSID\{clsid}\InprocServer32"), "/ve"]).and_then(|t| parse_reg_default(&t));
+                let server = run(
+                    "reg",
+                    &[
+                        "query",
+                        &format!(r"HKCR\CLSID\{clsid}\InprocServer32"),
+                        "/ve",
+                    ],
+                )
+                .and_then(|t| parse_reg_default(&t));
                 ComClass { clsid, server }
             })
             .collect(),
@@ -105,14 +137,26 @@ mod tests {
     #[test]
     fn service_state_and_start_type() {
         assert_eq!(parse_sc_state(SC_QUERY_STOPPED).as_deref(), Some("STOPPED"));
-        assert_eq!(parse_sc_start_type(SC_QC_DISABLED).as_deref(), Some("DISABLED"));
-        assert_eq!(parse_sc_state("[SC] OpenService FAILED 1060:\r\n\r\n指定的服務不存在。"), None);
+        assert_eq!(
+            parse_sc_start_type(SC_QC_DISABLED).as_deref(),
+            Some("DISABLED")
+        );
+        assert_eq!(
+            parse_sc_state("[SC] OpenService FAILED 1060:\r\n\r\n指定的服務不存在。"),
+            None
+        );
     }
 
     #[test]
     fn registry_search_on_chinese_windows() {
-        assert_eq!(parse_reg_search(REG_SEARCH_ZH, "twNHIICC Class"), ["{2C4A2B1E-8F0A-4E6B-9B7D-1A2B3C4D5E6F}"]);
-        assert_eq!(parse_reg_default(REG_SERVER).as_deref(), Some(r"C:\Windows\SysWOW64\twNHIICC.dll"));
+        assert_eq!(
+            parse_reg_search(REG_SEARCH_ZH, "twNHIICC Class"),
+            ["{2C4A2B1E-8F0A-4E6B-9B7D-1A2B3C4D5E6F}"]
+        );
+        assert_eq!(
+            parse_reg_default(REG_SERVER).as_deref(),
+            Some(r"C:\Windows\SysWOW64\twNHIICC.dll")
+        );
         assert!(parse_reg_search("搜尋結束: 找到 0 符合項目。", "twNHIICC Class").is_empty());
     }
 }

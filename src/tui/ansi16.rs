@@ -18,7 +18,11 @@ pub struct Ansi16<W: Write> {
 
 impl<W: Write> Ansi16<W> {
     pub fn new(inner: W) -> Self {
-        Ansi16 { inner, pending: Vec::new(), out: Vec::new() }
+        Ansi16 {
+            inner,
+            pending: Vec::new(),
+            out: Vec::new(),
+        }
     }
 
     fn push(&mut self, b: u8) {
@@ -38,7 +42,8 @@ impl<W: Write> Ansi16<W> {
         } else if len > 2 && (0x40..=0x7e).contains(&b) {
             if b == b'm' {
                 let params = String::from_utf8_lossy(&self.pending[2..len - 1]).into_owned();
-                self.out.extend_from_slice(format!("\x1b[{}m", rewrite(&params)).as_bytes());
+                self.out
+                    .extend_from_slice(format!("\x1b[{}m", rewrite(&params)).as_bytes());
                 self.pending.clear();
             } else {
                 self.pass_pending();
@@ -61,7 +66,11 @@ fn rewrite(params: &str) -> String {
         match (indexed, parts.get(i + 2).and_then(|n| n.parse::<u8>().ok())) {
             (true, Some(n)) if n < 16 => {
                 let base = if parts[i] == "38" { 30 } else { 40 };
-                let code = if n < 8 { base + u32::from(n) } else { base + 60 + u32::from(n - 8) };
+                let code = if n < 8 {
+                    base + u32::from(n)
+                } else {
+                    base + 60 + u32::from(n - 8)
+                };
                 out.push(code.to_string());
                 i += 3;
             }
@@ -115,7 +124,10 @@ mod tests {
     fn everything_else_passes_unchanged_even_in_pieces() {
         assert_eq!(through(&[b"\x1b[38;5;", b"2m", b"ok"]), b"\x1b[32mok");
         assert_eq!(through(&[b"\x1b[38;5;200m"]), b"\x1b[38;5;200m");
-        assert_eq!(through(&[b"\x1b[3;5H", "健保卡".as_bytes()]), "\x1b[3;5H健保卡".as_bytes());
+        assert_eq!(
+            through(&[b"\x1b[3;5H", "健保卡".as_bytes()]),
+            "\x1b[3;5H健保卡".as_bytes()
+        );
         assert_eq!(through(&[b"\x1b]52;c;aGk=\x07"]), b"\x1b]52;c;aGk=\x07");
         assert_eq!(through(&[b"\x1b[?1049h\x1b[0m"]), b"\x1b[?1049h\x1b[0m");
     }

@@ -13,10 +13,10 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::keys::{self, Action};
 use super::theme::{Mark, Theme};
+use crate::demo::Scenario;
 use crate::engine::outcome::Outcome;
 use crate::engine::report::{self as model, CheckReport, HostInfo, Report};
 use crate::engine::run::{Event, Request, RunResult};
-use crate::demo::Scenario;
 use crate::engine::{Profile, Status};
 use crate::i18n::Lang;
 use crate::probes::registration;
@@ -115,8 +115,15 @@ pub enum Msg {
     Tick,
     /// The header clock's text (HH:MM); sent once a minute.
     Clock(String),
-    Engine { run_id: u64, event: Event },
-    RunDone { run_id: u64, started_at: DateTime<Local>, duration: Duration },
+    Engine {
+        run_id: u64,
+        event: Event,
+    },
+    RunDone {
+        run_id: u64,
+        started_at: DateTime<Local>,
+        duration: Duration,
+    },
     Pcsc(PcscChange),
     /// Whether the PC/SC watcher is running (it is not while the service is down).
     Watching(bool),
@@ -131,11 +138,22 @@ pub enum Msg {
 /// Side effects `update` asks the runtime to perform.
 #[derive(Debug)]
 pub enum Cmd {
-    Run { run_id: u64, request: Request },
-    Export { text: String, extension: &'static str },
-    Copy { text: String },
+    Run {
+        run_id: u64,
+        request: Request,
+    },
+    Export {
+        text: String,
+        extension: &'static str,
+    },
+    Copy {
+        text: String,
+    },
     /// Demo: build the world of this scenario and run the checks against it.
-    Switch { scenario: String, fixed_from: Option<&'static Scenario> },
+    Switch {
+        scenario: String,
+        fixed_from: Option<&'static Scenario>,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -146,7 +164,10 @@ pub struct Step {
 
 impl Step {
     fn redraw() -> Step {
-        Step { redraw: true, cmds: Vec::new() }
+        Step {
+            redraw: true,
+            cmds: Vec::new(),
+        }
     }
 
     fn nothing() -> Step {
@@ -208,8 +229,20 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(profile: Arc<Profile>, setup: Setup, clock: String, started_at: DateTime<Local>) -> App {
-        let slots = profile.checks.iter().map(|c| Slot { id: c.id.clone(), state: CheckState::Pending }).collect();
+    pub fn new(
+        profile: Arc<Profile>,
+        setup: Setup,
+        clock: String,
+        started_at: DateTime<Local>,
+    ) -> App {
+        let slots = profile
+            .checks
+            .iter()
+            .map(|c| Slot {
+                id: c.id.clone(),
+                state: CheckState::Pending,
+            })
+            .collect();
         let lang = setup.lang;
         let reveal_pii = setup.reveal_pii;
         let mut app = App {
@@ -266,7 +299,11 @@ impl App {
             Msg::Clock(_) => Step::nothing(),
             Msg::Engine { run_id, event } if run_id == self.run_id => self.on_engine(event),
             Msg::Engine { .. } => Step::nothing(),
-            Msg::RunDone { run_id, started_at, duration } if run_id == self.run_id => self.on_run_done(started_at, duration),
+            Msg::RunDone {
+                run_id,
+                started_at,
+                duration,
+            } if run_id == self.run_id => self.on_run_done(started_at, duration),
             Msg::RunDone { .. } => Step::nothing(),
             Msg::Pcsc(change) => self.on_pcsc(change),
             Msg::Watching(w) if w != self.watching => {
@@ -303,7 +340,9 @@ impl App {
         match self.overlay.clone() {
             None => self.on_action(key),
             Some(Overlay::Help) => match (key.code, keys::action(&key)) {
-                (KeyCode::Esc | KeyCode::Enter, _) | (_, Some(Action::Help)) => self.close_overlay(),
+                (KeyCode::Esc | KeyCode::Enter, _) | (_, Some(Action::Help)) => {
+                    self.close_overlay()
+                }
                 (_, Some(Action::Quit)) => self.quit(),
                 _ => Step::nothing(),
             },
@@ -348,19 +387,31 @@ impl App {
     }
 
     fn on_action(&mut self, key: KeyEvent) -> Step {
-        let Some(action) = keys::action(&key) else { return Step::nothing() };
+        let Some(action) = keys::action(&key) else {
+            return Step::nothing();
+        };
         match action {
             Action::Up => self.select(self.selected.saturating_sub(1)),
-            Action::Down => self.select((self.selected + 1).min(self.slots.len().saturating_sub(1))),
+            Action::Down => {
+                self.select((self.selected + 1).min(self.slots.len().saturating_sub(1)))
+            }
             Action::ScrollUp => self.scroll_to(self.detail_scroll.saturating_sub(self.page())),
-            Action::ScrollDown => self.scroll_to(self.detail_scroll.saturating_add(self.page()).min(self.detail_max_scroll.get())),
+            Action::ScrollDown => self.scroll_to(
+                self.detail_scroll
+                    .saturating_add(self.page())
+                    .min(self.detail_max_scroll.get()),
+            ),
             Action::ToggleDetail => {
                 self.zoomed = !self.zoomed;
                 self.detail_scroll = 0;
                 Step::redraw()
             }
             Action::RerunAll => Step::with(self.start_run(None)),
-            Action::RerunSelected if registration::is_on_request(&self.profile.checks[self.selected].kind) => self.ask_password(),
+            Action::RerunSelected
+                if registration::is_on_request(&self.profile.checks[self.selected].kind) =>
+            {
+                self.ask_password()
+            }
             Action::RerunSelected => {
                 let ids = self.profile.with_dependents(&self.slots[self.selected].id);
                 Step::with(self.start_run(Some(ids.into_iter().collect())))
@@ -376,7 +427,12 @@ impl App {
                 Step::redraw()
             }
             Action::Copy if self.running => self.notice(Notice::Busy),
-            Action::Copy => Step { redraw: false, cmds: vec![Cmd::Copy { text: crate::report::render(&self.report, Format::Markdown) }] },
+            Action::Copy => Step {
+                redraw: false,
+                cmds: vec![Cmd::Copy {
+                    text: crate::report::render(&self.report, Format::Markdown),
+                }],
+            },
             Action::Pii if self.reveal_pii => {
                 self.reveal_pii = false;
                 self.rebuild();
@@ -401,8 +457,15 @@ impl App {
                 None => self.notice(Notice::NotDemo),
                 Some(d) if d.switching => Step::nothing(),
                 Some(d) => {
-                    let cursor = d.scenarios.iter().position(|s| s.id == d.current.id).unwrap_or(0);
-                    self.overlay = Some(Overlay::Scenarios(Picker { filter: String::new(), cursor }));
+                    let cursor = d
+                        .scenarios
+                        .iter()
+                        .position(|s| s.id == d.current.id)
+                        .unwrap_or(0);
+                    self.overlay = Some(Overlay::Scenarios(Picker {
+                        filter: String::new(),
+                        cursor,
+                    }));
                     Step::redraw()
                 }
             },
@@ -414,7 +477,10 @@ impl App {
                     Some(to) => {
                         d.switching = true;
                         let from = d.current;
-                        Step::with(vec![Cmd::Switch { scenario: to, fixed_from: Some(from) }])
+                        Step::with(vec![Cmd::Switch {
+                            scenario: to,
+                            fixed_from: Some(from),
+                        }])
                     }
                 },
             },
@@ -423,9 +489,20 @@ impl App {
 
     /// The scenarios the picker shows for its filter (id or either title contains it).
     pub fn picker_matches(&self, filter: &str) -> Vec<&'static Scenario> {
-        let Some(d) = &self.demo else { return Vec::new() };
+        let Some(d) = &self.demo else {
+            return Vec::new();
+        };
         let f = filter.trim().to_lowercase();
-        d.scenarios.iter().copied().filter(|s| f.is_empty() || s.id.contains(&f) || s.title.en.to_lowercase().contains(&f) || s.title.zh_tw.contains(&f)).collect()
+        d.scenarios
+            .iter()
+            .copied()
+            .filter(|s| {
+                f.is_empty()
+                    || s.id.contains(&f)
+                    || s.title.en.to_lowercase().contains(&f)
+                    || s.title.zh_tw.contains(&f)
+            })
+            .collect()
     }
 
     fn on_picker_key(&mut self, key: KeyEvent, mut p: Picker) -> Step {
@@ -444,12 +521,17 @@ impl App {
                 p.cursor = 0;
             }
             KeyCode::Enter => {
-                let Some(chosen) = matches.get(p.cursor) else { return Step::nothing() };
+                let Some(chosen) = matches.get(p.cursor) else {
+                    return Step::nothing();
+                };
                 self.overlay = None;
                 if let Some(d) = &mut self.demo {
                     d.switching = true;
                 }
-                return Step::with(vec![Cmd::Switch { scenario: chosen.id.clone(), fixed_from: None }]);
+                return Step::with(vec![Cmd::Switch {
+                    scenario: chosen.id.clone(),
+                    fixed_from: None,
+                }]);
             }
             KeyCode::Char(c) if !c.is_control() => {
                 p.filter.push(c);
@@ -474,14 +556,24 @@ impl App {
             d.current = ready.scenario;
         }
         self.profile = ready.profile;
-        self.slots = self.profile.checks.iter().map(|c| Slot { id: c.id.clone(), state: CheckState::Pending }).collect();
+        self.slots = self
+            .profile
+            .checks
+            .iter()
+            .map(|c| Slot {
+                id: c.id.clone(),
+                state: CheckState::Pending,
+            })
+            .collect();
         self.selected = 0;
         self.zoomed = false;
         self.detail_scroll = 0;
         // The old world's run may still be finishing: its events carry an old run id.
         self.running = false;
         self.queued = None;
-        self.overlay = ready.fixed_from.map(|from| Overlay::Notice(Notice::Fixed(from.id.clone(), ready.scenario.id.clone())));
+        self.overlay = ready
+            .fixed_from
+            .map(|from| Overlay::Notice(Notice::Fixed(from.id.clone(), ready.scenario.id.clone())));
         Step::with(self.start_run(None))
     }
 
@@ -507,7 +599,10 @@ impl App {
     }
 
     fn export(&mut self, format: Format, extension: &'static str) -> Step {
-        Step::with(vec![Cmd::Export { text: crate::report::render(&self.report, format), extension }])
+        Step::with(vec![Cmd::Export {
+            text: crate::report::render(&self.report, format),
+            extension,
+        }])
     }
 
     /// `w`: the password dialog, after a warning; one attempt per Enter, never retried.
@@ -520,7 +615,12 @@ impl App {
             return self.notice(Notice::PasswordBusy);
         }
         let env = |k: &str| std::env::var(k).ok();
-        let configured = self.profile.checks.iter().filter(|c| ids.contains(&c.id)).all(|c| registration::verifier_status(&c.params, &env).is_ok());
+        let configured = self
+            .profile
+            .checks
+            .iter()
+            .filter(|c| ids.contains(&c.id))
+            .all(|c| registration::verifier_status(&c.params, &env).is_ok());
         if !configured {
             // Nothing could check a password: run the check so it says why, ask nothing.
             return Step::with(self.start_run_with(Some(ids), None));
@@ -531,7 +631,9 @@ impl App {
     }
 
     fn on_password_key(&mut self, key: KeyEvent) -> Step {
-        let Some(p) = self.password.as_mut() else { return self.close_overlay() };
+        let Some(p) = self.password.as_mut() else {
+            return self.close_overlay();
+        };
         match key.code {
             KeyCode::Esc => {
                 self.password = None;
@@ -544,11 +646,18 @@ impl App {
             KeyCode::Enter if p.is_empty() => Step::nothing(),
             KeyCode::Enter => {
                 self.overlay = None;
-                let slot = self.password.take().map(|p| Arc::new(crate::secret::PasswordSlot::with(p)));
+                let slot = self
+                    .password
+                    .take()
+                    .map(|p| Arc::new(crate::secret::PasswordSlot::with(p)));
                 let ids = self.on_request_ids();
                 Step::with(self.start_run_with(Some(ids), slot))
             }
-            KeyCode::Char(c) if !key.modifiers.intersects(crossterm::event::KeyModifiers::CONTROL | crossterm::event::KeyModifiers::ALT) => {
+            KeyCode::Char(c)
+                if !key.modifiers.intersects(
+                    crossterm::event::KeyModifiers::CONTROL | crossterm::event::KeyModifiers::ALT,
+                ) =>
+            {
                 p.push(c);
                 Step::redraw()
             }
@@ -557,14 +666,21 @@ impl App {
     }
 
     fn on_request_ids(&self) -> HashSet<String> {
-        self.profile.checks.iter().filter(|c| registration::is_on_request(&c.kind)).map(|c| c.id.clone()).collect()
+        self.profile
+            .checks
+            .iter()
+            .filter(|c| registration::is_on_request(&c.kind))
+            .map(|c| c.id.clone())
+            .collect()
     }
 
     /// An automatic run (start, `r`, `R`, a card change) never includes the password
     /// check; its earlier result is cleared when what it needs runs again.
     fn start_run(&mut self, scope: Scope) -> Vec<Cmd> {
         let asked = self.on_request_ids();
-        let touched = scope.as_ref().is_none_or(|s| s.iter().any(|id| asked.contains(id)));
+        let touched = scope
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|id| asked.contains(id)));
         if touched && !self.running {
             for slot in self.slots.iter_mut().filter(|s| asked.contains(&s.id)) {
                 slot.state = CheckState::Pending;
@@ -576,7 +692,11 @@ impl App {
 
     /// Starts a run of `scope`, or queues it behind the running one (merged with what is
     /// queued already) so a card inserted mid-run is never missed.
-    fn start_run_with(&mut self, scope: Scope, password: Option<Arc<crate::secret::PasswordSlot>>) -> Vec<Cmd> {
+    fn start_run_with(
+        &mut self,
+        scope: Scope,
+        password: Option<Arc<crate::secret::PasswordSlot>>,
+    ) -> Vec<Cmd> {
         if self.running {
             self.queued = Some(match (self.queued.take(), scope) {
                 (None, s) => s,
@@ -604,7 +724,14 @@ impl App {
             }
         }
         self.rebuild();
-        vec![Cmd::Run { run_id: self.run_id, request: Request { only: scope, previous, password } }]
+        vec![Cmd::Run {
+            run_id: self.run_id,
+            request: Request {
+                only: scope,
+                previous,
+                password,
+            },
+        }]
     }
 
     fn on_engine(&mut self, event: Event) -> Step {
@@ -662,12 +789,22 @@ impl App {
                 _ => None,
             })
             .collect();
-        let result = RunResult { started_at: self.started_at, duration: self.duration, outcomes };
+        let result = RunResult {
+            started_at: self.started_at,
+            duration: self.duration,
+            outcomes,
+        };
         self.report = model::build(&self.profile, &result, &self.options());
     }
 
     fn options(&self) -> model::Options {
-        model::Options { lang: self.lang, reveal_pii: self.reveal_pii, ticket: self.setup.ticket.clone(), demo: self.setup.demo, host: self.setup.host.clone() }
+        model::Options {
+            lang: self.lang,
+            reveal_pii: self.reveal_pii,
+            ticket: self.setup.ticket.clone(),
+            demo: self.setup.demo,
+            host: self.setup.host.clone(),
+        }
     }
 
     pub fn root_cause_index(&self) -> Option<usize> {
@@ -688,30 +825,55 @@ impl App {
     }
 
     pub fn done_count(&self) -> usize {
-        self.slots.iter().filter(|s| matches!(s.state, CheckState::Done(_))).count()
+        self.slots
+            .iter()
+            .filter(|s| matches!(s.state, CheckState::Done(_)))
+            .count()
     }
 
     /// The card is missing and the watcher will notice it going in: say so plainly.
     pub fn waiting_for_card(&self) -> bool {
         // In the demo no card goes in by itself: the fix key inserts it.
         self.demo.is_none()
-            && !self.running && self.report.root_cause.as_ref().is_some_and(|rc| rc.finding.as_deref() == Some("card.none"))
+            && !self.running
+            && self
+                .report
+                .root_cause
+                .as_ref()
+                .is_some_and(|rc| rc.finding.as_deref() == Some("card.none"))
     }
 
     pub fn is_root(&self, id: &str) -> bool {
-        self.report.root_cause.as_ref().is_some_and(|rc| rc.check == id) && !self.running
+        self.report
+            .root_cause
+            .as_ref()
+            .is_some_and(|rc| rc.check == id)
+            && !self.running
     }
 
     pub fn status_of(&self, id: &str) -> Option<Status> {
-        self.slots.iter().find(|s| s.id == id).and_then(|s| match &s.state {
-            CheckState::Done(o) => Some(o.status),
-            _ => None,
-        })
+        self.slots
+            .iter()
+            .find(|s| s.id == id)
+            .and_then(|s| match &s.state {
+                CheckState::Done(o) => Some(o.status),
+                _ => None,
+            })
     }
 }
 
 fn empty_report(profile: &Profile, setup: &Setup, started_at: DateTime<Local>) -> Report {
-    let result = RunResult { started_at, duration: Duration::ZERO, outcomes: Vec::new() };
-    let opts = model::Options { lang: setup.lang, reveal_pii: setup.reveal_pii, ticket: setup.ticket.clone(), demo: setup.demo, host: setup.host.clone() };
+    let result = RunResult {
+        started_at,
+        duration: Duration::ZERO,
+        outcomes: Vec::new(),
+    };
+    let opts = model::Options {
+        lang: setup.lang,
+        reveal_pii: setup.reveal_pii,
+        ticket: setup.ticket.clone(),
+        demo: setup.demo,
+        host: setup.host.clone(),
+    };
     model::build(profile, &result, &opts)
 }

@@ -39,22 +39,104 @@ pub struct Binding {
 const NONE: KeyModifiers = KeyModifiers::NONE;
 
 pub const BINDINGS: &[Binding] = &[
-    Binding { action: Action::Up, keys: &[(KeyCode::Up, NONE), (KeyCode::Char('k'), NONE)], label: "↑ k", label_ascii: "Up k", help: "tui.key.up" },
-    Binding { action: Action::Down, keys: &[(KeyCode::Down, NONE), (KeyCode::Char('j'), NONE)], label: "↓ j", label_ascii: "Down j", help: "tui.key.down" },
-    Binding { action: Action::ScrollUp, keys: &[(KeyCode::PageUp, NONE)], label: "PgUp", label_ascii: "PgUp", help: "tui.key.scroll_up" },
-    Binding { action: Action::ScrollDown, keys: &[(KeyCode::PageDown, NONE), (KeyCode::Char(' '), NONE)], label: "PgDn Space", label_ascii: "PgDn Space", help: "tui.key.scroll_down" },
-    Binding { action: Action::ToggleDetail, keys: &[(KeyCode::Enter, NONE)], label: "Enter", label_ascii: "Enter", help: "tui.key.detail" },
-    Binding { action: Action::RerunAll, keys: &[(KeyCode::Char('r'), NONE)], label: "r", label_ascii: "r", help: "tui.key.rerun_all" },
-    Binding { action: Action::RerunSelected, keys: &[(KeyCode::Char('R'), NONE)], label: "R", label_ascii: "R", help: "tui.key.rerun_selected" },
-    Binding { action: Action::Language, keys: &[(KeyCode::Char('l'), NONE)], label: "l", label_ascii: "l", help: "tui.key.language" },
-    Binding { action: Action::Export, keys: &[(KeyCode::Char('e'), NONE)], label: "e", label_ascii: "e", help: "tui.key.export" },
-    Binding { action: Action::Copy, keys: &[(KeyCode::Char('c'), NONE)], label: "c", label_ascii: "c", help: "tui.key.copy" },
-    Binding { action: Action::Pii, keys: &[(KeyCode::Char('p'), NONE)], label: "p", label_ascii: "p", help: "tui.key.pii" },
-    Binding { action: Action::Password, keys: &[(KeyCode::Char('w'), NONE)], label: "w", label_ascii: "w", help: "tui.key.password" },
-    Binding { action: Action::Help, keys: &[(KeyCode::Char('?'), NONE), (KeyCode::F(1), NONE)], label: "? F1", label_ascii: "? F1", help: "tui.key.help" },
+    Binding {
+        action: Action::Up,
+        keys: &[(KeyCode::Up, NONE), (KeyCode::Char('k'), NONE)],
+        label: "↑ k",
+        label_ascii: "Up k",
+        help: "tui.key.up",
+    },
+    Binding {
+        action: Action::Down,
+        keys: &[(KeyCode::Down, NONE), (KeyCode::Char('j'), NONE)],
+        label: "↓ j",
+        label_ascii: "Down j",
+        help: "tui.key.down",
+    },
+    Binding {
+        action: Action::ScrollUp,
+        keys: &[(KeyCode::PageUp, NONE)],
+        label: "PgUp",
+        label_ascii: "PgUp",
+        help: "tui.key.scroll_up",
+    },
+    Binding {
+        action: Action::ScrollDown,
+        keys: &[(KeyCode::PageDown, NONE), (KeyCode::Char(' '), NONE)],
+        label: "PgDn Space",
+        label_ascii: "PgDn Space",
+        help: "tui.key.scroll_down",
+    },
+    Binding {
+        action: Action::ToggleDetail,
+        keys: &[(KeyCode::Enter, NONE)],
+        label: "Enter",
+        label_ascii: "Enter",
+        help: "tui.key.detail",
+    },
+    Binding {
+        action: Action::RerunAll,
+        keys: &[(KeyCode::Char('r'), NONE)],
+        label: "r",
+        label_ascii: "r",
+        help: "tui.key.rerun_all",
+    },
+    Binding {
+        action: Action::RerunSelected,
+        keys: &[(KeyCode::Char('R'), NONE)],
+        label: "R",
+        label_ascii: "R",
+        help: "tui.key.rerun_selected",
+    },
+    Binding {
+        action: Action::Language,
+        keys: &[(KeyCode::Char('l'), NONE)],
+        label: "l",
+        label_ascii: "l",
+        help: "tui.key.language",
+    },
+    Binding {
+        action: Action::Export,
+        keys: &[(KeyCode::Char('e'), NONE)],
+        label: "e",
+        label_ascii: "e",
+        help: "tui.key.export",
+    },
+    Binding {
+        action: Action::Copy,
+        keys: &[(KeyCode::Char('c'), NONE)],
+        label: "c",
+        label_ascii: "c",
+        help: "tui.key.copy",
+    },
+    Binding {
+        action: Action::Pii,
+        keys: &[(KeyCode::Char('p'), NONE)],
+        label: "p",
+        label_ascii: "p",
+        help: "tui.key.pii",
+    },
+    Binding {
+        action: Action::Password,
+        keys: &[(KeyCode::Char('w'), NONE)],
+        label: "w",
+        label_ascii: "w",
+        help: "tui.key.password",
+    },
+    Binding {
+        action: Action::Help,
+        keys: &[(KeyCode::Char('?'), NONE), (KeyCode::F(1), NONE)],
+        label: "? F1",
+        label_ascii: "? F1",
+        help: "tui.key.help",
+    },
     Binding {
         action: Action::Quit,
-        keys: &[(KeyCode::Char('q'), NONE), (KeyCode::Esc, NONE), (KeyCode::Char('c'), KeyModifiers::CONTROL)],
+        keys: &[
+            (KeyCode::Char('q'), NONE),
+            (KeyCode::Esc, NONE),
+            (KeyCode::Char('c'), KeyModifiers::CONTROL),
+        ],
         label: "q Esc Ctrl-C",
         label_ascii: "q Esc Ctrl-C",
         help: "tui.key.quit",
@@ -63,8 +145,20 @@ pub const BINDINGS: &[Binding] = &[
 
 /// Keys that exist only in the demo (`ecpa-doctor demo`); help lists them there.
 pub const DEMO_BINDINGS: &[Binding] = &[
-    Binding { action: Action::Scenario, keys: &[(KeyCode::Char('s'), NONE)], label: "s", label_ascii: "s", help: "tui.key.scenario" },
-    Binding { action: Action::Fix, keys: &[(KeyCode::Char('f'), NONE)], label: "f", label_ascii: "f", help: "tui.key.fix" },
+    Binding {
+        action: Action::Scenario,
+        keys: &[(KeyCode::Char('s'), NONE)],
+        label: "s",
+        label_ascii: "s",
+        help: "tui.key.scenario",
+    },
+    Binding {
+        action: Action::Fix,
+        keys: &[(KeyCode::Char('f'), NONE)],
+        label: "f",
+        label_ascii: "f",
+        help: "tui.key.fix",
+    },
 ];
 
 fn all_bindings() -> impl Iterator<Item = &'static Binding> {
@@ -87,11 +181,15 @@ fn matches(key: &KeyEvent, code: KeyCode, mods: KeyModifiers) -> bool {
 }
 
 pub fn action(key: &KeyEvent) -> Option<Action> {
-    all_bindings().find(|b| b.keys.iter().any(|(c, m)| matches(key, *c, *m))).map(|b| b.action)
+    all_bindings()
+        .find(|b| b.keys.iter().any(|(c, m)| matches(key, *c, *m)))
+        .map(|b| b.action)
 }
 
 pub fn binding(action: Action) -> &'static Binding {
-    all_bindings().find(|b| b.action == action).expect("every action has a binding")
+    all_bindings()
+        .find(|b| b.action == action)
+        .expect("every action has a binding")
 }
 
 #[cfg(test)]
@@ -106,10 +204,19 @@ mod tests {
     fn keys_map_to_actions() {
         assert_eq!(action(&key(KeyCode::Char('j'), NONE)), Some(Action::Down));
         assert_eq!(action(&key(KeyCode::Up, NONE)), Some(Action::Up));
-        assert_eq!(action(&key(KeyCode::Char('R'), KeyModifiers::SHIFT)), Some(Action::RerunSelected));
-        assert_eq!(action(&key(KeyCode::Char('r'), NONE)), Some(Action::RerunAll));
+        assert_eq!(
+            action(&key(KeyCode::Char('R'), KeyModifiers::SHIFT)),
+            Some(Action::RerunSelected)
+        );
+        assert_eq!(
+            action(&key(KeyCode::Char('r'), NONE)),
+            Some(Action::RerunAll)
+        );
         assert_eq!(action(&key(KeyCode::Char('c'), NONE)), Some(Action::Copy));
-        assert_eq!(action(&key(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::Quit));
+        assert_eq!(
+            action(&key(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Action::Quit)
+        );
         assert_eq!(action(&key(KeyCode::Esc, NONE)), Some(Action::Quit));
         assert_eq!(action(&key(KeyCode::Char('x'), NONE)), None);
     }
@@ -124,7 +231,24 @@ mod tests {
                 seen.push(*k);
             }
         }
-        for a in [Action::Up, Action::Down, Action::ScrollUp, Action::ScrollDown, Action::ToggleDetail, Action::RerunAll, Action::RerunSelected, Action::Language, Action::Export, Action::Copy, Action::Pii, Action::Help, Action::Quit, Action::Password, Action::Scenario, Action::Fix] {
+        for a in [
+            Action::Up,
+            Action::Down,
+            Action::ScrollUp,
+            Action::ScrollDown,
+            Action::ToggleDetail,
+            Action::RerunAll,
+            Action::RerunSelected,
+            Action::Language,
+            Action::Export,
+            Action::Copy,
+            Action::Pii,
+            Action::Help,
+            Action::Quit,
+            Action::Password,
+            Action::Scenario,
+            Action::Fix,
+        ] {
             assert_eq!(binding(a).action, a);
         }
     }

@@ -84,7 +84,11 @@ pub fn run(cfg: Config) -> i32 {
         version: env!("CARGO_PKG_VERSION").to_string(),
         theme: Theme::from_env(cfg.ascii, std::env::var_os("NO_COLOR").as_deref()),
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("ecpa-doctor: {e}");
@@ -95,7 +99,10 @@ pub fn run(cfg: Config) -> i32 {
         Ok(t) => t,
         Err(e) => {
             term::restore();
-            eprintln!("ecpa-doctor: {}: {e}", i18n::ui("tui.no_terminal", cfg.lang));
+            eprintln!(
+                "ecpa-doctor: {}: {e}",
+                i18n::ui("tui.no_terminal", cfg.lang)
+            );
             return crate::cli::EXIT_IO;
         }
     };
@@ -106,21 +113,36 @@ pub fn run(cfg: Config) -> i32 {
     code
 }
 
-async fn event_loop(terminal: &mut ratatui::Terminal<term::Backend>, cfg: Config, setup: Setup) -> i32 {
+async fn event_loop(
+    terminal: &mut ratatui::Terminal<term::Backend>,
+    cfg: Config,
+    setup: Setup,
+) -> i32 {
     // Before anything else: a SIGTERM from now on restores the terminal.
     let mut signals = Signals::new();
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut app = App::new(cfg.profile.clone(), setup, clock_text(), Local::now());
-    app.demo = cfg.demo.as_ref().map(|s| app::Demo { scenarios: crate::demo::scenario::builtin().iter().collect(), current: s.current(), switching: false });
+    app.demo = cfg.demo.as_ref().map(|s| app::Demo {
+        scenarios: crate::demo::scenario::builtin().iter().collect(),
+        current: s.current(),
+        switching: false,
+    });
     // The first frame goes out before any probe starts, so the screen never looks frozen.
     draw(terminal, &app);
 
     // A simulated world changes only when the operator switches it: nothing to watch.
     let watcher = cfg.demo.is_none().then(|| {
         let (changes, watching) = (tx.clone(), tx.clone());
-        watch::Watcher::spawn(cfg.system.pcsc.clone(), move |c| drop(changes.send(Msg::Pcsc(c))), move |w| drop(watching.send(Msg::Watching(w))))
+        watch::Watcher::spawn(
+            cfg.system.pcsc.clone(),
+            move |c| drop(changes.send(Msg::Pcsc(c))),
+            move |w| drop(watching.send(Msg::Watching(w))),
+        )
     });
-    let live = Arc::new(Live { world: std::sync::Mutex::new((cfg.profile.clone(), cfg.system.clone())), demo: cfg.demo.map(std::sync::Mutex::new) });
+    let live = Arc::new(Live {
+        world: std::sync::Mutex::new((cfg.profile.clone(), cfg.system.clone())),
+        demo: cfg.demo.map(std::sync::Mutex::new),
+    });
     let first = app.start(cfg.only.clone());
     perform(first, &live, &tx, terminal);
 
@@ -172,7 +194,11 @@ struct Signals {
 impl Signals {
     fn new() -> Signals {
         use tokio::signal::unix::{SignalKind, signal};
-        Signals { term: signal(SignalKind::terminate()).ok(), hup: signal(SignalKind::hangup()).ok(), int: signal(SignalKind::interrupt()).ok() }
+        Signals {
+            term: signal(SignalKind::terminate()).ok(),
+            hup: signal(SignalKind::hangup()).ok(),
+            int: signal(SignalKind::interrupt()).ok(),
+        }
     }
 
     async fn next(&mut self) -> i32 {
@@ -205,7 +231,13 @@ impl Signals {
     }
 }
 
-fn handle(app: &mut App, msg: Msg, live: &Arc<Live>, tx: &UnboundedSender<Msg>, terminal: &mut ratatui::Terminal<term::Backend>) -> bool {
+fn handle(
+    app: &mut App,
+    msg: Msg,
+    live: &Arc<Live>,
+    tx: &UnboundedSender<Msg>,
+    terminal: &mut ratatui::Terminal<term::Backend>,
+) -> bool {
     let step = app.update(msg);
     perform(step.cmds, live, tx, terminal);
     step.redraw
@@ -216,11 +248,19 @@ fn draw(terminal: &mut ratatui::Terminal<term::Backend>, app: &App) {
     let _ = terminal.draw(|f| view::draw(f, app));
 }
 
-fn perform(cmds: Vec<Cmd>, live: &Arc<Live>, tx: &UnboundedSender<Msg>, terminal: &mut ratatui::Terminal<term::Backend>) {
+fn perform(
+    cmds: Vec<Cmd>,
+    live: &Arc<Live>,
+    tx: &UnboundedSender<Msg>,
+    terminal: &mut ratatui::Terminal<term::Backend>,
+) {
     for cmd in cmds {
         match cmd {
             Cmd::Run { run_id, request } => spawn_run(run_id, request, live, tx.clone()),
-            Cmd::Switch { scenario, fixed_from } => spawn_switch(scenario, fixed_from, live.clone(), tx.clone()),
+            Cmd::Switch {
+                scenario,
+                fixed_from,
+            } => spawn_switch(scenario, fixed_from, live.clone(), tx.clone()),
             Cmd::Export { text, extension } => {
                 let _ = tx.send(Msg::Exported(export(&text, extension)));
             }
@@ -233,7 +273,12 @@ fn perform(cmds: Vec<Cmd>, live: &Arc<Live>, tx: &UnboundedSender<Msg>, terminal
 
 /// Builds the demo world of `scenario` off the event loop (it starts a server and writes
 /// files), makes it the one checks run against, then tells the app.
-fn spawn_switch(scenario: String, fixed_from: Option<&'static crate::demo::Scenario>, live: Arc<Live>, tx: UnboundedSender<Msg>) {
+fn spawn_switch(
+    scenario: String,
+    fixed_from: Option<&'static crate::demo::Scenario>,
+    live: Arc<Live>,
+    tx: UnboundedSender<Msg>,
+) {
     tokio::task::spawn_blocking(move || {
         let Some(session) = &live.demo else {
             let _ = tx.send(Msg::World(Err("not in the demo".into())));
@@ -241,8 +286,13 @@ fn spawn_switch(scenario: String, fixed_from: Option<&'static crate::demo::Scena
         };
         let mut session = session.lock().unwrap_or_else(|p| p.into_inner());
         let result = session.switch(&scenario).map(|sc| {
-            *live.world.lock().unwrap_or_else(|p| p.into_inner()) = (session.profile(), session.system());
-            app::WorldReady { scenario: sc, profile: session.profile(), fixed_from }
+            *live.world.lock().unwrap_or_else(|p| p.into_inner()) =
+                (session.profile(), session.system());
+            app::WorldReady {
+                scenario: sc,
+                profile: session.profile(),
+                fixed_from,
+            }
         });
         let _ = tx.send(Msg::World(result));
     });
@@ -260,7 +310,11 @@ fn spawn_run(run_id: u64, request: run::Request, live: &Live, tx: UnboundedSende
         };
         // The engine drops its sender when the run ends, which ends `forward` too.
         let (result, ()) = tokio::join!(run::run(profile, system, request, Some(etx)), forward);
-        let _ = tx.send(Msg::RunDone { run_id, started_at: result.started_at, duration: result.duration });
+        let _ = tx.send(Msg::RunDone {
+            run_id,
+            started_at: result.started_at,
+            duration: result.duration,
+        });
     });
 }
 
@@ -268,15 +322,29 @@ fn spawn_run(run_id: u64, request: run::Request, live: &Live, tx: UnboundedSende
 /// never over an existing file. Returns the absolute path.
 fn export(text: &str, extension: &str) -> Result<String, String> {
     let stamp = Local::now().format("%Y%m%d-%H%M%S");
-    let dirs: Vec<PathBuf> = std::env::current_dir().into_iter().chain([std::env::temp_dir()]).collect();
+    let dirs: Vec<PathBuf> = std::env::current_dir()
+        .into_iter()
+        .chain([std::env::temp_dir()])
+        .collect();
     let mut last_err = String::new();
     for dir in dirs {
         for n in 0..100 {
-            let suffix = if n == 0 { String::new() } else { format!("-{n}") };
+            let suffix = if n == 0 {
+                String::new()
+            } else {
+                format!("-{n}")
+            };
             let path = dir.join(format!("ecpa-doctor-{stamp}{suffix}.{extension}"));
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
                 Ok(mut f) => {
-                    return f.write_all(text.as_bytes()).map(|_| path.display().to_string()).map_err(|e| format!("{}: {e}", path.display()));
+                    return f
+                        .write_all(text.as_bytes())
+                        .map(|_| path.display().to_string())
+                        .map_err(|e| format!("{}: {e}", path.display()));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => {
@@ -293,7 +361,10 @@ fn export(text: &str, extension: &str) -> Result<String, String> {
 fn copy(terminal: &mut ratatui::Terminal<term::Backend>, text: &str) -> Result<usize, String> {
     let seq = osc52::sequence(text);
     let out = terminal.backend_mut();
-    out.write_all(seq.as_bytes()).and_then(|_| out.flush()).map(|_| text.len()).map_err(|e| e.to_string())
+    out.write_all(seq.as_bytes())
+        .and_then(|_| out.flush())
+        .map(|_| text.len())
+        .map_err(|e| e.to_string())
 }
 
 fn clock_text() -> String {
@@ -303,6 +374,7 @@ fn clock_text() -> String {
 /// Wakes just after the minute turns, so the clock redraws at most once a minute.
 fn until_next_minute() -> Duration {
     let now = Local::now();
-    let into_minute = Duration::from_secs(u64::from(now.second())) + Duration::from_nanos(u64::from(now.nanosecond() % 1_000_000_000));
+    let into_minute = Duration::from_secs(u64::from(now.second()))
+        + Duration::from_nanos(u64::from(now.nanosecond() % 1_000_000_000));
     Duration::from_secs(60).saturating_sub(into_minute) + Duration::from_millis(50)
 }

@@ -55,15 +55,26 @@ fn setup(lang: Lang) -> Setup {
         reveal_pii: false,
         ticket: None,
         demo: false,
-        host: HostInfo { os: "Debian GNU/Linux".into(), os_version: "12".into(), kernel: "6.1.0".into(), arch: "x86_64".into(), hostname: "helpdesk-pc".into() },
+        host: HostInfo {
+            os: "Debian GNU/Linux".into(),
+            os_version: "12".into(),
+            kernel: "6.1.0".into(),
+            arch: "x86_64".into(),
+            hostname: "helpdesk-pc".into(),
+        },
         version: "9.9.9".into(),
-        theme: Theme { color: true, ascii: false },
+        theme: Theme {
+            color: true,
+            ascii: false,
+        },
     }
 }
 
 fn new_app(lang: Lang) -> App {
     let profile = Arc::new(Profile::parse(PROFILE, "tui-test.yaml").expect("test profile"));
-    let started = chrono::Local.with_ymd_and_hms(2026, 1, 5, 9, 41, 0).unwrap();
+    let started = chrono::Local
+        .with_ymd_and_hms(2026, 1, 5, 9, 41, 0)
+        .unwrap();
     let mut app = App::new(profile, setup(lang), "09:41".into(), started);
     let cmds = app.start(None);
     assert!(matches!(cmds.as_slice(), [Cmd::Run { .. }]), "{cmds:?}");
@@ -76,49 +87,95 @@ fn took(mut o: Outcome, ms: u64) -> Outcome {
 }
 
 fn host_pass() -> Outcome {
-    took(Outcome::pass(Text::new("host.pass").arg("os", "Debian GNU/Linux 12").arg("arch", "x86_64")).with("os", "Debian GNU/Linux").with("arch", "x86_64"), 12)
+    took(
+        Outcome::pass(
+            Text::new("host.pass")
+                .arg("os", "Debian GNU/Linux 12")
+                .arg("arch", "x86_64"),
+        )
+        .with("os", "Debian GNU/Linux")
+        .with("arch", "x86_64"),
+        12,
+    )
 }
 
 fn service_pass() -> Outcome {
-    took(Outcome::pass(Text::new("pcsc.pass")).with("socket", "/run/pcscd/pcscd.comm"), 4)
+    took(
+        Outcome::pass(Text::new("pcsc.pass")).with("socket", "/run/pcscd/pcscd.comm"),
+        4,
+    )
 }
 
 fn readers_pass() -> Outcome {
-    took(Outcome::pass(Text::new("reader.pass").arg("count", "2").arg("readers", "Virtual PCD 00 00, Virtual PCD 00 01")).with("readers", READERS), 6)
+    took(
+        Outcome::pass(
+            Text::new("reader.pass")
+                .arg("count", "2")
+                .arg("readers", "Virtual PCD 00 00, Virtual PCD 00 01"),
+        )
+        .with("readers", READERS),
+        6,
+    )
 }
 
 fn card_none() -> Outcome {
-    took(Outcome::fail("card.none", Text::new("card.none")).with("readers", READERS), 9)
+    took(
+        Outcome::fail("card.none", Text::new("card.none")).with("readers", READERS),
+        9,
+    )
 }
 
 fn card_pass() -> Outcome {
     let name = crate::engine::pii::Pii::new(PiiKind::Name, "王小明明");
     took(
-        Outcome::pass(Text::new("card.pass").arg("reader", "Virtual PCD 00 00").arg("name", name))
-            .with("reader", "Virtual PCD 00 00")
-            .with_pii("card_no", PiiKind::CardNumber, "000012345678")
-            .with_pii("name", PiiKind::Name, "王小明明")
-            .with_pii("id_no", PiiKind::NationalId, "A123456789")
-            .with_pii("birth_date", PiiKind::BirthDate, "0800101"),
+        Outcome::pass(
+            Text::new("card.pass")
+                .arg("reader", "Virtual PCD 00 00")
+                .arg("name", name),
+        )
+        .with("reader", "Virtual PCD 00 00")
+        .with_pii("card_no", PiiKind::CardNumber, "000012345678")
+        .with_pii("name", PiiKind::Name, "王小明明")
+        .with_pii("id_no", PiiKind::NationalId, "A123456789")
+        .with_pii("birth_date", PiiKind::BirthDate, "0800101"),
         143,
     )
 }
 
 fn finish(app: &mut App, id: &str, outcome: Outcome) {
-    app.update(Msg::Engine { run_id: app.run_id, event: Event::Finished { id: id.into(), outcome } });
+    app.update(Msg::Engine {
+        run_id: app.run_id,
+        event: Event::Finished {
+            id: id.into(),
+            outcome,
+        },
+    });
 }
 
 fn start(app: &mut App, id: &str) {
-    app.update(Msg::Engine { run_id: app.run_id, event: Event::Started { id: id.into() } });
+    app.update(Msg::Engine {
+        run_id: app.run_id,
+        event: Event::Started { id: id.into() },
+    });
 }
 
 fn run_done(app: &mut App) -> Vec<Cmd> {
-    let started = chrono::Local.with_ymd_and_hms(2026, 1, 5, 9, 41, 0).unwrap();
-    app.update(Msg::RunDone { run_id: app.run_id, started_at: started, duration: Duration::from_millis(180) }).cmds
+    let started = chrono::Local
+        .with_ymd_and_hms(2026, 1, 5, 9, 41, 0)
+        .unwrap();
+    app.update(Msg::RunDone {
+        run_id: app.run_id,
+        started_at: started,
+        duration: Duration::from_millis(180),
+    })
+    .cmds
 }
 
 fn key(app: &mut App, c: char) -> super::app::Step {
-    app.update(Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)))
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::NONE,
+    )))
 }
 
 fn code(app: &mut App, code: KeyCode) -> super::app::Step {
@@ -164,7 +221,9 @@ fn root_cause(lang: Lang) -> App {
 fn skipped_chain(lang: Lang) -> App {
     let mut app = new_app(lang);
     finish(&mut app, "host", host_pass());
-    let down = Outcome::fail("pcsc.no_service", Text::new("pcsc.no_service")).with("socket", "/run/pcscd/pcscd.comm").with("pcsc_error", "SCARD_E_NO_SERVICE (0x8010001D)");
+    let down = Outcome::fail("pcsc.no_service", Text::new("pcsc.no_service"))
+        .with("socket", "/run/pcscd/pcscd.comm")
+        .with("pcsc_error", "SCARD_E_NO_SERVICE (0x8010001D)");
     finish(&mut app, "pcsc-service", took(down, 2));
     finish(&mut app, "readers", Outcome::skipped("pcsc-service"));
     finish(&mut app, "card", Outcome::skipped("pcsc-service"));
@@ -220,7 +279,13 @@ type Screen = fn(Lang) -> App;
 
 #[test]
 fn snapshots() {
-    let screens: [(&str, Screen); 5] = [("running", running), ("all_passed", all_passed), ("root_cause", root_cause), ("skipped_chain", skipped_chain), ("help", help)];
+    let screens: [(&str, Screen); 5] = [
+        ("running", running),
+        ("all_passed", all_passed),
+        ("root_cause", root_cause),
+        ("skipped_chain", skipped_chain),
+        ("help", help),
+    ];
     for (name, make) in screens {
         for lang in [Lang::ZhTw, Lang::En] {
             for (w, h) in [(80, 24), (120, 40)] {
@@ -240,21 +305,46 @@ fn at_80x24_the_root_cause_and_its_first_step_are_readable() {
         let remedy = Catalogue::builtin().get("card.none").unwrap().get(lang);
         assert!(s.contains(&remedy.title), "{lang:?}: title missing\n{s}");
         // The first step's opening words are on screen, whole.
-        let opening: String = remedy.steps[0].split_whitespace().take(3).collect::<Vec<_>>().join(" ").chars().take(14).collect();
-        assert!(s.contains(&opening), "{lang:?}: first step `{opening}` missing\n{s}");
-        let insert = if lang == Lang::ZhTw { "請插入健保卡" } else { "Insert the NHI card" };
+        let opening: String = remedy.steps[0]
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+            .chars()
+            .take(14)
+            .collect();
+        assert!(
+            s.contains(&opening),
+            "{lang:?}: first step `{opening}` missing\n{s}"
+        );
+        let insert = if lang == Lang::ZhTw {
+            "請插入健保卡"
+        } else {
+            "Insert the NHI card"
+        };
         assert!(s.contains(insert), "{lang:?}\n{s}");
     }
 }
 
 #[test]
 fn every_width_from_80_lays_out_without_losing_the_root_cause() {
-    for (w, h) in [(80, 24), (90, 26), (99, 30), (100, 30), (132, 43), (200, 60), (40, 10)] {
+    for (w, h) in [
+        (80, 24),
+        (90, 26),
+        (99, 30),
+        (100, 30),
+        (132, 43),
+        (200, 60),
+        (40, 10),
+    ] {
         let app = root_cause(Lang::ZhTw);
         let s = screen(&draw(&app, w, h));
         assert!(s.contains("根本原因"), "{w}x{h}\n{s}");
         for line in s.lines() {
-            assert!(text::width(line) <= w as usize, "{w}x{h}: line too wide: {line}");
+            assert!(
+                text::width(line) <= w as usize,
+                "{w}x{h}: line too wide: {line}"
+            );
         }
     }
     let s = screen(&draw(&root_cause(Lang::En), 30, 8));
@@ -285,10 +375,23 @@ fn only_the_16_named_colours_and_none_under_no_color() {
     for make in [running, all_passed, root_cause, skipped_chain, help] {
         let mut app = make(Lang::ZhTw);
         let buf = draw(&app, 120, 40);
-        assert!(buf.content.iter().all(|c| named.contains(&c.fg) && named.contains(&c.bg)), "a colour outside the 16 named ones");
-        app.setup.theme = Theme { color: false, ascii: false };
+        assert!(
+            buf.content
+                .iter()
+                .all(|c| named.contains(&c.fg) && named.contains(&c.bg)),
+            "a colour outside the 16 named ones"
+        );
+        app.setup.theme = Theme {
+            color: false,
+            ascii: false,
+        };
         let buf = draw(&app, 120, 40);
-        assert!(buf.content.iter().all(|c| c.fg == Color::Reset && c.bg == Color::Reset), "colour under NO_COLOR");
+        assert!(
+            buf.content
+                .iter()
+                .all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
+            "colour under NO_COLOR"
+        );
     }
 }
 
@@ -296,7 +399,10 @@ fn only_the_16_named_colours_and_none_under_no_color() {
 fn ascii_mode_draws_no_box_or_glyph() {
     for make in [running, all_passed, root_cause, skipped_chain, help] {
         let mut app = make(Lang::En);
-        app.setup.theme = Theme { color: true, ascii: true };
+        app.setup.theme = Theme {
+            color: true,
+            ascii: true,
+        };
         let s = screen(&draw(&app, 100, 30));
         // Chinese inside English remedies (「智慧卡」) stays; glyphs and box drawing do not.
         let odd: String = s.chars().filter(|c| !c.is_ascii() && !is_cjk(*c)).collect();
@@ -313,11 +419,20 @@ fn skipped_checks_say_why() {
     let app = skipped_chain(Lang::En);
     let s = screen(&draw(&app, 80, 24));
     let row = s.lines().find(|l| l.contains("Card reader")).unwrap();
-    assert!(row.contains("skipped") && row.contains("because “Smart-card service (PC/SC)” failed"), "{row}");
+    assert!(
+        row.contains("skipped") && row.contains("because “Smart-card service (PC/SC)” failed"),
+        "{row}"
+    );
     let s = screen(&draw(&skipped_chain(Lang::ZhTw), 80, 24));
     let row = s.lines().find(|l| l.contains("讀卡機")).unwrap();
-    assert!(row.contains("略過") && row.contains("因為「智慧卡服務（PC/SC）」未通過"), "{row}");
-    assert_eq!(app.slots[app.selected].id, "pcsc-service", "the root cause is selected");
+    assert!(
+        row.contains("略過") && row.contains("因為「智慧卡服務（PC/SC）」未通過"),
+        "{row}"
+    );
+    assert_eq!(
+        app.slots[app.selected].id, "pcsc-service",
+        "the root cause is selected"
+    );
 }
 
 // ---- behaviour -------------------------------------------------------------------------
@@ -340,7 +455,9 @@ fn root_cause_is_selected_when_the_run_ends() {
 fn a_card_change_reruns_the_card_check_keeping_the_rest() {
     let mut app = root_cause(Lang::ZhTw);
     let step = app.update(Msg::Pcsc(PcscChange::Card));
-    let [Cmd::Run { request, .. }] = step.cmds.as_slice() else { panic!("{:?}", step.cmds) };
+    let [Cmd::Run { request, .. }] = step.cmds.as_slice() else {
+        panic!("{:?}", step.cmds)
+    };
     assert_eq!(request.only, Some(HashSet::from(["card".to_string()])));
     for kept in ["host", "pcsc-service", "readers"] {
         assert!(request.previous.contains_key(kept), "{kept} not kept");
@@ -351,20 +468,30 @@ fn a_card_change_reruns_the_card_check_keeping_the_rest() {
     assert!(step.cmds.is_empty(), "a second run must wait for the first");
     finish(&mut app, "card", card_pass());
     let cmds = run_done(&mut app);
-    let [Cmd::Run { request, .. }] = cmds.as_slice() else { panic!("{cmds:?}") };
-    assert_eq!(request.only, Some(HashSet::from(["readers".to_string(), "card".to_string()])), "the queued reader change runs next");
+    let [Cmd::Run { request, .. }] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(
+        request.only,
+        Some(HashSet::from(["readers".to_string(), "card".to_string()])),
+        "the queued reader change runs next"
+    );
 }
 
 #[test]
 fn rerun_keys_cover_all_or_the_selected_check_and_its_dependents() {
     let mut app = skipped_chain(Lang::En);
     let step = key(&mut app, 'R');
-    let [Cmd::Run { request, .. }] = step.cmds.as_slice() else { panic!("{:?}", step.cmds) };
+    let [Cmd::Run { request, .. }] = step.cmds.as_slice() else {
+        panic!("{:?}", step.cmds)
+    };
     let want: HashSet<String> = ["pcsc-service", "readers", "card"].map(String::from).into();
     assert_eq!(request.only, Some(want));
     run_done(&mut app);
     let step = key(&mut app, 'r');
-    let [Cmd::Run { request, .. }] = step.cmds.as_slice() else { panic!("{:?}", step.cmds) };
+    let [Cmd::Run { request, .. }] = step.cmds.as_slice() else {
+        panic!("{:?}", step.cmds)
+    };
     assert_eq!(request.only, None);
 }
 
@@ -401,23 +528,40 @@ fn language_switches_the_whole_screen() {
 fn export_asks_the_format_and_copy_sends_markdown() {
     let mut app = running(Lang::ZhTw);
     key(&mut app, 'e');
-    assert_eq!(app.overlay, Some(Overlay::Notice(Notice::Busy)), "no half-filled report while checks run");
+    assert_eq!(
+        app.overlay,
+        Some(Overlay::Notice(Notice::Busy)),
+        "no half-filled report while checks run"
+    );
     code(&mut app, KeyCode::Esc);
-    assert!(app.exit.is_none(), "Esc closes the notice, it does not quit");
+    assert!(
+        app.exit.is_none(),
+        "Esc closes the notice, it does not quit"
+    );
 
     let mut app = root_cause(Lang::ZhTw);
     key(&mut app, 'e');
     assert_eq!(app.overlay, Some(Overlay::ExportFormat));
     let step = key(&mut app, 'm');
-    let [Cmd::Export { text, extension }] = step.cmds.as_slice() else { panic!("{:?}", step.cmds) };
+    let [Cmd::Export { text, extension }] = step.cmds.as_slice() else {
+        panic!("{:?}", step.cmds)
+    };
     assert_eq!(*extension, "md");
     assert!(text.starts_with("## ") && text.contains("健保卡"), "{text}");
     app.update(Msg::Exported(Ok("/tmp/x.md".into())));
-    assert!(screen(&draw(&app, 100, 30)).contains("/tmp/x.md"), "the path is shown");
+    assert!(
+        screen(&draw(&app, 100, 30)).contains("/tmp/x.md"),
+        "the path is shown"
+    );
 
     let step = key(&mut app, 'c');
-    assert_eq!(app.overlay, None, "the key after a notice closes it and acts");
-    let [Cmd::Copy { text }] = step.cmds.as_slice() else { panic!("{:?}", step.cmds) };
+    assert_eq!(
+        app.overlay, None,
+        "the key after a notice closes it and acts"
+    );
+    let [Cmd::Copy { text }] = step.cmds.as_slice() else {
+        panic!("{:?}", step.cmds)
+    };
     assert!(text.starts_with("## "));
 }
 
@@ -427,13 +571,19 @@ fn quitting_and_closing() {
     code(&mut app, KeyCode::Enter);
     assert!(app.zoomed);
     code(&mut app, KeyCode::Esc);
-    assert!(!app.zoomed && app.exit.is_none(), "Esc first closes the expanded details");
+    assert!(
+        !app.zoomed && app.exit.is_none(),
+        "Esc first closes the expanded details"
+    );
     key(&mut app, '?');
     key(&mut app, 'q');
     assert_eq!(app.exit, Some(0));
 
     let mut app = root_cause(Lang::En);
-    app.update(Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)));
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
     assert_eq!(app.exit, Some(0), "Ctrl-C quits");
     let mut app = root_cause(Lang::En);
     app.update(Msg::Signal(143));
@@ -443,13 +593,29 @@ fn quitting_and_closing() {
 #[test]
 fn idle_messages_do_not_redraw() {
     let mut app = root_cause(Lang::ZhTw);
-    assert!(!app.update(Msg::Tick).redraw, "the spinner does not tick while idle");
-    assert!(!app.update(Msg::Clock("09:41".into())).redraw, "same minute");
+    assert!(
+        !app.update(Msg::Tick).redraw,
+        "the spinner does not tick while idle"
+    );
+    assert!(
+        !app.update(Msg::Clock("09:41".into())).redraw,
+        "same minute"
+    );
     assert!(app.update(Msg::Clock("09:42".into())).redraw);
     assert!(!key(&mut app, 'x').redraw, "an unbound key");
-    assert!(!app.update(Msg::Engine { run_id: app.run_id + 7, event: Event::Started { id: "card".into() } }).redraw, "a stale run's event");
+    assert!(
+        !app.update(Msg::Engine {
+            run_id: app.run_id + 7,
+            event: Event::Started { id: "card".into() }
+        })
+        .redraw,
+        "a stale run's event"
+    );
     let mut app = running(Lang::ZhTw);
-    assert!(app.update(Msg::Tick).redraw, "the spinner ticks while running");
+    assert!(
+        app.update(Msg::Tick).redraw,
+        "the spinner ticks while running"
+    );
 }
 
 #[test]

@@ -43,7 +43,28 @@ pub fn pad(s: &str, w: usize) -> String {
 
 /// Closing punctuation that must not start a line (Chinese line-breaking custom).
 fn no_break_before(c: char) -> bool {
-    matches!(c, '，' | '。' | '、' | '；' | '：' | '？' | '！' | '）' | '」' | '』' | '》' | '〉' | '…' | ',' | '.' | ';' | ':' | ')' | '!' | '?')
+    matches!(
+        c,
+        '，' | '。'
+            | '、'
+            | '；'
+            | '：'
+            | '？'
+            | '！'
+            | '）'
+            | '」'
+            | '』'
+            | '》'
+            | '〉'
+            | '…'
+            | ','
+            | '.'
+            | ';'
+            | ':'
+            | ')'
+            | '!'
+            | '?'
+    )
 }
 
 /// Opening punctuation that must not end a line.
@@ -129,7 +150,16 @@ pub fn wrap_hanging(prefix: &str, text: &str, max: usize) -> Vec<String> {
     }
     let body = wrap(text, max - indent);
     let pad = " ".repeat(indent);
-    body.into_iter().enumerate().map(|(i, l)| if i == 0 { format!("{prefix}{l}") } else { format!("{pad}{l}") }).collect()
+    body.into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{prefix}{l}")
+            } else {
+                format!("{pad}{l}")
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -153,7 +183,11 @@ mod tests {
         for max in [10, 17, 30, 44] {
             let lines = wrap(zh, max);
             assert!(lines.iter().all(|l| width(l) <= max), "{max}: {lines:?}");
-            let joined: String = lines.concat().chars().filter(|c| !c.is_whitespace()).collect();
+            let joined: String = lines
+                .concat()
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
             let original: String = zh.chars().filter(|c| !c.is_whitespace()).collect();
             assert_eq!(joined, original, "text lost at {max}");
         }
@@ -161,7 +195,10 @@ mod tests {
 
     #[test]
     fn wrap_breaks_english_at_spaces_and_keeps_punctuation_attached() {
-        assert_eq!(wrap("insert the NHI card now", 10), vec!["insert the", "NHI card", "now"]);
+        assert_eq!(
+            wrap("insert the NHI card now", 10),
+            vec!["insert the", "NHI card", "now"]
+        );
         let lines = wrap("讀卡機裡沒有卡片，請插入健保卡", 16);
         assert!(lines.iter().all(|l| !l.starts_with('，')), "{lines:?}");
         assert_eq!(wrap("", 5), vec![String::new()]);
@@ -171,6 +208,11 @@ mod tests {
     fn hanging_indent_aligns_continuations() {
         let lines = wrap_hanging(" 1. ", "one two three four five six", 14);
         assert_eq!(lines[0], " 1. one two");
-        assert!(lines[1..].iter().all(|l| l.starts_with("    ") && width(l) <= 14), "{lines:?}");
+        assert!(
+            lines[1..]
+                .iter()
+                .all(|l| l.starts_with("    ") && width(l) <= 14),
+            "{lines:?}"
+        );
     }
 }

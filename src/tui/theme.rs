@@ -38,11 +38,18 @@ const ASCII_BORDER: border::Set<'static> = border::Set {
 impl Theme {
     /// `NO_COLOR` set to anything non-empty turns colour off (no-color.org).
     pub fn from_env(ascii: bool, no_color: Option<&std::ffi::OsStr>) -> Theme {
-        Theme { color: no_color.is_none_or(|v| v.is_empty()), ascii }
+        Theme {
+            color: no_color.is_none_or(|v| v.is_empty()),
+            ascii,
+        }
     }
 
     pub fn fg(&self, color: Color) -> Style {
-        if self.color { Style::new().fg(color) } else { Style::new() }
+        if self.color {
+            Style::new().fg(color)
+        } else {
+            Style::new()
+        }
     }
 
     pub fn bold(&self) -> Style {
@@ -50,7 +57,11 @@ impl Theme {
     }
 
     pub fn dim(&self) -> Style {
-        if self.color { Style::new().fg(Color::DarkGray) } else { Style::new() }
+        if self.color {
+            Style::new().fg(Color::DarkGray)
+        } else {
+            Style::new()
+        }
     }
 
     /// The selected row: reverse video, which reads without colour too.
@@ -70,7 +81,14 @@ impl Theme {
 
     pub fn mark_style(&self, mark: Mark) -> Style {
         let s = self.fg(self.mark_color(mark));
-        if matches!(mark, Mark::Done(Status::Fail | Status::Crashed | Status::TimedOut)) { s.add_modifier(Modifier::BOLD) } else { s }
+        if matches!(
+            mark,
+            Mark::Done(Status::Fail | Status::Crashed | Status::TimedOut)
+        ) {
+            s.add_modifier(Modifier::BOLD)
+        } else {
+            s
+        }
     }
 
     pub fn glyph(&self, mark: Mark, frame: usize) -> &'static str {
@@ -97,7 +115,11 @@ impl Theme {
     }
 
     pub fn border(&self) -> border::Set<'static> {
-        if self.ascii { ASCII_BORDER } else { border::PLAIN }
+        if self.ascii {
+            ASCII_BORDER
+        } else {
+            border::PLAIN
+        }
     }
 
     /// Points at the selected row and at the root cause.
@@ -149,13 +171,25 @@ mod tests {
         let t = Theme::from_env(false, Some(std::ffi::OsStr::new("1")));
         assert!(!t.color);
         assert_eq!(t.fg(Color::Red), Style::new());
-        assert!(Theme::from_env(false, Some(std::ffi::OsStr::new(""))).color, "an empty NO_COLOR does not count");
+        assert!(
+            Theme::from_env(false, Some(std::ffi::OsStr::new(""))).color,
+            "an empty NO_COLOR does not count"
+        );
         assert!(Theme::from_env(false, None).color);
     }
 
     #[test]
     fn glyphs_are_one_column_and_ascii_mode_is_ascii() {
-        let all = [Mark::Running, Mark::Pending, Mark::Done(Status::Pass), Mark::Done(Status::Warn), Mark::Done(Status::Fail), Mark::Done(Status::Skipped), Mark::Done(Status::TimedOut), Mark::Done(Status::Crashed)];
+        let all = [
+            Mark::Running,
+            Mark::Pending,
+            Mark::Done(Status::Pass),
+            Mark::Done(Status::Warn),
+            Mark::Done(Status::Fail),
+            Mark::Done(Status::Skipped),
+            Mark::Done(Status::TimedOut),
+            Mark::Done(Status::Crashed),
+        ];
         for ascii in [false, true] {
             let t = Theme { color: true, ascii };
             for m in all {
@@ -168,11 +202,25 @@ mod tests {
                     }
                 }
             }
-            for s in [t.pointer(), t.back_pointer(), t.separator(), t.more_below(), t.arrows()] {
+            for s in [
+                t.pointer(),
+                t.back_pointer(),
+                t.separator(),
+                t.more_below(),
+                t.arrows(),
+            ] {
                 assert!(!ascii || s.is_ascii(), "{s}");
             }
         }
-        let b = Theme { color: false, ascii: true }.border();
-        assert!([b.top_left, b.horizontal_top, b.vertical_left].iter().all(|s| s.is_ascii()));
+        let b = Theme {
+            color: false,
+            ascii: true,
+        }
+        .border();
+        assert!(
+            [b.top_left, b.horizontal_top, b.vertical_left]
+                .iter()
+                .all(|s| s.is_ascii())
+        );
     }
 }

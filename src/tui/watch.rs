@@ -23,14 +23,20 @@ pub struct Watcher {
 impl Watcher {
     /// `report` is called with each change that matters, and with `Err` when the watcher
     /// cannot watch (service down) or `Ok` again once it can.
-    pub fn spawn(pcsc: Arc<dyn SmartCards>, on_change: impl Fn(PcscChange) + Send + 'static, on_watching: impl Fn(bool) + Send + 'static) -> Watcher {
+    pub fn spawn(
+        pcsc: Arc<dyn SmartCards>,
+        on_change: impl Fn(PcscChange) + Send + 'static,
+        on_watching: impl Fn(bool) + Send + 'static,
+    ) -> Watcher {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let handle = std::thread::Builder::new()
             .name("pcsc-watch".into())
             .spawn(move || {
                 // A bug in here must not take the console down: watching just stops.
-                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| watch(&*pcsc, &flag, &on_change, &on_watching)));
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    watch(&*pcsc, &flag, &on_change, &on_watching)
+                }));
                 if result.is_err() {
                     on_watching(false);
                 }
@@ -53,7 +59,12 @@ impl Drop for Watcher {
     }
 }
 
-fn watch(pcsc: &dyn SmartCards, stop: &AtomicBool, on_change: &dyn Fn(PcscChange), on_watching: &dyn Fn(bool)) {
+fn watch(
+    pcsc: &dyn SmartCards,
+    stop: &AtomicBool,
+    on_change: &dyn Fn(PcscChange),
+    on_watching: &dyn Fn(bool),
+) {
     let mut had_service: Option<bool> = None;
     while !stop.load(Ordering::Relaxed) {
         let ctx = pcsc.establish();
@@ -84,13 +95,21 @@ fn snapshot(ctx: &dyn PcscContext) -> Result<Vec<ReaderState>, PcscError> {
     match ctx.readers() {
         Ok(r) => ctx.states(&r),
         // pcsc-lite answers "no readers" with an error, not an empty list.
-        Err(PcscError::NoSmartcard | PcscError::UnknownReader | PcscError::ReaderUnavailable) => Ok(Vec::new()),
-        Err(PcscError::Other { code: 0x8010_002E, .. }) => Ok(Vec::new()),
+        Err(PcscError::NoSmartcard | PcscError::UnknownReader | PcscError::ReaderUnavailable) => {
+            Ok(Vec::new())
+        }
+        Err(PcscError::Other {
+            code: 0x8010_002E, ..
+        }) => Ok(Vec::new()),
         Err(e) => Err(e),
     }
 }
 
-fn watch_context(ctx: &dyn PcscContext, stop: &AtomicBool, on_change: &dyn Fn(PcscChange)) -> Result<(), PcscError> {
+fn watch_context(
+    ctx: &dyn PcscContext,
+    stop: &AtomicBool,
+    on_change: &dyn Fn(PcscChange),
+) -> Result<(), PcscError> {
     let mut known = snapshot(ctx)?;
     while !stop.load(Ordering::Relaxed) {
         let t0 = Instant::now();
@@ -117,7 +136,11 @@ pub fn classify(before: &[ReaderState], after: &[ReaderState]) -> Option<PcscCha
         return Some(PcscChange::Readers);
     }
     let card_view = |r: &ReaderState| (r.present, r.mute, r.event_count, r.atr.clone());
-    before.iter().zip(after).any(|(a, b)| card_view(a) != card_view(b)).then_some(PcscChange::Card)
+    before
+        .iter()
+        .zip(after)
+        .any(|(a, b)| card_view(a) != card_view(b))
+        .then_some(PcscChange::Card)
 }
 
 #[cfg(test)]
@@ -144,14 +167,22 @@ mod tests {
 
     impl SmartCards for Rig {
         fn establish(&self) -> Result<Box<dyn PcscContext>, PcscError> {
-            if self.now().0 { Ok(Box::new(RigContext(self.clone()))) } else { Err(PcscError::NoService) }
+            if self.now().0 {
+                Ok(Box::new(RigContext(self.clone())))
+            } else {
+                Err(PcscError::NoService)
+            }
         }
     }
 
     impl PcscContext for RigContext {
         fn readers(&self) -> Result<Vec<String>, PcscError> {
             let (up, r) = self.0.now();
-            if up { Ok(r.into_iter().map(|r| r.name).collect()) } else { Err(PcscError::NoService) }
+            if up {
+                Ok(r.into_iter().map(|r| r.name).collect())
+            } else {
+                Err(PcscError::NoService)
+            }
         }
         fn states(&self, _: &[String]) -> Result<Vec<ReaderState>, PcscError> {
             Ok(self.0.now().1)
@@ -180,7 +211,11 @@ mod tests {
         let rig = Rig(Arc::new(Mutex::new((true, vec![reader("R0", false, 0)]))));
         let (tx, rx) = mpsc::channel();
         let (tx2, rx2) = mpsc::channel();
-        let w = Watcher::spawn(Arc::new(rig.clone()), move |c| tx.send(c).unwrap(), move |up| tx2.send(up).unwrap());
+        let w = Watcher::spawn(
+            Arc::new(rig.clone()),
+            move |c| tx.send(c).unwrap(),
+            move |up| tx2.send(up).unwrap(),
+        );
         let next = || rx.recv_timeout(Duration::from_secs(5)).ok();
         assert_eq!(rx2.recv_timeout(Duration::from_secs(5)), Ok(true));
         std::thread::sleep(Duration::from_millis(50));
@@ -188,7 +223,11 @@ mod tests {
         rig.set(|s| s.1 = vec![reader("R0", true, 1)]);
         assert_eq!(next(), Some(PcscChange::Card));
         rig.set(|s| s.1[0].in_use = true);
-        assert_eq!(rx.recv_timeout(Duration::from_millis(400)).ok(), None, "a program using the card is no change");
+        assert_eq!(
+            rx.recv_timeout(Duration::from_millis(400)).ok(),
+            None,
+            "a program using the card is no change"
+        );
         rig.set(|s| s.1.push(reader("R1", false, 0)));
         assert_eq!(next(), Some(PcscChange::Readers));
         rig.set(|s| s.0 = false);
@@ -200,20 +239,41 @@ mod tests {
     }
 
     fn reader(name: &str, present: bool, count: u32) -> ReaderState {
-        ReaderState { name: name.into(), present, mute: false, exclusive: false, in_use: false, atr: if present { vec![0x3B] } else { vec![] }, event_count: count }
+        ReaderState {
+            name: name.into(),
+            present,
+            mute: false,
+            exclusive: false,
+            in_use: false,
+            atr: if present { vec![0x3B] } else { vec![] },
+            event_count: count,
+        }
     }
 
     #[test]
     fn classify_tells_readers_from_cards_and_ignores_use() {
         let a = vec![reader("R0", false, 0)];
-        assert_eq!(classify(&a, &[reader("R0", true, 1)]), Some(PcscChange::Card));
-        assert_eq!(classify(&a, &[reader("R0", false, 0), reader("R1", false, 0)]), Some(PcscChange::Readers));
+        assert_eq!(
+            classify(&a, &[reader("R0", true, 1)]),
+            Some(PcscChange::Card)
+        );
+        assert_eq!(
+            classify(&a, &[reader("R0", false, 0), reader("R1", false, 0)]),
+            Some(PcscChange::Readers)
+        );
         assert_eq!(classify(&a, &[]), Some(PcscChange::Readers));
         let mut busy = reader("R0", false, 0);
         busy.in_use = true;
         busy.exclusive = true;
-        assert_eq!(classify(&a, &[busy]), None, "a program opening the card is not a card change");
+        assert_eq!(
+            classify(&a, &[busy]),
+            None,
+            "a program opening the card is not a card change"
+        );
         // Pulled and put back between two looks: only the event count tells.
-        assert_eq!(classify(&[reader("R0", true, 3)], &[reader("R0", true, 5)]), Some(PcscChange::Card));
+        assert_eq!(
+            classify(&[reader("R0", true, 3)], &[reader("R0", true, 5)]),
+            Some(PcscChange::Card)
+        );
     }
 }

@@ -18,9 +18,15 @@ use crate::engine::report::{CheckReport, RemedyReport, labelled_evidence};
 use crate::i18n::{self, ui};
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, left_rule: bool) {
-    let Some(slot) = app.slots.get(app.selected) else { return };
+    let Some(slot) = app.slots.get(app.selected) else {
+        return;
+    };
     let t = app.theme();
-    let title = app.profile.check(&slot.id).map(|c| c.title.get(app.lang).to_string()).unwrap_or_else(|| slot.id.clone());
+    let title = app
+        .profile
+        .check(&slot.id)
+        .map(|c| c.title.get(app.lang).to_string())
+        .unwrap_or_else(|| slot.id.clone());
     let probe = section(app, Line::from(""), left_rule);
     let inner = probe.inner(area);
     let width = inner.width.max(1) as usize;
@@ -32,7 +38,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, left_rule: bool) {
     app.detail_page.set(height);
     let scroll = app.detail_scroll.min(max_scroll);
 
-    let mut block = section(app, Line::from(Span::styled(format!(" {title} "), t.bold())), left_rule);
+    let mut block = section(
+        app,
+        Line::from(Span::styled(format!(" {title} "), t.bold())),
+        left_rule,
+    );
     if scroll < max_scroll {
         let more = format!(" {} {} ", t.more_below(), ui("tui.more", app.lang));
         block = block.title(Line::from(Span::styled(more, t.dim())).right_aligned());
@@ -42,15 +52,25 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, left_rule: bool) {
 }
 
 pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
-    let Some(slot) = app.slots.get(app.selected) else { return Vec::new() };
+    let Some(slot) = app.slots.get(app.selected) else {
+        return Vec::new();
+    };
     let t = app.theme();
     let mark = app.mark(slot);
     match (&slot.state, app.check_report(&slot.id)) {
         (CheckState::Done(o), Some(c)) => {
             let mut out = vec![status_line(app, mark, Some(o.duration), app.is_root(&c.id))];
-            out.extend(wrapped(&c.summary, width, Style::new().add_modifier(Modifier::BOLD)));
+            out.extend(wrapped(
+                &c.summary,
+                width,
+                Style::new().add_modifier(Modifier::BOLD),
+            ));
             if app.waiting_for_card() && app.is_root(&c.id) {
-                out.extend(wrapped(&format!("{} {}", t.pointer(), ui(insert_card_key(app), app.lang)), width, t.fg(Color::Yellow).add_modifier(Modifier::BOLD)));
+                out.extend(wrapped(
+                    &format!("{} {}", t.pointer(), ui(insert_card_key(app), app.lang)),
+                    width,
+                    t.fg(Color::Yellow).add_modifier(Modifier::BOLD),
+                ));
             }
             if let Some(rem) = &c.remedy {
                 remedy(app, rem, width, &mut out);
@@ -61,7 +81,11 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
         _ => {
             let key = match mark {
                 Mark::Running => "tui.detail.running",
-                _ if !app.running && crate::probes::registration::is_on_request(&slot_kind(app, &slot.id)) => "tui.password.hint",
+                _ if !app.running
+                    && crate::probes::registration::is_on_request(&slot_kind(app, &slot.id)) =>
+                {
+                    "tui.password.hint"
+                }
                 _ => "tui.detail.pending",
             };
             let mut out = vec![status_line(app, mark, None, false)];
@@ -72,49 +96,101 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
 }
 
 fn slot_kind(app: &App, id: &str) -> String {
-    app.profile.check(id).map(|c| c.kind.clone()).unwrap_or_default()
+    app.profile
+        .check(id)
+        .map(|c| c.kind.clone())
+        .unwrap_or_default()
 }
 
 /// With the watcher running the card is noticed on its own; without it, say to press r.
 fn insert_card_key(app: &App) -> &'static str {
-    if app.watching { "tui.insert_card" } else { "tui.insert_card_then_r" }
+    if app.watching {
+        "tui.insert_card"
+    } else {
+        "tui.insert_card_then_r"
+    }
 }
 
-fn status_line(app: &App, mark: Mark, duration: Option<std::time::Duration>, root: bool) -> Line<'static> {
+fn status_line(
+    app: &App,
+    mark: Mark,
+    duration: Option<std::time::Duration>,
+    root: bool,
+) -> Line<'static> {
     let t = app.theme();
-    let mut spans = vec![Span::styled(format!("{} {}", t.glyph(mark, app.spinner), mark_word(app, mark)), t.mark_style(mark))];
+    let mut spans = vec![Span::styled(
+        format!("{} {}", t.glyph(mark, app.spinner), mark_word(app, mark)),
+        t.mark_style(mark),
+    )];
     if let (Some(d), Mark::Done(s)) = (duration, mark)
         && s != Status::Skipped
     {
         spans.push(Span::styled(format!(" · {}", duration_text(d)), t.dim()));
     }
     if root {
-        spans.push(Span::styled(format!("  {} {}", t.back_pointer(), ui("report.root_cause", app.lang)), t.mark_style(mark).add_modifier(Modifier::BOLD)));
+        spans.push(Span::styled(
+            format!(
+                "  {} {}",
+                t.back_pointer(),
+                ui("report.root_cause", app.lang)
+            ),
+            t.mark_style(mark).add_modifier(Modifier::BOLD),
+        ));
     }
     Line::from(spans)
 }
 
 fn labelled(app: &App, key: &str, value: &str) -> String {
-    i18n::fill(&ui("tui.labelled", app.lang), &[("label".to_string(), ui(key, app.lang)), ("value".to_string(), value.to_string())])
+    i18n::fill(
+        &ui("tui.labelled", app.lang),
+        &[
+            ("label".to_string(), ui(key, app.lang)),
+            ("value".to_string(), value.to_string()),
+        ],
+    )
 }
 
 fn remedy(app: &App, rem: &RemedyReport, width: usize, out: &mut Vec<Line<'static>>) {
     let t = app.theme();
     out.push(Line::from(""));
-    out.extend(wrapped(&labelled(app, "report.remedy", &rem.title), width, t.fg(Color::Cyan).add_modifier(Modifier::BOLD)));
+    out.extend(wrapped(
+        &labelled(app, "report.remedy", &rem.title),
+        width,
+        t.fg(Color::Cyan).add_modifier(Modifier::BOLD),
+    ));
     for (i, step) in rem.steps.iter().enumerate() {
         let prefix = format!("{:>2}. ", i + 1);
-        out.extend(text::wrap_hanging(&prefix, step, width).into_iter().map(Line::from));
+        out.extend(
+            text::wrap_hanging(&prefix, step, width)
+                .into_iter()
+                .map(Line::from),
+        );
     }
     if !rem.why.trim().is_empty() {
-        out.extend(wrapped(&labelled(app, "report.why", rem.why.trim()), width, t.dim()));
+        out.extend(wrapped(
+            &labelled(app, "report.why", rem.why.trim()),
+            width,
+            t.dim(),
+        ));
     }
     for link in &rem.links {
         let prefix = format!("{} ", if t.ascii { "*" } else { "•" });
-        out.extend(text::wrap_hanging(&prefix, &format!("{} <{}>", link.label, link.url), width).into_iter().map(|l| Line::styled(l, t.fg(Color::Blue))));
+        out.extend(
+            text::wrap_hanging(&prefix, &format!("{} <{}>", link.label, link.url), width)
+                .into_iter()
+                .map(|l| Line::styled(l, t.fg(Color::Blue))),
+        );
     }
     if !rem.contact.is_empty() {
-        out.extend(wrapped(&labelled(app, "report.contact", &rem.contact.join(&ui("tui.list_sep", app.lang))), width, Style::new()));
+        out.extend(wrapped(
+            &labelled(
+                app,
+                "report.contact",
+                &rem.contact.join(&ui("tui.list_sep", app.lang)),
+            ),
+            width,
+            Style::new(),
+        ));
     }
 }
 
@@ -126,9 +202,26 @@ fn evidence(app: &App, c: &CheckReport, width: usize, out: &mut Vec<Line<'static
     out.push(Line::from(""));
     out.push(Line::styled(ui("report.evidence", app.lang), t.bold()));
     for (label, value) in labelled_evidence(c, app.lang) {
-        let prefix = format!("  {}", i18n::fill(&ui("tui.labelled", app.lang), &[("label".to_string(), label), ("value".to_string(), String::new())]));
-        out.extend(text::wrap_hanging(&prefix, value, width).into_iter().map(Line::from));
+        let prefix = format!(
+            "  {}",
+            i18n::fill(
+                &ui("tui.labelled", app.lang),
+                &[
+                    ("label".to_string(), label),
+                    ("value".to_string(), String::new())
+                ]
+            )
+        );
+        out.extend(
+            text::wrap_hanging(&prefix, value, width)
+                .into_iter()
+                .map(Line::from),
+        );
     }
-    let privacy = if app.reveal_pii { "tui.pii_shown" } else { "tui.pii_masked_hint" };
+    let privacy = if app.reveal_pii {
+        "tui.pii_shown"
+    } else {
+        "tui.pii_masked_hint"
+    };
     out.extend(wrapped(&ui(privacy, app.lang), width, t.dim()));
 }

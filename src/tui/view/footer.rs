@@ -27,15 +27,29 @@ const ITEMS: &[(Action, &str, u8)] = &[
 ];
 
 /// The demo's keys, first on the line: they are what a trainee needs.
-const DEMO_ITEMS: &[(Action, &str, u8)] = &[(Action::Scenario, "tui.foot.scenario", 0), (Action::Fix, "tui.foot.fix", 0)];
+const DEMO_ITEMS: &[(Action, &str, u8)] = &[
+    (Action::Scenario, "tui.foot.scenario", 0),
+    (Action::Fix, "tui.foot.fix", 0),
+];
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let demo = if app.demo.is_some() { DEMO_ITEMS } else { &[] };
-    let items: Vec<(String, String, u8)> = demo.iter().chain(ITEMS).map(|(a, word, prio)| (key_label(app, *a), word_for(app, *a, word), *prio)).collect();
+    let items: Vec<(String, String, u8)> = demo
+        .iter()
+        .chain(ITEMS)
+        .map(|(a, word, prio)| (key_label(app, *a), word_for(app, *a, word), *prio))
+        .collect();
     let width = area.width as usize;
     let item_width = |(k, w, _): &(String, String, u8)| text::width(k) + 1 + text::width(w) + 2;
     let mut max_prio = 6;
-    while max_prio > 0 && items.iter().filter(|i| i.2 <= max_prio).map(item_width).sum::<usize>() > width {
+    while max_prio > 0
+        && items
+            .iter()
+            .filter(|i| i.2 <= max_prio)
+            .map(item_width)
+            .sum::<usize>()
+            > width
+    {
         max_prio -= 1;
     }
     let t = app.theme();
@@ -55,7 +69,12 @@ fn key_label(app: &App, action: Action) -> String {
         Action::Help => "?".to_string(),
         other => {
             let b = binding(other);
-            if app.theme().ascii { b.label_ascii } else { b.label }.to_string()
+            if app.theme().ascii {
+                b.label_ascii
+            } else {
+                b.label
+            }
+            .to_string()
         }
     }
 }

@@ -34,14 +34,20 @@ pub fn draw(f: &mut Frame, app: &App) {
         too_small(f, area, app);
         return;
     }
-    let [head, body, foot] = Layout::vertical([Constraint::Length(2), Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    let [head, body, foot] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
     header::draw(f, head, app);
     footer::draw(f, foot, app);
     if app.zoomed {
         detail::draw(f, body, app, false);
     } else if body.width >= SIDE_BY_SIDE_WIDTH {
         let list_width = checks::wanted_width(app).clamp(30, body.width * 9 / 20);
-        let [list, pane] = Layout::horizontal([Constraint::Length(list_width), Constraint::Min(1)]).areas(body);
+        let [list, pane] =
+            Layout::horizontal([Constraint::Length(list_width), Constraint::Min(1)]).areas(body);
         checks::draw(f, list, app, true);
         detail::draw(f, pane, app, true);
     } else {
@@ -49,7 +55,8 @@ pub fn draw(f: &mut Frame, app: &App) {
         // cause's remedy stays readable on 80×24.
         let wanted = app.slots.len() as u16 + 1;
         let list_height = wanted.min(body.height / 2).max(2);
-        let [list, pane] = Layout::vertical([Constraint::Length(list_height), Constraint::Min(1)]).areas(body);
+        let [list, pane] =
+            Layout::vertical([Constraint::Length(list_height), Constraint::Min(1)]).areas(body);
         checks::draw(f, list, app, false);
         detail::draw(f, pane, app, false);
     }
@@ -77,7 +84,10 @@ fn fold_to_ascii(f: &mut Frame) {
 
 fn too_small(f: &mut Frame, area: Rect, app: &App) {
     let msg = ui("tui.too_small", app.lang);
-    let lines: Vec<Line> = text::wrap(&msg, area.width.max(1) as usize).into_iter().map(Line::from).collect();
+    let lines: Vec<Line> = text::wrap(&msg, area.width.max(1) as usize)
+        .into_iter()
+        .map(Line::from)
+        .collect();
     f.render_widget(Paragraph::new(lines), area);
 }
 
@@ -92,25 +102,63 @@ pub(super) fn mark_word(app: &App, mark: Mark) -> String {
 
 /// The widest status word, so the titles after it line up.
 pub(super) fn mark_word_width(app: &App) -> usize {
-    let statuses = [Status::Pass, Status::Warn, Status::Fail, Status::Skipped, Status::TimedOut, Status::Crashed];
-    statuses.into_iter().map(Mark::Done).chain([Mark::Running, Mark::Pending]).map(|m| text::width(&mark_word(app, m))).max().unwrap_or(4)
+    let statuses = [
+        Status::Pass,
+        Status::Warn,
+        Status::Fail,
+        Status::Skipped,
+        Status::TimedOut,
+        Status::Crashed,
+    ];
+    statuses
+        .into_iter()
+        .map(Mark::Done)
+        .chain([Mark::Running, Mark::Pending])
+        .map(|m| text::width(&mark_word(app, m)))
+        .max()
+        .unwrap_or(4)
 }
 
 pub(super) fn duration_text(d: std::time::Duration) -> String {
-    if d < std::time::Duration::from_secs(1) { format!("{} ms", d.as_millis()) } else { format!("{:.1} s", d.as_secs_f64()) }
+    if d < std::time::Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
 }
 
 /// A section with a rule on top carrying its title (saves rows and columns on 80×24).
 pub(super) fn section<'a>(app: &App, title: Line<'a>, left_rule: bool) -> Block<'a> {
-    let borders = if left_rule { Borders::TOP | Borders::LEFT } else { Borders::TOP };
-    Block::new().borders(borders).border_set(app.theme().border()).border_style(app.theme().dim()).title(title)
+    let borders = if left_rule {
+        Borders::TOP | Borders::LEFT
+    } else {
+        Borders::TOP
+    };
+    Block::new()
+        .borders(borders)
+        .border_set(app.theme().border())
+        .border_style(app.theme().dim())
+        .title(title)
 }
 
 /// A framed box drawn over the screen, centred, `width` × `height` at most.
-pub(super) fn overlay_box<'a>(f: &mut Frame, area: Rect, app: &App, width: u16, height: u16, title: &str, hint: &str) -> (Rect, Block<'a>) {
+pub(super) fn overlay_box<'a>(
+    f: &mut Frame,
+    area: Rect,
+    app: &App,
+    width: u16,
+    height: u16,
+    title: &str,
+    hint: &str,
+) -> (Rect, Block<'a>) {
     let w = width.min(area.width.saturating_sub(2)).max(10);
     let h = height.min(area.height.saturating_sub(1)).max(3);
-    let rect = Rect { x: area.x + (area.width.saturating_sub(w)) / 2, y: area.y + (area.height.saturating_sub(h)) / 2, width: w, height: h };
+    let rect = Rect {
+        x: area.x + (area.width.saturating_sub(w)) / 2,
+        y: area.y + (area.height.saturating_sub(h)) / 2,
+        width: w,
+        height: h,
+    };
     clear(f, rect);
     let t = app.theme();
     let block = Block::new()
@@ -139,5 +187,8 @@ fn clear(f: &mut Frame, rect: Rect) {
 
 /// Wraps a paragraph of plain text into styled lines.
 pub(super) fn wrapped(text_in: &str, width: usize, style: Style) -> Vec<Line<'static>> {
-    text::wrap(text_in, width).into_iter().map(|l| Line::styled(l, style)).collect()
+    text::wrap(text_in, width)
+        .into_iter()
+        .map(|l| Line::styled(l, style))
+        .collect()
 }
