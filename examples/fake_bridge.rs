@@ -2,9 +2,13 @@
 //! benchmarks and manual tries: a real TLS/WebSocket server on 127.0.0.1.
 //!
 //!   cargo run --example fake_bridge -- [--port N] [--fault NAME] [--certs GENERATION]
-//!                                      [--root-ca FILE] [--card]
+//!                                      [--root-ca FILE] [--card] [--ticket-pause-ms N]
 //!
-//! Prints `port N` once it listens, then serves until killed. `--root-ca` writes the
+//! Prints `port N` once it listens and `connections N` as clients come, then serves
+//! until killed — or until a client hangs up
+//! while it still writes, which kills it as SIGPIPE kills the real component: it then
+//! exits with status 141. `--ticket-pause-ms` sets the pause between its two TLS 1.3
+//! session tickets (default 50; the real component's is about 1). `--root-ca` writes the
 //! certificate set's root where a component install keeps `NHIRootCA.crt`; `--card` makes
 //! `GetBasic` read the card through the real pcscd (else it answers 8013, as with no card).
 
@@ -14,7 +18,7 @@ use std::sync::Arc;
 use ecpa_doctor::sim::bridge::{BridgeConfig, CertGeneration, FakeBridge, Fault};
 use ecpa_doctor::system::pcsc::RealPcsc;
 
-const USAGE: &str = "usage: fake_bridge [--port N] [--fault NAME] [--certs GENERATION] [--root-ca FILE] [--card]\n\
+const USAGE: &str = "usage: fake_bridge [--port N] [--fault NAME] [--certs GENERATION] [--root-ca FILE] [--card] [--ticket-pause-ms N]\n\
 faults: healthy offline-gate origin-refused code:NNNN garbage-frames binary-frame oversize-frame closes-after-command\n\
         plain-http plain-http-waits foreign-server empty-close silent huge-body tls-alert ssh-banner\n\
 certs:  test-ca nhi-2020 podman-2024 expired-root expiring-root expired-leaf not-yet-valid no-iccert-san";
@@ -45,6 +49,12 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
                     .ok_or_else(|| format!("unknown certificate generation `{v}`"))?;
             }
             "--root-ca" => args.root_ca = Some(value()?),
+            "--ticket-pause-ms" => {
+                let ms: u64 = value()?
+                    .parse()
+                    .map_err(|e| format!("--ticket-pause-ms: {e}"))?;
+                args.cfg.fragility.ticket_pause = std::time::Duration::from_millis(ms);
+            }
             "--card" => args.cfg.cards = Some(Arc::new(RealPcsc)),
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -85,8 +95,19 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     println!("port {}", bridge.port());
-    // Serves on its own thread until the process is killed.
-    loop {
-        std::thread::park();
+    // Serves on its own thread until the process is killed, or until a client kills it
+    // the way a rude client kills the real component: then it exits as SIGPIPE would.
+    // Each new connection is announced (`connections N`), so a benchmark can count what
+    // one run of the doctor opened.
+    let mut seen = 0;
+    while !bridge.is_dead() {
+        let n = bridge.connections();
+        if n != seen {
+            seen = n;
+            println!("connections {n}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    eprintln!("fake_bridge: died: {}", bridge.death().unwrap_or_default());
+    ExitCode::from(141)
 }

@@ -108,22 +108,13 @@ fn real_main(cli: Cli) -> i32 {
             return cli::EXIT_USAGE;
         }
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let rt = runtime();
     let request = Request {
         only: plan.only,
         password: plan.password,
         previous: Default::default(),
     };
-    let result = rt.block_on(run::run(
-        profile.clone(),
-        Arc::new(System::real()),
-        request,
-        None,
-    ));
+    let result = run_engine(&rt, profile.clone(), Arc::new(System::real()), request);
     // A probe stuck in a system call must not keep the process alive after its timeout.
     rt.shutdown_background();
 
@@ -141,6 +132,30 @@ fn real_main(cli: Cli) -> i32 {
         return cli::EXIT_IO;
     }
     rep.exit_code
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// One run of the engine, then the connections still closing in the background are given
+/// a bounded moment to end gracefully: the component dies of a client that vanishes
+/// while it still writes, and the process is about to exit.
+fn run_engine(
+    rt: &tokio::runtime::Runtime,
+    profile: Arc<Profile>,
+    system: Arc<System>,
+    request: Request,
+) -> run::RunResult {
+    rt.block_on(async {
+        let result = run::run(profile, system, request, None).await;
+        ecpa_doctor::bridge::farewell::settle(ecpa_doctor::bridge::farewell::EXIT_GRACE).await;
+        result
+    })
 }
 
 /// The interactive console (no mode flag, on a terminal).
@@ -265,12 +280,9 @@ fn demo_main(cli: &Cli, scenario: Option<&str>, list: bool, lang: Lang) -> i32 {
             None,
         )
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    let result = rt.block_on(run::run(
+    let rt = runtime();
+    let result = run_engine(
+        &rt,
         world.profile.clone(),
         world.system.clone(),
         Request {
@@ -278,8 +290,7 @@ fn demo_main(cli: &Cli, scenario: Option<&str>, list: bool, lang: Lang) -> i32 {
             password,
             ..Default::default()
         },
-        None,
-    ));
+    );
     rt.shutdown_background();
     let opts = model::Options {
         lang,
@@ -306,17 +317,13 @@ fn remote_main(cli: &Cli, target: ecpa_doctor::remote::Target, lang: Lang) -> i3
             return cli::EXIT_USAGE;
         }
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    let result = rt.block_on(run::run(
+    let rt = runtime();
+    let result = run_engine(
+        &rt,
         profile.clone(),
         Arc::new(System::real()),
         Request::default(),
-        None,
-    ));
+    );
     let passed = result
         .outcomes
         .iter()

@@ -207,10 +207,8 @@ fn timeouts(profile: &str) -> (Duration, Vec<(String, Duration)>) {
 
 fn bridge(certs: CertGeneration, fault: Fault) -> FakeBridge {
     let cfg = BridgeConfig {
-        certs,
-        fault,
         cards: Some(Arc::new(RealPcsc)),
-        reader: None,
+        ..BridgeConfig::new(certs, fault)
     };
     FakeBridge::start(cfg).expect("start the fake bridge")
 }
@@ -336,6 +334,15 @@ fn the_healthy_world_passes_so_each_fault_below_is_the_only_one() {
     let w = World::new("healthy");
     let b = bridge_for(&w, CertGeneration::TestCa, Fault::Online);
     let t = run_profile(&w.profile(b.port(), &[]), &[]);
+    // The component fetches its origin list from NHI's cloud for every connection and
+    // listens with a backlog of one: a healthy run asks as little of it as it can.
+    let opened = b.connections();
+    eprintln!("measured: a healthy full run opened {opened} connections to the component");
+    assert!(
+        opened <= 4,
+        "a healthy run opened {opened} connections to :7777"
+    );
+    assert_alive("healthy", &b);
     let root = t.json["root_cause"]["check"].as_str().map(str::to_string);
     assert!(
         root.as_deref()
@@ -538,6 +545,7 @@ fn pcscd_killed_during_the_card_read_is_no_service() {
         "{:?}",
         t.run
     );
+    assert_alive("pcscd killed mid-read", &b);
 }
 
 #[test]
@@ -569,6 +577,7 @@ fn card_pulled_mid_read_is_named_and_the_run_goes_on() {
         &[("card", finding.as_str())],
         Some("card"),
     );
+    assert_alive("card pulled mid-read", &b);
     // The rest of the chain was still diagnosed.
     assert_eq!(
         check(&t.json, "bridge-http")["status"],
@@ -595,6 +604,7 @@ fn with_card(
     let b = bridge_for(&w, certs, fault);
     let t = run_profile(&w.profile(b.port(), &changes(&w, b.port())), &[]);
     assert_guarantees(name, &t, expected, root);
+    assert_alive(name, &b);
     t
 }
 
@@ -784,6 +794,231 @@ fn cloud_unreachable() {
         ],
         Some("bridge-ws"),
     );
+}
+
+// ─────────────────────────────── do no harm ───────────────────────────────
+
+/// The fake component is as fragile as the real one (a client that hangs up while it
+/// still writes kills it): after whatever the doctor did, it must be alive and still
+/// accept connections. A moment first, for a write that would fail late.
+fn assert_alive(name: &str, b: &FakeBridge) {
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !b.is_dead(),
+        "{name}: the doctor killed the component: {:?}",
+        b.death()
+    );
+    let s = std::net::TcpStream::connect_timeout(&b.addr(), Duration::from_secs(5))
+        .unwrap_or_else(|e| panic!("{name}: the component no longer accepts connections: {e}"));
+    ecpa_doctor::bridge::farewell::close_blocking(s, Duration::from_secs(5));
+    assert!(!b.is_dead(), "{name}: {:?}", b.death());
+}
+
+/// A healthy component still serves its page to a gentle client.
+fn assert_answers(name: &str, b: &FakeBridge) {
+    use ecpa_doctor::bridge::{Budget, Target, farewell, http, tls};
+    use tokio::io::AsyncWriteExt;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = rt.block_on(async {
+        let target = Target {
+            host: "127.0.0.1".into(),
+            port: b.port(),
+        };
+        let waits = tls::Waits {
+            connect: Duration::from_secs(5),
+            handshake: Duration::from_secs(5),
+        };
+        let budget = Budget::new(Duration::from_secs(15));
+        let mut c = tls::connect(&target, "iccert.nhi.gov.tw", &budget, waits)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: no TLS from the component: {e:?}"));
+        c.stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: iccert.nhi.gov.tw:7777\r\n\r\n")
+            .await
+            .unwrap();
+        let r = http::read_response(
+            &mut c.stream,
+            Default::default(),
+            Duration::from_secs(5),
+            true,
+        )
+        .await;
+        farewell::goodbye(c.stream).await;
+        r.map(|r| r.head.status_line)
+    });
+    assert_eq!(status.ok().as_deref(), Some("HTTP/1.1 200 OK"), "{name}");
+    assert!(!b.is_dead(), "{name}: {:?}", b.death());
+}
+
+fn default_check_ids() -> Vec<String> {
+    let doc: serde_yaml::Value = serde_yaml::from_str(DEFAULT_PROFILE).unwrap();
+    doc["checks"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn do_no_harm_each_check_alone_then_a_full_run_leave_the_component_alive() {
+    let _rig = rig_lock();
+    let _card = insert_card(vcard::NhiCard::sample());
+    let w = World::new("harm-each");
+    let b = bridge_for(&w, CertGeneration::TestCa, Fault::Online);
+    let profile = w.profile(b.port(), &[]);
+    for id in default_check_ids() {
+        let run = support::doctor(
+            &[
+                "--report",
+                "--format",
+                "json",
+                "--profile",
+                &profile,
+                "--check",
+                &id,
+            ],
+            &[],
+        );
+        let _ = run.json();
+        assert_alive(&format!("--check {id}"), &b);
+    }
+    let before = b.connections();
+    let t = run_profile(&profile, &[]);
+    assert_eq!(check(&t.json, "bridge-ws")["status"], "pass", "{:?}", t.run);
+    assert!(
+        b.connections() - before <= 4,
+        "{}",
+        b.connections() - before
+    );
+    assert_alive("a full run", &b);
+    assert_answers("a full run", &b);
+}
+
+#[test]
+fn do_no_harm_fifty_full_runs_in_a_row() {
+    let _rig = rig_lock();
+    let _card = insert_card(vcard::NhiCard::sample());
+    let w = World::new("harm-fifty");
+    let b = bridge_for(&w, CertGeneration::TestCa, Fault::Online);
+    let profile = w.profile(b.port(), &[]);
+    let t0 = Instant::now();
+    for i in 1..=50 {
+        let run = support::doctor(
+            &["--report", "--format", "json", "--profile", &profile],
+            &[],
+        );
+        let v = run.json();
+        assert_eq!(check(&v, "bridge-ws")["status"], "pass", "run {i}: {run:?}");
+        assert!(
+            !b.is_dead(),
+            "run {i} killed the component: {:?}",
+            b.death()
+        );
+    }
+    eprintln!("measured: 50 full runs in {:?}", t0.elapsed());
+    assert_alive("50 full runs", &b);
+    assert_answers("50 full runs", &b);
+}
+
+/// Waits until the console has finished what it was doing: no "Checking..." on screen
+/// and no new connection to the component for a while.
+fn wait_quiet(tmux: &Tmux, b: &FakeBridge, what: &str) {
+    let t0 = Instant::now();
+    let mut last = (b.connections(), Instant::now());
+    loop {
+        let screen = tmux.screen();
+        let n = b.connections();
+        if n != last.0 {
+            last = (n, Instant::now());
+        }
+        if !screen.contains("Checking") && last.1.elapsed() > Duration::from_millis(1500) {
+            return;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "{what}: the console never settled:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits until the component has accepted `n` connections in all.
+fn wait_connections(tmux: &Tmux, b: &FakeBridge, n: usize, what: &str) {
+    let t0 = Instant::now();
+    while b.connections() < n {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "{what}: only {} connections:\n{}",
+            b.connections(),
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn do_no_harm_console_reruns_and_card_watch_leave_the_component_alive() {
+    let _rig = rig_lock();
+    let card = insert_card(vcard::NhiCard::sample());
+    let w = World::new("harm-tui");
+    let b = bridge_for(&w, CertGeneration::TestCa, Fault::Online);
+    let profile = w.profile(b.port(), &[]);
+    let dir = temp_dir("harm-tui-out");
+    let tmux = Tmux::start(120, 40);
+    tmux.type_line("echo BEFORE-THE-CONSOLE");
+    tmux.wait_for("the shell", |s| has_line(s, "BEFORE-THE-CONSOLE"));
+    tmux.type_line(&format!(
+        "{BIN} --lang en --profile '{profile}' 2>'{}'; echo EXIT=$?",
+        dir.join("stderr").display()
+    ));
+    wait_connections(&tmux, &b, 3, "the first run");
+    wait_quiet(&tmux, &b, "the first run");
+    assert_alive("the console's first run", &b);
+
+    let before = b.connections();
+    tmux.keys(&["r"]);
+    wait_connections(&tmux, &b, before + 3, "r");
+    wait_quiet(&tmux, &b, "r");
+    assert_alive("the console's r", &b);
+
+    // R re-runs the selected check and what needs it: select the bridge's HTTPS check.
+    for _ in 0..20 {
+        tmux.keys(&["k"]);
+    }
+    let row = default_check_ids()
+        .iter()
+        .position(|id| id == "bridge-http")
+        .unwrap();
+    for _ in 0..row {
+        tmux.keys(&["j"]);
+    }
+    let before = b.connections();
+    tmux.keys(&["R"]);
+    wait_connections(&tmux, &b, before + 1, "R");
+    wait_quiet(&tmux, &b, "R");
+    assert_alive("the console's R", &b);
+
+    // The PC/SC watcher re-runs what depends on the card when it leaves and comes back.
+    card.remove();
+    assert!(wait_reader(vcard::READER0, false, Duration::from_secs(10)));
+    wait_quiet(&tmux, &b, "the card out");
+    assert_alive("a re-run on card removal", &b);
+    let before = b.connections();
+    let _card = insert_card(vcard::NhiCard::sample());
+    wait_connections(&tmux, &b, before + 1, "the card back in");
+    wait_quiet(&tmux, &b, "the card back in");
+    assert_alive("a re-run on card insertion", &b);
+
+    tmux.keys(&["q"]);
+    let (screen, _) = tmux.wait_for("the exit status", |s| exit_status(s).is_some());
+    assert_eq!(exit_status(&screen).as_deref(), Some("0"), "{screen}");
+    assert_alive("the console's exit", &b);
+    assert_answers("after the console", &b);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 // ─────────────────────────────── with the console ───────────────────────────────

@@ -22,6 +22,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ecpa_doctor::sim::bridge::{BridgeConfig, CertGeneration, FakeBridge, Fault};
+use ecpa_doctor::sim::cloud::CloudStandIn;
+use ecpa_doctor::sim::timeserver::TimeServer;
 use ecpa_doctor::sim::verifier::{Answer, FakeVerifier, VerifierConfig};
 use ecpa_doctor::system::pcsc::RealPcsc;
 use serde_json::Value;
@@ -34,10 +36,8 @@ const ORG_ID: &str = "ORG-TEST-0001";
 
 fn bridge(fault: Fault, cards: bool) -> FakeBridge {
     let cfg = BridgeConfig {
-        certs: CertGeneration::TestCa,
-        fault,
         cards: cards.then(|| Arc::new(RealPcsc) as _),
-        reader: None,
+        ..BridgeConfig::new(CertGeneration::TestCa, fault)
     };
     FakeBridge::start(cfg).expect("start the fake bridge")
 }
@@ -340,6 +340,13 @@ fn wrong_password_a8002_is_the_root_cause_and_the_password_appears_nowhere() {
         v["root_cause"]["finding"], "account.wrong_password",
         "{v:#}"
     );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        rig.verifier.rude_client(),
+        None,
+        "the verifier saw a reset: {run:?}"
+    );
+    assert!(!rig.bridge.is_dead(), "{:?}", rig.bridge.death());
     let c = check(&v, "registration");
     assert_eq!(c["remedy"]["title"], "註冊密碼輸入錯誤");
     assert_eq!(
@@ -708,6 +715,11 @@ fn clock_skew_over_five_minutes_warns_and_a_close_clock_passes() {
         "{run:?}"
     );
     assert_eq!(fast.received()[0].method, "HEAD");
+    assert_eq!(
+        fast.rude_client(),
+        None,
+        "the clock check was rude to the server"
+    );
     let right = FakeVerifier::start(VerifierConfig::new(Answer::ok())).unwrap();
     let run = doctor(
         &[
@@ -722,6 +734,31 @@ fn clock_skew_over_five_minutes_warns_and_a_close_clock_passes() {
         &[],
     );
     assert_eq!(check(&run.json(), "clock")["status"], "pass", "{run:?}");
+    assert_eq!(
+        right.rude_client(),
+        None,
+        "the clock check was rude to the server"
+    );
+}
+
+/// The courtesy owed to the component is owed to every server the doctor touches: the
+/// stand-ins for NHI's cloud, the time source and the verifier see a FIN, never a reset.
+#[test]
+fn servers_beyond_the_component_see_no_reset_from_us() {
+    let dir = temp_dir("courtesy");
+    let cloud = CloudStandIn::start().unwrap();
+    let time = TimeServer::start(0).unwrap();
+    let p = profile(
+        &dir,
+        &format!("{}{}", outbound(cloud.port()), clock_check(&time.url())),
+    );
+    let run = doctor(&["--profile", &p, "--format", "json", "--lang", "en"], &[]);
+    let v = run.json();
+    assert_eq!(check(&v, "outbound-reach")["status"], "pass", "{run:?}");
+    assert_eq!(check(&v, "clock")["status"], "pass", "{run:?}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(cloud.rude_client(), None, "{run:?}");
+    assert_eq!(time.rude_client(), None, "{run:?}");
 }
 
 #[test]

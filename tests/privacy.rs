@@ -170,10 +170,9 @@ checks:
 
 fn bridge(reader: Option<&str>) -> FakeBridge {
     let cfg = BridgeConfig {
-        certs: CertGeneration::TestCa,
-        fault: Fault::Healthy,
         cards: Some(Arc::new(RealPcsc)),
         reader: reader.map(str::to_string),
+        ..BridgeConfig::new(CertGeneration::TestCa, Fault::Healthy)
     };
     FakeBridge::start(cfg).expect("start the fake bridge")
 }

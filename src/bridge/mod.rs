@@ -8,6 +8,7 @@
 //! is bounded in size and time, and a hostile answer becomes an error value, not a panic.
 
 pub mod codes;
+pub mod farewell;
 pub mod http;
 pub mod params;
 pub mod session;

@@ -308,13 +308,6 @@ pub fn code_outcome(cmd: &str, code: &str) -> Outcome {
     }
 }
 
-/// Ends the conversation politely (the real component closes on any close frame).
-pub async fn close<S: AsyncWrite + Unpin>(s: &mut S) {
-    let _ = s
-        .write_all(&ws::client_frame(ws::OP_CLOSE, &1000u16.to_be_bytes()))
-        .await;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,10 +22,11 @@ use x509_cert::der::Decode;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{BasicConstraints, SubjectAltName};
 
+use super::farewell::PoliteTcp;
 use super::{Budget, NetError, Step, Target, within};
 use crate::engine::outcome::{Msg, Value};
 
-pub type BridgeStream = tokio_rustls::client::TlsStream<Tap<TcpStream>>;
+pub type BridgeStream = tokio_rustls::client::TlsStream<Tap<PoliteTcp>>;
 
 pub fn provider() -> Arc<CryptoProvider> {
     static P: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
@@ -150,8 +151,9 @@ pub struct Waits {
     pub handshake: Duration,
 }
 
-/// Opens TCP to the target; the three ways that fails are told apart.
-pub async fn tcp(target: &Target, budget: &Budget, wait: Duration) -> Result<TcpStream, NetError> {
+/// Opens TCP to the target; the three ways that fails are told apart. The connection is
+/// never simply dropped (see [`super::farewell`]).
+pub async fn tcp(target: &Target, budget: &Budget, wait: Duration) -> Result<PoliteTcp, NetError> {
     within(Step::Connect, budget.step(wait), async {
         let addrs: Vec<SocketAddr> = tokio::net::lookup_host((target.host.as_str(), target.port))
             .await
@@ -171,7 +173,7 @@ pub async fn tcp(target: &Target, budget: &Budget, wait: Duration) -> Result<Tcp
         );
         for a in addrs {
             match TcpStream::connect(a).await {
-                Ok(s) => return Ok(s),
+                Ok(s) => return Ok(PoliteTcp::new(s)),
                 Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => last = NetError::Refused,
                 Err(e) => last = NetError::ConnectFailed(e.to_string().into()),
             }
@@ -206,6 +208,7 @@ pub async fn connect(
 ) -> Result<Connected, NetError> {
     let tcp = tcp(target, budget, waits.connect).await?;
     let peer = tcp
+        .get_ref()
         .peer_addr()
         .map_err(|e| NetError::ConnectFailed(e.to_string().into()))?;
     let chain = Arc::new(Mutex::new(Vec::new()));

@@ -27,6 +27,7 @@ use crate::engine::Profile;
 use crate::i18n::L10n;
 use crate::sim::bridge::{BridgeConfig, CertGeneration, CertSet, FakeBridge, Fault};
 use crate::sim::card::{Holder as CardHolder, SimCard, Step};
+use crate::sim::cloud::CloudStandIn;
 use crate::sim::elf;
 use crate::sim::files::MemFiles;
 use crate::sim::net::{Holder, SimProcesses, SimResolver, SimSockets, SimUsb};
@@ -538,7 +539,7 @@ pub struct World {
     pub system: Arc<System>,
     // Fields drop in order: the servers stop before their files go.
     _bridge: Option<FakeBridge>,
-    _cloud: Option<TcpListener>,
+    _cloud: Option<CloudStandIn>,
     _time: Option<TimeServer>,
     _verifier: Option<FakeVerifier>,
     _dir: TempDir,
@@ -559,7 +560,7 @@ struct Servers {
     bridge: Option<FakeBridge>,
     bridge_port: u16,
     certs: CertSet,
-    cloud: Option<TcpListener>,
+    cloud: Option<CloudStandIn>,
     cloud_port: u16,
     time: Option<TimeServer>,
     time_url: String,
@@ -635,10 +636,9 @@ fn start_servers(spec: &WorldSpec, pcsc: Arc<SimPcsc>, id: &str) -> Result<Serve
     let (bridge, certs, bridge_port) = if spec.bridge.listening {
         let reader = (spec.bridge.reader != "first").then(|| spec.bridge.reader.clone());
         let b = FakeBridge::start(BridgeConfig {
-            certs: generation,
-            fault,
             cards: Some(pcsc),
             reader,
+            ..BridgeConfig::new(generation, fault)
         })
         .map_err(io_error(id, "fake bridge"))?;
         let (certs, port) = (b.certs().clone(), b.port());
@@ -650,15 +650,11 @@ fn start_servers(spec: &WorldSpec, pcsc: Arc<SimPcsc>, id: &str) -> Result<Serve
         (None, certs, closed_port().map_err(io_error(id, "port"))?)
     };
     let (cloud, cloud_port) = match spec.outbound {
-        // Connections wait in the backlog: a connect succeeds, which is all the outbound
-        // check asks of the NHI cloud.
+        // A connect succeeds, which is all the outbound check asks of the NHI cloud.
         Reach::Reachable => {
-            let l = TcpListener::bind("127.0.0.1:0").map_err(io_error(id, "cloud stand-in"))?;
-            let port = l
-                .local_addr()
-                .map_err(io_error(id, "cloud stand-in"))?
-                .port();
-            (Some(l), port)
+            let c = CloudStandIn::start().map_err(io_error(id, "cloud stand-in"))?;
+            let port = c.port();
+            (Some(c), port)
         }
         Reach::Unreachable => (None, closed_port().map_err(io_error(id, "port"))?),
     };

@@ -15,7 +15,8 @@ use crate::bridge::codes::CONNECTION_FINDINGS;
 use crate::bridge::http::{self, Limits, ReadError, Response};
 use crate::bridge::params::{Connection, Keys, check_path};
 use crate::bridge::{
-    Budget, NetError, Step, Target, net_failure, printable, take_turn, tls, with_plain_answer,
+    Budget, NetError, Step, Target, farewell, net_failure, printable, take_turn, tls,
+    with_plain_answer,
 };
 use crate::engine::outcome::{Msg, Outcome, Value};
 
@@ -113,7 +114,11 @@ impl Params {
 async fn identify(p: &Params, budget: Budget) -> Outcome {
     let target = p.conn.target();
     let answer = match tls::connect(&target, &p.conn.sni, &budget, p.conn.waits()).await {
-        Ok(mut conn) => ask(&mut conn.stream, p, &budget).await,
+        Ok(mut conn) => {
+            let answer = ask(&mut conn.stream, p, &budget).await;
+            farewell::close(conn.stream);
+            answer
+        }
         Err(NetError::NotTls { answer })
             if http::parse_head(&answer).is_some_and(|(h, _)| h.status.is_some()) =>
         {
@@ -178,7 +183,9 @@ async fn ask_plain(target: &Target, p: &Params, budget: &Budget) -> Option<Vec<u
     let mut tcp = tls::tcp(target, budget, p.conn.connect_timeout)
         .await
         .ok()?;
-    let resp = ask(&mut tcp, p, budget).await.ok()?;
+    let resp = ask(&mut tcp, p, budget).await;
+    farewell::close(tcp);
+    let resp = resp.ok()?;
     let mut head = resp.head.status_line.clone().into_bytes();
     for (k, v) in &resp.head.headers {
         head.extend_from_slice(format!("\r\n{k}: {v}").as_bytes());

@@ -13,8 +13,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::{BoxFuture, Ctx, Kind, Probe};
 use crate::bridge::codes::{CODE_FINDINGS, CONNECTION_FINDINGS, CONVERSATION_FINDINGS};
 use crate::bridge::params::Ws;
-use crate::bridge::session::{self, Reply};
-use crate::bridge::{Budget, Target, net_failure, printable, take_turn, tls};
+use crate::bridge::session::{self, Dialogue, Reply};
+use crate::bridge::ws::FrameReader;
+use crate::bridge::{Budget, Target, farewell, net_failure, printable, take_turn, tls};
 use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::engine::pii::{Pii, PiiKind};
 
@@ -76,29 +77,37 @@ async fn converse(p: &Params, target: &Target, budget: &Budget, ctx: &Ctx) -> Ou
         Ok(c) => c,
         Err(e) => return net_failure(&e, target),
     };
-    let o = talk(&mut conn.stream, p, target, budget, ctx).await;
+    let d = p.talk.dialogue(&p.conn);
+    let o = match session::upgrade(&mut conn.stream, &d, target, budget).await {
+        Ok(frames) => {
+            let o = talk(&mut conn.stream, frames, &d, p, target, budget, ctx).await;
+            farewell::websocket(conn.stream);
+            o
+        }
+        Err(o) => {
+            farewell::close(conn.stream);
+            o
+        }
+    };
     o.with("address", target.to_string())
 }
 
 async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
     s: &mut S,
+    mut frames: FrameReader,
+    d: &Dialogue,
     p: &Params,
     target: &Target,
     budget: &Budget,
     ctx: &Ctx,
 ) -> Outcome {
-    let d = p.talk.dialogue(&p.conn);
-    let mut frames = match session::upgrade(s, &d, target, budget).await {
-        Ok(f) => f,
-        Err(o) => return o,
-    };
     let mut transcript = Vec::new();
     let version = match session::command(
         s,
         &mut frames,
         "GetVersion",
         "GetVersion",
-        &d,
+        d,
         target,
         budget,
         &mut transcript,
@@ -115,7 +124,7 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
         &mut frames,
         "GetBasic",
         "GetBasic",
-        &d,
+        d,
         target,
         budget,
         &mut transcript,
@@ -137,7 +146,6 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
             );
         }
     };
-    session::close(s).await;
     let o = match Basic::parse(&basic) {
         Some(b) => cross_check(b, p, ctx, &version),
         None => uncompared(

@@ -14,7 +14,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::{BoxFuture, Ctx, Kind, Probe, de_duration, params};
 use crate::bridge::http::{self, Limits, ReadError};
-use crate::bridge::{Budget, NetError, Target, printable, tls};
+use crate::bridge::{Budget, NetError, Target, farewell, printable, tls};
 use crate::engine::outcome::{Msg, Outcome, Value};
 
 pub const KIND: Kind = Kind {
@@ -140,12 +140,16 @@ async fn ask(p: &Params, at: &Endpoint, budget: &Budget) -> Result<Asked, Value>
         let mut conn = tls::connect(&target, &at.host, budget, waits)
             .await
             .map_err(|e| net_text(&e))?;
-        request(&mut conn.stream, at, p, budget).await?
+        let head = request(&mut conn.stream, at, p, budget).await;
+        farewell::close(conn.stream);
+        head?
     } else {
         let mut tcp = tls::tcp(&target, budget, p.connect_timeout)
             .await
             .map_err(|e| net_text(&e))?;
-        request(&mut tcp, at, p, budget).await?
+        let head = request(&mut tcp, at, p, budget).await;
+        farewell::close(tcp);
+        head?
     };
     let received = SystemTime::now();
     let date = head.header("date").ok_or_else(|| {

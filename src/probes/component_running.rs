@@ -169,10 +169,15 @@ fn port_state(sys: &System, p: &Params) -> (PortState, &'static str) {
         None => {
             let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, p.port));
             match TcpStream::connect_timeout(&addr, p.connect_timeout) {
-                Ok(_) => (
-                    PortState::Hidden(vec![addr.to_string().into()]),
-                    "value.port_view.tcp_connect",
-                ),
+                Ok(s) => {
+                    // Ended as gracefully as any bridge check's connection: the component
+                    // dies of a client that hangs up while it still writes.
+                    crate::bridge::farewell::close_std(s);
+                    (
+                        PortState::Hidden(vec![addr.to_string().into()]),
+                        "value.port_view.tcp_connect",
+                    )
+                }
                 Err(_) => (PortState::Free, "value.port_view.tcp_connect"),
             }
         }

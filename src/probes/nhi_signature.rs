@@ -16,7 +16,7 @@ use super::{BoxFuture, Ctx, Kind, Probe, de_duration};
 use crate::bridge::codes::{CODE_FINDINGS, CONNECTION_FINDINGS, CONVERSATION_FINDINGS};
 use crate::bridge::params::Ws;
 use crate::bridge::session::{self, Dialogue, Reply};
-use crate::bridge::{Budget, Target, net_failure, printable, take_turn, tls};
+use crate::bridge::{Budget, Target, farewell, net_failure, printable, take_turn, tls};
 use crate::engine::outcome::{Msg, Outcome, Value};
 
 pub const KIND: Kind = Kind {
@@ -102,10 +102,13 @@ impl Probe for NhiSignature {
                                 Ok(signed) => signed.outcome(),
                                 Err(o) => o,
                             };
-                            session::close(&mut conn.stream).await;
+                            farewell::websocket(conn.stream);
                             o.with("exchange", Value::join(transcript, "; "))
                         }
-                        Err(o) => o,
+                        Err(o) => {
+                            farewell::close(conn.stream);
+                            o
+                        }
                     };
                     o.with("address", target.to_string())
                 }

@@ -113,7 +113,9 @@ fn reach(p: &Params, lookup: &Lookup, proxied: bool) -> Outcome {
         let sa = SocketAddr::new(*addr, p.port);
         let t0 = Instant::now();
         match TcpStream::connect_timeout(&sa, left) {
-            Ok(_) => {
+            Ok(s) => {
+                // Only the connect was wanted; the connection still ends gracefully.
+                crate::bridge::farewell::close_std(s);
                 let key = if proxied {
                     "outbound.pass_proxy_ignored"
                 } else {

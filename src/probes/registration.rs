@@ -24,7 +24,7 @@ use super::{BoxFuture, Ctx, Kind, Probe, de_duration};
 use crate::bridge::params::Ws;
 use crate::bridge::session::{self, Dialogue, Reply};
 use crate::bridge::ws::FrameReader;
-use crate::bridge::{Budget, Target, net_failure, printable, take_turn, tls};
+use crate::bridge::{Budget, Target, farewell, net_failure, printable, take_turn, tls};
 use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::engine::pii::PiiKind;
 use crate::engine::profile::Profile;
@@ -216,7 +216,10 @@ async fn attempt(p: &Params, ctx: &Ctx, password: Password, verifier: &Verifier)
         let d = p.talk.dialogue(&p.conn);
         let mut frames = match session::upgrade(&mut conn.stream, &d, &target, &budget).await {
             Ok(f) => f,
-            Err(o) => return o.with("address", target.to_string()),
+            Err(o) => {
+                farewell::close(conn.stream);
+                return o.with("address", target.to_string());
+            }
         };
         let mut transcript = Vec::new();
         let r = collect(
@@ -230,7 +233,7 @@ async fn attempt(p: &Params, ctx: &Ctx, password: Password, verifier: &Verifier)
             &mut transcript,
         )
         .await;
-        session::close(&mut conn.stream).await;
+        farewell::websocket(conn.stream);
         match r {
             Ok(c) => (c, Value::join(transcript, "; ")),
             Err(o) => {

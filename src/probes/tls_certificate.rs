@@ -14,7 +14,9 @@ use serde::Deserialize;
 
 use super::{BoxFuture, Ctx, Kind, Probe, blocking, de_duration, params};
 use crate::bridge::tls::{self, Anchors, CertInfo, Coverage, Trust};
-use crate::bridge::{Budget, Target, check_server_name, net_failure, take_turn};
+use crate::bridge::{
+    Budget, NetError, Target, check_server_name, farewell, net_failure, take_turn,
+};
 use crate::engine::outcome::{Msg, Outcome, Status, Value};
 use crate::i18n::L10n;
 
@@ -49,8 +51,9 @@ struct Params {
     host: String,
     #[serde(default = "crate::bridge::defaults::port")]
     port: u16,
-    /// Server names to connect with; the first one's chain is judged (the real component
-    /// ignores SNI, another server may not).
+    /// Server names to connect with; the first one's chain is judged. The others are
+    /// tried only when the first handshake fails (the real component ignores SNI, another
+    /// server may not).
     #[serde(default = "default_sni")]
     sni: Vec<String>,
     /// Names the leaf certificate must cover: what the eCPA page connects to.
@@ -125,43 +128,31 @@ impl Probe for TlsCertificate {
             let main_sni = p.sni[0].clone();
             let conn = match tls::connect(&target, &main_sni, &budget, waits).await {
                 Ok(c) => c,
-                Err(e) => return net_failure(&e, &target).with("sni", main_sni),
+                Err(e) => {
+                    let o = net_failure(&e, &target).with("sni", main_sni);
+                    // The component ignores SNI, so the other names are tried only when the
+                    // handshake itself failed: to tell whether another server on the port
+                    // minds the name. Every extra connection costs the component a cloud
+                    // round trip, and it listens with a backlog of one.
+                    if !matches!(e, NetError::TlsFailed(_)) {
+                        return o;
+                    }
+                    let others = other_names(&target, &p.sni[1..], &budget, waits).await;
+                    return if others.is_empty() {
+                        o
+                    } else {
+                        o.with("sni_also", Value::join(others, "; "))
+                    };
+                }
             };
-            let mut seen = Seen {
+            let seen = Seen {
                 target,
                 sni: main_sni,
                 chain: conn.chain,
                 version: conn.version,
                 cipher: conn.cipher,
-                other_sni: Vec::new(),
             };
-            drop(conn.stream);
-            for sni in &p.sni[1..] {
-                let note: Value = match tls::connect(&seen.target, sni, &budget, waits).await {
-                    Ok(c) if same_chain(&c.chain, &seen.chain) => {
-                        Msg::new("value.sni.same_chain").into()
-                    }
-                    Ok(c) => Msg::new("value.sni.other_leaf")
-                        .arg(
-                            "sha256",
-                            c.chain
-                                .first()
-                                .map(|l| tls::fingerprint(l))
-                                .unwrap_or_default(),
-                        )
-                        .into(),
-                    Err(e) => net_failure(&e, &seen.target)
-                        .finding
-                        .unwrap_or_default()
-                        .into(),
-                };
-                seen.other_sni.push(
-                    Msg::new("value.labelled")
-                        .arg("name", sni.as_str())
-                        .arg("value", note)
-                        .into(),
-                );
-            }
+            farewell::close(conn.stream);
             drop(turn);
             // Loading the system store and the component's files reads the disk.
             blocking(move || judge(&p, seen)).await
@@ -169,8 +160,37 @@ impl Probe for TlsCertificate {
     }
 }
 
-fn same_chain(a: &[CertificateDer<'_>], b: &[CertificateDer<'_>]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.as_ref() == y.as_ref())
+/// What a handshake with each of `names` gives, after the first name's handshake failed.
+async fn other_names(
+    target: &Target,
+    names: &[String],
+    budget: &Budget,
+    waits: tls::Waits,
+) -> Vec<Value> {
+    let mut notes = Vec::new();
+    for sni in names {
+        let note: Value = match tls::connect(target, sni, budget, waits).await {
+            Ok(c) => {
+                let leaf = c
+                    .chain
+                    .first()
+                    .map(|l| tls::fingerprint(l))
+                    .unwrap_or_default();
+                farewell::close(c.stream);
+                Msg::new("value.sni.handshake_ok")
+                    .arg("sha256", leaf)
+                    .into()
+            }
+            Err(e) => net_failure(&e, target).finding.unwrap_or_default().into(),
+        };
+        notes.push(
+            Msg::new("value.labelled")
+                .arg("name", sni.as_str())
+                .arg("value", note)
+                .into(),
+        );
+    }
+    notes
 }
 
 /// What the handshakes showed.
@@ -180,7 +200,6 @@ struct Seen {
     chain: Vec<CertificateDer<'static>>,
     version: String,
     cipher: String,
-    other_sni: Vec<Value>,
 }
 
 /// One thing wrong with the chain; the first in severity order becomes the finding, the
@@ -367,9 +386,6 @@ fn chain_evidence(seen: &Seen, infos: &[CertInfo]) -> Evidence {
     ];
     for (i, info) in infos.iter().take(SHOWN_CERTS).enumerate() {
         evidence.push((format!("cert_{i}"), info.describe().into()));
-    }
-    if !seen.other_sni.is_empty() {
-        evidence.push(("sni_also".into(), Value::join(seen.other_sni.clone(), "; ")));
     }
     evidence
 }

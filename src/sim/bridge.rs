@@ -15,6 +15,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,6 +23,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 pub use super::certs::{CertGeneration, CertSet};
+pub use super::fragile::Fragility;
+use super::fragile::{Fragile, Life};
 use super::loopback::{Served, tls_acceptor};
 use crate::bridge::http::head_end;
 use crate::bridge::ws::{self, FrameReader};
@@ -124,6 +127,11 @@ pub struct BridgeConfig {
     /// The reader `GetBasic` reads; `None` = the first reader in the list, as the real
     /// component does (so a second reader is never looked at).
     pub reader: Option<String>,
+    /// Fragile like the real component unless a test says why not.
+    pub fragility: Fragility,
+    /// How long the server sits on a ClientHello before it answers (a component busy
+    /// fetching its origin list from a slow cloud).
+    pub hello_delay: Duration,
 }
 
 impl BridgeConfig {
@@ -133,7 +141,16 @@ impl BridgeConfig {
             fault,
             cards: None,
             reader: None,
+            fragility: Fragility::default(),
+            hello_delay: Duration::ZERO,
         }
+    }
+
+    /// Survives clients that hang up early, which the real component does not: only for a
+    /// test that needs it, with the reason.
+    pub fn tolerant(mut self, why: &'static str) -> BridgeConfig {
+        self.fragility.tolerant = Some(why);
+        self
     }
 }
 
@@ -142,6 +159,8 @@ pub struct FakeBridge {
     served: Served,
     certs: CertSet,
     log: Arc<Mutex<Vec<String>>>,
+    life: Arc<Life>,
+    connections: Arc<AtomicUsize>,
 }
 
 /// The component's page (real-component §3): the title with its typo 已確任, the visible
@@ -185,6 +204,10 @@ struct Server {
     cards: Option<Arc<dyn SmartCards>>,
     reader: Option<String>,
     log: Arc<Mutex<Vec<String>>>,
+    fragility: Fragility,
+    hello_delay: Duration,
+    life: Arc<Life>,
+    connections: Arc<AtomicUsize>,
 }
 
 impl Server {
@@ -208,17 +231,55 @@ impl FakeBridge {
     pub fn start_on(listener: std::net::TcpListener, cfg: BridgeConfig) -> io::Result<FakeBridge> {
         let certs = cfg.certs.generate().map_err(io::Error::other)?;
         let log = Arc::new(Mutex::new(Vec::new()));
+        let life = Arc::new(Life::default());
+        let connections = Arc::new(AtomicUsize::new(0));
+        let fragility = match cfg.fault {
+            Fault::ForeignServer | Fault::HugeBody => Fragility {
+                tolerant: Some("another web server, not the component: web servers ignore SIGPIPE"),
+                ..cfg.fragility
+            },
+            _ => cfg.fragility,
+        };
         let server = Arc::new(Server {
             fault: cfg.fault,
             tls: tls_acceptor(&certs)?,
             cards: cfg.cards,
             reader: cfg.reader,
             log: log.clone(),
+            fragility,
+            hello_delay: cfg.hello_delay,
+            life: life.clone(),
+            connections: connections.clone(),
         });
-        let served = Served::start("fake-bridge", listener, move |tcp| {
-            handle(server.clone(), tcp)
-        })?;
-        Ok(FakeBridge { served, certs, log })
+        let dies = life.clone();
+        let served = Served::start_until(
+            "fake-bridge",
+            listener,
+            move |tcp| handle(server.clone(), tcp),
+            async move { dies.died().await },
+        )?;
+        Ok(FakeBridge {
+            served,
+            certs,
+            log,
+            life,
+            connections,
+        })
+    }
+
+    /// Whether a client killed it, as one that hangs up early kills the real component.
+    pub fn is_dead(&self) -> bool {
+        self.life.is_dead()
+    }
+
+    /// What killed it.
+    pub fn death(&self) -> Option<String> {
+        self.life.cause()
+    }
+
+    /// Connections accepted so far (the component fetches its origin list again for each).
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -274,6 +335,7 @@ pub fn listen_like_the_component(addr: SocketAddr) -> io::Result<std::net::TcpLi
 }
 
 async fn handle(server: Arc<Server>, mut tcp: TcpStream) {
+    server.connections.fetch_add(1, Ordering::SeqCst);
     match &server.fault {
         Fault::Silent => {
             // Keep the socket open and say nothing until the server stops.
@@ -331,9 +393,12 @@ async fn handle(server: Arc<Server>, mut tcp: TcpStream) {
                     .await;
                 return;
             }
+            tokio::time::sleep(server.hello_delay).await;
+            let tcp = Fragile::new(tcp, server.life.clone(), server.fragility.clone());
             let accepted =
                 tokio::time::timeout(Duration::from_secs(10), server.tls.accept(tcp)).await;
-            if let Ok(Ok(tls)) = accepted {
+            if let Ok(Ok(mut tls)) = accepted {
+                tls.get_mut().0.handshake_done();
                 serve_tls(&server, tls).await;
             }
         }
@@ -841,7 +906,7 @@ mod tests {
 mod wire_tests {
     use super::*;
     use crate::bridge::tls::{self, Waits};
-    use crate::bridge::{Budget, Target};
+    use crate::bridge::{Budget, Target, farewell};
 
     const COMMANDS: [&str; 7] = [
         "GetVersion",
@@ -1097,7 +1162,119 @@ mod wire_tests {
             .connect(name, tcp)
             .await
             .ok()?;
-        s.get_ref().1.protocol_version()
+        let version = s.get_ref().1.protocol_version();
+        farewell::goodbye(s).await;
+        version
+    }
+
+    /// Waits up to `limit` for the fake to die; whether it did.
+    async fn dies_within(b: &FakeBridge, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        while !b.is_dead() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        b.is_dead()
+    }
+
+    #[tokio::test]
+    async fn a_client_that_hangs_up_right_after_the_handshake_kills_it_like_the_real_component() {
+        let b = bridge(Fault::OfflineGate);
+        let config = tls::recording_config(&[&rustls::version::TLS13], Default::default()).unwrap();
+        let tcp = TcpStream::connect(b.addr()).await.unwrap();
+        let name = rustls::pki_types::ServerName::try_from("iccert.nhi.gov.tw").unwrap();
+        let s = tokio_rustls::TlsConnector::from(Arc::new(config))
+            .connect(name, tcp)
+            .await
+            .unwrap();
+        // Only the certificate was wanted: gone before the session tickets are out.
+        drop(s);
+        assert!(
+            dies_within(&b, Duration::from_secs(10)).await,
+            "the fake survived a rude client"
+        );
+        assert!(
+            b.death()
+                .is_some_and(|d| d.contains("ticket") || d.contains("writing")),
+            "{:?}",
+            b.death()
+        );
+        // Dead means nothing listens any more, as after SIGPIPE.
+        let refused = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                if TcpStream::connect(b.addr()).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        assert!(refused.is_ok(), "the dead fake still accepts connections");
+    }
+
+    #[tokio::test]
+    async fn our_handshake_then_farewell_leaves_it_alive_every_time() {
+        let b = bridge(Fault::OfflineGate);
+        for _ in 0..20 {
+            let c = connect(&b, "iccert.nhi.gov.tw").await;
+            farewell::close(c.stream);
+        }
+        farewell::settle(Duration::from_secs(10)).await;
+        assert!(
+            !dies_within(&b, Duration::from_millis(300)).await,
+            "{:?}",
+            b.death()
+        );
+        assert_eq!(b.connections(), 20);
+        assert_eq!(
+            request(
+                &b,
+                b"GET / HTTP/1.1\r\nHost: iccert.nhi.gov.tw:7777\r\n\r\n"
+            )
+            .await
+            .len(),
+            124 + 1350
+        );
+    }
+
+    #[tokio::test]
+    async fn a_handshake_given_up_on_is_finished_by_a_background_reader_not_dropped() {
+        let mut cfg = BridgeConfig::new(CertGeneration::TestCa, Fault::OfflineGate);
+        cfg.hello_delay = Duration::from_secs(6);
+        let b = FakeBridge::start(cfg).unwrap();
+        let target = Target {
+            host: "127.0.0.1".into(),
+            port: b.port(),
+        };
+        let waits = Waits {
+            connect: Duration::from_secs(2),
+            handshake: Duration::from_secs(1),
+        };
+        let r = tls::connect(
+            &target,
+            "iccert.nhi.gov.tw",
+            &Budget::new(Duration::from_secs(10)),
+            waits,
+        )
+        .await;
+        assert!(
+            matches!(r, Err(crate::bridge::NetError::Silent { .. })),
+            "expected a silent handshake"
+        );
+        assert!(
+            farewell::pending() >= 1,
+            "the socket was dropped instead of handed over"
+        );
+        // The fake answers the hello 6 s after it came, long after we gave up: it must find
+        // a reader there, and then our FIN.
+        tokio::time::sleep(Duration::from_secs(7)).await;
+        farewell::settle(Duration::from_secs(5)).await;
+        assert!(!b.is_dead(), "{:?}", b.death());
+        assert_eq!(
+            farewell::pending(),
+            0,
+            "the background reader did not end when the server closed"
+        );
+        assert_eq!(b.connections(), 1);
     }
 
     #[tokio::test]

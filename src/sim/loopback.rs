@@ -16,12 +16,14 @@ use super::certs::CertSet;
 
 /// TLS 1.3 and 1.2 with the set's chain, as the component and NHI's servers offer.
 pub fn tls_acceptor(certs: &CertSet) -> io::Result<tokio_rustls::TlsAcceptor> {
-    let tls = rustls::ServerConfig::builder_with_provider(crate::bridge::tls::provider())
+    let mut tls = rustls::ServerConfig::builder_with_provider(crate::bridge::tls::provider())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(io::Error::other)?
         .with_no_client_auth()
         .with_single_cert(certs.chain.clone(), certs.key.clone_key())
         .map_err(io::Error::other)?;
+    // Two tickets after every TLS 1.3 handshake, as the component (OpenSSL 1.1.1) sends.
+    tls.send_tls13_tickets = 2;
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(tls)))
 }
 
@@ -43,6 +45,22 @@ impl Served {
         F: Fn(TcpStream) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
+        Served::start_until(name, listener, handle, std::future::pending())
+    }
+
+    /// As [`Served::start`], and the server stops by itself when `until` resolves (a fake
+    /// component that died): the listener closes and the open connections end.
+    pub fn start_until<F, Fut, U>(
+        name: &str,
+        listener: std::net::TcpListener,
+        handle: F,
+        until: U,
+    ) -> io::Result<Served>
+    where
+        F: Fn(TcpStream) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+        U: Future<Output = ()> + Send + 'static,
+    {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel();
@@ -55,7 +73,7 @@ impl Served {
             .spawn(move || {
                 rt.block_on(async move {
                     match TcpListener::from_std(listener) {
-                        Ok(l) => accept_loop(l, handle, rx).await,
+                        Ok(l) => accept_loop(l, handle, rx, until).await,
                         Err(e) => eprintln!("{label}: {e}"),
                     }
                 });
@@ -85,14 +103,21 @@ impl Drop for Served {
     }
 }
 
-async fn accept_loop<F, Fut>(listener: TcpListener, handle: F, mut stop: oneshot::Receiver<()>)
-where
+async fn accept_loop<F, Fut, U>(
+    listener: TcpListener,
+    handle: F,
+    mut stop: oneshot::Receiver<()>,
+    until: U,
+) where
     F: Fn(TcpStream) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
+    U: Future<Output = ()>,
 {
+    let mut until = std::pin::pin!(until);
     loop {
         tokio::select! {
             _ = &mut stop => return,
+            _ = &mut until => return,
             accepted = listener.accept() => match accepted {
                 Ok((tcp, _)) => {
                     tokio::spawn(handle(tcp));

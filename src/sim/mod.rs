@@ -5,8 +5,10 @@
 pub mod bridge;
 pub mod card;
 pub mod certs;
+pub mod cloud;
 pub mod elf;
 pub mod files;
+pub mod fragile;
 pub mod loopback;
 pub mod net;
 pub mod pcsc;

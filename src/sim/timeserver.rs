@@ -9,10 +9,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use super::fragile::Life;
+
 pub struct TimeServer {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+    rude: Arc<Life>,
 }
 
 impl TimeServer {
@@ -22,6 +25,8 @@ impl TimeServer {
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
+        let rude = Arc::new(Life::default());
+        let seen = rude.clone();
         let thread = std::thread::Builder::new()
             .name(format!("time-server-{}", addr.port()))
             .spawn(move || {
@@ -30,7 +35,7 @@ impl TimeServer {
                         return;
                     }
                     if let Ok(c) = conn {
-                        answer(c, skew_secs);
+                        answer(c, skew_secs, &seen);
                     }
                 }
             })?;
@@ -38,23 +43,43 @@ impl TimeServer {
             addr,
             stop,
             thread: Some(thread),
+            rude,
         })
     }
 
     pub fn url(&self) -> String {
         format!("http://{}/", self.addr)
     }
+
+    /// How a client was rude to it (hung up before its answer was out, or reset), if one was.
+    pub fn rude_client(&self) -> Option<String> {
+        self.rude.cause()
+    }
+}
+
+fn rude(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::ConnectionAborted
+    )
 }
 
 /// One request at a time is plenty for one check; a client that never sends its request
 /// is given up on after a second.
-fn answer(mut c: TcpStream, skew_secs: i64) {
+fn answer(mut c: TcpStream, skew_secs: i64, seen: &Life) {
     let _ = c.set_read_timeout(Some(Duration::from_secs(1)));
     let mut buf = [0u8; 4096];
     let mut got = Vec::new();
     while !got.windows(4).any(|w| w == b"\r\n\r\n") && got.len() < 16 * 1024 {
         match c.read(&mut buf) {
             Ok(n) if n > 0 => got.extend_from_slice(&buf[..n]),
+            Err(e) if rude(&e) => {
+                return seen.die(format!(
+                    "the client reset the connection before its request was read: {e}"
+                ));
+            }
             _ => break,
         }
     }
@@ -63,7 +88,27 @@ fn answer(mut c: TcpStream, skew_secs: i64) {
     let reply = format!(
         "HTTP/1.1 200 OK\r\nDate: {date}\r\nServer: demo-time\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     );
-    let _ = c.write_all(reply.as_bytes());
+    if let Err(e) = c.write_all(reply.as_bytes()) {
+        if rude(&e) {
+            seen.die(format!(
+                "the client was gone before the answer was out: {e}"
+            ));
+        }
+        return;
+    }
+    // Then the client's own close, or a reset.
+    let _ = c.shutdown(std::net::Shutdown::Write);
+    loop {
+        match c.read(&mut buf) {
+            Ok(n) if n > 0 => continue,
+            Err(e) if rude(&e) => {
+                return seen.die(format!(
+                    "the client reset the connection after the answer: {e}"
+                ));
+            }
+            _ => return,
+        }
+    }
 }
 
 impl Drop for TimeServer {

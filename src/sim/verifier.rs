@@ -16,6 +16,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::certs::{CertGeneration, CertSet};
+use super::fragile::{Fragile, Fragility, Life};
 use super::loopback::{Served, tls_acceptor};
 use crate::bridge::http::{head_end, parse_head};
 
@@ -91,6 +92,7 @@ pub struct FakeVerifier {
     served: Served,
     certs: CertSet,
     log: Arc<Mutex<Vec<Received>>>,
+    rude: Arc<Life>,
 }
 
 struct Server {
@@ -122,17 +124,49 @@ impl FakeVerifier {
             log: log.clone(),
         });
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        // Not the component: it does not die of a rude client, but it notes one, as the
+        // component would have died of it (the same fragile writes).
+        let rude = Arc::new(Life::default());
+        let seen = rude.clone();
         let served = Served::start("fake-verifier", listener, move |tcp| {
             let server = server.clone();
+            let seen = seen.clone();
+            let tcp = Fragile::new(tcp, seen.clone(), Fragility::default());
             async move {
-                if let Ok(Ok(tls)) =
+                if let Ok(Ok(mut tls)) =
                     tokio::time::timeout(Duration::from_secs(10), server.tls.accept(tcp)).await
                 {
-                    serve(&server, tls).await;
+                    tls.get_mut().0.handshake_done();
+                    serve(&server, &mut tls).await;
+                    // After its answer and close: the client's own close, or a reset.
+                    let mut rest = [0u8; 1024];
+                    loop {
+                        match tokio::time::timeout(Duration::from_secs(10), tls.read(&mut rest))
+                            .await
+                        {
+                            Ok(Ok(n)) if n > 0 => continue,
+                            Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionReset => {
+                                break seen.die(format!(
+                                    "the client reset the connection after the answer: {e}"
+                                ));
+                            }
+                            _ => break,
+                        }
+                    }
                 }
             }
         })?;
-        Ok(FakeVerifier { served, certs, log })
+        Ok(FakeVerifier {
+            served,
+            certs,
+            log,
+            rude,
+        })
+    }
+
+    /// How a client was rude to it (hung up while it still wrote, or reset), if one was.
+    pub fn rude_client(&self) -> Option<String> {
+        self.rude.cause()
     }
 
     pub fn port(&self) -> u16 {
@@ -157,8 +191,8 @@ impl FakeVerifier {
     }
 }
 
-async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: &Server, mut s: S) {
-    let Some(received) = read_request(&mut s).await else {
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: &Server, s: &mut S) {
+    let Some(received) = read_request(s).await else {
         return;
     };
     server

@@ -108,6 +108,10 @@ pub fn run(cfg: Config) -> i32 {
     };
     let code = rt.block_on(event_loop(&mut terminal, cfg, setup));
     term::restore();
+    // Connections of the last re-run still closing get a bounded moment to end gracefully.
+    rt.block_on(crate::bridge::farewell::settle(
+        crate::bridge::farewell::EXIT_GRACE,
+    ));
     // A probe stuck in a system call must not keep the process alive after quitting.
     rt.shutdown_background();
     code

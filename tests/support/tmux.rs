@@ -3,8 +3,8 @@
 
 #![allow(dead_code)]
 
-#[path = "hermetic.rs"]
-mod hermetic;
+// Every test crate that includes this file includes `support/doctor.rs` as `support`.
+use crate::support::hermetic;
 
 use std::path::Path;
 use std::process::Command;
