@@ -898,6 +898,31 @@ fn do_no_harm_each_check_alone_then_a_full_run_leave_the_component_alive() {
     assert_answers("a full run", &b);
 }
 
+/// What the real component does offline: `4021` to every command, then it closes. The
+/// root cause must stay that, run after run — never a connection failure of our making.
+#[test]
+fn do_no_harm_offline_the_root_cause_stays_4021_run_after_run() {
+    let _rig = rig_lock();
+    let _card = insert_card(vcard::NhiCard::sample());
+    let w = World::new("harm-offline");
+    let b = bridge_for(&w, CertGeneration::TestCa, Fault::OfflineGate);
+    let profile = w.profile(b.port(), &[]);
+    for i in 1..=5 {
+        let name = format!("offline component, run {i}");
+        let t = run_profile(&profile, &[]);
+        assert_guarantees(
+            &name,
+            &t,
+            &[("bridge-ws", "ws.origin_list_unreachable")],
+            Some("bridge-ws"),
+        );
+        for id in ["component-running", "bridge-tls", "bridge-http"] {
+            assert_eq!(check(&t.json, id)["status"], "pass", "{name}: {:?}", t.run);
+        }
+        assert_alive(&name, &b);
+    }
+}
+
 #[test]
 fn do_no_harm_fifty_full_runs_in_a_row() {
     let _rig = rig_lock();
