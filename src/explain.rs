@@ -22,7 +22,7 @@ pub fn profile_for(text: &str) -> Profile {
         "explain",
         title,
         CHECK_ID,
-        "message",
+        &crate::probes::message::KIND,
         serde_yaml::Value::Mapping(params),
         Duration::from_secs(1),
     )

@@ -243,7 +243,7 @@ pub fn profile(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    match Profile::parse(text, "fuzz.yaml") {
+    match Profile::parse(text, "fuzz.yaml", crate::probes::KINDS) {
         Ok(p) => {
             for c in &p.checks {
                 let _ = p.with_dependents(&c.id);

@@ -108,7 +108,7 @@ pub fn profile_for(
         "check-installer",
         title,
         "installer",
-        "installer",
+        &crate::probes::installer::KIND,
         serde_yaml::Value::Mapping(params),
         std::time::Duration::from_secs(60),
     )

@@ -270,7 +270,7 @@ fn demo_main(cli: &Cli, scenario: Option<&str>, list: bool, lang: Lang) -> i32 {
             .expect
             .finding()
             .and_then(|(check, _)| world.profile.check(check))
-            .is_some_and(|c| ecpa_doctor::probes::registration::is_on_request(&c.kind));
+            .is_some_and(|c| c.descriptor.on_request);
         (
             if asked {
                 only
@@ -401,8 +401,8 @@ fn explain_text(words: &[String], lang: Lang) -> std::io::Result<String> {
 
 fn load_profile(cli: &Cli) -> Result<Profile, ProfileError> {
     match &cli.profile {
-        Some(path) => Profile::load(path),
-        None => Ok(Profile::builtin()),
+        Some(path) => Profile::load(path, ecpa_doctor::probes::KINDS),
+        None => Ok(ecpa_doctor::probes::builtin_profile()),
     }
 }
 

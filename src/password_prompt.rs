@@ -35,7 +35,7 @@ pub fn plan(
     let checks: Vec<_> = profile
         .checks
         .iter()
-        .filter(|c| registration::is_on_request(&c.kind))
+        .filter(|c| c.descriptor.on_request)
         .collect();
     if checks.is_empty() {
         return Err(ui("password.no_check", lang));

@@ -151,7 +151,7 @@ pub fn profile_for(t: &Target) -> Result<crate::engine::Profile, String> {
         "remote",
         title,
         "remote-host",
-        "remote_host",
+        &crate::probes::remote_host::KIND,
         serde_yaml::Value::Mapping(params),
         t.connect_timeout * 3,
     )

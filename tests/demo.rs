@@ -219,7 +219,7 @@ fn judge(sc: &Scenario, run: &support::Run, base: &Profile) -> Result<(), String
 #[test]
 fn every_scenario_names_its_root_cause_and_remedy_and_says_it_is_a_demo() {
     let all: Vec<&'static Scenario> = scenario::builtin().iter().collect();
-    let base = Profile::builtin();
+    let base = ecpa_doctor::probes::builtin_profile();
     let t0 = Instant::now();
     let runs = run_all(&all);
     let elapsed = t0.elapsed();
@@ -244,7 +244,7 @@ fn every_scenario_names_its_root_cause_and_remedy_and_says_it_is_a_demo() {
 
 #[test]
 fn every_finding_of_the_default_profile_has_a_scenario() {
-    let profile = Profile::builtin();
+    let profile = ecpa_doctor::probes::builtin_profile();
     // The demo adds the message check when a scenario declares what the user saw.
     let kinds: BTreeSet<&str> = profile
         .checks
@@ -482,7 +482,8 @@ fn a_demo_password_never_reaches_the_verifier_the_environment_names() {
     ] {
         let sc = scenario::find(id).unwrap();
         let run = run_scenario(sc, &env);
-        judge(sc, &run, &Profile::builtin()).unwrap_or_else(|e| panic!("{id}: {e}\n{run:?}"));
+        judge(sc, &run, &ecpa_doctor::probes::builtin_profile())
+            .unwrap_or_else(|e| panic!("{id}: {e}\n{run:?}"));
         let r: Value = serde_json::from_str(&run.stdout).unwrap();
         let verifier = check(&r, "registration")["evidence"]["verifier"]
             .as_str()

@@ -11,7 +11,7 @@ use serde::de::{DeserializeOwned, Visitor};
 
 use super::session::Dialogue;
 use super::{Target, check_server_name, defaults, tls};
-use crate::probes::de_duration;
+use crate::engine::kind::{de_duration, params};
 
 /// A shared part of a bridge kind's params, checked when the profile is loaded.
 pub trait Part: DeserializeOwned {
@@ -171,7 +171,7 @@ impl Keys {
             }
         }
         self.taken.extend_from_slice(names);
-        let part: P = crate::probes::params(&serde_yaml::Value::Mapping(mine))?;
+        let part: P = params(&serde_yaml::Value::Mapping(mine))?;
         part.check()?;
         Ok(part)
     }
@@ -197,7 +197,7 @@ impl Keys {
                 expected.join(", ")
             ));
         }
-        crate::probes::params(&serde_yaml::Value::Mapping(self.rest))
+        params(&serde_yaml::Value::Mapping(self.rest))
     }
 }
 
@@ -248,6 +248,13 @@ impl<'de> serde::Deserializer<'de> for Names {
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
     }
+}
+
+/// In a simulated world (the demo), a bridge kind talks to the world's fake component.
+pub fn point_at_bridge(
+    w: &crate::engine::kind::StandIns,
+) -> Vec<(&'static str, serde_yaml::Value)> {
+    vec![("port", w.bridge_port.into())]
 }
 
 #[cfg(test)]

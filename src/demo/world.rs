@@ -24,6 +24,7 @@ use serde_yaml::Value;
 use crate::component::elf::VersionNeed;
 use crate::component::libs;
 use crate::engine::Profile;
+use crate::engine::kind::{Simulated, StandIns};
 use crate::i18n::L10n;
 use crate::sim::bridge::{BridgeConfig, CertGeneration, CertSet, FakeBridge, Fault};
 use crate::sim::card::{Holder as CardHolder, SimCard, Step};
@@ -602,19 +603,19 @@ impl World {
         };
         let shown = |p: &Path| p.display().to_string();
         let verifier_config = disk.verifier_config.as_deref().map(shown);
-        let edits = Edits {
-            os: spec.os,
+        let stand_ins = StandIns {
+            os: spec.os.param().to_string(),
             bridge_port: servers.bridge_port,
             cloud_port: servers.cloud_port,
-            time_url: &servers.time_url,
-            root_ca: &shown(&disk.root_ca),
-            known_certs: &shown(&disk.known_certs),
-            windows: &shown(&disk.windows),
-            downloads: &shown(&disk.downloads),
-            verifier_endpoint: &servers.verifier_endpoint,
-            verifier_config: verifier_config.as_deref(),
+            time_url: servers.time_url.clone(),
+            root_ca: shown(&disk.root_ca),
+            known_certs: shown(&disk.known_certs),
+            windows_file: shown(&disk.windows),
+            downloads: shown(&disk.downloads),
+            verifier_endpoint: servers.verifier_endpoint.clone(),
+            verifier_config,
         };
-        point_at_world(&mut profile, &edits)?;
+        point_at_world(&mut profile, &stand_ins)?;
         Ok(World {
             scenario,
             profile: Arc::new(profile),
@@ -813,50 +814,20 @@ fn simulated_system(spec: &WorldSpec, pcsc: Arc<SimPcsc>, files: MemFiles) -> Sy
     }
 }
 
-/// Where the checks that reach past the system layer must look in this world.
-struct Edits<'a> {
-    os: Os,
-    bridge_port: u16,
-    cloud_port: u16,
-    time_url: &'a str,
-    root_ca: &'a str,
-    known_certs: &'a str,
-    windows: &'a str,
-    downloads: &'a str,
-    verifier_endpoint: &'a str,
-    verifier_config: Option<&'a str>,
-}
-
-/// The profile's params, by check kind, pointed at this world; every other param and
-/// every check stays as the profile has it. A kind not listed here runs unchanged.
-fn point_at_world(profile: &mut Profile, e: &Edits) -> Result<(), String> {
-    let port = Value::from(e.bridge_port);
+/// Each check that reaches past the system layer is pointed at this world, as its kind's
+/// descriptor says; every other param and every check stays as the profile has it. A
+/// kind that no world can stand in for makes the profile unusable here.
+fn point_at_world(profile: &mut Profile, w: &StandIns) -> Result<(), String> {
     for check in &mut profile.checks {
-        let set: Vec<(&str, Value)> = match check.kind.as_str() {
-            "tls_certificate" => vec![
-                ("port", port.clone()),
-                ("component_root_ca", e.root_ca.into()),
-                ("known_certs", e.known_certs.into()),
-            ],
-            "bridge_identity" | "bridge_protocol" | "nhi_signature" => vec![("port", port.clone())],
-            // Only the world's verifier config counts: not the operator's environment, file
-            // or trust anchors, so a demo password never reaches NHI.
-            "registration" => vec![
-                ("port", port.clone()),
-                ("endpoint", e.verifier_endpoint.into()),
-                (
-                    "config_file",
-                    e.verifier_config.map(Value::from).unwrap_or(Value::Null),
-                ),
-                ("ca_file", Value::Null),
-                ("ignore_environment", true.into()),
-            ],
-            "clock" => vec![("url", e.time_url.into())],
-            "outbound_reach" => vec![("port", Value::from(e.cloud_port))],
-            "service_window" => vec![("windows_file", e.windows.into())],
-            "installer" => vec![("search_dirs", Value::Sequence(vec![e.downloads.into()]))],
-            "component_installed" => vec![("os", e.os.param().into())],
-            _ => continue,
+        let set = match check.descriptor.simulated {
+            Simulated::SystemLayer => continue,
+            Simulated::Pointed(point) => point(w),
+            Simulated::Unsupported => {
+                return Err(format!(
+                    "check `{}` (kind `{}`) cannot run in a simulated world",
+                    check.id, check.kind
+                ));
+            }
         };
         let mut params = match &check.params {
             Value::Mapping(m) => m.clone(),
@@ -866,10 +837,8 @@ fn point_at_world(profile: &mut Profile, e: &Edits) -> Result<(), String> {
             params.insert(k.into(), v);
         }
         check.params = Value::Mapping(params);
-        let kind =
-            crate::probes::kind(&check.kind).ok_or_else(|| format!("no kind `{}`", check.kind))?;
-        check.probe =
-            (kind.build)(&check.params).map_err(|err| format!("check `{}`: {err}", check.id))?;
+        check.probe = (check.descriptor.build)(&check.params)
+            .map_err(|err| format!("check `{}`: {err}", check.id))?;
     }
     Ok(())
 }
@@ -1073,56 +1042,32 @@ mod tests {
         assert!(f.exists(Path::new("/etc/hosts")));
     }
 
-    /// A kind added to the default profile must be classified here: either it reads the
-    /// machine only through the system layer (which the demo simulates), or the demo points
-    /// its params at the world; otherwise a demo could reach the real :7777 or the internet.
+    /// Every kind says how it runs in a simulated world (its descriptor); the default
+    /// profile has no kind the demo cannot stand in for, and every check that reaches past
+    /// the system layer is pointed away from the default profile's real addresses.
     #[test]
-    fn every_kind_of_the_default_profile_is_simulated_or_pointed_at_the_world() {
-        const SYSTEM_LAYER_ONLY: &[&str] = &[
-            "host",
-            "pcsc_service",
-            "readers",
-            "card",
-            "component_running",
-            "name_resolution",
-            "message",
-        ];
-        const POINTED: &[&str] = &[
-            "tls_certificate",
-            "bridge_identity",
-            "bridge_protocol",
-            "nhi_signature",
-            "registration",
-            "outbound_reach",
-            "service_window",
-            "installer",
-            "component_installed",
-            "clock",
-        ];
-        for c in &Profile::builtin().checks {
-            assert!(
-                SYSTEM_LAYER_ONLY.contains(&c.kind.as_str()) || POINTED.contains(&c.kind.as_str()),
-                "kind `{}` (check `{}`): does the demo need to point it at the world? see point_at_world",
-                c.kind,
-                c.id
-            );
-        }
+    fn every_check_of_the_default_profile_is_simulated_or_pointed_at_the_world() {
+        let base = crate::probes::builtin_profile();
         let s = super::super::scenario::find("healthy").unwrap();
-        let w = World::build(s, &Profile::builtin()).unwrap();
-        for c in w
-            .profile
-            .checks
-            .iter()
-            .filter(|c| POINTED.contains(&c.kind.as_str()))
-        {
-            let before = Profile::builtin().check(&c.id).map(|b| b.params.clone());
-            assert_ne!(
-                Some(&c.params),
-                before.as_ref(),
-                "check `{}` still has the default profile's params",
-                c.id
-            );
+        let w = World::build(s, &base).unwrap();
+        let mut pointed = 0;
+        for c in &w.profile.checks {
+            match c.descriptor.simulated {
+                Simulated::SystemLayer => {}
+                Simulated::Unsupported => panic!("check `{}` cannot run in the demo", c.id),
+                Simulated::Pointed(_) => {
+                    pointed += 1;
+                    let before = base.check(&c.id).map(|b| b.params.clone());
+                    assert_ne!(
+                        Some(&c.params),
+                        before.as_ref(),
+                        "check `{}` still has the default profile's params",
+                        c.id
+                    );
+                }
+            }
         }
+        assert!(pointed >= 10, "{pointed}");
     }
 
     /// The console asks `verifier_status` and the check resolves its verifier from the same
@@ -1138,8 +1083,8 @@ mod tests {
             ENV_ORG_ID | ENV_ORG_PASS => Some("real".to_string()),
             _ => None,
         };
-        let mut base = Profile::builtin();
-        for c in base.checks.iter_mut().filter(|c| c.kind == "registration") {
+        let mut base = crate::probes::builtin_profile();
+        for c in base.checks.iter_mut().filter(|c| c.descriptor.on_request) {
             if let Value::Mapping(m) = &mut c.params {
                 m.insert("config_file".into(), "/etc/ecpa-doctor/agency.yaml".into());
                 m.insert("ca_file".into(), "/etc/ssl/agency.pem".into());
@@ -1151,7 +1096,7 @@ mod tests {
                 .profile
                 .checks
                 .iter()
-                .find(|c| c.kind == "registration")
+                .find(|c| c.descriptor.on_request)
                 .unwrap()
                 .params
                 .clone();

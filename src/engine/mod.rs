@@ -1,14 +1,19 @@
-//! The check engine: profile loading, scheduling, outcomes, the report model and
-//! redaction. Nothing here draws on a terminal; frontends consume [`run::Event`]s and
-//! the [`report::Report`].
+//! The check engine: the check interface, profile loading, scheduling, outcomes, the
+//! report model and redaction. It runs the kinds it is handed (`kind`); nothing here
+//! draws on a terminal; frontends consume [`run::Event`]s and the [`report::Report`].
+//!
+//! Must not import: `crate::probes`, `crate::sim`, `crate::system`, `crate::tui`,
+//! `crate::demo`, ratatui, crossterm or clap (a test in `tests.rs` holds it to that).
 
 pub mod catalogue;
+pub mod kind;
 pub mod outcome;
 pub mod pii;
 pub mod profile;
 pub mod report;
 pub mod run;
 
+pub use kind::{Ctx, Kind, Kinds, Probe, Trigger};
 pub use outcome::{Outcome, Status};
 pub use profile::{CheckDef, Profile, ProfileError, Severity};
 

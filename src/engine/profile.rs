@@ -10,8 +10,8 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::kind::{self, Kind, Kinds, Probe};
 use crate::i18n::L10n;
-use crate::probes::{self, Probe};
 
 pub const DEFAULT_PROFILE_NAME: &str = "checks/ecpa-nhi-login.yaml";
 pub const DEFAULT_PROFILE_YAML: &str = include_str!("../../checks/ecpa-nhi-login.yaml");
@@ -65,6 +65,9 @@ pub struct CheckDef {
     pub remedies: IndexMap<String, String>,
     pub params: serde_yaml::Value,
     pub probe: Arc<dyn Probe>,
+    /// What the frontends need to know about its kind (run on request, re-run on a card
+    /// change, pointed at a simulated world's stand-ins).
+    pub descriptor: &'static Kind,
 }
 
 impl CheckDef {
@@ -116,12 +119,13 @@ impl fmt::Display for ProfileError {
 impl std::error::Error for ProfileError {}
 
 impl Profile {
-    pub fn builtin() -> Profile {
-        Self::parse(DEFAULT_PROFILE_YAML, DEFAULT_PROFILE_NAME)
+    /// The default profile (`checks/ecpa-nhi-login.yaml`) over `kinds`.
+    pub fn builtin(kinds: Kinds) -> Profile {
+        Self::parse(DEFAULT_PROFILE_YAML, DEFAULT_PROFILE_NAME, kinds)
             .unwrap_or_else(|e| panic!("built-in profile is broken: {e}"))
     }
 
-    pub fn load(path: &std::path::Path) -> Result<Profile, ProfileError> {
+    pub fn load(path: &std::path::Path, kinds: Kinds) -> Result<Profile, ProfileError> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| ProfileError {
             file: file.clone(),
@@ -129,10 +133,11 @@ impl Profile {
             column: None,
             message: format!("cannot read the profile: {e}"),
         })?;
-        Self::parse(&text, &file)
+        Self::parse(&text, &file, kinds)
     }
 
-    pub fn parse(text: &str, file: &str) -> Result<Profile, ProfileError> {
+    /// A profile whose checks are of `kinds`; every mistake named with file, line and column.
+    pub fn parse(text: &str, file: &str, kinds: Kinds) -> Result<Profile, ProfileError> {
         let err_at = |pos: Option<(usize, usize)>, message: String| ProfileError {
             file: file.to_string(),
             line: pos.map(|p| p.0),
@@ -177,8 +182,8 @@ impl Profile {
                     format!("check id `{}` is used twice", c.id),
                 ));
             }
-            let Some(kind) = probes::kind(&c.kind) else {
-                let known: Vec<&str> = probes::kinds().iter().map(|k| k.name).collect();
+            let Some(kind) = kind::find(kinds, &c.kind) else {
+                let known: Vec<&str> = kinds.iter().map(|k| k.name).collect();
                 return Err(err_at(
                     locate(text, "kind", Some(&c.kind)),
                     format!(
@@ -215,6 +220,7 @@ impl Profile {
                 remedies: c.remedies,
                 params,
                 probe,
+                descriptor: kind,
             });
         }
         check_needs(&checks).map_err(|(id, msg)| err_at(locate(text, "id", Some(&id)), msg))?;
@@ -232,15 +238,14 @@ impl Profile {
         name: &str,
         title: L10n,
         id: &str,
-        kind: &str,
+        kind: &'static Kind,
         params: serde_yaml::Value,
         timeout: Duration,
     ) -> Result<Profile, String> {
-        let k = probes::kind(kind).ok_or_else(|| format!("no kind `{kind}`"))?;
-        let probe = (k.build)(&params)?;
+        let probe = (kind.build)(&params)?;
         let check = CheckDef {
             id: id.to_string(),
-            kind: kind.to_string(),
+            kind: kind.name.to_string(),
             title: title.clone(),
             needs: Vec::new(),
             timeout,
@@ -248,6 +253,7 @@ impl Profile {
             remedies: IndexMap::new(),
             params,
             probe,
+            descriptor: kind,
         };
         Ok(Profile {
             name: name.to_string(),
@@ -457,6 +463,7 @@ fn de_timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Er
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::tests::KINDS;
 
     #[test]
     fn durations() {
@@ -467,12 +474,6 @@ mod tests {
         assert!(parse_duration("3h").is_err());
     }
 
-    #[test]
-    fn builtin_profile_loads() {
-        let p = Profile::builtin();
-        assert!(p.checks.len() >= 4);
-    }
-
     fn minimal(checks: &str) -> String {
         format!("schema: 1\nname: t\ntitle: {{zh-TW: 測試, en: test}}\nchecks:\n{checks}")
     }
@@ -480,7 +481,7 @@ mod tests {
     #[test]
     fn syntax_error_has_line_and_column() {
         let text = minimal("  - id: a\n    kind: host\n    title: {zh-TW: x, en: x\n");
-        let e = Profile::parse(&text, "p.yaml").unwrap_err();
+        let e = Profile::parse(&text, "p.yaml", KINDS).unwrap_err();
         assert_eq!(e.file, "p.yaml");
         assert!(e.line.is_some() && e.column.is_some(), "{e}");
         assert!(e.to_string().starts_with("p.yaml:"), "{e}");
@@ -489,7 +490,7 @@ mod tests {
     #[test]
     fn unknown_kind_names_the_known_ones() {
         let text = minimal("  - id: a\n    kind: teleport\n    title: {zh-TW: x, en: x}\n");
-        let e = Profile::parse(&text, "p.yaml").unwrap_err();
+        let e = Profile::parse(&text, "p.yaml", KINDS).unwrap_err();
         assert!(
             e.message.contains("teleport") && e.message.contains("host"),
             "{e}"
@@ -502,12 +503,12 @@ mod tests {
         let text = minimal(
             "  - id: a\n    kind: host\n    title: {zh-TW: x, en: x}\n    needs: [ghost]\n",
         );
-        let e = Profile::parse(&text, "p.yaml").unwrap_err();
+        let e = Profile::parse(&text, "p.yaml", KINDS).unwrap_err();
         assert!(e.message.contains("ghost"), "{e}");
         let text = minimal(
             "  - id: a\n    kind: host\n    title: {zh-TW: x, en: x}\n    needs: [b]\n  - id: b\n    kind: host\n    title: {zh-TW: x, en: x}\n    needs: [a]\n",
         );
-        let e = Profile::parse(&text, "p.yaml").unwrap_err();
+        let e = Profile::parse(&text, "p.yaml", KINDS).unwrap_err();
         assert!(
             e.message.contains("a → b → a") || e.message.contains("b → a → b"),
             "{e}"
@@ -518,7 +519,7 @@ mod tests {
     fn unknown_field_is_refused_with_position() {
         let text =
             minimal("  - id: a\n    kind: host\n    title: {zh-TW: x, en: x}\n    neds: [b]\n");
-        let e = Profile::parse(&text, "p.yaml").unwrap_err();
+        let e = Profile::parse(&text, "p.yaml", KINDS).unwrap_err();
         assert!(e.message.contains("neds"), "{e}");
         assert!(e.line.is_some());
     }
@@ -528,7 +529,7 @@ mod tests {
         let text = minimal(
             "  - id: a\n    kind: host\n    title: {zh-TW: x, en: x}\n  - id: b\n    kind: host\n    title: {zh-TW: x, en: x}\n    needs: [a]\n  - id: c\n    kind: host\n    title: {zh-TW: x, en: x}\n    needs: [b]\n  - id: d\n    kind: host\n    title: {zh-TW: x, en: x}\n",
         );
-        let p = Profile::parse(&text, "p.yaml").unwrap();
+        let p = Profile::parse(&text, "p.yaml", KINDS).unwrap();
         assert_eq!(p.with_dependents("a"), vec!["a", "b", "c"]);
     }
 }

@@ -8,10 +8,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, watch};
 
+use super::kind::{Ctx, Env};
 use super::outcome::{Outcome, Status};
 use super::profile::{CheckDef, Profile, Severity};
-use crate::probes::Ctx;
-use crate::system::System;
 
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -47,7 +46,7 @@ pub struct Request {
 
 pub async fn run(
     profile: Arc<Profile>,
-    system: Arc<System>,
+    env: Env,
     request: Request,
     events: Option<mpsc::UnboundedSender<Event>>,
 ) -> RunResult {
@@ -75,12 +74,12 @@ pub async fn run(
             continue;
         }
         let events = events.clone();
-        let system = system.clone();
+        let env = env.clone();
         let password = request.password.clone();
         tasks.push(tokio::spawn(async move {
             let outcome = match (selected, previous) {
                 (false, Some(prev)) => prev,
-                _ => run_one(&check, needs, system, password, events.as_ref()).await,
+                _ => run_one(&check, needs, env, password, events.as_ref()).await,
             };
             if let Some(ev) = &events {
                 let _ = ev.send(Event::Finished {
@@ -114,7 +113,7 @@ pub async fn run(
 async fn run_one(
     check: &CheckDef,
     needs: Vec<(String, watch::Receiver<Option<Outcome>>)>,
-    system: Arc<System>,
+    env: Env,
     password: Option<Arc<crate::secret::PasswordSlot>>,
     events: Option<&mpsc::UnboundedSender<Event>>,
 ) -> Outcome {
@@ -138,7 +137,7 @@ async fn run_one(
     }
     let ctx = Ctx {
         check_id: check.id.clone(),
-        system,
+        env,
         prior,
         timeout: check.timeout,
         password,

@@ -4,6 +4,7 @@
 //! HTTP on the TLS port, another web server, a connection closed without a word — is not
 //! the component, and the finding names what answered.
 
+use crate::engine::kind::Simulated;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,6 +28,9 @@ pub const KIND: Kind = Kind {
         CONNECTION_FINDINGS,
     ]),
     build,
+    on_request: false,
+    reruns_on: &[],
+    simulated: Simulated::Pointed(crate::bridge::params::point_at_bridge),
 };
 
 #[derive(Clone)]

@@ -5,6 +5,7 @@
 //! finding. The card `GetBasic` reports is compared with the one ecpa-doctor read itself
 //! over PC/SC, so a second reader or card the component reads instead is caught.
 
+use crate::engine::kind::Simulated;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -23,6 +24,9 @@ pub const KIND: Kind = Kind {
     name: "bridge_protocol",
     findings: FINDINGS,
     build,
+    on_request: false,
+    reruns_on: &[],
+    simulated: Simulated::Pointed(crate::bridge::params::point_at_bridge),
 };
 
 const FINDINGS: &[&str] = &super::joined::<
@@ -464,7 +468,7 @@ mod tests {
             .with("sex", Msg::new("value.sex.male"));
         let ctx = Ctx {
             check_id: "bridge-ws".into(),
-            system: Arc::new(crate::system::System::real()),
+            env: Arc::new(crate::system::System::real()),
             prior: [("card".to_string(), card)].into(),
             timeout: Duration::from_secs(5),
             password: None,

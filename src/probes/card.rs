@@ -2,13 +2,14 @@
 //! NHI basic-data record reads and validates. Shared mode only, and the card is left as
 //! it was (never reset), so a browser or another program using it is not disturbed.
 
+use crate::engine::kind::{Simulated, Trigger};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::Deserialize;
 
 use super::pcsc_service::service_failure;
-use super::{BoxFuture, Ctx, Kind, Probe, blocking, params};
+use super::{BoxFuture, Ctx, CtxSystem, Kind, Probe, blocking, params};
 use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::engine::pii::PiiKind;
 use crate::nhi::apdu::{self, ExchangeError, Response};
@@ -35,6 +36,9 @@ pub const KIND: Kind = Kind {
         "pcsc.scardsvr_disabled",
     ],
     build,
+    on_request: false,
+    reruns_on: &[Trigger::Card],
+    simulated: Simulated::SystemLayer,
 };
 
 #[derive(Deserialize)]
@@ -66,19 +70,19 @@ impl Probe for Card {
         let socket = self.p.socket.clone();
         Box::pin(blocking(move || {
             let result = ctx
-                .system
+                .system()
                 .pcsc
                 .establish()
                 .and_then(|c| inspect(&*c, filter.as_deref()));
             result.unwrap_or_else(|e| {
                 // A service that dies mid-read shows up as a broken transmit; if a fresh
                 // context is now refused, the root cause is the service, not the card.
-                let e = if e != PcscError::NoService && service_gone(&*ctx.system.pcsc) {
+                let e = if e != PcscError::NoService && service_gone(&*ctx.system().pcsc) {
                     PcscError::NoService
                 } else {
                     e
                 };
-                service_failure(&e, &socket, ctx.system.simulated)
+                service_failure(&e, &socket, ctx.system().simulated)
             })
         }))
     }

@@ -6,13 +6,14 @@
 //! LaunchDaemon plists (two of them = two daemons fighting over the port) and the daemon.
 //! Windows: the install layout is not established, and the check says so.
 
+use crate::engine::kind::{Simulated, StandIns};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::{BoxFuture, Ctx, Kind, Probe, blocking, params};
+use super::{BoxFuture, Ctx, CtxSystem, Kind, Probe, blocking, params};
 use crate::component::elf::{self, ElfInfo};
 use crate::component::{glibc, libs, plist};
 use crate::engine::outcome::{Msg, Outcome, Value};
@@ -31,7 +32,16 @@ pub const KIND: Kind = Kind {
         "component.layout_unknown",
     ],
     build,
+    on_request: false,
+    reruns_on: &[],
+    simulated: Simulated::Pointed(point_at),
 };
+
+/// In a simulated world: the operating system the world pretends to be (its files are
+/// simulated by the system layer).
+fn point_at(w: &StandIns) -> Vec<(&'static str, serde_yaml::Value)> {
+    vec![("os", w.os.as_str().into())]
+}
 
 /// The daemon is a few MB; this bounds what a hostile file can make us read.
 const MAX_BINARY: u64 = 256 * 1024 * 1024;
@@ -204,8 +214,8 @@ impl Probe for ComponentInstalled {
             }
             Layout::Windows | Layout::Auto => {
                 let (class, patterns) = (p.ie_addon_class.clone(), p.windows_processes.clone());
-                let procs = ctx.system.procs.clone();
-                let real = !ctx.system.simulated && cfg!(target_os = "windows");
+                let procs = ctx.system().procs.clone();
+                let real = !ctx.system().simulated && cfg!(target_os = "windows");
                 Box::new(move |_| {
                     // `reg` exists only on Windows; elsewhere (os: windows in a test
                     // profile) the registry is unknown, which the outcome says.
@@ -218,7 +228,7 @@ impl Probe for ComponentInstalled {
                 })
             }
         };
-        Box::pin(blocking(move || job(&*ctx.system.files)))
+        Box::pin(blocking(move || job(&*ctx.system().files)))
     }
 }
 

@@ -4,6 +4,7 @@
 //! file and the last lines of its error log say why (it aborts at start without its
 //! certificate files, and its foreground process exits 0 either way).
 
+use crate::engine::kind::Simulated;
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{BoxFuture, Ctx, Kind, Probe, blocking, de_duration, params};
+use super::{BoxFuture, Ctx, CtxSystem, Kind, Probe, blocking, de_duration, params};
 use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::system::files::tail_lines;
 use crate::system::{Files, Listener, Owner, ProcInfo, System};
@@ -24,6 +25,9 @@ pub const KIND: Kind = Kind {
         "component.impostor",
     ],
     build,
+    on_request: false,
+    reruns_on: &[],
+    simulated: Simulated::SystemLayer,
 };
 
 #[derive(Deserialize)]
@@ -94,7 +98,7 @@ fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
 impl Probe for ComponentRunning {
     fn run(&self, ctx: Ctx) -> BoxFuture {
         let p = self.p.clone();
-        Box::pin(blocking(move || inspect(&ctx.system, &p)))
+        Box::pin(blocking(move || inspect(&ctx.system(), &p)))
     }
 }
 

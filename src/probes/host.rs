@@ -1,6 +1,7 @@
 //! Kind `host`: facts about this machine for the report (OS, version, architecture).
 //! Never fails: it is evidence, not a link of the chain.
 
+use crate::engine::kind::Simulated;
 use std::sync::Arc;
 
 use super::{BoxFuture, Ctx, Kind, Probe, params};
@@ -11,6 +12,9 @@ pub const KIND: Kind = Kind {
     name: "host",
     findings: &[],
     build,
+    on_request: false,
+    reruns_on: &[],
+    simulated: Simulated::SystemLayer,
 };
 
 #[derive(serde::Deserialize)]

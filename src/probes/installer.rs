@@ -2,6 +2,7 @@
 //! MD5 with the value NHI publishes. Given `file`, checks that file; otherwise looks for
 //! the known installer archives in the user's download folders.
 
+use crate::engine::kind::{Simulated, StandIns};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -20,7 +21,18 @@ pub const KIND: Kind = Kind {
         "installer.unreadable",
     ],
     build,
+    on_request: false,
+    reruns_on: &[],
+    simulated: Simulated::Pointed(point_at),
 };
+
+/// In a simulated world: the world's downloads folder.
+fn point_at(w: &StandIns) -> Vec<(&'static str, serde_yaml::Value)> {
+    vec![(
+        "search_dirs",
+        serde_yaml::Value::Sequence(vec![w.downloads.as_str().into()]),
+    )]
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -2,6 +2,7 @@
 //! end of the chain (not registered, wrong password, no eCPA account, departed) is
 //! diagnosed from the message itself, matched against `assets/known-messages.yaml`.
 
+use crate::engine::kind::Simulated;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -15,6 +16,9 @@ pub const KIND: Kind = Kind {
     name: "message",
     findings: FINDINGS,
     build,
+    on_request: false,
+    reruns_on: &[],
+    simulated: Simulated::SystemLayer,
 };
 
 /// The account end of the chain, NHI's result codes, pasted page texts, and every bridge

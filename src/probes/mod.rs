@@ -2,13 +2,7 @@
 //! (so bad parameters are a profile error, exit 78) and run any number of times.
 //! Probes only read: they never install, restart, write system files or try a password.
 
-use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
-
-use serde::de::DeserializeOwned;
 
 use crate::engine::outcome::Outcome;
 use crate::system::System;
@@ -50,87 +44,60 @@ pub mod remote_host;
 pub mod service_window;
 pub mod tls_certificate;
 
-pub type BoxFuture = Pin<Box<dyn Future<Output = Outcome> + Send + 'static>>;
+pub use crate::engine::kind::{
+    BoxFuture, Ctx, ENGINE_FINDINGS, Kind, Kinds, Probe, de_duration, params,
+};
 
-/// What a running probe may look at: the system layer (real or simulated) and the
-/// outcomes of the checks it needs.
-#[derive(Clone)]
-pub struct Ctx {
-    pub check_id: String,
-    pub system: Arc<System>,
-    pub prior: HashMap<String, Outcome>,
-    /// The check's own budget, so a probe can size inner waits below it.
-    pub timeout: Duration,
-    /// The registration password, when the operator asked for the password check; only
-    /// the `registration` kind takes it.
-    pub password: Option<Arc<crate::secret::PasswordSlot>>,
-}
+/// The built-in kinds, handed to the engine by the binary, the demo and the subcommands.
+pub const KINDS: Kinds = &[
+    pcsc_service::KIND,
+    readers::KIND,
+    card::KIND,
+    host::KIND,
+    message::KIND,
+    service_window::KIND,
+    installer::KIND,
+    remote_host::KIND,
+    component_installed::KIND,
+    component_running::KIND,
+    name_resolution::KIND,
+    outbound_reach::KIND,
+    tls_certificate::KIND,
+    bridge_identity::KIND,
+    bridge_protocol::KIND,
+    nhi_signature::KIND,
+    registration::KIND,
+    clock::KIND,
+];
 
-pub trait Probe: Send + Sync {
-    fn run(&self, ctx: Ctx) -> BoxFuture;
-}
-
-pub struct Kind {
-    pub name: &'static str,
-    /// Every finding code this kind can produce; each must have a remedy.
-    pub findings: &'static [&'static str],
-    pub build: fn(&serde_yaml::Value) -> Result<Arc<dyn Probe>, String>,
-}
-
-pub fn kinds() -> &'static [Kind] {
-    static KINDS: &[Kind] = &[
-        pcsc_service::KIND,
-        readers::KIND,
-        card::KIND,
-        host::KIND,
-        message::KIND,
-        service_window::KIND,
-        installer::KIND,
-        remote_host::KIND,
-        component_installed::KIND,
-        component_running::KIND,
-        name_resolution::KIND,
-        outbound_reach::KIND,
-        tls_certificate::KIND,
-        bridge_identity::KIND,
-        bridge_protocol::KIND,
-        nhi_signature::KIND,
-        registration::KIND,
-        clock::KIND,
-    ];
+pub fn kinds() -> Kinds {
     KINDS
 }
 
 pub fn kind(name: &str) -> Option<&'static Kind> {
-    kinds().iter().find(|k| k.name == name)
+    crate::engine::kind::find(KINDS, name)
 }
 
-/// Findings the engine itself produces for any check.
-pub const ENGINE_FINDINGS: &[&str] = &["check.timeout", "check.crashed"];
-
-/// Parameters of a kind, with unknown keys refused so a typo is not silently ignored.
-pub fn params<T: DeserializeOwned>(value: &serde_yaml::Value) -> Result<T, String> {
-    let value = match value {
-        serde_yaml::Value::Null => serde_yaml::Value::Mapping(Default::default()),
-        v => v.clone(),
-    };
-    serde_yaml::from_value(value).map_err(|e| e.to_string())
+/// The default profile over the built-in kinds.
+pub fn builtin_profile() -> crate::engine::Profile {
+    crate::engine::Profile::builtin(KINDS)
 }
 
-/// A duration parameter, written like a check's timeout: `500ms`, `3s`, `2m`, or a bare
-/// number of seconds (YAML reads `2` as a number, not text). Every kind uses this one.
-pub fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    use serde::Deserialize;
-    let text = match serde_yaml::Value::deserialize(d)? {
-        serde_yaml::Value::String(s) => s,
-        serde_yaml::Value::Number(n) => n.to_string(),
-        _ => {
-            return Err(serde::de::Error::custom(
-                "expected a duration such as 500ms or 3s",
-            ));
-        }
-    };
-    crate::engine::profile::parse_duration(&text).map_err(serde::de::Error::custom)
+/// The machine the checks look at, as the engine hands it through: the real one or a
+/// simulated one, always a [`System`].
+pub trait CtxSystem {
+    fn system(&self) -> Arc<System>;
+}
+
+impl CtxSystem for Ctx {
+    fn system(&self) -> Arc<System> {
+        self.env.clone().downcast::<System>().unwrap_or_else(|_| {
+            panic!(
+                "check `{}`: the engine was not handed a System",
+                self.check_id
+            )
+        })
+    }
 }
 
 /// Runs blocking system calls (PC/SC, file reads) off the async workers. A panic inside
@@ -149,13 +116,64 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    /// The code outside the tests of these places. Comments are dropped.
+    fn code_of(path: &std::path::Path) -> Vec<(usize, String)> {
+        let text = std::fs::read_to_string(path).unwrap();
+        let body = text
+            .split("#[cfg(test)]")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        body.lines()
+            .enumerate()
+            .map(|(n, l)| (n + 1, l.split("//").next().unwrap_or_default().to_string()))
+            .collect()
+    }
+
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs")
+                && !path.to_string_lossy().ends_with("tests.rs")
+            {
+                out.push(path);
+            }
+        }
+    }
+
+    /// The frontends ask a kind's descriptor (on request, what re-runs it, how the demo
+    /// points it at its stand-ins); none of them decides by a kind's name.
+    #[test]
+    fn the_console_the_demo_and_main_match_no_kind_name() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![src.join("main.rs")];
+        rust_files(&src.join("tui"), &mut files);
+        rust_files(&src.join("demo"), &mut files);
+        assert!(files.len() > 10, "{files:?}");
+        for path in &files {
+            for (n, code) in code_of(path) {
+                for k in KINDS {
+                    let quoted = format!("\"{}\"", k.name);
+                    assert!(
+                        !code.contains(&quoted),
+                        "{}:{n}: matches the kind name {quoted}: {code}",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+
     use crate::engine::catalogue::Catalogue;
-    use crate::engine::profile::Profile;
 
     #[test]
     fn every_finding_of_every_kind_has_a_remedy_in_both_languages() {
         let cat = Catalogue::builtin();
-        let profile = Profile::builtin();
+        let profile = builtin_profile();
         for k in kinds() {
             for f in k.findings.iter().chain(ENGINE_FINDINGS) {
                 // Through the default profile's mapping where the kind is used there.

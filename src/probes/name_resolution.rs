@@ -4,6 +4,7 @@
 //! machine is a security finding: the card data and the registration password would go
 //! there.
 
+use crate::engine::kind::Simulated;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{BoxFuture, Ctx, Kind, Probe, blocking, de_duration, params};
+use super::{BoxFuture, Ctx, CtxSystem, Kind, Probe, blocking, de_duration, params};
 use crate::component::hosts::{self, HostsLine, Place};
 use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::system::Lookup;
@@ -25,6 +26,9 @@ pub const KIND: Kind = Kind {
         "resolve.other_loopback",
     ],
     build,
+    on_request: false,
+    reruns_on: &[],
+    simulated: Simulated::SystemLayer,
 };
 
 #[derive(Deserialize)]
@@ -80,12 +84,12 @@ impl Probe for NameResolution {
         let wait = self.p.resolver_timeout.min(ctx.timeout.mul_f64(0.8));
         Box::pin(blocking(move || {
             let lines = ctx
-                .system
+                .system()
                 .files
                 .read(&file, 4 * 1024 * 1024)
                 .map(|b| hosts::lines_for(&String::from_utf8_lossy(&b), &host))
                 .map_err(|e| e.to_string());
-            let lookup = ctx.system.resolver.lookup(&host, wait);
+            let lookup = ctx.system().resolver.lookup(&host, wait);
             judge(&host, &file, lines, &lookup, wait)
         }))
     }

@@ -6,6 +6,7 @@
 //! network or proxy problem, not the card), `9001`/`9002` a signature that did not verify.
 //! No password is involved.
 
+use crate::engine::kind::Simulated;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +24,9 @@ pub const KIND: Kind = Kind {
     name: "nhi_signature",
     findings: FINDINGS,
     build,
+    on_request: false,
+    reruns_on: &[],
+    simulated: Simulated::Pointed(crate::bridge::params::point_at_bridge),
 };
 
 /// Every code of `assets/bridge-codes.yaml` can come back from these commands, plus the

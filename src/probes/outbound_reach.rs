@@ -4,6 +4,7 @@
 //! this link it fetches no allowed-origin list (every command answers `4021`) and the card
 //! authentication of `H_Sign` fails (`4061`).
 
+use crate::engine::kind::{Simulated, StandIns};
 use std::ffi::OsString;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use super::name_resolution::{no_answer_within, resolver_answer};
-use super::{BoxFuture, Ctx, Kind, Probe, blocking, de_duration, params};
+use super::{BoxFuture, Ctx, CtxSystem, Kind, Probe, blocking, de_duration, params};
 use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::system::Lookup;
 
@@ -20,7 +21,15 @@ pub const KIND: Kind = Kind {
     name: "outbound_reach",
     findings: &["outbound.no_dns", "outbound.unreachable"],
     build,
+    on_request: false,
+    reruns_on: &[],
+    simulated: Simulated::Pointed(point_at),
 };
+
+/// In a simulated world: the stand-in for NHI's cloud.
+fn point_at(w: &StandIns) -> Vec<(&'static str, serde_yaml::Value)> {
+    vec![("port", w.cloud_port.into())]
+}
 
 /// Tried in turn within `connect_timeout`; more would only add waiting.
 const MAX_ADDRESSES: usize = 3;
@@ -67,7 +76,7 @@ impl Probe for OutboundReach {
         let p = self.p.clone();
         Box::pin(blocking(move || {
             let proxies = proxy_env(std::env::vars_os());
-            let lookup = ctx.system.resolver.lookup(&p.host, p.resolver_timeout);
+            let lookup = ctx.system().resolver.lookup(&p.host, p.resolver_timeout);
             let o = reach(&p, &lookup, !proxies.is_empty());
             if proxies.is_empty() {
                 o

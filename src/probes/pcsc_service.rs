@@ -1,12 +1,13 @@
 //! Kind `pcsc_service`: is the PC/SC service (pcscd, SCardSvr) answering at all?
 //! An empty reader list is not this check's business: the crate reports it as success.
 
+use crate::engine::kind::{Simulated, Trigger};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::{BoxFuture, Ctx, Kind, Probe, blocking, params};
+use super::{BoxFuture, Ctx, CtxSystem, Kind, Probe, blocking, params};
 use crate::engine::outcome::{Msg, Outcome};
 use crate::system::PcscError;
 
@@ -14,6 +15,9 @@ pub const KIND: Kind = Kind {
     name: "pcsc_service",
     findings: SERVICE_FINDINGS,
     build,
+    on_request: false,
+    reruns_on: &[Trigger::PcscService],
+    simulated: Simulated::SystemLayer,
 };
 
 /// What any PC/SC probe can find about the service itself.
@@ -50,13 +54,13 @@ impl Probe for PcscService {
         let socket = self.p.socket.clone();
         Box::pin(blocking(move || {
             let ctx_result = ctx
-                .system
+                .system()
                 .pcsc
                 .establish()
                 .and_then(|c| c.readers().map(|r| r.len()));
             match ctx_result {
                 Ok(n) => Outcome::pass(Msg::new("pcsc.pass")).with("readers_count", n.to_string()),
-                Err(e) => service_failure(&e, &socket, ctx.system.simulated),
+                Err(e) => service_failure(&e, &socket, ctx.system().simulated),
             }
         }))
     }

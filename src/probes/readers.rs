@@ -1,13 +1,14 @@
 //! Kind `readers`: which card readers PC/SC sees. With none, looks at the USB bus to tell
 //! "nothing plugged in" from "a reader is plugged in but has no driver".
 
+use crate::engine::kind::{Simulated, Trigger};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
 
 use super::pcsc_service::service_failure;
-use super::{BoxFuture, Ctx, Kind, Probe, blocking, params};
+use super::{BoxFuture, Ctx, CtxSystem, Kind, Probe, blocking, params};
 use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::system::usb::{SysfsUsb, UsbBus, UsbDevice};
 
@@ -15,6 +16,9 @@ pub const KIND: Kind = Kind {
     name: "readers",
     findings: READER_FINDINGS,
     build,
+    on_request: false,
+    reruns_on: &[Trigger::Readers],
+    simulated: Simulated::SystemLayer,
 };
 
 const READER_FINDINGS: &[&str] = &[
@@ -83,9 +87,9 @@ impl Probe for Readers {
         let usb_override = self.p.usb_devices_dir.clone();
         let socket = self.p.socket.clone();
         Box::pin(blocking(move || {
-            let readers = match ctx.system.pcsc.establish().and_then(|c| c.readers()) {
+            let readers = match ctx.system().pcsc.establish().and_then(|c| c.readers()) {
                 Ok(r) => r,
-                Err(e) => return service_failure(&e, &socket, ctx.system.simulated),
+                Err(e) => return service_failure(&e, &socket, ctx.system().simulated),
             };
             if !readers.is_empty() {
                 return Outcome::pass(
@@ -97,7 +101,7 @@ impl Probe for Readers {
             }
             let usb = match usb_override {
                 Some(root) => SysfsUsb { root }.devices(),
-                None => ctx.system.usb.devices(),
+                None => ctx.system().usb.devices(),
             };
             no_readers(usb)
         }))

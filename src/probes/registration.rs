@@ -10,6 +10,7 @@
 //! password, other codes named. Without a verifier the check says so and points to
 //! `ecpa-doctor explain` with the message the user saw.
 
+use crate::engine::kind::{Simulated, StandIns};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -35,7 +36,28 @@ pub const KIND: Kind = Kind {
     name: "registration",
     findings: FINDINGS,
     build,
+    on_request: true,
+    reruns_on: &[],
+    simulated: Simulated::Pointed(point_at),
 };
+
+/// In a simulated world: the fake component, and only the world's verifier config — not
+/// the operator's environment, file or trust anchors — so a demo password never reaches NHI.
+fn point_at(w: &StandIns) -> Vec<(&'static str, serde_yaml::Value)> {
+    vec![
+        ("port", w.bridge_port.into()),
+        ("endpoint", w.verifier_endpoint.as_str().into()),
+        (
+            "config_file",
+            w.verifier_config
+                .as_deref()
+                .map(serde_yaml::Value::from)
+                .unwrap_or(serde_yaml::Value::Null),
+        ),
+        ("ca_file", serde_yaml::Value::Null),
+        ("ignore_environment", true.into()),
+    ]
+}
 
 /// What only this kind can find; the signature it asks for first can fail in every way
 /// `nhi_signature` can, so its findings follow (see `FINDINGS`).
@@ -59,21 +81,16 @@ const FINDINGS: &[&str] =
         nhi_signature::FINDINGS,
     ]);
 
-/// The password check runs only when the operator asks; frontends leave checks of this
-/// kind out of every automatic run.
-pub fn is_on_request(kind: &str) -> bool {
-    kind == KIND.name
-}
-
-/// The checks an automatic run covers: `only` (all when `None`) without the password check.
+/// The checks an automatic run covers: `only` (all when `None`) without the checks that
+/// run only when the operator asks (the password check).
 pub fn automatic(profile: &Profile, only: Option<HashSet<String>>) -> Option<HashSet<String>> {
-    if !profile.checks.iter().any(|c| is_on_request(&c.kind)) {
+    if !profile.checks.iter().any(|c| c.descriptor.on_request) {
         return only;
     }
     let all = only.unwrap_or_else(|| profile.checks.iter().map(|c| c.id.clone()).collect());
     Some(
         all.into_iter()
-            .filter(|id| profile.check(id).is_none_or(|c| !is_on_request(&c.kind)))
+            .filter(|id| profile.check(id).is_none_or(|c| !c.descriptor.on_request))
             .collect(),
     )
 }

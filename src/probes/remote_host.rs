@@ -2,6 +2,7 @@
 //! new enough? Used by `ecpa-doctor remote` before it opens the console or fetches the
 //! report there.
 
+use crate::engine::kind::Simulated;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +25,9 @@ pub const KIND: Kind = Kind {
         "remote.no_ssh",
     ],
     build,
+    on_request: false,
+    reruns_on: &[],
+    simulated: Simulated::Unsupported,
 };
 
 #[derive(Deserialize)]

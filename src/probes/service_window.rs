@@ -2,6 +2,7 @@
 //! login depends on? Announcements (ROC dates as published) live in
 //! `assets/maintenance-windows.yaml` or a file named in the profile.
 
+use crate::engine::kind::{Simulated, StandIns};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -16,7 +17,15 @@ pub const KIND: Kind = Kind {
     name: "service_window",
     findings: &["service.maintenance", "service.windows_unreadable"],
     build,
+    on_request: false,
+    reruns_on: &[],
+    simulated: Simulated::Pointed(point_at),
 };
+
+/// In a simulated world: the world's list of maintenance windows.
+fn point_at(w: &StandIns) -> Vec<(&'static str, serde_yaml::Value)> {
+    vec![("windows_file", w.windows_file.as_str().into())]
+}
 
 pub const BUILTIN_WINDOWS: &str = include_str!("../../assets/maintenance-windows.yaml");
 

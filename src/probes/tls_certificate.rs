@@ -5,6 +5,7 @@
 //! `iccert.nhi.gov.tw`, trusted neither by the system store nor by the component's own
 //! `NHIRootCA.crt`, or the 2019–2022 certificate whose private key every user received.
 
+use crate::engine::kind::{Simulated, StandIns};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
@@ -37,7 +38,20 @@ pub const KIND: Kind = Kind {
         "bridge.tls_failed",
     ],
     build,
+    on_request: false,
+    reruns_on: &[],
+    simulated: Simulated::Pointed(point_at),
 };
+
+/// In a simulated world: the fake component's port, the world's `NHIRootCA.crt` and
+/// known-certificate list.
+fn point_at(w: &StandIns) -> Vec<(&'static str, serde_yaml::Value)> {
+    vec![
+        ("port", w.bridge_port.into()),
+        ("component_root_ca", w.root_ca.as_str().into()),
+        ("known_certs", w.known_certs.as_str().into()),
+    ]
+}
 
 pub const KNOWN_CERTS_YAML: &str = include_str!("../../assets/tls-known-certs.yaml");
 

@@ -17,7 +17,7 @@ use crate::demo::Scenario;
 use crate::engine::outcome::Outcome;
 use crate::engine::report::{self as model, CheckReport, HostInfo, Report};
 use crate::engine::run::{Event, Request, RunResult};
-use crate::engine::{Profile, Status};
+use crate::engine::{Profile, Status, Trigger};
 use crate::i18n::Lang;
 use crate::probes::registration;
 use crate::report::Format;
@@ -407,9 +407,7 @@ impl App {
                 Step::redraw()
             }
             Action::RerunAll => Step::with(self.start_run(None)),
-            Action::RerunSelected
-                if registration::is_on_request(&self.profile.checks[self.selected].kind) =>
-            {
+            Action::RerunSelected if self.profile.checks[self.selected].descriptor.on_request => {
                 self.ask_password()
             }
             Action::RerunSelected => {
@@ -669,7 +667,7 @@ impl App {
         self.profile
             .checks
             .iter()
-            .filter(|c| registration::is_on_request(&c.kind))
+            .filter(|c| c.descriptor.on_request)
             .map(|c| c.id.clone())
             .collect()
     }
@@ -765,13 +763,18 @@ impl App {
 
     /// A card or reader change re-runs the check that looks at it and everything after it.
     fn on_pcsc(&mut self, change: PcscChange) -> Step {
-        let kind = match change {
-            PcscChange::Service => "pcsc_service",
-            PcscChange::Readers => "readers",
-            PcscChange::Card => "card",
+        let trigger = match change {
+            PcscChange::Service => Trigger::PcscService,
+            PcscChange::Readers => Trigger::Readers,
+            PcscChange::Card => Trigger::Card,
         };
         let mut scope = HashSet::new();
-        for c in self.profile.checks.iter().filter(|c| c.kind == kind) {
+        for c in self
+            .profile
+            .checks
+            .iter()
+            .filter(|c| c.descriptor.reruns_on.contains(&trigger))
+        {
             scope.extend(self.profile.with_dependents(&c.id));
         }
         if scope.is_empty() {

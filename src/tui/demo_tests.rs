@@ -9,7 +9,6 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::app::{App, Cmd, Demo, Msg, Notice, Overlay, Setup, WorldReady};
 use super::theme::Theme;
 use crate::demo::scenario;
-use crate::engine::Profile;
 use crate::engine::report::HostInfo;
 use crate::i18n::Lang;
 
@@ -30,7 +29,7 @@ fn setup(demo: bool) -> Setup {
 
 fn demo_app(current: &str) -> App {
     let mut app = App::new(
-        Arc::new(Profile::builtin()),
+        Arc::new(crate::probes::builtin_profile()),
         setup(true),
         "09:41".into(),
         chrono::Local::now(),
@@ -96,7 +95,7 @@ fn the_fix_key_asks_for_the_fixed_world_and_a_new_world_reruns_everything() {
     let healthy = scenario::find("healthy").unwrap();
     let step = app.update(Msg::World(Ok(WorldReady {
         scenario: healthy,
-        profile: Arc::new(Profile::builtin()),
+        profile: Arc::new(crate::probes::builtin_profile()),
         fixed_from: scenario::find("no-card"),
     })));
     let everything = |o: &Option<std::collections::HashSet<String>>| {
@@ -131,7 +130,7 @@ fn healthy_has_nothing_to_fix_and_outside_the_demo_the_keys_say_so() {
     app.update(key(KeyCode::Char('f')));
     assert_eq!(app.overlay, Some(Overlay::Notice(Notice::NothingToFix)));
     let mut real = App::new(
-        Arc::new(Profile::builtin()),
+        Arc::new(crate::probes::builtin_profile()),
         setup(false),
         "09:41".into(),
         chrono::Local::now(),

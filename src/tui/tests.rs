@@ -71,7 +71,9 @@ fn setup(lang: Lang) -> Setup {
 }
 
 fn new_app(lang: Lang) -> App {
-    let profile = Arc::new(Profile::parse(PROFILE, "tui-test.yaml").expect("test profile"));
+    let profile = Arc::new(
+        Profile::parse(PROFILE, "tui-test.yaml", crate::probes::KINDS).expect("test profile"),
+    );
     let started = chrono::Local
         .with_ymd_and_hms(2026, 1, 5, 9, 41, 0)
         .unwrap();

@@ -81,11 +81,7 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
         _ => {
             let key = match mark {
                 Mark::Running => "tui.detail.running",
-                _ if !app.running
-                    && crate::probes::registration::is_on_request(&slot_kind(app, &slot.id)) =>
-                {
-                    "tui.password.hint"
-                }
+                _ if !app.running && on_request(app, &slot.id) => "tui.password.hint",
                 _ => "tui.detail.pending",
             };
             let mut out = vec![status_line(app, mark, None, false)];
@@ -95,11 +91,10 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
     }
 }
 
-fn slot_kind(app: &App, id: &str) -> String {
+fn on_request(app: &App, id: &str) -> bool {
     app.profile
         .check(id)
-        .map(|c| c.kind.clone())
-        .unwrap_or_default()
+        .is_some_and(|c| c.descriptor.on_request)
 }
 
 /// With the watcher running the card is noticed on its own; without it, say to press r.
