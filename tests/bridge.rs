@@ -4,10 +4,8 @@
 //! time. The card tests use the real pcscd with the vpcd virtual reader and the virtual
 //! NHI card, read both by the `card` check and by the fake bridge's GetBasic.
 
-#[path = "support/doctor.rs"]
-mod support;
-#[path = "support/vcard.rs"]
-mod vcard;
+use crate::support;
+use crate::support::vcard;
 
 use std::path::PathBuf;
 use std::sync::Arc;

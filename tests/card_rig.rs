@@ -1,10 +1,8 @@
 //! The real binary against a real pcscd with the vpcd virtual reader and our virtual NHI
 //! card (`scripts/rig start`). Each test asserts findings, not only exit codes.
 
-#[path = "support/doctor.rs"]
-mod support;
-#[path = "support/vcard.rs"]
-mod vcard;
+use crate::support;
+use crate::support::vcard;
 
 use std::time::Duration;
 

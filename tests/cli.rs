@@ -1,8 +1,7 @@
 //! The command line: help, exit codes, profile errors with positions, output files.
 //! None of these need a card; PC/SC is pointed at nothing where a run happens.
 
-#[path = "support/doctor.rs"]
-mod support;
+use crate::support;
 
 use support::doctor;
 

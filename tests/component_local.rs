@@ -8,8 +8,7 @@
 
 #![cfg(target_os = "linux")]
 
-#[path = "support/doctor.rs"]
-mod support;
+use crate::support;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -7,10 +7,8 @@
 //! own fake of NHI's verification service, never the one the environment names. Needs no
 //! reader, no pcscd and no component: that is the point of the demo.
 
-#[path = "support/doctor.rs"]
-mod support;
-#[path = "support/tmux.rs"]
-mod tmux;
+use crate::support;
+use crate::support::tmux;
 
 use std::collections::BTreeSet;
 use std::io::Write;

@@ -1,8 +1,7 @@
 //! `ecpa-doctor explain` and `--message`: the messages users actually see (the seed's
 //! FAQ), pasted the way people paste them, give the documented finding and remedy.
 
-#[path = "support/doctor.rs"]
-mod support;
+use crate::support;
 
 use support::{check, doctor};
 

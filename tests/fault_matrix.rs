@@ -17,12 +17,9 @@
 
 #![cfg(target_os = "linux")]
 
-#[path = "support/doctor.rs"]
-mod support;
-#[path = "support/tmux.rs"]
-mod tmux;
-#[path = "support/vcard.rs"]
-mod vcard;
+use crate::support;
+use crate::support::tmux;
+use crate::support::vcard;
 
 use std::net::TcpListener;
 use std::path::PathBuf;

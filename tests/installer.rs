@@ -1,7 +1,6 @@
 //! `check-installer` and the `installer` check: MD5 against NHI's published values.
 
-#[path = "support/doctor.rs"]
-mod support;
+use crate::support;
 
 use support::{check, doctor};
 

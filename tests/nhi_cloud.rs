@@ -8,12 +8,9 @@
 
 #![cfg(unix)]
 
-#[path = "support/doctor.rs"]
-mod support;
-#[path = "support/tmux.rs"]
-mod tmux;
-#[path = "support/vcard.rs"]
-mod vcard;
+use crate::support;
+use crate::support::tmux;
+use crate::support::vcard;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

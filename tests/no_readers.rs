@@ -3,8 +3,7 @@
 //! child through PCSCLITE_CSOCK_NAME. The shared rig is untouched.
 #![cfg(target_os = "linux")]
 
-#[path = "support/doctor.rs"]
-mod support;
+use crate::support;
 
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};

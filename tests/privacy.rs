@@ -15,14 +15,10 @@
 
 #![cfg(unix)]
 
-#[path = "support/sshd.rs"]
-mod sshd;
-#[path = "support/doctor.rs"]
-mod support;
-#[path = "support/tmux.rs"]
-mod tmux;
-#[path = "support/vcard.rs"]
-mod vcard;
+use crate::support;
+use crate::support::sshd;
+use crate::support::tmux;
+use crate::support::vcard;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -4,12 +4,9 @@
 
 #![cfg(unix)]
 
-#[path = "support/sshd.rs"]
-mod sshd;
-#[path = "support/doctor.rs"]
-mod support;
-#[path = "support/tmux.rs"]
-mod tmux;
+use crate::support;
+use crate::support::sshd;
+use crate::support::tmux;
 
 use support::{check, doctor};
 

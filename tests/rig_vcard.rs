@@ -1,8 +1,7 @@
 //! The virtual NHI card through the real pcscd + vpcd (needs `scripts/rig start`).
 //! Fails, never skips, when pcscd is not reachable.
 
-#[path = "support/vcard.rs"]
-mod vcard;
+use crate::support::vcard;
 
 use std::ffi::CString;
 use std::time::{Duration, Instant};

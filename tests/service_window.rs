@@ -1,8 +1,7 @@
 //! The maintenance-window check through the real binary, with window files written
 //! around the current time.
 
-#[path = "support/doctor.rs"]
-mod support;
+use crate::support;
 
 use support::{check, doctor};
 

@@ -4,12 +4,9 @@
 //!
 //! Needs `tmux` (scripts/rig install) and the rig (`scripts/rig start`); fails otherwise.
 
-#[path = "support/doctor.rs"]
-mod support;
-#[path = "support/tmux.rs"]
-mod tmux;
-#[path = "support/vcard.rs"]
-mod vcard;
+use crate::support;
+use crate::support::tmux;
+use crate::support::vcard;
 
 use std::ffi::CString;
 use std::path::{Path, PathBuf};

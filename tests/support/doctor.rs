@@ -2,8 +2,7 @@
 
 #![allow(dead_code)]
 
-#[path = "hermetic.rs"]
-pub mod hermetic;
+use super::hermetic;
 
 use std::ffi::CString;
 use std::path::Path;

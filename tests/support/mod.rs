@@ -1,0 +1,12 @@
+//! Helpers every test module shares: running the real binary and the rig (`doctor.rs`,
+//! re-exported here), a hermetic environment, the virtual NHI card, tmux and sshd.
+
+#![allow(dead_code)]
+
+mod doctor;
+pub mod hermetic;
+pub mod sshd;
+pub mod tmux;
+pub mod vcard;
+
+pub use doctor::*;
