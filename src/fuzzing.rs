@@ -13,13 +13,13 @@ use std::time::{Duration, SystemTime};
 use chrono::NaiveDate;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use crate::account::known;
 use crate::bridge::codes;
 use crate::bridge::http::{self, Limits};
 use crate::bridge::tls::CertInfo;
 use crate::bridge::ws::{self, FrameError, FrameReader, Message};
 use crate::component::{elf, glibc, hosts, plist};
 use crate::engine::profile::Profile;
-use crate::known;
 use crate::nhi::apdu::{self, Response};
 use crate::nhi::record::{self, RocDate};
 use crate::probes::service_window::{parse_time, parse_windows};

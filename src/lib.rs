@@ -5,26 +5,19 @@
 //! one engine. Direction of flow: `engine` (profile → run → outcomes) knows nothing of
 //! terminals; `report` turns outcomes into one model that every output format prints.
 
+pub mod account;
 pub mod bridge;
 pub mod cli;
 pub mod component;
 pub mod demo;
 pub mod engine;
-pub mod explain;
 // The fuzz targets' bodies, shared with tests/fuzz_corpus.rs; not part of the API.
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod i18n;
-pub mod installer;
-pub mod known;
-pub mod listing;
 pub mod nhi;
-pub mod password_prompt;
 pub mod probes;
-pub mod remote;
 pub mod report;
-pub mod secret;
 pub mod sim;
 pub mod system;
 pub mod tui;
-pub mod verifier;

@@ -4,11 +4,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use ecpa_doctor::cli::{self, Cli, Command};
-use ecpa_doctor::engine::report::{self as model, HostInfo};
 use ecpa_doctor::engine::run::{self, Request};
 use ecpa_doctor::engine::{Profile, ProfileError};
 use ecpa_doctor::i18n::{self, Lang};
 use ecpa_doctor::report;
+use ecpa_doctor::report::model::{self as model, HostInfo};
 use ecpa_doctor::system::System;
 
 fn main() -> ExitCode {
@@ -29,11 +29,11 @@ fn real_main(cli: Cli) -> i32 {
         .unwrap_or_else(|| Lang::from_locale(&|k| std::env::var(k).ok()));
     let profile = match &cli.command {
         Some(Command::Explain { list: true, .. }) => {
-            print!("{}", ecpa_doctor::explain::list(lang));
+            print!("{}", ecpa_doctor::account::explain::list(lang));
             return 0;
         }
         Some(Command::Explain { text, .. }) => match explain_text(text, lang) {
-            Ok(t) => ecpa_doctor::explain::profile_for(&t),
+            Ok(t) => ecpa_doctor::account::explain::profile_for(&t),
             Err(e) => {
                 eprintln!("ecpa-doctor: cannot read the message: {e}");
                 return cli::EXIT_USAGE;
@@ -44,7 +44,7 @@ fn real_main(cli: Cli) -> i32 {
             ssh_options,
             remote_command,
         }) => {
-            let target = ecpa_doctor::remote::Target {
+            let target = ecpa_doctor::cli::remote::Target {
                 destination: destination.clone(),
                 ssh_options: ssh_options.clone(),
                 remote_command: remote_command.clone(),
@@ -56,7 +56,7 @@ fn real_main(cli: Cli) -> i32 {
             return demo_main(&cli, scenario.as_deref(), *list, lang);
         }
         Some(Command::CheckInstaller { file, md5 }) => {
-            match ecpa_doctor::installer::profile_for(file, md5.as_deref()) {
+            match ecpa_doctor::component::installer::profile_for(file, md5.as_deref()) {
                 Ok(p) => p,
                 Err(e) => {
                     eprintln!("ecpa-doctor: {e}");
@@ -66,7 +66,7 @@ fn real_main(cli: Cli) -> i32 {
         }
         None => match load_profile(&cli) {
             Ok(p) => match &cli.message {
-                Some(m) => ecpa_doctor::explain::with_message(&p, m),
+                Some(m) => ecpa_doctor::account::explain::with_message(&p, m),
                 None => p,
             },
             Err(e) => {
@@ -76,7 +76,7 @@ fn real_main(cli: Cli) -> i32 {
         },
     };
     if cli.list_checks {
-        print!("{}", ecpa_doctor::listing::render(&profile, lang));
+        print!("{}", ecpa_doctor::cli::listing::render(&profile, lang));
         return 0;
     }
     let only = match selected(&profile, &cli.checks) {
@@ -101,13 +101,15 @@ fn real_main(cli: Cli) -> i32 {
     {
         return open_console(&cli, profile, lang, only);
     }
-    let plan = match ecpa_doctor::password_prompt::plan(&profile, only, cli.check_password, lang) {
-        Ok(p) => p,
-        Err(msg) => {
-            eprintln!("ecpa-doctor: {msg}");
-            return cli::EXIT_USAGE;
-        }
-    };
+    let plan =
+        match ecpa_doctor::account::password_prompt::plan(&profile, only, cli.check_password, lang)
+        {
+            Ok(p) => p,
+            Err(msg) => {
+                eprintln!("ecpa-doctor: {msg}");
+                return cli::EXIT_USAGE;
+            }
+        };
     let rt = runtime();
     let request = Request {
         only: plan.only,
@@ -255,7 +257,7 @@ fn demo_main(cli: &Cli, scenario: Option<&str>, list: bool, lang: Lang) -> i32 {
         // As in a real run: the warning, then the password typed or one line of standard
         // input. The world's profile asks only the demo's own verification service.
         eprintln!("{}", i18n::ui("demo.password_local", lang));
-        match ecpa_doctor::password_prompt::plan(&world.profile, only, true, lang) {
+        match ecpa_doctor::account::password_prompt::plan(&world.profile, only, true, lang) {
             Ok(plan) => (plan.only, plan.password),
             Err(msg) => {
                 eprintln!("ecpa-doctor: {msg}");
@@ -308,8 +310,8 @@ fn demo_main(cli: &Cli, scenario: Option<&str>, list: bool, lang: Lang) -> i32 {
 }
 
 /// `remote`: check the far side first, then open its console or fetch its report.
-fn remote_main(cli: &Cli, target: ecpa_doctor::remote::Target, lang: Lang) -> i32 {
-    use ecpa_doctor::remote;
+fn remote_main(cli: &Cli, target: ecpa_doctor::cli::remote::Target, lang: Lang) -> i32 {
+    use ecpa_doctor::cli::remote;
     let profile = match remote::profile_for(&target) {
         Ok(p) => Arc::new(p),
         Err(e) => {

@@ -5,7 +5,7 @@ use crate::support;
 use support::{check, doctor};
 
 fn md5_of(path: &std::path::Path) -> String {
-    ecpa_doctor::installer::md5_file(path).unwrap()
+    ecpa_doctor::component::installer::md5_file(path).unwrap()
 }
 
 #[test]

@@ -6,5 +6,6 @@
 pub mod elf;
 pub mod glibc;
 pub mod hosts;
+pub mod installer;
 pub mod libs;
 pub mod plist;

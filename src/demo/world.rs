@@ -598,7 +598,7 @@ impl World {
         let system = simulated_system(&spec, pcsc, mem_files(&spec, &servers.certs, &root_pem));
 
         let mut profile = match &spec.message {
-            Some(m) => crate::explain::with_message(base, m),
+            Some(m) => crate::account::explain::with_message(base, m),
             None => base.clone(),
         };
         let shown = |p: &Path| p.display().to_string();
@@ -1075,11 +1075,13 @@ mod tests {
     /// the operator's profile name.
     #[test]
     fn the_password_check_asks_only_the_worlds_verifier() {
+        use crate::account::verifier::{
+            ConfigError, ENV_CONFIG, ENV_ENDPOINT, ENV_ORG_ID, ENV_ORG_PASS,
+        };
         use crate::probes::registration::verifier_for;
-        use crate::verifier::{ConfigError, ENV_CONFIG, ENV_ENDPOINT, ENV_ORG_ID, ENV_ORG_PASS};
         let hostile = |k: &str| match k {
             ENV_CONFIG => Some("/etc/ecpa-doctor/verifier.yaml".to_string()),
-            ENV_ENDPOINT => Some(crate::verifier::DEFAULT_ENDPOINT.to_string()),
+            ENV_ENDPOINT => Some(crate::account::verifier::DEFAULT_ENDPOINT.to_string()),
             ENV_ORG_ID | ENV_ORG_PASS => Some("real".to_string()),
             _ => None,
         };
@@ -1106,7 +1108,7 @@ mod tests {
         let v = verifier_for(&healthy, &hostile).unwrap();
         assert!(
             v.endpoint.starts_with("https://localhost:")
-                && crate::verifier::on_this_computer(&v.endpoint),
+                && crate::account::verifier::on_this_computer(&v.endpoint),
             "{v:?}"
         );
         let source = v.source.render(false);

@@ -33,7 +33,7 @@ pub struct Ctx {
     pub timeout: Duration,
     /// The registration password, when the operator asked for the password check; only a
     /// kind that runs on request takes it.
-    pub password: Option<Arc<crate::secret::PasswordSlot>>,
+    pub password: Option<Arc<crate::account::secret::PasswordSlot>>,
 }
 
 pub trait Probe: Send + Sync {

@@ -41,7 +41,7 @@ pub struct Request {
     pub previous: HashMap<String, Outcome>,
     /// The registration password the operator typed for this run (`--check-password`, the
     /// console's `w`); the registration check takes it once.
-    pub password: Option<Arc<crate::secret::PasswordSlot>>,
+    pub password: Option<Arc<crate::account::secret::PasswordSlot>>,
 }
 
 pub async fn run(
@@ -114,7 +114,7 @@ async fn run_one(
     check: &CheckDef,
     needs: Vec<(String, watch::Receiver<Option<Outcome>>)>,
     env: Env,
-    password: Option<Arc<crate::secret::PasswordSlot>>,
+    password: Option<Arc<crate::account::secret::PasswordSlot>>,
     events: Option<&mpsc::UnboundedSender<Event>>,
 ) -> Outcome {
     let mut prior = HashMap::new();

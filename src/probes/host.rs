@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{BoxFuture, Ctx, Kind, Probe, params};
 use crate::engine::outcome::{Msg, Outcome};
-use crate::engine::report::HostInfo;
+use crate::report::model::HostInfo;
 
 pub const KIND: Kind = Kind {
     name: "host",

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::{BoxFuture, Ctx, Kind, Probe, blocking, params};
+use crate::component::installer::{self, Verdict};
 use crate::engine::outcome::{Msg, Outcome, Status};
-use crate::installer::{self, Verdict};
 
 pub const KIND: Kind = Kind {
     name: "installer",

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::{BoxFuture, Ctx, Kind, Probe, params};
+use crate::account::known::{self, KnownMessage, Match};
 use crate::bridge::codes::CODE_FINDINGS;
 use crate::engine::outcome::{Msg, Outcome, Value};
-use crate::known::{self, KnownMessage, Match};
 
 pub const KIND: Kind = Kind {
     name: "message",

@@ -219,7 +219,7 @@ mod tests {
         let values = &crate::i18n::messages().values;
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let mut keys: Vec<String> = Vec::new();
-        for dir in ["probes", "bridge", "engine"] {
+        for dir in ["probes", "bridge", "engine", "report"] {
             for entry in std::fs::read_dir(root.join(dir)).unwrap() {
                 let path = entry.unwrap().path();
                 if path.extension().is_some_and(|e| e == "rs") {
@@ -231,7 +231,7 @@ mod tests {
             }
         }
         // The verification service's client speaks for the registration check.
-        let verifier = std::fs::read_to_string(root.join("verifier.rs")).unwrap();
+        let verifier = std::fs::read_to_string(root.join("account/verifier.rs")).unwrap();
         keys.extend(value_literals(
             verifier.split("#[cfg(test)]").next().unwrap_or_default(),
         ));

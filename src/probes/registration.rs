@@ -6,7 +6,7 @@
 //! nothing is sent when NHI's cloud cannot be reached; then `GetBasic`,
 //! `SecureGetBasicWithParam?Pwd=`, `EnCrypt?Pwd=`, after which the password is wiped),
 //! and NHI's verification service `UserSign` — configured per agency, see
-//! `crate::verifier` — gives the verdict: `A0000` registered and right, `A8002` wrong
+//! `crate::account::verifier` — gives the verdict: `A0000` registered and right, `A8002` wrong
 //! password, other codes named. Without a verifier the check says so and points to
 //! `ecpa-doctor explain` with the message the user saw.
 
@@ -22,6 +22,8 @@ use zeroize::Zeroizing;
 
 use super::nhi_signature::{self, Signed};
 use super::{BoxFuture, Ctx, Kind, Probe, de_duration};
+use crate::account::secret::Password;
+use crate::account::verifier::{self, Answer, CallError, ConfigError, Settings, Verifier};
 use crate::bridge::params::Ws;
 use crate::bridge::session::{self, Dialogue, Reply};
 use crate::bridge::ws::FrameReader;
@@ -29,8 +31,6 @@ use crate::bridge::{Budget, Target, farewell, net_failure, printable, take_turn,
 use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::engine::pii::PiiKind;
 use crate::engine::profile::Profile;
-use crate::secret::Password;
-use crate::verifier::{self, Answer, CallError, ConfigError, Settings, Verifier};
 
 pub const KIND: Kind = Kind {
     name: "registration",
@@ -411,7 +411,7 @@ fn judge_result(text: &str) -> Outcome {
     let o = match code.as_str() {
         "A0000" => Outcome::pass(Msg::new("registration.pass").arg("result", shown.as_str())),
         _ => {
-            let known = crate::known::builtin()
+            let known = crate::account::known::builtin()
                 .iter()
                 .find(|m| m.codes.iter().any(|c| c.eq_ignore_ascii_case(&code)));
             match known

@@ -10,8 +10,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::{BoxFuture, Ctx, Kind, Probe, params};
+use crate::cli::remote::{self, Target};
 use crate::engine::outcome::{Msg, Outcome, Value};
-use crate::remote::{self, Target};
 
 pub const KIND: Kind = Kind {
     name: "remote_host",

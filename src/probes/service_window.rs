@@ -177,7 +177,7 @@ pub fn parse_time(
     s: &str,
     after: Option<DateTime<FixedOffset>>,
 ) -> Result<DateTime<FixedOffset>, String> {
-    let s = crate::known::to_halfwidth(s.trim());
+    let s = crate::account::known::to_halfwidth(s.trim());
     if let Ok(d) = DateTime::parse_from_rfc3339(&s) {
         return Ok(d);
     }

@@ -3,8 +3,8 @@
 use std::fmt::Write;
 
 use super::{also_worth_a_look, glyph};
-use crate::engine::report::{RemedyReport, Report, labelled_evidence};
 use crate::i18n::ui;
+use crate::report::model::{RemedyReport, Report, labelled_evidence};
 
 pub fn render(r: &Report) -> String {
     let l = r.lang;

@@ -1,11 +1,13 @@
-//! Output formats of the one report model. Each only prints; none decides anything.
+//! The one report model (`model`: what a run found, ready for any output) and its
+//! output formats. Each format only prints; none decides anything.
 
 pub mod json;
 pub mod markdown;
+pub mod model;
 pub mod text;
 
 use crate::engine::Status;
-use crate::engine::report::Report;
+use model::Report;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -37,7 +39,7 @@ pub fn glyph(status: Status) -> &'static str {
 /// Checks other than the root cause that still need the operator's attention.
 pub fn also_worth_a_look(
     report: &Report,
-) -> impl Iterator<Item = &crate::engine::report::CheckReport> {
+) -> impl Iterator<Item = &crate::report::model::CheckReport> {
     let root = report.root_cause.as_ref().map(|r| r.check.as_str());
     report
         .checks

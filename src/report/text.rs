@@ -3,8 +3,8 @@
 use std::fmt::Write;
 
 use super::{also_worth_a_look, glyph};
-use crate::engine::report::{CheckReport, RemedyReport, Report, labelled_evidence};
 use crate::i18n::{Lang, ui};
+use crate::report::model::{CheckReport, RemedyReport, Report, labelled_evidence};
 
 /// "根本原因：" in Chinese (full-width colon, no space), "Root cause: " in English.
 fn lbl(key: &str, l: Lang) -> String {

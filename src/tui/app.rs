@@ -15,12 +15,12 @@ use super::keys::{self, Action};
 use super::theme::{Mark, Theme};
 use crate::demo::Scenario;
 use crate::engine::outcome::Outcome;
-use crate::engine::report::{self as model, CheckReport, HostInfo, Report};
 use crate::engine::run::{Event, Request, RunResult};
 use crate::engine::{Profile, Status, Trigger};
 use crate::i18n::Lang;
 use crate::probes::registration;
 use crate::report::Format;
+use crate::report::model::{self as model, CheckReport, HostInfo, Report};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum CheckState {
@@ -225,7 +225,7 @@ pub struct App {
     pub demo: Option<Demo>,
     /// The registration password while the operator types it; wiped when the dialog
     /// closes or the run takes it.
-    pub password: Option<crate::secret::Password>,
+    pub password: Option<crate::account::secret::Password>,
 }
 
 impl App {
@@ -623,7 +623,7 @@ impl App {
             // Nothing could check a password: run the check so it says why, ask nothing.
             return Step::with(self.start_run_with(Some(ids), None));
         }
-        self.password = Some(crate::secret::Password::new());
+        self.password = Some(crate::account::secret::Password::new());
         self.overlay = Some(Overlay::Password);
         Step::redraw()
     }
@@ -647,7 +647,7 @@ impl App {
                 let slot = self
                     .password
                     .take()
-                    .map(|p| Arc::new(crate::secret::PasswordSlot::with(p)));
+                    .map(|p| Arc::new(crate::account::secret::PasswordSlot::with(p)));
                 let ids = self.on_request_ids();
                 Step::with(self.start_run_with(Some(ids), slot))
             }
@@ -693,7 +693,7 @@ impl App {
     fn start_run_with(
         &mut self,
         scope: Scope,
-        password: Option<Arc<crate::secret::PasswordSlot>>,
+        password: Option<Arc<crate::account::secret::PasswordSlot>>,
     ) -> Vec<Cmd> {
         if self.running {
             self.queued = Some(match (self.queued.take(), scope) {

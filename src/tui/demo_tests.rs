@@ -9,8 +9,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::app::{App, Cmd, Demo, Msg, Notice, Overlay, Setup, WorldReady};
 use super::theme::Theme;
 use crate::demo::scenario;
-use crate::engine::report::HostInfo;
 use crate::i18n::Lang;
+use crate::report::model::HostInfo;
 
 fn setup(demo: bool) -> Setup {
     Setup {

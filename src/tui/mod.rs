@@ -34,9 +34,9 @@ use futures::StreamExt;
 use tokio::sync::mpsc::{self, UnboundedSender};
 
 use crate::engine::Profile;
-use crate::engine::report::HostInfo;
 use crate::engine::run;
 use crate::i18n::{self, Lang};
+use crate::report::model::HostInfo;
 use crate::system::System;
 use app::{App, Cmd, Msg, Setup};
 use theme::Theme;

@@ -21,9 +21,9 @@ use crate::engine::Profile;
 use crate::engine::catalogue::Catalogue;
 use crate::engine::outcome::{Msg as Text, Outcome};
 use crate::engine::pii::PiiKind;
-use crate::engine::report::HostInfo;
 use crate::engine::run::Event;
 use crate::i18n::Lang;
+use crate::report::model::HostInfo;
 
 /// The default profile's first four checks; the real default grows as kinds are added.
 const PROFILE: &str = r#"schema: 1

@@ -14,8 +14,8 @@ use super::super::text;
 use super::super::theme::Mark;
 use super::{duration_text, mark_word, section, wrapped};
 use crate::engine::Status;
-use crate::engine::report::{CheckReport, RemedyReport, labelled_evidence};
 use crate::i18n::{self, ui};
+use crate::report::model::{CheckReport, RemedyReport, labelled_evidence};
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, left_rule: bool) {
     let Some(slot) = app.slots.get(app.selected) else {

@@ -1,8 +1,14 @@
-//! Command-line surface: flags, help text, exit codes. Parsing only; `main` dispatches.
+//! The command line: flags, help text, exit codes (parsing only; `main` dispatches), the
+//! `--list-checks` listing and the `remote` subcommand over the system's ssh.
+//!
+//! Must not import: the console (`crate::tui`).
 //!
 //! The derive structs say what is parsed; every word `--help` shows comes from the
 //! catalogue (assets/messages/cli.yaml), in the language the reports use, put in by
 //! [`command`] before parsing.
+
+pub mod listing;
+pub mod remote;
 
 use std::ffi::OsString;
 use std::path::PathBuf;

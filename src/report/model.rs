@@ -4,10 +4,10 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use super::catalogue::{Catalogue, Link};
-use super::outcome::{Msg, Status};
-use super::profile::{Profile, Severity};
-use super::run::{self, RunResult, Verdict};
+use crate::engine::catalogue::{Catalogue, Link};
+use crate::engine::outcome::{Msg, Status};
+use crate::engine::profile::{Profile, Severity};
+use crate::engine::run::{self, RunResult, Verdict};
 use crate::i18n::{self, Lang};
 
 pub const SCHEMA_VERSION: u32 = 1;

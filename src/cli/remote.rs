@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::engine::report::Report;
+use crate::report::model::Report;
 
 /// The oldest remote version whose JSON report this version can read.
 pub const MIN_REMOTE_VERSION: (u64, u64, u64) = (0, 1, 0);

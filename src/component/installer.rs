@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::i18n::L10n;
 
-pub const INSTALLERS_YAML: &str = include_str!("../assets/installers.yaml");
+pub const INSTALLERS_YAML: &str = include_str!("../../assets/installers.yaml");
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -6,8 +6,8 @@ use std::fmt::Write;
 use crate::engine::Profile;
 use std::time::Duration;
 
+use crate::account::known;
 use crate::i18n::{L10n, Lang, ui};
-use crate::known;
 
 pub const CHECK_ID: &str = "message";
 

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-pub const KNOWN_MESSAGES_YAML: &str = include_str!("../assets/known-messages.yaml");
+pub const KNOWN_MESSAGES_YAML: &str = include_str!("../../assets/known-messages.yaml");
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]

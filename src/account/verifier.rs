@@ -308,7 +308,7 @@ fn element<'a>(body: &'a str, name: &str) -> Option<&'a str> {
 
 /// The leading result code of a `UserSignResult` (`A0000`, `A8002`…), half-width.
 pub fn result_code(result: &str) -> Option<String> {
-    let t = crate::known::to_halfwidth(result.trim()).to_ascii_uppercase();
+    let t = crate::account::known::to_halfwidth(result.trim()).to_ascii_uppercase();
     let code: String = t.chars().take(5).collect();
     (code.len() == 5 && code.starts_with('A') && code[1..].bytes().all(|b| b.is_ascii_digit()))
         .then_some(code)

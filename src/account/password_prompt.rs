@@ -7,10 +7,10 @@ use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
+use crate::account::secret::{self, PasswordSlot};
 use crate::engine::Profile;
 use crate::i18n::{Lang, ui};
 use crate::probes::registration;
-use crate::secret::{self, PasswordSlot};
 
 /// What the run covers and the password it carries.
 pub struct Plan {
