@@ -3,6 +3,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use ecpa_doctor::cli::mode::{self, Mode, Output};
 use ecpa_doctor::cli::{self, Cli, Command};
 use ecpa_doctor::engine::run::{self, Request};
 use ecpa_doctor::engine::{Profile, ProfileError};
@@ -27,47 +28,68 @@ fn real_main(cli: Cli) -> i32 {
     let lang = cli
         .lang
         .unwrap_or_else(|| Lang::from_locale(&|k| std::env::var(k).ok()));
-    let profile = match &cli.command {
-        Some(Command::Explain { list: true, .. }) => {
+    let (profile, output) = match mode::resolve(&cli, std::io::stdout().is_terminal()) {
+        Mode::ExplainList => {
             print!("{}", ecpa_doctor::account::explain::list(lang));
             return 0;
         }
-        Some(Command::Explain { text, .. }) => match explain_text(text, lang) {
-            Ok(t) => ecpa_doctor::account::explain::profile_for(&t),
-            Err(e) => {
-                eprintln!("ecpa-doctor: cannot read the message: {e}");
-                return cli::EXIT_USAGE;
-            }
-        },
-        Some(Command::Remote {
-            destination,
-            ssh_options,
-            remote_command,
-        }) => {
+        Mode::DemoList => {
+            print!("{}", ecpa_doctor::demo::list(lang));
+            return 0;
+        }
+        Mode::Demo { scenario, output } => {
+            return demo_main(&cli, scenario.as_deref(), output, lang);
+        }
+        Mode::Remote { output } => {
+            let Some(Command::Remote {
+                destination,
+                ssh_options,
+                remote_command,
+            }) = &cli.command
+            else {
+                unreachable!("the remote mode comes from the remote subcommand");
+            };
             let target = ecpa_doctor::cli::remote::Target {
                 destination: destination.clone(),
                 ssh_options: ssh_options.clone(),
                 remote_command: remote_command.clone(),
                 connect_timeout: std::time::Duration::from_secs(8),
             };
-            return remote_main(&cli, target, lang);
+            return remote_main(&cli, target, output, lang);
         }
-        Some(Command::Demo { scenario, list }) => {
-            return demo_main(&cli, scenario.as_deref(), *list, lang);
-        }
-        Some(Command::CheckInstaller { file, md5 }) => {
-            match ecpa_doctor::component::installer::profile_for(file, md5.as_deref()) {
-                Ok(p) => p,
+        Mode::Explain { text } => match explain_text(&text, lang) {
+            Ok(t) => (
+                ecpa_doctor::account::explain::profile_for(&t),
+                Output::Report,
+            ),
+            Err(e) => {
+                eprintln!("ecpa-doctor: cannot read the message: {e}");
+                return cli::EXIT_USAGE;
+            }
+        },
+        Mode::CheckInstaller { file, md5 } => {
+            match ecpa_doctor::component::installer::profile_for(&file, md5.as_deref()) {
+                Ok(p) => (p, Output::Report),
                 Err(e) => {
                     eprintln!("ecpa-doctor: {e}");
                     return cli::EXIT_USAGE;
                 }
             }
         }
-        None => match load_profile(&cli) {
+        Mode::ListChecks => match load_profile(&cli) {
+            Ok(p) => {
+                print!("{}", ecpa_doctor::cli::listing::render(&p, lang));
+                return 0;
+            }
+            Err(e) => {
+                eprintln!("ecpa-doctor: invalid profile: {e}");
+                return cli::EXIT_PROFILE;
+            }
+        },
+        Mode::Run(output) => match load_profile(&cli) {
             Ok(p) => match &cli.message {
-                Some(m) => ecpa_doctor::account::explain::with_message(&p, m),
-                None => p,
+                Some(m) => (ecpa_doctor::account::explain::with_message(&p, m), output),
+                None => (p, output),
             },
             Err(e) => {
                 eprintln!("ecpa-doctor: invalid profile: {e}");
@@ -75,10 +97,6 @@ fn real_main(cli: Cli) -> i32 {
             }
         },
     };
-    if cli.list_checks {
-        print!("{}", ecpa_doctor::cli::listing::render(&profile, lang));
-        return 0;
-    }
     let only = match selected(&profile, &cli.checks) {
         Ok(o) => o,
         Err(msg) => {
@@ -86,19 +104,11 @@ fn real_main(cli: Cli) -> i32 {
             return cli::EXIT_USAGE;
         }
     };
-    let stdout_tty = std::io::stdout().is_terminal();
-    if !cli.report && cli.format.is_none() && cli.command.is_none() && !stdout_tty {
+    if output == Output::ReportNotATerminal {
         eprintln!("ecpa-doctor: {}", i18n::ui("cli.no_tty_report", lang));
     }
-
     let profile = Arc::new(profile);
-    if !cli.report
-        && cli.format.is_none()
-        && cli.output.is_none()
-        && cli.command.is_none()
-        && !cli.check_password
-        && stdout_tty
-    {
+    if output == Output::Console {
         return open_console(&cli, profile, lang, only);
     }
     let plan =
@@ -182,12 +192,8 @@ fn open_console(
 
 /// `demo`: a scenario's simulated machine, in the console (on a terminal) or as a report
 /// marked as demo data.
-fn demo_main(cli: &Cli, scenario: Option<&str>, list: bool, lang: Lang) -> i32 {
+fn demo_main(cli: &Cli, scenario: Option<&str>, output: Output, lang: Lang) -> i32 {
     use ecpa_doctor::demo;
-    if list {
-        print!("{}", demo::list(lang));
-        return 0;
-    }
     let id = scenario.unwrap_or(demo::HEALTHY);
     let Some(chosen) = demo::scenario::find(id) else {
         eprintln!(
@@ -206,10 +212,7 @@ fn demo_main(cli: &Cli, scenario: Option<&str>, list: bool, lang: Lang) -> i32 {
             return cli::EXIT_PROFILE;
         }
     };
-    // As in a real run, --check-password is report mode.
-    let headless = cli.report || cli.format.is_some() || cli.output.is_some() || cli.check_password;
-    let stdout_tty = std::io::stdout().is_terminal();
-    if !headless && stdout_tty {
+    if output == Output::Console {
         let session = match demo::Session::start(base, chosen) {
             Ok(s) => s,
             Err(e) => {
@@ -236,7 +239,7 @@ fn demo_main(cli: &Cli, scenario: Option<&str>, list: bool, lang: Lang) -> i32 {
         };
         return ecpa_doctor::tui::run(cfg);
     }
-    if !headless {
+    if output == Output::ReportNotATerminal {
         eprintln!("ecpa-doctor: {}", i18n::ui("cli.no_tty_report", lang));
     }
     let world = match demo::World::build(chosen, &base) {
@@ -310,7 +313,12 @@ fn demo_main(cli: &Cli, scenario: Option<&str>, list: bool, lang: Lang) -> i32 {
 }
 
 /// `remote`: check the far side first, then open its console or fetch its report.
-fn remote_main(cli: &Cli, target: ecpa_doctor::cli::remote::Target, lang: Lang) -> i32 {
+fn remote_main(
+    cli: &Cli,
+    target: ecpa_doctor::cli::remote::Target,
+    output: Output,
+    lang: Lang,
+) -> i32 {
     use ecpa_doctor::cli::remote;
     let profile = match remote::profile_for(&target) {
         Ok(p) => Arc::new(p),
@@ -352,11 +360,7 @@ fn remote_main(cli: &Cli, target: ecpa_doctor::cli::remote::Target, lang: Lang) 
     if cli.show_pii {
         args.push("--show-pii".into());
     }
-    let interactive = !cli.report
-        && cli.format.is_none()
-        && cli.output.is_none()
-        && std::io::stdout().is_terminal();
-    if interactive {
+    if output == Output::Console {
         rt.shutdown_background();
         return remote::open_console(&target, &args);
     }

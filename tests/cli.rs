@@ -338,10 +338,24 @@ fn report_goes_to_a_file_and_unwritable_file_exits_74() {
 
 #[test]
 fn not_a_terminal_prints_the_text_report_and_says_so() {
+    let note = "輸出不是終端機，改印文字報告。";
     let r = doctor(&[], &[NO_PCSC]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stdout.contains("根本原因"), "{r:?}");
-    assert!(!r.stderr.is_empty(), "{r:?}");
+    assert!(r.stderr.contains(note), "{r:?}");
+    // A report that was asked for is not announced: `-o FILE` with standard output on a
+    // pipe, `--report`, `--format`.
+    let dir = support::temp_dir("asked");
+    let out = dir.join("r.txt");
+    for args in [
+        &["-o", out.to_str().unwrap()][..],
+        &["--report"],
+        &["--format", "text"],
+    ] {
+        let r = doctor(args, &[NO_PCSC]);
+        assert_eq!(r.code, 1, "{args:?}: {r:?}");
+        assert!(!r.stderr.contains(note), "{args:?}: {r:?}");
+    }
 }
 
 #[test]

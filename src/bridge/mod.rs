@@ -6,6 +6,8 @@
 //! The three bridge check kinds share this client code; the fake bridge in `crate::sim`
 //! shares the WebSocket frame codec. Nothing here trusts what the server says: every read
 //! is bounded in size and time, and a hostile answer becomes an error value, not a panic.
+//!
+//! Must not import: the kinds (`crate::probes`), the simulations, the demo or a frontend.
 
 pub mod codes;
 pub mod farewell;

@@ -8,6 +8,7 @@
 //! [`command`] before parsing.
 
 pub mod listing;
+pub mod mode;
 pub mod remote;
 
 use std::ffi::OsString;

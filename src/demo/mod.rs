@@ -3,6 +3,8 @@
 //! machine; `World` builds it — simulated PC/SC, files, processes, sockets and resolver,
 //! and a real fake bridge on loopback — and runs the default profile's checks against it.
 //! In the console the operator picks scenarios and applies their fix (the training loop).
+//!
+//! Must not import: a frontend; it asks a kind's descriptor, never its name.
 
 pub mod scenario;
 pub mod world;

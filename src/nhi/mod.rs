@@ -9,6 +9,8 @@
 //!   helper that copes with T=0 style `61xx` / `6Cxx` answers.
 //! * [`record`] — the 57-byte basic-data record and sanity checks on it.
 //! * [`id`] — national ID / resident certificate (統一證號) checksums.
+//!
+//! Must not import: anything of this crate but itself.
 
 pub mod apdu;
 pub mod atr;

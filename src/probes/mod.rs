@@ -1,6 +1,8 @@
 //! Check kinds: one file per kind. A kind is built once from its profile parameters
 //! (so bad parameters are a profile error, exit 78) and run any number of times.
 //! Probes only read: they never install, restart, write system files or try a password.
+//!
+//! Must not import: the simulations (`crate::sim`), the demo or a frontend.
 
 use std::sync::Arc;
 

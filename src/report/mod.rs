@@ -1,5 +1,7 @@
 //! The one report model (`model`: what a run found, ready for any output) and its
 //! output formats. Each format only prints; none decides anything.
+//!
+//! Must not import: the kinds, the system layer, the simulations or the console.
 
 pub mod json;
 pub mod markdown;

@@ -1,6 +1,9 @@
 //! Stand-ins for the world outside ecpa-doctor, for the integration tests and the demo:
 //! real servers on loopback that behave like the NHI component (and like the things that
 //! get in its way), so the probes run their real network code against them.
+//!
+//! Must not import: the kinds, the demo or a frontend; the product never depends on it
+//! outside the demo.
 
 pub mod bridge;
 pub mod card;

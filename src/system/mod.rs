@@ -1,6 +1,8 @@
 //! The lowest layer: what probes read from the machine. Real implementations talk to
 //! PC/SC and the file system; the demo swaps in simulated ones, so the same probe code
 //! runs in both.
+//!
+//! Must not import: the kinds, the engine, the simulations or a frontend.
 
 use std::path::PathBuf;
 use std::sync::Arc;

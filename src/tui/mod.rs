@@ -6,6 +6,8 @@
 //! messages in (keys, engine events, PC/SC changes, timers, signals), performs commands
 //! (start a run, write a file, copy) and redraws only when something changed, so an idle
 //! screen writes nothing.
+//!
+//! Must not import: clap; it asks a kind's descriptor, never its name.
 
 pub mod ansi16;
 pub mod app;
