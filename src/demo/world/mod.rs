@@ -5,6 +5,8 @@
 //! NHI's verification service (`UserSign`) with demo credentials, and the few files the
 //! checks read from disk (the component's root certificate, the maintenance windows, the
 //! download folder, the verifier config), written to a temporary folder of this world.
+//! `machine.rs`, `servers.rs` and `disk.rs` build those three parts; this file holds the
+//! scenario's description of the world and puts the parts together.
 //!
 //! The profile is the default one with only its addresses pointed at these: the probes
 //! run unchanged and cannot tell they are in a demo. The password check is told to read
@@ -30,12 +32,20 @@ use crate::sim::bridge::{BridgeConfig, CertGeneration, CertSet, FakeBridge, Faul
 use crate::sim::card::{Holder as CardHolder, SimCard, Step};
 use crate::sim::cloud::CloudStandIn;
 use crate::sim::elf;
+
+mod disk;
+mod machine;
+mod servers;
+
 use crate::sim::files::MemFiles;
 use crate::sim::net::{Holder, SimProcesses, SimResolver, SimSockets, SimUsb};
 use crate::sim::pcsc::{Service, SimPcsc, SimReader};
 use crate::sim::timeserver::TimeServer;
 use crate::sim::verifier::{Answer as VerifierAnswer, FakeVerifier, VerifierConfig};
 use crate::system::{Lookup, PcscError, ProcInfo, System, UsbDevice};
+use disk::write_disk_files;
+use machine::{glibc_release, mem_files, simulated_system};
+use servers::start_servers;
 
 use super::scenario::Scenario;
 
@@ -629,191 +639,6 @@ impl World {
     }
 }
 
-/// The fake bridge (or a closed port where nothing listens), the NHI cloud's stand-in,
-/// the time server and the verification service, each on a loopback ephemeral port.
-fn start_servers(spec: &WorldSpec, pcsc: Arc<SimPcsc>, id: &str) -> Result<Servers, String> {
-    let generation = CertGeneration::parse(&spec.bridge.certs).ok_or("certificate generation")?;
-    let fault = Fault::parse(&spec.bridge.fault).ok_or("fault mode")?;
-    let (bridge, certs, bridge_port) = if spec.bridge.listening {
-        let reader = (spec.bridge.reader != "first").then(|| spec.bridge.reader.clone());
-        let b = FakeBridge::start(BridgeConfig {
-            cards: Some(pcsc),
-            reader,
-            ..BridgeConfig::new(generation, fault)
-        })
-        .map_err(io_error(id, "fake bridge"))?;
-        let (certs, port) = (b.certs().clone(), b.port());
-        (Some(b), certs, port)
-    } else {
-        let certs = generation
-            .generate()
-            .map_err(|e| format!("certificates: {e}"))?;
-        (None, certs, closed_port().map_err(io_error(id, "port"))?)
-    };
-    let (cloud, cloud_port) = match spec.outbound {
-        // A connect succeeds, which is all the outbound check asks of the NHI cloud.
-        Reach::Reachable => {
-            let c = CloudStandIn::start().map_err(io_error(id, "cloud stand-in"))?;
-            let port = c.port();
-            (Some(c), port)
-        }
-        Reach::Unreachable => (None, closed_port().map_err(io_error(id, "port"))?),
-    };
-    let (time, time_url) = if spec.time_server.reachable {
-        let t = TimeServer::start(spec.time_server.skew_minutes * 60)
-            .map_err(io_error(id, "time server"))?;
-        let url = t.url();
-        (Some(t), url)
-    } else {
-        (
-            None,
-            format!(
-                "http://127.0.0.1:{}/",
-                closed_port().map_err(io_error(id, "port"))?
-            ),
-        )
-    };
-    let (verifier, verifier_endpoint) = match VerifierAnswer::parse(&spec.verifier.answer) {
-        Some(answer) if spec.verifier.config != VerifierSetup::Missing => {
-            let v = FakeVerifier::start(VerifierConfig::new(answer))
-                .map_err(io_error(id, "verification service"))?;
-            let endpoint = v.endpoint();
-            (Some(v), endpoint)
-        }
-        // Nothing listens there: the address still stays on this computer.
-        _ => (
-            None,
-            format!(
-                "https://localhost:{}/orgverify1/wsauthgsp.asmx",
-                closed_port().map_err(io_error(id, "port"))?
-            ),
-        ),
-    };
-    Ok(Servers {
-        bridge,
-        bridge_port,
-        certs,
-        cloud,
-        cloud_port,
-        time,
-        time_url,
-        verifier,
-        verifier_endpoint,
-    })
-}
-
-fn write_disk_files(
-    spec: &WorldSpec,
-    dir: &Path,
-    servers: &Servers,
-    root_pem: &str,
-    id: &str,
-) -> Result<DiskFiles, String> {
-    let generation = CertGeneration::parse(&spec.bridge.certs).ok_or("certificate generation")?;
-    let certs = &servers.certs;
-    let d = DiskFiles {
-        root_ca: dir.join("NHIRootCA.crt"),
-        known_certs: dir.join("tls-known-certs.yaml"),
-        windows: dir.join("maintenance-windows.yaml"),
-        downloads: dir.join("Downloads"),
-        verifier_config: write_verifier_config(spec.verifier.config, dir, servers)
-            .map_err(io_error(id, "verifier config"))?,
-    };
-    // Without it in the install, the check finds no file there either.
-    if spec.component.certs.iter().any(|c| c == "NHIRootCA.crt") {
-        std::fs::write(&d.root_ca, root_pem).map_err(io_error(id, "root certificate"))?;
-    }
-    std::fs::write(&d.known_certs, known_certs_yaml(generation, certs))
-        .map_err(io_error(id, "known certificates"))?;
-    std::fs::write(&d.windows, windows_yaml(spec.maintenance.as_ref()))
-        .map_err(io_error(id, "maintenance windows"))?;
-    write_downloads(&d.downloads, &spec.downloads).map_err(io_error(id, "download folder"))?;
-    Ok(d)
-}
-
-/// The agency's verifier config as this world has it: the fake service's address, the
-/// demo's organisation id and secret, and the fake's CA to trust.
-fn write_verifier_config(
-    setup: VerifierSetup,
-    dir: &Path,
-    servers: &Servers,
-) -> std::io::Result<Option<PathBuf>> {
-    if setup == VerifierSetup::Missing {
-        return Ok(None);
-    }
-    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    let mut text = format!(
-        "# ecpa-doctor demo: a fake of NHI's UserSign service on this computer\nendpoint: {}\norg_id: {}\nunit: demo\n",
-        q(&servers.verifier_endpoint),
-        q(DEMO_ORG_ID)
-    );
-    if setup != VerifierSetup::NoOrgPass {
-        text.push_str(&format!("org_pass: {}\n", q(DEMO_ORG_PASS)));
-    }
-    if let Some(v) = &servers.verifier {
-        let ca = dir.join("verifier-ca.pem");
-        std::fs::write(&ca, v.ca_pem())?;
-        text.push_str(&format!("ca_file: {}\n", q(&ca.display().to_string())));
-    }
-    let path = dir.join("verifier.yaml");
-    std::fs::write(&path, text)?;
-    Ok(Some(path))
-}
-
-fn simulated_system(spec: &WorldSpec, pcsc: Arc<SimPcsc>, files: MemFiles) -> System {
-    let procs: Vec<ProcInfo> = spec
-        .processes
-        .iter()
-        .map(|(pid, p)| ProcInfo {
-            pid: *pid,
-            name: p.name.clone(),
-            exe: p.exe.clone(),
-        })
-        .collect();
-    let listeners = spec
-        .listeners
-        .iter()
-        .filter_map(|(addr, l)| {
-            let holder = match l {
-                ListenerSpec::Pid(pid) => Holder::Pid(*pid),
-                ListenerSpec::Word(_) => Holder::Hidden,
-            };
-            Some((addr.parse().ok()?, holder))
-        })
-        .collect();
-    let resolver = spec
-        .resolver
-        .iter()
-        .map(|(host, r)| {
-            let answer = match r {
-                ResolveSpec::Addresses(a) => Lookup::Found(a.clone()),
-                ResolveSpec::Word(w) if w == "timeout" => Lookup::TimedOut,
-                ResolveSpec::Word(_) => Lookup::NotFound("Name or service not known".into()),
-            };
-            (host.to_ascii_lowercase(), answer)
-        })
-        .collect();
-    let usb = spec
-        .usb
-        .iter()
-        .map(|u| UsbDevice {
-            vendor: u16::from_str_radix(&u.vendor, 16).unwrap_or_default(),
-            product: u16::from_str_radix(&u.product, 16).unwrap_or_default(),
-            name: u.name.clone(),
-            smartcard_interface: u.smartcard,
-        })
-        .collect();
-    System {
-        pcsc,
-        usb: Arc::new(SimUsb(usb)),
-        files: Arc::new(files),
-        procs: Arc::new(SimProcesses(procs.clone())),
-        sockets: Arc::new(SimSockets { listeners, procs }),
-        resolver: Arc::new(SimResolver(resolver)),
-        simulated: true,
-    }
-}
-
 /// Each check that reaches past the system layer is pointed at this world, as its kind's
 /// descriptor says; every other param and every check stays as the profile has it. A
 /// kind that no world can stand in for makes the profile unusable here.
@@ -841,177 +666,6 @@ fn point_at_world(profile: &mut Profile, w: &StandIns) -> Result<(), String> {
             .map_err(|err| format!("check `{}`: {err}", check.id))?;
     }
     Ok(())
-}
-
-/// `"2.29"` → (2, 29).
-fn glibc_release(v: &str) -> Option<(u32, u32)> {
-    let (major, minor) = v.split_once('.')?;
-    Some((major.parse().ok()?, minor.parse().ok()?))
-}
-
-/// The simulated disk: the component's install (per OS), the loader's libraries, the
-/// hosts file and any other files the world lists.
-fn mem_files(spec: &WorldSpec, certs: &CertSet, root_pem: &str) -> MemFiles {
-    let mut f = MemFiles::new();
-    let (class, machine) = elf::host_target();
-    let lib_dir = libs::standard_dirs(class, machine)
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| PathBuf::from("/usr/lib"));
-    f.insert(
-        elf::loader_for(class, machine),
-        elf::library(class, machine),
-        0o755,
-    );
-    for lib in &spec.libraries {
-        let bytes = match spec.glibc.as_deref().and_then(glibc_release) {
-            Some((major, minor)) if lib == "libc.so.6" => {
-                elf::library_defining(class, machine, lib, &elf::glibc_versions(major, minor))
-            }
-            _ => elf::library(class, machine),
-        };
-        f.insert(lib_dir.join(lib), bytes, 0o644);
-    }
-    f.insert(
-        "/etc/ld.so.conf",
-        "include /etc/ld.so.conf.d/*.conf\n",
-        0o644,
-    );
-    f.insert(
-        "/etc/ld.so.conf.d/libc.conf",
-        "# libc default configuration\n/usr/local/lib\n",
-        0o644,
-    );
-
-    let c = &spec.component;
-    let install = Path::new(INSTALL_DIR);
-    if c.installed {
-        // An empty install folder still shows as a folder.
-        f.insert(install.join(".installed"), Vec::new(), 0o644);
-        if let Some(name) = &c.binary {
-            // `elf: false` is what a failed download leaves where the program should be.
-            let bytes = match (c.elf, spec.os) {
-                (false, _) => b"<html><body>404 Not Found</body></html>\n".to_vec(),
-                (true, Os::Linux) => {
-                    // The oldest version every x86-64 binary needs, and the newest this one does.
-                    let version_needs = c
-                        .glibc
-                        .iter()
-                        .map(|v| VersionNeed {
-                            file: "libc.so.6".into(),
-                            versions: vec!["GLIBC_2.2.5".into(), format!("GLIBC_{v}")],
-                        })
-                        .collect();
-                    elf::executable(&elf::Spec {
-                        class,
-                        machine,
-                        interp: Some(elf::loader_for(class, machine).into()),
-                        needed: c.needs.clone(),
-                        runpath: None,
-                        version_needs,
-                    })
-                }
-                (true, Os::Macos) => {
-                    b"\xcf\xfa\xed\xfe(the demo component's Mach-O program)".to_vec()
-                }
-                (true, Os::Windows) => b"MZ\x90\x00(the demo component's Windows program)".to_vec(),
-            };
-            f.insert(
-                install.join(name),
-                bytes,
-                u32::from_str_radix(&c.mode, 8).unwrap_or(0o755),
-            );
-        }
-        for cert in &c.certs {
-            let text = match cert.as_str() {
-                "NHIRootCA.crt" => root_pem.to_string(),
-                "NHIServerCert.crt" => certs.leaf_pem.clone(),
-                // The demo never needs the key itself; the check only looks that it is there.
-                _ => "-----BEGIN PRIVATE KEY-----\n(demo: a stand-in, not a key)\n-----END PRIVATE KEY-----\n".to_string(),
-            };
-            f.insert(install.join("cert").join(cert), text, 0o644);
-        }
-        if c.service_unit && spec.os == Os::Linux {
-            let unit = format!(
-                "[Unit]\nDescription=NHI card component\n\n[Service]\nType=forking\nWorkingDirectory={INSTALL_DIR}\nExecStart={INSTALL_DIR}/{}\n\n[Install]\nWantedBy=multi-user.target\n",
-                c.binary.as_deref().unwrap_or("mLNHIICC")
-            );
-            f.insert("/etc/systemd/system/NHIICC.service", unit, 0o644);
-        }
-    }
-    if let Some(h) = &spec.hosts {
-        f.insert("/etc/hosts", h.as_str(), 0o644);
-    }
-    for (path, text) in &spec.files {
-        f.insert(path, text.as_str(), 0o644);
-    }
-    f
-}
-
-/// The built-in list, plus the demo's stand-in for the 2019–2022 certificate when the
-/// world uses that generation: its real counterpart cannot be served without the key
-/// that shipped in the installers, so the demo makes its own and lists it the same way.
-fn known_certs_yaml(generation: CertGeneration, certs: &CertSet) -> String {
-    let mut text = crate::probes::tls_certificate::KNOWN_CERTS_YAML.to_string();
-    if generation == CertGeneration::Nhi2020
-        && let Some(leaf) = certs.chain.first()
-    {
-        text.push_str(&format!(
-            "\n- sha256: \"{}\"\n  label:\n    zh-TW: \"2019–2022 年版元件的伺服器憑證（示範用的替身，代表 CN=NHI.Self.Server.Cert；它的私鑰隨每一份安裝檔發出）\"\n    en: \"NHI component 2019–2022 server certificate (demo stand-in for CN=NHI.Self.Server.Cert; its key shipped in every installer)\"\n  shared_key: true\n",
-            crate::bridge::tls::fingerprint(leaf)
-        ));
-    }
-    text
-}
-
-fn windows_yaml(m: Option<&MaintenanceSpec>) -> String {
-    let Some(m) = m else { return "[]\n".into() };
-    let now = chrono::Utc::now().with_timezone(&crate::probes::service_window::taipei());
-    let at = |h: i64| {
-        (now + chrono::Duration::hours(h))
-            .format("%Y-%m-%dT%H:%M:00+08:00")
-            .to_string()
-    };
-    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    let mut y = format!(
-        "- service: {{ zh-TW: {}, en: {} }}\n  start: \"{}\"\n  end: \"{}\"\n",
-        q(&m.service.zh_tw),
-        q(&m.service.en),
-        at(m.from_hours),
-        at(m.to_hours)
-    );
-    if let Some(n) = &m.note {
-        y.push_str(&format!(
-            "  note: {{ zh-TW: {}, en: {} }}\n",
-            q(&n.zh_tw),
-            q(&n.en)
-        ));
-    }
-    y
-}
-
-fn write_downloads(dir: &Path, downloads: &BTreeMap<String, DownloadSpec>) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    for (name, d) in downloads {
-        let path = dir.join(name);
-        match d {
-            DownloadSpec::Text { text } => std::fs::write(&path, text)?,
-            // What antivirus quarantine can leave behind: a name whose content is gone.
-            DownloadSpec::Word(_) => broken_link(&dir.join(format!(".{name}.quarantined")), &path)?,
-        }
-    }
-    Ok(())
-}
-
-#[cfg(unix)]
-fn broken_link(target: &Path, link: &Path) -> std::io::Result<()> {
-    std::os::unix::fs::symlink(target, link)
-}
-
-/// Without symlinks, a folder under the installer's name is as unreadable as a file.
-#[cfg(not(unix))]
-fn broken_link(_target: &Path, link: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(link)
 }
 
 #[cfg(test)]
