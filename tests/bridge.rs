@@ -1006,3 +1006,73 @@ fn a_card_without_the_24_record_is_8010_though_the_card_check_reads_it() {
         card.apdus()
     );
 }
+
+// ───────────────────────────── the fake as a program ─────────────────────────────
+
+/// `examples/fake_bridge`, built by `cargo test` beside the test binary.
+fn fake_bridge_example() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
+    let p = dir.join("examples").join("fake_bridge");
+    assert!(
+        p.exists(),
+        "{} missing: `cargo test` builds the examples",
+        p.display()
+    );
+    p
+}
+
+/// The stand-alone fake dies the way SIGPIPE kills the real component — exit status 141 —
+/// when a client hangs up right after the handshake, and a gentle run of the doctor
+/// leaves it serving.
+#[test]
+fn the_example_fake_survives_the_doctor_and_exits_141_when_a_rude_client_kills_it() {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(fake_bridge_example())
+        .args(["--fault", "offline-gate"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start examples/fake_bridge");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let port: u16 = first.strip_prefix("port ").unwrap().parse().unwrap();
+    let s = Setup::new("example-141");
+    let (run, v) = s.run(&format!("{}{}", tls_check(port, ""), http_check(port, "")));
+    assert_eq!(check(&v, HTTP)["status"], "pass", "{run:?}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the doctor killed the fake: {run:?}"
+    );
+    // A client that only wanted the certificate, as ecpa-doctor once was.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let config = ecpa_doctor::bridge::tls::recording_config(
+            &[&rustls::version::TLS13],
+            Default::default(),
+        )
+        .unwrap();
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let name = rustls::pki_types::ServerName::try_from("iccert.nhi.gov.tw").unwrap();
+        let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+            .connect(name, tcp)
+            .await
+            .unwrap();
+        drop(tls);
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "the fake survived a rude client");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(141), "{status:?}");
+}

@@ -185,7 +185,7 @@ pub async fn tcp(target: &Target, budget: &Budget, wait: Duration) -> Result<Pol
 
 /// A client offering `versions` that accepts any certificate and records the chain into
 /// `chain` (the fake bridge's tests pin one version with it).
-pub(crate) fn recording_config(
+pub fn recording_config(
     versions: &[&'static rustls::SupportedProtocolVersion],
     chain: Arc<Mutex<Vec<CertificateDer<'static>>>>,
 ) -> Result<rustls::ClientConfig, rustls::Error> {
