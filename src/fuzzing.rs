@@ -38,6 +38,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("known_message", known_message),
     ("service_window", service_window),
     ("component_files", component_files),
+    ("browser_files", browser_files),
 ];
 
 /// The 57-byte basic-data record as a card (or anything posing as one) returns it:
@@ -304,5 +305,36 @@ pub fn component_files(data: &[u8]) {
         if let Some(addr) = line.addr {
             let _ = hosts::place(addr);
         }
+    }
+}
+
+/// A browser's files as a hostile user or disk may leave them: the bytes as a Chromium
+/// `Preferences`, as a managed policy file and as a `Last Version`; whatever they hold,
+/// the readers answer with data or an error and the decisions stay consistent.
+pub fn browser_files(data: &[u8]) {
+    use crate::browser::{ECPA_HOST, lna, policy};
+    let major = lna::major_version(data);
+    if let Some(m) = major {
+        let s = lna::scope(m);
+        assert!(
+            !s.websocket || s.fetch,
+            "WebSockets came under LNA after fetch"
+        );
+    }
+    if let Ok(p) = lna::ProfileLna::parse(data) {
+        for m in [None, Some(143), Some(156)] {
+            if let lna::Decision::Stored { pattern, .. } = p.decision(ECPA_HOST, m) {
+                assert!(lna::primary_covers(&pattern, ECPA_HOST), "{pattern}");
+            }
+        }
+    }
+    let mut pol = policy::LnaPolicies::default();
+    if pol.add_file(data).is_ok()
+        && let Some(d) = pol.decision(ECPA_HOST)
+    {
+        assert!(
+            d.entry == "true" || lna::primary_covers(&d.entry, ECPA_HOST),
+            "{d:?}"
+        );
     }
 }

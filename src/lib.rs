@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod bridge;
+pub mod browser;
 pub mod cli;
 pub mod component;
 pub mod demo;
