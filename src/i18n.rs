@@ -111,6 +111,10 @@ pub const MESSAGE_FILES: &[(&str, &str)] = &[
         include_str!("../assets/messages/component.yaml"),
     ),
     (
+        "assets/messages/browser.yaml",
+        include_str!("../assets/messages/browser.yaml"),
+    ),
+    (
         "assets/messages/account.yaml",
         include_str!("../assets/messages/account.yaml"),
     ),

@@ -126,7 +126,7 @@ fn real_main(cli: Cli) -> i32 {
         password: plan.password,
         previous: Default::default(),
     };
-    let result = run_engine(&rt, profile.clone(), Arc::new(System::real()), request);
+    let result = run_engine(&rt, profile.clone(), Arc::new(real_system(&cli)), request);
     // A probe stuck in a system call must not keep the process alive after its timeout.
     rt.shutdown_background();
 
@@ -144,6 +144,13 @@ fn real_main(cli: Cli) -> i32 {
         return cli::EXIT_IO;
     }
     rep.exit_code
+}
+
+/// This machine, looked at for the user `--user` names (their browser profiles).
+fn real_system(cli: &Cli) -> System {
+    let mut s = System::real();
+    s.user = cli.user.clone();
+    s
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -179,7 +186,7 @@ fn open_console(
 ) -> i32 {
     let cfg = ecpa_doctor::tui::Config {
         profile,
-        system: Arc::new(System::real()),
+        system: Arc::new(real_system(cli)),
         lang,
         reveal_pii: cli.show_pii,
         ticket: cli.ticket.clone(),
@@ -331,7 +338,7 @@ fn remote_main(
     let result = run_engine(
         &rt,
         profile.clone(),
-        Arc::new(System::real()),
+        Arc::new(real_system(cli)),
         Request::default(),
     );
     let passed = result

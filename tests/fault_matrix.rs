@@ -74,6 +74,24 @@ impl World {
         .unwrap();
         std::fs::create_dir_all(dir.join("logs")).unwrap();
         std::fs::create_dir_all(dir.join("downloads")).unwrap();
+        // The user's Chromium, which allowed eCPA to reach this computer (as Chromium 156
+        // wrote it: tests/fixtures/browser/).
+        let chromium = dir.join("home/.config/chromium");
+        std::fs::create_dir_all(chromium.join("Default")).unwrap();
+        let fixtures = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/browser/chromium-156"
+        );
+        std::fs::copy(
+            format!("{fixtures}/legacy-allow-migrated.Preferences"),
+            chromium.join("Default/Preferences"),
+        )
+        .unwrap();
+        std::fs::copy(
+            format!("{fixtures}/Last Version"),
+            chromium.join("Last Version"),
+        )
+        .unwrap();
         let me = std::env::current_exe()
             .unwrap()
             .file_name()
@@ -133,6 +151,7 @@ impl World {
                 "installer-download",
                 format!("{{ search_dirs: ['{d}/downloads'] }}"),
             ),
+            ("browser-lna", format!("{{ home: '{d}/home' }}")),
         ]
     }
 

@@ -46,6 +46,9 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub show_pii: bool,
 
+    #[arg(long, value_name = "NAME", global = true)]
+    pub user: Option<String>,
+
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
 

@@ -36,6 +36,10 @@ pub const SCENARIO_FILES: &[(&str, &str)] = &[
         include_str!("../../assets/demo/scenarios/bridge.yaml"),
     ),
     (
+        "assets/demo/scenarios/browser.yaml",
+        include_str!("../../assets/demo/scenarios/browser.yaml"),
+    ),
+    (
         "assets/demo/scenarios/account.yaml",
         include_str!("../../assets/demo/scenarios/account.yaml"),
     ),

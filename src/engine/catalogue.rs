@@ -23,6 +23,10 @@ pub const REMEDY_FILES: &[(&str, &str)] = &[
         include_str!("../../assets/remedies/component.yaml"),
     ),
     (
+        "assets/remedies/browser.yaml",
+        include_str!("../../assets/remedies/browser.yaml"),
+    ),
+    (
         "assets/remedies/account.yaml",
         include_str!("../../assets/remedies/account.yaml"),
     ),

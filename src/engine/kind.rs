@@ -67,6 +67,8 @@ pub struct StandIns {
     pub verifier_config: Option<String>,
     /// The operating system the world pretends to be (`linux`, `macos`, `windows`).
     pub os: String,
+    /// The home of the world's user, whose browser profiles the world holds.
+    pub home: String,
 }
 
 /// Params that point one check at a world's stand-ins.

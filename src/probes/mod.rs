@@ -29,6 +29,7 @@ pub(crate) const fn joined<const N: usize>(lists: &[&[&'static str]]) -> [&'stat
 
 pub mod bridge_identity;
 pub mod bridge_protocol;
+pub mod browser_lna;
 pub mod card;
 pub mod clock;
 pub mod component_installed;
@@ -67,6 +68,7 @@ pub const KINDS: Kinds = &[
     tls_certificate::KIND,
     bridge_identity::KIND,
     bridge_protocol::KIND,
+    browser_lna::KIND,
     nhi_signature::KIND,
     registration::KIND,
     clock::KIND,

@@ -31,6 +31,9 @@ pub struct System {
     pub resolver: Arc<dyn Resolver>,
     /// True in the demo: reports say their data is simulated.
     pub simulated: bool,
+    /// The account whose browser profiles are read (`--user`); `None`: `SUDO_USER` under
+    /// sudo, else the one running.
+    pub user: Option<String>,
 }
 
 /// Linux reads /proc; Windows and macOS ask their own tools.
@@ -64,6 +67,7 @@ impl System {
             sockets: real_sockets(),
             resolver: Arc::new(net::SystemResolver),
             simulated: false,
+            user: None,
         }
     }
 }

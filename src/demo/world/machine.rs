@@ -54,6 +54,7 @@ pub(super) fn simulated_system(spec: &WorldSpec, pcsc: Arc<SimPcsc>, files: MemF
         sockets: Arc::new(SimSockets { listeners, procs }),
         resolver: Arc::new(SimResolver(resolver)),
         simulated: true,
+        user: None,
     }
 }
 

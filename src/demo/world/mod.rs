@@ -306,6 +306,10 @@ enum VerifierSetup {
     NoOrgPass,
 }
 
+/// The world user's home: its browser profiles are files of the world (`files:` in
+/// `assets/demo/world.yaml`).
+const DEMO_HOME: &str = "/home/demo";
+
 /// The `answer` that means no server at all.
 const UNREACHABLE: &str = "unreachable";
 
@@ -624,6 +628,7 @@ impl World {
             downloads: shown(&disk.downloads),
             verifier_endpoint: servers.verifier_endpoint.clone(),
             verifier_config,
+            home: DEMO_HOME.into(),
         };
         point_at_world(&mut profile, &stand_ins)?;
         Ok(World {
