@@ -6,6 +6,7 @@
 mod support;
 
 mod bridge;
+mod browser;
 mod card_rig;
 mod cli;
 mod component_local;

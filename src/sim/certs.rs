@@ -250,6 +250,14 @@ fn nhi_2020() -> Result<CertSet, rcgen::Error> {
     Ok(set(leaf, &root))
 }
 
+/// A test CA and a leaf it signed for `names`, valid from yesterday for a year: for the
+/// stand-ins of other sites (the eCPA page a browser test loads).
+pub fn site(names: &[&str], ca_name: &str) -> Result<CertSet, rcgen::Error> {
+    let now = OffsetDateTime::now_utc();
+    let (day, year) = (Duration::days(1), Duration::days(365));
+    rooted(now - day, now + year, names, now - day, now + year, ca_name)
+}
+
 impl CertGeneration {
     pub fn generate(self) -> Result<CertSet, rcgen::Error> {
         let now = OffsetDateTime::now_utc();

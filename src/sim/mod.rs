@@ -9,6 +9,7 @@ pub mod bridge;
 pub mod card;
 pub mod certs;
 pub mod cloud;
+pub mod ecpa_page;
 pub mod elf;
 pub mod files;
 pub mod fragile;

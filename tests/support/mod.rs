@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod cdp;
 mod doctor;
 pub mod hermetic;
 pub mod sshd;
