@@ -4,7 +4,8 @@
 //! component on 127.0.0.1:7777 and a stand-in eCPA page as the public origin
 //! `https://ecpa.dgpa.gov.tw` (browser.md §8). For each state the page's outcome — the
 //! component's reply, or the browser's own `net::ERR_…` — and ecpa-doctor's verdict on the
-//! same `$HOME` must agree. Ports 443 and 7777 are the machine's: one state at a time.
+//! same `$HOME` must agree. Ports 443 and 7777 and `/etc/chromium/policies/managed/` are
+//! the machine's: one state at a time, the policy file removed even after a failure.
 
 #![cfg(target_os = "linux")]
 
@@ -79,6 +80,26 @@ fn doctor_on(home: &Path) -> (support::Run, serde_json::Value) {
     (run, v)
 }
 
+/// A managed policy file for Chromium, removed again when dropped (also after a failed
+/// assertion): `/etc/chromium/policies/managed/` is the machine's.
+struct PolicyFile(PathBuf);
+
+impl PolicyFile {
+    fn write(name: &str, json: &str) -> PolicyFile {
+        let dir = Path::new("/etc/chromium/policies/managed");
+        std::fs::create_dir_all(dir).expect("create /etc/chromium/policies/managed (root needed)");
+        let path = dir.join(name);
+        std::fs::write(&path, json).unwrap();
+        PolicyFile(path)
+    }
+}
+
+impl Drop for PolicyFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 #[test]
 fn chromium_and_the_doctor_agree_on_local_network_access() {
     static MACHINE_PORTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -91,23 +112,35 @@ fn chromium_and_the_doctor_agree_on_local_network_access() {
     assert_eq!(page.port(), 443);
     let default_block =
         r#"{"profile":{"default_content_setting_values":{"loopback_network":2}}}"#.to_string();
-    // (state, Preferences, the page gets the reply, the doctor's finding)
+    // (state, Preferences, an agency policy, the page gets the reply, the doctor's finding)
+    let agency_allows = r#"{"LoopbackNetworkAllowedForUrls": ["https://ecpa.dgpa.gov.tw"]}"#;
     let states = [
-        ("allowed", ecpa_exception(1), true, None),
+        ("allowed", ecpa_exception(1), None, true, None),
         (
             "blocked",
             ecpa_exception(2),
+            None,
             false,
             Some("browser.lna_blocked"),
         ),
         (
             "blocked-by-default",
             default_block,
+            None,
             false,
             Some("browser.lna_blocked"),
         ),
+        // The user's block does not count against the agency's policy.
+        (
+            "blocked-but-policy-allows",
+            ecpa_exception(2),
+            Some(agency_allows),
+            true,
+            None,
+        ),
     ];
-    for (state, prefs, reaches, finding) in states {
+    for (state, prefs, policy, reaches, finding) in states {
+        let _policy = policy.map(|p| PolicyFile::write("ecpa-doctor-test.json", p));
         let listener = listen_like_the_component("127.0.0.1:7777".parse().unwrap())
             .expect("port 7777 for the fake component");
         let bridge = FakeBridge::start_on(
