@@ -8,9 +8,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::AsyncReadExt;
-
-use super::fragile::Life;
+use super::fragile::{Life, witness_close};
 use super::loopback::Served;
 
 pub struct CloudStandIn {
@@ -25,18 +23,7 @@ impl CloudStandIn {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let served = Served::start("cloud-stand-in", listener, move |mut tcp| {
             let seen = seen.clone();
-            async move {
-                let mut buf = [0u8; 4096];
-                loop {
-                    match tokio::time::timeout(Duration::from_secs(30), tcp.read(&mut buf)).await {
-                        Ok(Ok(n)) if n > 0 => continue,
-                        Ok(Err(e)) => {
-                            return seen.die(format!("the client reset the connection: {e}"));
-                        }
-                        _ => return,
-                    }
-                }
-            }
+            async move { witness_close(&mut tcp, &seen, Duration::from_secs(30)).await }
         })?;
         Ok(CloudStandIn { served, rude })
     }

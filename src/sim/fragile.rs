@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 
 /// Whether the fake component is still alive, and why it died.
 #[derive(Default)]
@@ -58,6 +58,54 @@ impl Life {
                 return;
             }
             n.await;
+        }
+    }
+}
+
+/// Whether `e` says the client hung up on us: what kills the real component when it
+/// writes (EPIPE and its neighbours).
+pub fn hung_up(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::BrokenPipe
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+    )
+}
+
+/// Accepts TLS on a fragile connection, as the component does, and marks the handshake
+/// done, so that what the server writes next goes out at once. Every fragile TLS server
+/// must start its connections here: a connection left in the ticket phase would hold
+/// the first application write back.
+pub async fn accept(
+    acceptor: &tokio_rustls::TlsAcceptor,
+    tcp: tokio::net::TcpStream,
+    life: Arc<Life>,
+    fragility: Fragility,
+    wait: Duration,
+) -> Option<tokio_rustls::server::TlsStream<Fragile<tokio::net::TcpStream>>> {
+    let tcp = Fragile::new(tcp, life, fragility);
+    let mut tls = tokio::time::timeout(wait, acceptor.accept(tcp))
+        .await
+        .ok()?
+        .ok()?;
+    tls.get_mut().0.handshake_done();
+    Some(tls)
+}
+
+/// After a server's last word: reads until the client closes (or `wait` passes), and notes
+/// on `seen` a client that broke the connection instead of closing it.
+pub async fn witness_close<S: AsyncRead + Unpin>(s: &mut S, seen: &Life, wait: Duration) {
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(wait, s.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => continue,
+            Ok(Err(e)) if e.kind() != io::ErrorKind::UnexpectedEof => {
+                return seen.die(format!(
+                    "the client broke the connection instead of closing it: {e}"
+                ));
+            }
+            _ => return,
         }
     }
 }
@@ -125,14 +173,7 @@ impl<S> Fragile<S> {
     }
 
     fn fatal(&self, e: &io::Error, what: &str) {
-        if self.fragility.tolerant.is_none()
-            && matches!(
-                e.kind(),
-                io::ErrorKind::BrokenPipe
-                    | io::ErrorKind::ConnectionReset
-                    | io::ErrorKind::ConnectionAborted
-            )
-        {
+        if self.fragility.tolerant.is_none() && hung_up(e) {
             self.life.die(format!(
                 "{what}: {e} (the real component dies of SIGPIPE here)"
             ));

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::fragile::Life;
+use super::fragile::{Life, hung_up};
 
 pub struct TimeServer {
     addr: SocketAddr,
@@ -57,15 +57,6 @@ impl TimeServer {
     }
 }
 
-fn rude(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::ConnectionReset
-            | io::ErrorKind::BrokenPipe
-            | io::ErrorKind::ConnectionAborted
-    )
-}
-
 /// One request at a time is plenty for one check; a client that never sends its request
 /// is given up on after a second.
 fn answer(mut c: TcpStream, skew_secs: i64, seen: &Life) {
@@ -75,7 +66,7 @@ fn answer(mut c: TcpStream, skew_secs: i64, seen: &Life) {
     while !got.windows(4).any(|w| w == b"\r\n\r\n") && got.len() < 16 * 1024 {
         match c.read(&mut buf) {
             Ok(n) if n > 0 => got.extend_from_slice(&buf[..n]),
-            Err(e) if rude(&e) => {
+            Err(e) if hung_up(&e) => {
                 return seen.die(format!(
                     "the client reset the connection before its request was read: {e}"
                 ));
@@ -89,7 +80,7 @@ fn answer(mut c: TcpStream, skew_secs: i64, seen: &Life) {
         "HTTP/1.1 200 OK\r\nDate: {date}\r\nServer: demo-time\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     );
     if let Err(e) = c.write_all(reply.as_bytes()) {
-        if rude(&e) {
+        if hung_up(&e) {
             seen.die(format!(
                 "the client was gone before the answer was out: {e}"
             ));
@@ -101,7 +92,7 @@ fn answer(mut c: TcpStream, skew_secs: i64, seen: &Life) {
     loop {
         match c.read(&mut buf) {
             Ok(n) if n > 0 => continue,
-            Err(e) if rude(&e) => {
+            Err(e) if hung_up(&e) => {
                 return seen.die(format!(
                     "the client reset the connection after the answer: {e}"
                 ));

@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::certs::{CertGeneration, CertSet};
-use super::fragile::{Fragile, Fragility, Life};
+use super::fragile::{self, Fragility, Life};
 use super::loopback::{Served, tls_acceptor};
 use crate::bridge::http::{head_end, parse_head};
 
@@ -131,28 +131,15 @@ impl FakeVerifier {
         let served = Served::start("fake-verifier", listener, move |tcp| {
             let server = server.clone();
             let seen = seen.clone();
-            let tcp = Fragile::new(tcp, seen.clone(), Fragility::default());
             async move {
-                if let Ok(Ok(mut tls)) =
-                    tokio::time::timeout(Duration::from_secs(10), server.tls.accept(tcp)).await
+                let wait = Duration::from_secs(10);
+                if let Some(mut tls) =
+                    fragile::accept(&server.tls, tcp, seen.clone(), Fragility::default(), wait)
+                        .await
                 {
-                    tls.get_mut().0.handshake_done();
                     serve(&server, &mut tls).await;
                     // After its answer and close: the client's own close, or a reset.
-                    let mut rest = [0u8; 1024];
-                    loop {
-                        match tokio::time::timeout(Duration::from_secs(10), tls.read(&mut rest))
-                            .await
-                        {
-                            Ok(Ok(n)) if n > 0 => continue,
-                            Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionReset => {
-                                break seen.die(format!(
-                                    "the client reset the connection after the answer: {e}"
-                                ));
-                            }
-                            _ => break,
-                        }
-                    }
+                    fragile::witness_close(&mut tls, &seen, wait).await;
                 }
             }
         })?;

@@ -25,7 +25,7 @@ use tokio::net::TcpStream;
 
 pub use super::certs::{CertGeneration, CertSet};
 pub use super::fragile::Fragility;
-use super::fragile::{Fragile, Life};
+use super::fragile::{self, Life};
 use super::loopback::{Served, tls_acceptor};
 use crate::system::SmartCards;
 
@@ -365,11 +365,11 @@ async fn handle(server: Arc<Server>, mut tcp: TcpStream) {
                 return;
             }
             tokio::time::sleep(server.hello_delay).await;
-            let tcp = Fragile::new(tcp, server.life.clone(), server.fragility.clone());
-            let accepted =
-                tokio::time::timeout(Duration::from_secs(10), server.tls.accept(tcp)).await;
-            if let Ok(Ok(mut tls)) = accepted {
-                tls.get_mut().0.handshake_done();
+            let life = server.life.clone();
+            let fragility = server.fragility.clone();
+            if let Some(tls) =
+                fragile::accept(&server.tls, tcp, life, fragility, Duration::from_secs(10)).await
+            {
                 serve_tls(&server, tls).await;
             }
         }
