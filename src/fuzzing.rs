@@ -39,6 +39,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("service_window", service_window),
     ("component_files", component_files),
     ("browser_files", browser_files),
+    ("nss_db", nss_db),
 ];
 
 /// The 57-byte basic-data record as a card (or anything posing as one) returns it:
@@ -308,11 +309,65 @@ pub fn component_files(data: &[u8]) {
     }
 }
 
+/// An NSS certificate database (`cert9.db`) as a hostile disk may hold it: SQLite bytes,
+/// valid or not; the reader answers with certificates or an error, never a panic, and
+/// the trust judgement over whatever it read stays total.
+pub fn nss_db(data: &[u8]) {
+    use crate::browser::{nss, trust};
+    if let Ok(certs) = nss::read(data) {
+        let chain: Vec<_> = certs
+            .iter()
+            .take(3)
+            .map(|c| rustls::pki_types::CertificateDer::from(c.der.clone()))
+            .collect();
+        let _ = trust::judge(&chain, &certs, std::time::SystemTime::now());
+    }
+}
+
 /// A browser's files as a hostile user or disk may leave them: the bytes as a Chromium
-/// `Preferences`, as a managed policy file and as a `Last Version`; whatever they hold,
-/// the readers answer with data or an error and the decisions stay consistent.
+/// `Preferences`, as a managed policy file, as a `Last Version`, as Firefox's
+/// `profiles.ini`, `prefs.js`, `cert_override.txt`, as a `mimeapps.list` and as proxy
+/// settings; whatever they hold, the readers answer with data or an error and the
+/// decisions stay consistent.
 pub fn browser_files(data: &[u8]) {
-    use crate::browser::{ECPA_HOST, lna, policy};
+    use crate::browser::{ECPA_HOST, chromium, default, firefox, lna, policy, proxy};
+    const ICCERT: &str = "iccert.nhi.gov.tw";
+    for d in chromium::cert_decisions(data) {
+        assert!(!d.host.is_empty());
+    }
+    for p in firefox::profiles(data) {
+        assert!(!p.path.is_empty());
+    }
+    let _ = firefox::last_version(data);
+    for o in firefox::overrides(data) {
+        assert_eq!(o.sha256, o.sha256.to_ascii_uppercase());
+    }
+    let text = String::from_utf8_lossy(data);
+    let look = |k: &str| firefox::pref(&text, k).map(str::to_string);
+    let _ = proxy::firefox(&look, ICCERT, 7777);
+    let _ = proxy::chromium_flags(&text, ICCERT, 7777);
+    let vars = proxy::environment_file(data);
+    if let Some(d) = proxy::from_environment(&vars, ICCERT, 7777) {
+        // A bypass that covers the name always sends it direct.
+        if proxy::no_proxy_bypasses(&d.bypass, ICCERT, 7777) {
+            assert_eq!(d.route, proxy::Route::Direct, "{d:?}");
+        }
+    }
+    let merged = policy::merged(&[data.to_vec()]);
+    if let Some(d) = proxy::chromium_policy(&merged, ICCERT, 7777)
+        && let proxy::Route::Proxy(_) = d.route
+    {
+        assert!(!proxy::chromium_bypasses(&d.bypass, ICCERT, 7777), "{d:?}");
+    }
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) {
+        let _ = proxy::firefox_policy(&v, ICCERT, 7777);
+    }
+    if let Some(Some(b)) = default::https_handler(data) {
+        assert!(
+            ["Google Chrome", "Microsoft Edge", "Chromium", "Firefox"].contains(&b),
+            "{b}"
+        );
+    }
     let major = lna::major_version(data);
     if let Some(m) = major {
         let s = lna::scope(m);

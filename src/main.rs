@@ -435,7 +435,7 @@ fn selected(profile: &Profile, ids: &[String]) -> Result<Option<HashSet<String>>
             ));
         };
         if set.insert(id) {
-            todo.extend(c.needs.iter().cloned());
+            todo.extend(c.waits_for().cloned());
         }
     }
     Ok(Some(set))

@@ -98,6 +98,10 @@ fn card_check() -> String {
         .to_string()
 }
 
+/// Trust judged by the system store and NHIRootCA.crt, as on Windows and macOS, not left to
+/// the browser checks as on Linux.
+const SYSTEM_JUDGES: &str = "      browsers_judge_trust: false\n";
+
 fn root_param(path: &str) -> String {
     format!("      component_root_ca: {path}\n")
 }
@@ -198,7 +202,10 @@ fn system_store_trust_is_recognised() {
 fn nhi_2020_set_self_signed_leaf_is_untrusted_even_with_its_root() {
     let s = Setup::new("tls-2020");
     let b = start(CertGeneration::Nhi2020, Fault::Healthy);
-    let (run, v) = s.run(&tls_check(b.port(), &root_param(&s.root_ca(&b))));
+    let (run, v) = s.run(&tls_check(
+        b.port(),
+        &(root_param(&s.root_ca(&b)) + SYSTEM_JUDGES),
+    ));
     assert_finding(&run, &v, TLS, "tls.untrusted");
     assert_eq!(run.code, 1);
     let c = check(&v, TLS);
@@ -226,7 +233,7 @@ fn nhi_2020_set_is_recognised_and_its_own_root_cannot_make_it_trusted() {
     let root = s.root_ca(&b);
     // Even with NHIRootCA.crt in the system store (what users are told to import).
     let (run, v) = s.run_env(
-        &tls_check(b.port(), &root_param(&root)),
+        &tls_check(b.port(), &(root_param(&root) + SYSTEM_JUDGES)),
         &[("SSL_CERT_FILE", &root)],
     );
     assert_finding(&run, &v, TLS, "tls.untrusted");

@@ -1,6 +1,6 @@
 //! The browser link against a real browser: Debian's Chromium, headless, with the user's
-//! profile under a test `$HOME` put in each Local Network Access state by real means
-//! (`certutil` into its NSS DB, `Preferences` written while it is closed), the fake
+//! profile under a test `$HOME` put in each state by real means (`certutil` into its NSS
+//! DB, `Preferences` written while it is closed, policy files), the fake
 //! component on 127.0.0.1:7777 and a stand-in eCPA page as the public origin
 //! `https://ecpa.dgpa.gov.tw` (browser.md §8). For each state the page's outcome — the
 //! component's reply, or the browser's own `net::ERR_…` — and ecpa-doctor's verdict on the
@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::support::{self, cdp::Chromium, check, temp_dir};
+use crate::support::{self, cdp::Chromium, check, proxy::ConnectProxy, temp_dir};
 use ecpa_doctor::sim::bridge::{
     BridgeConfig, CertGeneration, FakeBridge, Fault, listen_like_the_component,
 };
@@ -26,8 +26,8 @@ fn certutil(args: &[&str]) {
     assert!(st.success(), "certutil {args:?}: {st}");
 }
 
-/// A home whose NSS DB trusts the page's and the component's roots (`C,,`, as the
-/// component's Linux installer would) and whose Chromium profile holds `prefs`.
+/// A home whose NSS DB trusts `roots` (`C,,`, as `certutil -A` leaves them) and whose
+/// Chromium profile holds `prefs`.
 fn home_with(tag: &str, roots: &[(&str, &str)], prefs: &str) -> PathBuf {
     let home = temp_dir(&format!("browser-{tag}"));
     let db = home.join(".pki/nssdb");
@@ -61,13 +61,39 @@ fn ecpa_exception(setting: u8) -> String {
     )
 }
 
-/// The doctor's browser check on `home`, as the JSON report's check object.
+/// The checks of the browser link as the default profile has them, with the TLS check
+/// whose captured chain the trust check judges; no component install is needed.
+const PROFILE: &str = "schema: 1
+name: browser-agreement
+title: { zh-TW: 瀏覽器, en: browser }
+checks:
+  - id: bridge-tls
+    kind: tls_certificate
+    title: { zh-TW: 憑證, en: certificate }
+    timeout: 8s
+    params: { host: 127.0.0.1, port: 7777 }
+  - id: browser-trust
+    kind: browser_trust
+    title: { zh-TW: 信任, en: trust }
+    after: [bridge-tls]
+  - id: browser-proxy
+    kind: browser_proxy
+    title: { zh-TW: Proxy, en: proxy }
+    params: { environment: false }
+  - id: browser-lna
+    kind: browser_lna
+    title: { zh-TW: 區域網路, en: LNA }
+";
+
+/// The doctor on `home`, as the JSON report.
 fn doctor_on(home: &Path) -> (support::Run, serde_json::Value) {
     let home_text = home.display().to_string();
+    let profile = home.join("browser-agreement.yaml");
+    std::fs::write(&profile, PROFILE).unwrap();
     let run = support::doctor(
         &[
-            "--check",
-            "browser-lna",
+            "--profile",
+            profile.to_str().unwrap(),
             "--report",
             "--format",
             "json",
@@ -100,88 +126,200 @@ impl Drop for PolicyFile {
     }
 }
 
+/// Chromium's policy for an agency proxy at 127.0.0.1:`port` with a bypass list.
+fn proxy_policy(port: u16, bypass: &str) -> String {
+    format!(
+        r#"{{"ProxyMode": "fixed_servers", "ProxyServer": "127.0.0.1:{port}", "ProxyBypassList": "{bypass}"}}"#
+    )
+}
+
+/// One state of the user's browser: the page's outcome is `Ok` (it gets the component's
+/// reply) or the browser's own error with the doctor's root cause (check, finding).
+struct State {
+    name: &'static str,
+    prefs: String,
+    policy: Option<String>,
+    certs: CertGeneration,
+    /// The component's root is in the user's NSS DB.
+    trusts_component: bool,
+    outcome: Result<(), (&'static str, &'static str, &'static str)>,
+}
+
+impl State {
+    fn new(
+        name: &'static str,
+        prefs: String,
+        certs: CertGeneration,
+        outcome: Result<(), (&'static str, &'static str, &'static str)>,
+    ) -> State {
+        State {
+            name,
+            prefs,
+            policy: None,
+            certs,
+            trusts_component: true,
+            outcome,
+        }
+    }
+}
+
 #[test]
-fn chromium_and_the_doctor_agree_on_local_network_access() {
-    static MACHINE_PORTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _ports = MACHINE_PORTS.lock().unwrap_or_else(|p| p.into_inner());
+fn chromium_and_the_doctor_agree_on_the_browser_link() {
+    // The machine's policy folder is read by every full run on this machine: the fault
+    // matrix, which holds the rig, must not see a state's proxy policy.
+    let _machine = support::rig_lock();
     let site =
         ecpa_doctor::sim::certs::site(&["ecpa.dgpa.gov.tw"], "eCPA stand-in test CA").unwrap();
     let page_listener = std::net::TcpListener::bind("127.0.0.1:443")
         .expect("port 443 for the eCPA stand-in (the tests run as root)");
     let page = EcpaPage::start_on(page_listener, &site).unwrap();
     assert_eq!(page.port(), 443);
+    let proxy = ConnectProxy::start(vec![(
+        "ecpa.dgpa.gov.tw:443".into(),
+        "127.0.0.1:443".into(),
+    )]);
     let default_block =
         r#"{"profile":{"default_content_setting_values":{"loopback_network":2}}}"#.to_string();
-    // (state, Preferences, an agency policy, the page gets the reply, the doctor's finding)
     let agency_allows = r#"{"LoopbackNetworkAllowedForUrls": ["https://ecpa.dgpa.gov.tw"]}"#;
+    let healthy = CertGeneration::TestCa;
     let states = [
-        ("allowed", ecpa_exception(1), None, true, None),
-        (
+        State::new("allowed", ecpa_exception(1), healthy, Ok(())),
+        State::new(
             "blocked",
             ecpa_exception(2),
-            None,
-            false,
-            Some("browser.lna_blocked"),
+            healthy,
+            Err((
+                "ERR_BLOCKED_BY_LOCAL_NETWORK_ACCESS_CHECKS",
+                "browser-lna",
+                "browser.lna_blocked",
+            )),
         ),
-        (
+        State::new(
             "blocked-by-default",
             default_block,
-            None,
-            false,
-            Some("browser.lna_blocked"),
+            healthy,
+            Err((
+                "ERR_BLOCKED_BY_LOCAL_NETWORK_ACCESS_CHECKS",
+                "browser-lna",
+                "browser.lna_blocked",
+            )),
         ),
         // The user's block does not count against the agency's policy.
-        (
-            "blocked-but-policy-allows",
-            ecpa_exception(2),
-            Some(agency_allows),
-            true,
-            None,
+        State {
+            policy: Some(agency_allows.to_string()),
+            ..State::new(
+                "blocked-but-policy-allows",
+                ecpa_exception(2),
+                healthy,
+                Ok(()),
+            )
+        },
+        // The component's root imported into the system store only, not the user's NSS DB.
+        State {
+            trusts_component: false,
+            ..State::new(
+                "root-missing",
+                ecpa_exception(1),
+                healthy,
+                Err((
+                    "ERR_CERT_AUTHORITY_INVALID",
+                    "browser-trust",
+                    "browser.cert_untrusted",
+                )),
+            )
+        },
+        // The 2024 package's 30-day root, correctly trusted, a month later. The component
+        // sends its root along, so the TLS check already names it; the trust check says
+        // that the browser's trusted root is the expired one.
+        State::new(
+            "root-expired",
+            ecpa_exception(1),
+            CertGeneration::ExpiredRoot,
+            Err(("ERR_CERT_DATE_INVALID", "bridge-tls", "tls.ca_expired")),
         ),
+        // An agency proxy whose bypass list names loopback but not iccert.nhi.gov.tw: the
+        // page comes through the proxy, the component's address goes to it too.
+        State {
+            policy: Some(proxy_policy(proxy.port(), "localhost;127.0.0.1")),
+            ..State::new(
+                "proxy-no-bypass",
+                ecpa_exception(1),
+                healthy,
+                // Chromium's console words for ERR_TUNNEL_CONNECTION_FAILED on a WebSocket.
+                Err((
+                    "Establishing a tunnel via proxy server failed",
+                    "browser-proxy",
+                    "browser.proxy_no_bypass",
+                )),
+            )
+        },
+        State {
+            policy: Some(proxy_policy(proxy.port(), "localhost;iccert.nhi.gov.tw")),
+            ..State::new("proxy-with-bypass", ecpa_exception(1), healthy, Ok(()))
+        },
     ];
-    for (state, prefs, policy, reaches, finding) in states {
-        let _policy = policy.map(|p| PolicyFile::write("ecpa-doctor-test.json", p));
+    for st in states {
+        let State {
+            name: state,
+            prefs,
+            policy,
+            certs,
+            trusts_component,
+            outcome,
+        } = st;
+        let _policy = policy.map(|p| PolicyFile::write("ecpa-doctor-test.json", &p));
+        let tunnels_before = proxy.targets().len();
         let listener = listen_like_the_component("127.0.0.1:7777".parse().unwrap())
             .expect("port 7777 for the fake component");
-        let bridge = FakeBridge::start_on(
-            listener,
-            BridgeConfig::new(CertGeneration::TestCa, Fault::Healthy),
-        )
-        .unwrap();
-        let home = home_with(
-            state,
-            &[
-                ("ecpa-stand-in", site.component_root_pem.as_str()),
-                ("component", bridge.certs().component_root_pem.as_str()),
-            ],
-            &prefs,
-        );
+        let bridge =
+            FakeBridge::start_on(listener, BridgeConfig::new(certs, Fault::Healthy)).unwrap();
+        let mut roots = vec![("ecpa-stand-in", site.component_root_pem.as_str())];
+        if trusts_component {
+            roots.push(("component", bridge.certs().component_root_pem.as_str()));
+        }
+        let home = home_with(state, &roots, &prefs);
         // The doctor first, on the profile as the user left it.
         let (run, v) = doctor_on(&home);
-        let c = check(&v, "browser-lna");
-        match finding {
-            None => assert_eq!(c["status"], "pass", "{state}: {run:?}"),
-            Some(f) => {
-                assert_eq!(c["finding"], f, "{state}: {run:?}");
-                assert_eq!(v["root_cause"]["check"], "browser-lna", "{state}: {run:?}");
+        match outcome {
+            Ok(()) => {
+                assert_eq!(v["root_cause"], serde_json::Value::Null, "{state}: {run:?}");
+                for id in ["browser-trust", "browser-lna"] {
+                    assert_eq!(check(&v, id)["status"], "pass", "{state}: {id}: {run:?}");
+                }
             }
+            Err((_, id, finding)) => {
+                assert_eq!(v["root_cause"]["check"], id, "{state}: {run:?}");
+                assert_eq!(v["root_cause"]["finding"], finding, "{state}: {run:?}");
+            }
+        }
+        if state == "root-expired" {
+            assert_eq!(
+                check(&v, "browser-trust")["finding"],
+                "browser.cert_root_expired",
+                "{state}: {run:?}"
+            );
         }
         // Then the browser, on the same profile.
         let browser = Chromium::launch(&home, 443);
         let visit = browser.visit("https://ecpa.dgpa.gov.tw/", Duration::from_secs(20));
         drop(browser);
-        if reaches {
-            assert_eq!(visit.result, "reply:GetVersion:0011", "{state}: {visit:?}");
-        } else {
-            assert_eq!(visit.result, "error", "{state}: {visit:?}");
-            assert!(
-                visit
-                    .log
-                    .iter()
-                    .any(|l| l.contains("ERR_BLOCKED_BY_LOCAL_NETWORK_ACCESS_CHECKS")),
-                "{state}: the browser did not say it was Local Network Access: {visit:?}"
-            );
+        match outcome {
+            Ok(()) => assert_eq!(visit.result, "reply:GetVersion:0011", "{state}: {visit:?}"),
+            Err((error, ..)) => {
+                assert_eq!(visit.result, "error", "{state}: {visit:?}");
+                assert!(
+                    visit.log.iter().any(|l| l.contains(error)),
+                    "{state}: the browser did not say {error}: {visit:?}"
+                );
+            }
         }
+        let asked: Vec<String> = proxy.targets().split_off(tunnels_before);
+        let through_proxy = asked.iter().any(|t| t == "iccert.nhi.gov.tw:7777");
+        assert_eq!(
+            through_proxy,
+            state == "proxy-no-bypass",
+            "{state}: the proxy was asked for {asked:?}"
+        );
         // What a real browser's denial does to a component as fragile as the real one.
         std::thread::sleep(Duration::from_millis(300));
         eprintln!(

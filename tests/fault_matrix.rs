@@ -27,8 +27,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ecpa_doctor::browser::nss::ServerTrust;
 use ecpa_doctor::sim::bridge::{BridgeConfig, CertGeneration, FakeBridge, Fault};
 use ecpa_doctor::system::pcsc::RealPcsc;
+use rustls::pki_types::{CertificateDer, pem::PemObject};
 use serde_json::Value;
 use support::{BIN, Run, check, rig_lock, temp_dir, wait_reader, write_profile};
 use tmux::{Tmux, exit_status, has_line};
@@ -152,6 +154,11 @@ impl World {
                 format!("{{ search_dirs: ['{d}/downloads'] }}"),
             ),
             ("browser-lna", format!("{{ home: '{d}/home' }}")),
+            ("browser-trust", format!("{{ home: '{d}/home' }}")),
+            (
+                "browser-proxy",
+                format!("{{ home: '{d}/home', environment: false }}"),
+            ),
         ]
     }
 
@@ -233,6 +240,16 @@ fn bridge(certs: CertGeneration, fault: Fault) -> FakeBridge {
 fn bridge_for(w: &World, certs: CertGeneration, fault: Fault) -> FakeBridge {
     let b = bridge(certs, fault);
     b.write_component_root(&w.root_ca()).unwrap();
+    // The user's Chromium trusts that root in its NSS database, as `certutil -A -t C,,`
+    // would leave it.
+    let roots: Vec<(Vec<u8>, String, ServerTrust)> =
+        CertificateDer::pem_slice_iter(b.certs().component_root_pem.as_bytes())
+            .filter_map(Result::ok)
+            .map(|c| (c.to_vec(), "NHIRootCA".to_string(), ServerTrust::Anchor))
+            .collect();
+    let db = w.dir.join("home/.pki/nssdb");
+    std::fs::create_dir_all(&db).unwrap();
+    std::fs::write(db.join("cert9.db"), ecpa_doctor::sim::nssdb::cert9(&roots)).unwrap();
     b
 }
 

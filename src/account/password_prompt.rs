@@ -46,7 +46,7 @@ pub fn plan(
             if let Some(c) = profile.check(&id)
                 && set.insert(id)
             {
-                todo.extend(c.needs.iter().cloned());
+                todo.extend(c.waits_for().cloned());
             }
         }
         set

@@ -479,6 +479,20 @@ fn san_of(n: &GeneralName) -> San {
 }
 
 /// `AB:CD:…` SHA-256 of the DER, the form openssl and browsers show.
+impl CertInfo {
+    /// The common name, else the whole subject; a certificate that does not parse says why.
+    pub fn short_name(&self) -> String {
+        if let Some(e) = &self.error {
+            return e.clone();
+        }
+        self.subject
+            .split(',')
+            .find_map(|part| part.strip_prefix("CN="))
+            .map(str::to_string)
+            .unwrap_or_else(|| self.subject.clone())
+    }
+}
+
 pub fn fingerprint(der: &[u8]) -> String {
     let d = ring::digest::digest(&ring::digest::SHA256, der);
     d.as_ref()
@@ -594,6 +608,16 @@ pub enum Trust {
     TrustedButOutOfDate,
     /// Why, as the verifier said it (a library error, or a phrase of ours).
     Untrusted(Value),
+}
+
+/// The chain the component served, as the TLS check captured it, for the checks that judge
+/// it against each browser's own store.
+#[derive(Clone, Debug)]
+pub struct ServedChain {
+    /// Leaf first.
+    pub chain: Vec<CertificateDer<'static>>,
+    /// The names the eCPA page connects to.
+    pub names: Vec<String>,
 }
 
 /// Whether `chain` (leaf first) leads to one of `anchors` by signature, names aside.

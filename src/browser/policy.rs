@@ -202,3 +202,31 @@ mod tests {
         assert_eq!(p.decision(ECPA_HOST), None);
     }
 }
+
+/// Managed policy files merged as one object: for a policy set in several files, the
+/// first file (in name order) wins. Files that are not JSON objects are skipped.
+pub fn merged(files: &[Vec<u8>]) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for bytes in files.iter().filter(|b| b.len() <= POLICY_FILE_MAX) {
+        if let Ok(serde_json::Value::Object(m)) = serde_json::from_slice(bytes) {
+            for (k, v) in m {
+                out.entry(k).or_insert(v);
+            }
+        }
+    }
+    serde_json::Value::Object(out)
+}
+
+#[cfg(test)]
+mod merge_tests {
+    #[test]
+    fn the_first_file_wins_and_junk_is_skipped() {
+        let m = super::merged(&[
+            br#"{"ProxyMode":"direct"}"#.to_vec(),
+            b"not json".to_vec(),
+            br#"{"ProxyMode":"fixed_servers","ProxyServer":"p:1"}"#.to_vec(),
+        ]);
+        assert_eq!(m["ProxyMode"], "direct");
+        assert_eq!(m["ProxyServer"], "p:1");
+    }
+}

@@ -17,11 +17,18 @@ pub fn render(p: &Profile, lang: Lang) -> String {
         .unwrap_or(0);
     for (i, c) in p.checks.iter().enumerate() {
         let _ = writeln!(s, "{:>2}. {:<width$}  {}", i + 1, c.id, c.title.get(lang));
-        let needs = if c.needs.is_empty() {
+        let mut needs = if c.needs.is_empty() {
             "-".to_string()
         } else {
             c.needs.join(", ")
         };
+        if !c.after.is_empty() {
+            needs = format!(
+                "{needs} · {}: {}",
+                ui("list.after", lang),
+                c.after.join(", ")
+            );
+        }
         let _ = writeln!(
             s,
             "    {}: {} · {}: {} · {}: {:.1} s · {}",

@@ -1,5 +1,7 @@
 //! What one check found.
 
+use std::any::Any;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -172,6 +174,40 @@ pub struct Outcome {
     pub duration: Duration,
     /// For a skipped check: the failed check at the root of the chain that blocked it.
     pub skipped_because: Option<String>,
+    /// What a later check may read (`needs` or `after`); never shown or reported.
+    pub handoff: Handoff,
+}
+
+/// Data one check hands to the checks that read its result (the TLS check's captured
+/// chain): typed by the kinds, opaque to the engine, left out of every report.
+#[derive(Clone, Default)]
+pub struct Handoff(Option<Arc<dyn Any + Send + Sync>>);
+
+impl Handoff {
+    pub fn of<T: Any + Send + Sync>(v: T) -> Handoff {
+        Handoff(Some(Arc::new(v)))
+    }
+
+    pub fn get<T: Any>(&self) -> Option<&T> {
+        self.0.as_deref()?.downcast_ref()
+    }
+}
+
+impl std::fmt::Debug for Handoff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Handoff(..)"
+        } else {
+            "Handoff(-)"
+        })
+    }
+}
+
+/// Two outcomes are the same when what they say is; the handoff is derived data.
+impl PartialEq for Handoff {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl Outcome {
@@ -183,7 +219,14 @@ impl Outcome {
             evidence: Vec::new(),
             duration: Duration::ZERO,
             skipped_because: None,
+            handoff: Handoff::default(),
         }
+    }
+
+    /// Hands `v` to the checks that read this one's result.
+    pub fn handing(mut self, v: impl Any + Send + Sync) -> Self {
+        self.handoff = Handoff::of(v);
+        self
     }
 
     pub fn pass(summary: Msg) -> Self {

@@ -43,6 +43,8 @@ struct CheckFile {
     #[serde(default)]
     needs: Vec<String>,
     #[serde(default)]
+    after: Vec<String>,
+    #[serde(default)]
     params: Option<serde_yaml::Value>,
     #[serde(default, deserialize_with = "de_timeout")]
     timeout: Option<Duration>,
@@ -60,6 +62,10 @@ pub struct CheckDef {
     pub kind: String,
     pub title: L10n,
     pub needs: Vec<String>,
+    /// Checks whose results it reads but does not need to pass: it waits for them and
+    /// runs whatever they found (the browser trust check judges the chain the TLS check
+    /// captured, even when that check failed).
+    pub after: Vec<String>,
     pub timeout: Duration,
     pub severity: Severity,
     pub remedies: IndexMap<String, String>,
@@ -71,6 +77,11 @@ pub struct CheckDef {
 }
 
 impl CheckDef {
+    /// Every check it waits for: the ones it needs and the ones it runs after.
+    pub fn waits_for(&self) -> impl Iterator<Item = &String> {
+        self.needs.iter().chain(&self.after)
+    }
+
     /// The remedy for a finding: the profile's override, else the one named like it.
     pub fn remedy_for(&self, finding: &str) -> String {
         self.remedies
@@ -215,6 +226,7 @@ impl Profile {
                 kind: c.kind,
                 title: c.title,
                 needs: c.needs,
+                after: c.after,
                 timeout,
                 severity: c.severity,
                 remedies: c.remedies,
@@ -248,6 +260,7 @@ impl Profile {
             kind: kind.name.to_string(),
             title: title.clone(),
             needs: Vec::new(),
+            after: Vec::new(),
             timeout,
             severity: Severity::Blocking,
             remedies: IndexMap::new(),
@@ -267,7 +280,7 @@ impl Profile {
         self.checks.iter().find(|c| c.id == id)
     }
 
-    /// `id` and every check that needs it, directly or not, in profile order.
+    /// `id` and every check that waits for it, directly or not, in profile order.
     pub fn with_dependents(&self, id: &str) -> Vec<String> {
         let mut set: HashSet<&str> = HashSet::from([id]);
         // Profile order is a valid topological order only if needs point backwards; iterate
@@ -275,7 +288,7 @@ impl Profile {
         loop {
             let before = set.len();
             for c in &self.checks {
-                if c.needs.iter().any(|n| set.contains(n.as_str())) {
+                if c.waits_for().any(|n| set.contains(n.as_str())) {
                     set.insert(&c.id);
                 }
             }
@@ -298,7 +311,7 @@ fn is_valid_id(id: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-/// Dangling ids and cycles in `needs`, named.
+/// Dangling ids and cycles in `needs` and `after`, named.
 fn check_needs(checks: &[CheckDef]) -> Result<(), (String, String)> {
     let index: HashMap<&str, usize> = checks
         .iter()
@@ -306,18 +319,23 @@ fn check_needs(checks: &[CheckDef]) -> Result<(), (String, String)> {
         .map(|(i, c)| (c.id.as_str(), i))
         .collect();
     for c in checks {
-        for n in &c.needs {
+        let named = c
+            .needs
+            .iter()
+            .map(|n| ("needs", n))
+            .chain(c.after.iter().map(|n| ("runs after", n)));
+        for (how, n) in named {
             if !index.contains_key(n.as_str()) {
                 return Err((
                     c.id.clone(),
                     format!(
-                        "check `{}` needs `{}`, which is not in the profile",
+                        "check `{}` {how} `{}`, which is not in the profile",
                         c.id, n
                     ),
                 ));
             }
             if n == &c.id {
-                return Err((c.id.clone(), format!("check `{}` needs itself", c.id)));
+                return Err((c.id.clone(), format!("check `{}` {how} itself", c.id)));
             }
         }
     }
@@ -337,7 +355,7 @@ fn check_needs(checks: &[CheckDef]) -> Result<(), (String, String)> {
     ) -> Option<Vec<&'a str>> {
         marks[i] = Mark::Active;
         path.push(&checks[i].id);
-        for n in &checks[i].needs {
+        for n in checks[i].waits_for() {
             let j = index[n.as_str()];
             match marks[j] {
                 Mark::Active => {
@@ -365,7 +383,7 @@ fn check_needs(checks: &[CheckDef]) -> Result<(), (String, String)> {
             if let Some(cycle) = visit(i, checks, &index, &mut marks, &mut path) {
                 return Err((
                     cycle[0].to_string(),
-                    format!("`needs` form a cycle: {}", cycle.join(" → ")),
+                    format!("`needs` and `after` form a cycle: {}", cycle.join(" → ")),
                 ));
             }
         }

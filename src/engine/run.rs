@@ -67,6 +67,11 @@ pub async fn run(
             .iter()
             .map(|n| (n.clone(), receivers[n].clone()))
             .collect();
+        let after: Vec<(String, watch::Receiver<Option<Outcome>>)> = check
+            .after
+            .iter()
+            .map(|n| (n.clone(), receivers[n].clone()))
+            .collect();
         let selected = request.only.as_ref().is_none_or(|s| s.contains(&check.id));
         let previous = request.previous.get(&check.id).cloned();
         if !selected && previous.is_none() {
@@ -79,7 +84,7 @@ pub async fn run(
         tasks.push(tokio::spawn(async move {
             let outcome = match (selected, previous) {
                 (false, Some(prev)) => prev,
-                _ => run_one(&check, needs, env, password, events.as_ref()).await,
+                _ => run_one(&check, needs, after, env, password, events.as_ref()).await,
             };
             if let Some(ev) = &events {
                 let _ = ev.send(Event::Finished {
@@ -113,6 +118,7 @@ pub async fn run(
 async fn run_one(
     check: &CheckDef,
     needs: Vec<(String, watch::Receiver<Option<Outcome>>)>,
+    after: Vec<(String, watch::Receiver<Option<Outcome>>)>,
     env: Env,
     password: Option<Arc<crate::account::secret::PasswordSlot>>,
     events: Option<&mpsc::UnboundedSender<Event>>,
@@ -129,6 +135,12 @@ async fn run_one(
             return Outcome::skipped(&root);
         }
         prior.insert(id, outcome);
+    }
+    for (id, mut rx) in after {
+        // Whatever it found, even nothing (left out of this run): the probe judges.
+        if let Ok(v) = rx.wait_for(|o| o.is_some()).await {
+            prior.insert(id, v.clone().expect("waited for Some"));
+        }
     }
     if let Some(ev) = events {
         let _ = ev.send(Event::Started {

@@ -44,6 +44,7 @@ fn check(
             en: id.into(),
         },
         needs: needs.iter().map(|s| s.to_string()).collect(),
+        after: Vec::new(),
         timeout: Duration::from_millis(timeout_ms),
         severity,
         remedies: Default::default(),
@@ -116,6 +117,49 @@ async fn failed_prerequisite_skips_the_chain_naming_the_root() {
     );
     let (root, _) = run::root_cause(&p, &r.outcomes).unwrap();
     assert_eq!(root, "a");
+}
+
+/// Passes when the check it runs after handed it something, whatever that check found.
+struct ReadsHandoff;
+
+impl Probe for ReadsHandoff {
+    fn run(&self, ctx: Ctx) -> BoxFuture {
+        Box::pin(async move {
+            match ctx.prior.get("a").and_then(|o| o.handoff.get::<&str>()) {
+                Some(s) => Outcome::pass(Msg::new(s)),
+                None => Outcome::fail("x.nothing", Msg::new("x")),
+            }
+        })
+    }
+}
+
+fn fail_handing() -> Outcome {
+    fail().handing("the chain")
+}
+
+#[tokio::test]
+async fn a_check_after_a_failed_one_runs_and_reads_what_it_handed_over() {
+    let mut b = check("b", &[], pass, 0, 1000, Severity::Blocking);
+    b.after = vec!["a".into()];
+    b.probe = Arc::new(ReadsHandoff);
+    let p = profile(vec![
+        check("a", &[], fail_handing, 50, 1000, Severity::Blocking),
+        b,
+    ]);
+    let r = run::run(p.clone(), system(), Request::default(), None).await;
+    let b = &r.outcomes[1].1;
+    assert_eq!(
+        (b.status, b.summary.key.as_str()),
+        (Status::Pass, "the chain")
+    );
+    assert_eq!(p.with_dependents("a"), vec!["a", "b"]);
+    // Left out of the run (`--check b` without a): it runs with nothing handed over.
+    let only = Request {
+        only: Some(["b".to_string()].into()),
+        ..Request::default()
+    };
+    let r = run::run(p, system(), only, None).await;
+    assert_eq!(r.outcomes[0].1.finding.as_deref(), Some("x.nothing"));
 }
 
 #[tokio::test]

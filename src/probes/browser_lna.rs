@@ -12,11 +12,13 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::{BoxFuture, Ctx, CtxSystem, Kind, Probe, blocking, params};
+use crate::browser::chromium;
+use crate::browser::default::{self, Combined};
 use crate::browser::lna::{self, Decision, ProfileLna, Setting};
 use crate::browser::policy::LnaPolicies;
 use crate::engine::kind::{Simulated, StandIns};
 use crate::engine::outcome::{Msg, Outcome, Value};
-use crate::system::{Files, System};
+use crate::system::{Files, System, user};
 
 pub const KIND: Kind = Kind {
     name: "browser_lna",
@@ -65,64 +67,16 @@ fn default_host() -> String {
     crate::browser::ECPA_HOST.into()
 }
 
-fn browser(name: &str, user_data: &str, policies: &[&str]) -> BrowserDef {
-    BrowserDef {
-        name: name.into(),
-        user_data: user_data.into(),
-        policies: policies.iter().map(PathBuf::from).collect(),
-    }
-}
-
-/// Where each browser keeps its profiles (Chromium's `docs/user_data_dir.md`). Policies are
-/// read from files on Linux; macOS plists and the Windows registry come later.
+/// Where each browser keeps its profiles, on this OS.
 fn default_browsers() -> Vec<BrowserDef> {
-    if cfg!(target_os = "windows") {
-        vec![
-            browser(
-                "Google Chrome",
-                "AppData/Local/Google/Chrome/User Data",
-                &[],
-            ),
-            browser(
-                "Microsoft Edge",
-                "AppData/Local/Microsoft/Edge/User Data",
-                &[],
-            ),
-            browser("Chromium", "AppData/Local/Chromium/User Data", &[]),
-        ]
-    } else if cfg!(target_os = "macos") {
-        vec![
-            browser(
-                "Google Chrome",
-                "Library/Application Support/Google/Chrome",
-                &[],
-            ),
-            browser(
-                "Microsoft Edge",
-                "Library/Application Support/Microsoft Edge",
-                &[],
-            ),
-            browser("Chromium", "Library/Application Support/Chromium", &[]),
-        ]
-    } else {
-        vec![
-            browser(
-                "Google Chrome",
-                ".config/google-chrome",
-                &["/etc/opt/chrome/policies/managed"],
-            ),
-            browser(
-                "Microsoft Edge",
-                ".config/microsoft-edge",
-                &["/etc/opt/edge/policies/managed"],
-            ),
-            browser(
-                "Chromium",
-                ".config/chromium",
-                &["/etc/chromium/policies/managed"],
-            ),
-        ]
-    }
+    chromium::installs(chromium::this_os())
+        .iter()
+        .map(|i| BrowserDef {
+            name: i.name.into(),
+            user_data: i.user_data.into(),
+            policies: i.policies.iter().map(PathBuf::from).collect(),
+        })
+        .collect()
 }
 
 /// At most this many profiles go into the evidence (a shared PC may have dozens).
@@ -148,35 +102,6 @@ impl Probe for BrowserLna {
     }
 }
 
-/// Whose profiles: the home, and the user it belongs to when known.
-fn whose(sys: &System, p: &Params) -> Option<(Option<String>, PathBuf)> {
-    if let Some(h) = &p.home {
-        return Some((sys.user.clone(), h.clone()));
-    }
-    let user = sys.user.clone().or_else(|| {
-        std::env::var("SUDO_USER")
-            .ok()
-            .filter(|u| !u.is_empty() && u != "root")
-    });
-    match user {
-        Some(u) => passwd_home(sys.files.as_ref(), &u).map(|h| (Some(u), h)),
-        None => {
-            let home = std::env::var_os(if cfg!(windows) { "USERPROFILE" } else { "HOME" })?;
-            let name = std::env::var(if cfg!(windows) { "USERNAME" } else { "USER" }).ok();
-            Some((name, PathBuf::from(home)))
-        }
-    }
-}
-
-/// `name:x:uid:gid:gecos:home:shell` in `/etc/passwd`.
-fn passwd_home(files: &dyn Files, user: &str) -> Option<PathBuf> {
-    let text = files.read(Path::new("/etc/passwd"), 1024 * 1024).ok()?;
-    String::from_utf8_lossy(&text).lines().find_map(|l| {
-        let f: Vec<&str> = l.split(':').collect();
-        (f.len() >= 7 && f[0] == user).then(|| PathBuf::from(f[5]))
-    })
-}
-
 /// What one profile does with an eCPA page reaching loopback.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Verdict {
@@ -188,6 +113,8 @@ enum Verdict {
 }
 
 struct Seen {
+    /// The browser's name, as the default-browser lookup names it.
+    browser: String,
     /// `Chromium 156 / Default`.
     label: String,
     verdict: Verdict,
@@ -195,16 +122,16 @@ struct Seen {
 }
 
 fn judge(sys: &System, p: &Params) -> Outcome {
-    let Some((user, home)) = whose(sys, p) else {
+    let Some((user, home)) = user::home_for(sys, p.home.as_deref()) else {
         return Outcome::warn("browser.none_found", Msg::new("browser.no_home"));
     };
-    let user_text = user.clone().unwrap_or_else(|| "-".into());
     let files = sys.files.as_ref();
     let mut seen = Vec::new();
     for b in &p.browsers {
         seen.extend(browser_profiles(files, &home, b, &p.origin_host));
     }
     let home_text = home.display().to_string();
+    let default_browser = user::default_browser(sys, &home, chromium::this_os());
     let o = if seen.is_empty() {
         Outcome::warn(
             "browser.none_found",
@@ -219,26 +146,43 @@ fn judge(sys: &System, p: &Params) -> Outcome {
                 .join(", ")
         };
         let (blocked, undecided) = (list(Verdict::Blocked), list(Verdict::Undecided));
-        if blocked.len() == seen.len() {
-            Outcome::fail(
+        let results: Vec<(&str, bool)> = seen
+            .iter()
+            .map(|s| (s.browser.as_str(), s.verdict == Verdict::Blocked))
+            .collect();
+        let others = || {
+            let rest: Vec<&Seen> = seen
+                .iter()
+                .filter(|s| s.verdict != Verdict::Blocked)
+                .collect();
+            names(&rest)
+        };
+        match default::combine(&results, default_browser) {
+            Combined::AllFail => Outcome::fail(
                 "browser.lna_blocked",
                 Msg::new("browser.lna_blocked").arg("profiles", names(&blocked)),
-            )
-        } else if !blocked.is_empty() {
-            Outcome::warn(
+            ),
+            Combined::DefaultFails(d) => Outcome::fail(
+                "browser.lna_blocked",
+                Msg::new("browser.lna_blocked_default")
+                    .arg("default", d)
+                    .arg("profiles", names(&blocked))
+                    .arg("others", others()),
+            ),
+            Combined::SomeFail => Outcome::warn(
                 "browser.lna_blocked",
                 Msg::new("browser.lna_blocked_some").arg("profiles", names(&blocked)),
-            )
-        } else if !undecided.is_empty() {
-            Outcome::warn(
+            ),
+            Combined::NoneFail if !undecided.is_empty() => Outcome::warn(
                 "browser.lna_undecided",
                 Msg::new("browser.lna_undecided").arg("profiles", names(&undecided)),
-            )
-        } else {
-            Outcome::pass(Msg::new("browser.lna_pass").arg("count", seen.len().to_string()))
+            ),
+            Combined::NoneFail => {
+                Outcome::pass(Msg::new("browser.lna_pass").arg("count", seen.len().to_string()))
+            }
         }
     };
-    let mut o = o.with("user", user_text).with("home", home_text);
+    let mut o = crate::browser::whose_evidence(o, user, &home_text, default_browser);
     for (i, s) in seen.iter().take(SHOWN_PROFILES).enumerate() {
         o = o.with(
             &format!("profile_{i}"),
@@ -289,12 +233,15 @@ fn browser_profiles(files: &dyn Files, home: &Path, b: &BrowserDef, host: &str) 
                 )
                 .ok()?;
             let label = format!("{} {version} / {name}", b.name);
-            Some(judge_profile(label, &prefs, &policies, host, major))
+            Some(judge_profile(
+                &b.name, label, &prefs, &policies, host, major,
+            ))
         })
         .collect()
 }
 
 fn judge_profile(
+    browser: &str,
     label: String,
     prefs: &[u8],
     policies: &LnaPolicies,
@@ -303,6 +250,7 @@ fn judge_profile(
 ) -> Seen {
     if major.is_some_and(|m| !lna::scope(m).fetch) {
         return Seen {
+            browser: browser.into(),
             label,
             verdict: Verdict::NotGated,
             why: Msg::new("value.lna.not_gated").into(),
@@ -314,6 +262,7 @@ fn judge_profile(
             _ => (Verdict::Allowed, "value.lna.policy_allows"),
         };
         return Seen {
+            browser: browser.into(),
             label,
             verdict,
             why: Msg::new(key)
@@ -326,6 +275,7 @@ fn judge_profile(
         Ok(p) => p,
         Err(e) => {
             return Seen {
+                browser: browser.into(),
                 label,
                 verdict: Verdict::Undecided,
                 why: Msg::new("value.lna.unreadable").arg("error", e).into(),
@@ -371,6 +321,7 @@ fn judge_profile(
         }
     };
     Seen {
+        browser: browser.into(),
         label,
         verdict,
         why,

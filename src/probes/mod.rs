@@ -30,6 +30,8 @@ pub(crate) const fn joined<const N: usize>(lists: &[&[&'static str]]) -> [&'stat
 pub mod bridge_identity;
 pub mod bridge_protocol;
 pub mod browser_lna;
+pub mod browser_proxy;
+pub mod browser_trust;
 pub mod card;
 pub mod clock;
 pub mod component_installed;
@@ -69,6 +71,8 @@ pub const KINDS: Kinds = &[
     bridge_identity::KIND,
     bridge_protocol::KIND,
     browser_lna::KIND,
+    browser_trust::KIND,
+    browser_proxy::KIND,
     nhi_signature::KIND,
     registration::KIND,
     clock::KIND,

@@ -50,6 +50,7 @@ fn point_at(w: &StandIns) -> Vec<(&'static str, serde_yaml::Value)> {
         ("port", w.bridge_port.into()),
         ("component_root_ca", w.root_ca.as_str().into()),
         ("known_certs", w.known_certs.as_str().into()),
+        ("browsers_judge_trust", (w.os == "linux").into()),
     ]
 }
 
@@ -81,6 +82,11 @@ struct Params {
     /// Replaces the built-in list of known certificates (`assets/tls-known-certs.yaml`).
     #[serde(default)]
     known_certs: Option<PathBuf>,
+    /// Browsers take their trust from stores of their own that the browser checks read
+    /// (on Linux: Chromium's and Firefox's NSS databases), so a chain the system store
+    /// does not trust is evidence here, not a finding. Default: on Linux.
+    #[serde(default = "browsers_judge_trust")]
+    browsers_judge_trust: bool,
     /// Warn when a certificate of the chain expires within this many days.
     #[serde(default = "default_warn_days")]
     warn_days: u32,
@@ -107,6 +113,9 @@ fn default_root_ca() -> Option<PathBuf> {
 }
 fn yes() -> bool {
     true
+}
+fn browsers_judge_trust() -> bool {
+    cfg!(target_os = "linux")
 }
 fn default_warn_days() -> u32 {
     7
@@ -293,7 +302,12 @@ fn judge(p: &Params, seen: Seen) -> Outcome {
     }
 
     let mut problems = validity_problems(leaf, &infos[1..], &component_infos, now, p.warn_days);
-    if trusted_by.is_none() {
+    if trusted_by.is_none() && p.browsers_judge_trust {
+        evidence.push((
+            "trust_browsers".into(),
+            Msg::new("value.trust.browsers_judge").into(),
+        ));
+    } else if trusted_by.is_none() {
         let key = match generation {
             // Its root did not sign it: importing NHIRootCA.crt, the usual advice, cannot help.
             Some(Generation::Nhi2020) => "tls.untrusted_2020",
@@ -302,7 +316,7 @@ fn judge(p: &Params, seen: Seen) -> Outcome {
         };
         problems.push(problem(
             "tls.untrusted",
-            Msg::new(key).arg("subject", short_name(leaf)),
+            Msg::new(key).arg("subject", leaf.short_name()),
         ));
     }
     problems.extend(name_problems(leaf, &p.names, generation));
@@ -314,10 +328,10 @@ fn judge(p: &Params, seen: Seen) -> Outcome {
         });
     }
     let outcome = verdict(problems, || {
-        let key = if trusted_by == Some(SYSTEM) {
-            "tls.pass_system"
-        } else {
-            "tls.pass_component"
+        let key = match trusted_by {
+            Some(SYSTEM) => "tls.pass_system",
+            Some(_) => "tls.pass_component",
+            None => "tls.pass_browsers_judge",
         };
         Msg::new(key)
             .arg("names", p.names.join(", "))
@@ -326,6 +340,10 @@ fn judge(p: &Params, seen: Seen) -> Outcome {
     evidence
         .into_iter()
         .fold(outcome, |o, (k, v)| o.with(&k, v))
+        .handing(tls::ServedChain {
+            chain: seen.chain,
+            names: p.names.clone(),
+        })
 }
 
 /// The component's certificate generations (real-component §2, facts §4.3). Only the
@@ -346,11 +364,11 @@ enum Generation {
 const PACKAGE_ROOT_DAYS: u64 = 31;
 
 fn generation(leaf: &CertInfo, cas: &[CertInfo]) -> Option<Generation> {
-    if leaf.self_issued() && short_name(leaf) == "NHI.Self.Server.Cert" {
+    if leaf.self_issued() && leaf.short_name() == "NHI.Self.Server.Cert" {
         return Some(Generation::Nhi2020);
     }
     let root = cas.iter().find(|c| {
-        c.error.is_none() && short_name(c) == "nhi-localhost-ca" && c.subject == leaf.issuer
+        c.error.is_none() && c.short_name() == "nhi-localhost-ca" && c.subject == leaf.issuer
     })?;
     let root_days = match (root.not_before, root.not_after) {
         (Some(from), Some(to)) => to.duration_since(from).map_or(0, |d| d.as_secs() / 86_400),
@@ -504,7 +522,7 @@ fn validity_problems(
         out.push(problem(
             "tls.leaf_expired",
             Msg::new("tls.leaf_expired")
-                .arg("subject", short_name(leaf))
+                .arg("subject", leaf.short_name())
                 .arg("date", tls::date(leaf.not_after)),
         ));
     }
@@ -515,7 +533,7 @@ fn validity_problems(
         out.push(problem(
             "tls.ca_expired",
             Msg::new("tls.ca_expired")
-                .arg("subject", short_name(ca))
+                .arg("subject", ca.short_name())
                 .arg("date", tls::date(ca.not_after)),
         ));
     }
@@ -526,7 +544,7 @@ fn validity_problems(
         out.push(problem(
             "tls.not_yet_valid",
             Msg::new("tls.not_yet_valid")
-                .arg("subject", short_name(c))
+                .arg("subject", c.short_name())
                 .arg("date", tls::date(c.not_before)),
         ));
     }
@@ -542,7 +560,7 @@ fn validity_problems(
         out.push(Problem {
             code: "tls.expiring_soon",
             msg: Msg::new("tls.expiring_soon")
-                .arg("subject", short_name(c))
+                .arg("subject", c.short_name())
                 .arg("date", tls::date(c.not_after))
                 .arg("days", days.to_string()),
             status: Status::Warn,
@@ -584,7 +602,7 @@ fn describe_file(
         Ok(_) => Value::join(
             infos.iter().map(|i| {
                 Msg::new("value.cert.valid_until")
-                    .arg("name", short_name(i))
+                    .arg("name", i.short_name())
                     .arg("date", tls::date(i.not_after))
             }),
             "; ",
@@ -597,17 +615,6 @@ fn describe_file(
 }
 
 /// The CN, which is how people tell these certificates apart; the whole subject if none.
-fn short_name(info: &CertInfo) -> String {
-    if let Some(e) = &info.error {
-        return e.clone();
-    }
-    info.subject
-        .split(',')
-        .find_map(|part| part.strip_prefix("CN="))
-        .map(str::to_string)
-        .unwrap_or_else(|| info.subject.clone())
-}
-
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KnownCert {
@@ -770,12 +777,12 @@ mod tests {
             subject: "CN=nhi-localhost-ca,O=nhi-localhost-ca".into(),
             ..CertInfo::default()
         };
-        assert_eq!(short_name(&i), "nhi-localhost-ca");
+        assert_eq!(i.short_name(), "nhi-localhost-ca");
         let i = CertInfo {
             subject: "O=NHI,C=TW".into(),
             ..CertInfo::default()
         };
-        assert_eq!(short_name(&i), "O=NHI,C=TW");
+        assert_eq!(i.short_name(), "O=NHI,C=TW");
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod files;
 pub mod fragile;
 pub mod loopback;
 pub mod net;
+pub mod nssdb;
 pub mod pcsc;
 pub mod timeserver;
 pub mod verifier;

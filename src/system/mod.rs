@@ -12,6 +12,7 @@ pub mod net;
 pub mod pcsc;
 pub mod procs;
 pub mod usb;
+pub mod user;
 pub mod windows;
 
 pub use files::{FileKind, FileMeta, Files};

@@ -6,6 +6,7 @@
 pub mod cdp;
 mod doctor;
 pub mod hermetic;
+pub mod proxy;
 pub mod sshd;
 pub mod tmux;
 pub mod vcard;

@@ -160,5 +160,35 @@ pub(super) fn mem_files(spec: &WorldSpec, certs: &CertSet, root_pem: &str) -> Me
     for (path, text) in &spec.files {
         f.insert(path, text.as_str(), 0o644);
     }
+    for (dir, trusts) in &spec.nss {
+        f.insert(
+            Path::new(dir).join("cert9.db"),
+            nss_db(trusts, certs, root_pem),
+            0o600,
+        );
+    }
     f
+}
+
+/// A `cert9.db` trusting what the world says, as `certutil -A` would have left it.
+fn nss_db(trusts: &[NssTrust], certs: &CertSet, root_pem: &str) -> Vec<u8> {
+    use crate::browser::nss::ServerTrust;
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    let mut entries = Vec::new();
+    for t in trusts {
+        match t {
+            NssTrust::ComponentRoot => entries.extend(
+                CertificateDer::pem_slice_iter(root_pem.as_bytes())
+                    .filter_map(Result::ok)
+                    .map(|c| (c.to_vec(), "NHIRootCA".to_string(), ServerTrust::Anchor)),
+            ),
+            NssTrust::ServerCert => entries.extend(
+                certs
+                    .chain
+                    .first()
+                    .map(|l| (l.to_vec(), "NHIServerCert".to_string(), ServerTrust::Peer)),
+            ),
+        }
+    }
+    crate::sim::nssdb::cert9(&entries)
 }

@@ -49,6 +49,13 @@ use servers::start_servers;
 
 use super::scenario::Scenario;
 
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+enum NssTrust {
+    ComponentRoot,
+    ServerCert,
+}
+
 /// Where the simulated component is installed (the Linux and macOS default).
 pub const INSTALL_DIR: &str = "/usr/local/share/NHIICC";
 
@@ -75,6 +82,10 @@ pub struct WorldSpec {
     hosts: Option<String>,
     /// Any other file: path → text (logs, lock files, LaunchDaemon plists…).
     files: BTreeMap<String, String>,
+    /// NSS databases the user's browsers take their trust from: folder → what its
+    /// `cert9.db` trusts for TLS servers (`component-root`: the install's NHIRootCA.crt as a
+    /// CA; `server-cert`: the component's own certificate as a peer).
+    nss: BTreeMap<String, Vec<NssTrust>>,
     /// PID → process.
     processes: BTreeMap<u32, ProcSpec>,
     /// Listening address → the PID that holds it, or `hidden`.
