@@ -326,11 +326,27 @@ pub fn nss_db(data: &[u8]) {
 
 /// A browser's files as a hostile user or disk may leave them: the bytes as a Chromium
 /// `Preferences`, as a managed policy file, as a `Last Version`, as Firefox's
-/// `profiles.ini`, `prefs.js`, `cert_override.txt`, as a `mimeapps.list` and as proxy
-/// settings; whatever they hold, the readers answer with data or an error and the
+/// `profiles.ini`, `prefs.js`, `cert_override.txt`, as a `mimeapps.list`, as proxy
+/// settings, as a macOS managed-preferences plist and as a GNOME dconf database; whatever they hold, the readers answer with data or an error and the
 /// decisions stay consistent.
 pub fn browser_files(data: &[u8]) {
-    use crate::browser::{ECPA_HOST, chromium, default, firefox, lna, policy, proxy};
+    use crate::browser::{ECPA_HOST, chromium, dconf, default, firefox, lna, macos, policy, proxy};
+    if let Ok(db) = dconf::read(data)
+        && let Some(d) = proxy::gnome(&db, "iccert.nhi.gov.tw", 7777)
+        && let proxy::Route::Proxy(_) = d.route
+    {
+        assert!(!proxy::chromium_bypasses(
+            &d.bypass,
+            "iccert.nhi.gov.tw",
+            7777
+        ));
+    }
+    if let Ok(v) = macos::plist_json(data) {
+        let mut pol = policy::LnaPolicies::default();
+        let _ = pol.add_file(v.to_string().as_bytes());
+        let _ = proxy::chromium_policy(&v, "iccert.nhi.gov.tw", 7777);
+    }
+    let _ = firefox::lna(&String::from_utf8_lossy(data), None, ECPA_HOST);
     const ICCERT: &str = "iccert.nhi.gov.tw";
     for d in chromium::cert_decisions(data) {
         assert!(!d.host.is_empty());

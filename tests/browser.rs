@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::support::{self, cdp::Chromium, check, proxy::ConnectProxy, temp_dir};
+use crate::support::{self, bidi, cdp::Chromium, check, proxy::ConnectProxy, temp_dir};
 use ecpa_doctor::sim::bridge::{
     BridgeConfig, CertGeneration, FakeBridge, Fault, listen_like_the_component,
 };
@@ -26,16 +26,13 @@ fn certutil(args: &[&str]) {
     assert!(st.success(), "certutil {args:?}: {st}");
 }
 
-/// A home whose NSS DB trusts `roots` (`C,,`, as `certutil -A` leaves them) and whose
-/// Chromium profile holds `prefs`.
-fn home_with(tag: &str, roots: &[(&str, &str)], prefs: &str) -> PathBuf {
-    let home = temp_dir(&format!("browser-{tag}"));
-    let db = home.join(".pki/nssdb");
-    std::fs::create_dir_all(&db).unwrap();
+/// A new NSS DB in `db` (made by `certutil`, as a browser would find it) trusting `roots`
+/// as CAs (`C,,`).
+fn nss_db_trusting(db: &Path, roots: &[(&str, &str)]) {
     let db_arg = format!("sql:{}", db.display());
     certutil(&["-N", "--empty-password", "-d", &db_arg]);
     for (name, pem) in roots {
-        let file = home.join(format!("{name}.crt"));
+        let file = db.join(format!("{name}.crt"));
         std::fs::write(&file, pem).unwrap();
         certutil(&[
             "-A",
@@ -48,7 +45,17 @@ fn home_with(tag: &str, roots: &[(&str, &str)], prefs: &str) -> PathBuf {
             "-d",
             &db_arg,
         ]);
+        let _ = std::fs::remove_file(&file);
     }
+}
+
+/// A home whose NSS DB trusts `roots` (`C,,`, as `certutil -A` leaves them) and whose
+/// Chromium profile holds `prefs`.
+fn home_with(tag: &str, roots: &[(&str, &str)], prefs: &str) -> PathBuf {
+    let home = temp_dir(&format!("browser-{tag}"));
+    let db = home.join(".pki/nssdb");
+    std::fs::create_dir_all(&db).unwrap();
+    nss_db_trusting(&db, roots);
     let profile = home.join(".config/chromium/Default");
     std::fs::create_dir_all(&profile).unwrap();
     std::fs::write(profile.join("Preferences"), prefs).unwrap();
@@ -334,6 +341,170 @@ fn chromium_and_the_doctor_agree_on_the_browser_link() {
                 .map(|d| format!(" ({d})"))
                 .unwrap_or_default()
         );
+        let _ = std::fs::remove_dir_all(&home);
+    }
+}
+
+/// A home with one Firefox profile whose NSS DB trusts `roots` and whose `prefs.js` (written
+/// while Firefox is closed) holds the test prefs and `extra`.
+fn firefox_home(tag: &str, roots: &[(&str, &str)], extra: &str) -> (PathBuf, PathBuf) {
+    let home = temp_dir(&format!("firefox-{tag}"));
+    let profile = bidi::profile_in(&home, "default-esr");
+    nss_db_trusting(&profile, roots);
+    std::fs::write(profile.join("prefs.js"), bidi::test_prefs(extra)).unwrap();
+    (home, profile)
+}
+
+/// One state of the user's Firefox: the doctor's root cause (check, finding) with what
+/// Firefox shows for the component's address, or `None` when the page gets its reply.
+struct FirefoxState {
+    name: &'static str,
+    certs: CertGeneration,
+    /// The component's root is in the profile's NSS DB.
+    trusts_component: bool,
+    prefs: String,
+    root_cause: Option<(&'static str, &'static str, &'static str)>,
+    shows: &'static str,
+}
+
+impl FirefoxState {
+    fn new(
+        name: &'static str,
+        certs: CertGeneration,
+        root_cause: Option<(&'static str, &'static str, &'static str)>,
+    ) -> FirefoxState {
+        FirefoxState {
+            name,
+            certs,
+            trusts_component: true,
+            prefs: String::new(),
+            shows: root_cause.map_or("", |r| r.2),
+            root_cause,
+        }
+    }
+}
+
+fn firefox_proxy(port: u16, bypass: &str) -> String {
+    format!(
+        "user_pref(\"network.proxy.type\", 1);\nuser_pref(\"network.proxy.ssl\", \"127.0.0.1\");\nuser_pref(\"network.proxy.ssl_port\", {port});\nuser_pref(\"network.proxy.no_proxies_on\", \"{bypass}\");\n"
+    )
+}
+
+#[test]
+fn firefox_and_the_doctor_agree_on_trust_and_proxies() {
+    let _machine = support::rig_lock();
+    let site =
+        ecpa_doctor::sim::certs::site(&["ecpa.dgpa.gov.tw"], "eCPA stand-in test CA").unwrap();
+    let page_listener = std::net::TcpListener::bind("127.0.0.1:443")
+        .expect("port 443 for the eCPA stand-in (the tests run as root)");
+    let _page = EcpaPage::start_on(page_listener, &site).unwrap();
+    let proxy = ConnectProxy::start(vec![(
+        "ecpa.dgpa.gov.tw:443".into(),
+        "127.0.0.1:443".into(),
+    )]);
+    let healthy = CertGeneration::TestCa;
+    let states = [
+        FirefoxState {
+            shows: "complete https://iccert.nhi.gov.tw:7777/",
+            ..FirefoxState::new("trusted", healthy, None)
+        },
+        FirefoxState {
+            trusts_component: false,
+            ..FirefoxState::new(
+                "root-missing",
+                healthy,
+                Some((
+                    "browser-trust",
+                    "browser.cert_untrusted",
+                    "SEC_ERROR_UNKNOWN_ISSUER",
+                )),
+            )
+        },
+        // Firefox, like Chromium, holds a trusted root to its dates.
+        FirefoxState::new(
+            "root-expired",
+            CertGeneration::ExpiredRoot,
+            Some((
+                "bridge-tls",
+                "tls.ca_expired",
+                "SEC_ERROR_EXPIRED_ISSUER_CERTIFICATE",
+            )),
+        ),
+        // What Firefox shows when its proxy refuses the tunnel (the proxy's 502).
+        FirefoxState {
+            prefs: firefox_proxy(proxy.port(), "localhost, 127.0.0.1"),
+            ..FirefoxState::new(
+                "proxy-no-bypass",
+                healthy,
+                Some((
+                    "browser-proxy",
+                    "browser.proxy_no_bypass",
+                    "about:neterror?e=connectionFailure",
+                )),
+            )
+        },
+        FirefoxState {
+            prefs: firefox_proxy(proxy.port(), "localhost, iccert.nhi.gov.tw"),
+            shows: "complete https://iccert.nhi.gov.tw:7777/",
+            ..FirefoxState::new("proxy-with-bypass", healthy, None)
+        },
+    ];
+    for st in states {
+        let FirefoxState {
+            name: state,
+            certs,
+            trusts_component,
+            prefs: extra,
+            root_cause,
+            shows,
+        } = st;
+        let listener = listen_like_the_component("127.0.0.1:7777".parse().unwrap())
+            .expect("port 7777 for the fake component");
+        let bridge =
+            FakeBridge::start_on(listener, BridgeConfig::new(certs, Fault::Healthy)).unwrap();
+        let mut roots = vec![("ecpa-stand-in", site.component_root_pem.as_str())];
+        if trusts_component {
+            roots.push(("component", bridge.certs().component_root_pem.as_str()));
+        }
+        let (home, profile) = firefox_home(state, &roots, &extra);
+        let (run, v) = doctor_on(&home);
+        match root_cause {
+            None => assert_eq!(v["root_cause"], serde_json::Value::Null, "{state}: {run:?}"),
+            Some((id, finding, _)) => {
+                assert_eq!(v["root_cause"]["check"], id, "{state}: {run:?}");
+                assert_eq!(v["root_cause"]["finding"], finding, "{state}: {run:?}");
+            }
+        }
+        let tunnels_before = proxy.targets().len();
+        let browser = bidi::Firefox::launch(&home, &profile);
+        let (visit, landed) = browser.visit(
+            "https://ecpa.dgpa.gov.tw/",
+            "https://iccert.nhi.gov.tw:7777/",
+            Duration::from_secs(30),
+        );
+        drop(browser);
+        let asked: Vec<String> = proxy.targets().split_off(tunnels_before);
+        eprintln!(
+            "measured: firefox {state}: {visit:?}; https://iccert.nhi.gov.tw:7777/ showed {landed}"
+        );
+        match root_cause {
+            None => assert_eq!(visit.result, "reply:GetVersion:0011", "{state}: {visit:?}"),
+            Some(_) => assert_eq!(visit.result, "error", "{state}: {visit:?}"),
+        }
+        assert!(landed.contains(shows), "{state}: Firefox showed {landed}");
+        assert_eq!(
+            asked.iter().any(|t| t == "iccert.nhi.gov.tw:7777"),
+            state == "proxy-no-bypass",
+            "{state}: the proxy was asked for {asked:?}"
+        );
+        if state == "root-expired" {
+            assert_eq!(
+                check(&v, "browser-trust")["finding"],
+                "browser.cert_root_expired",
+                "{run:?}"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(300));
         let _ = std::fs::remove_dir_all(&home);
     }
 }

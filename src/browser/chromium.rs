@@ -14,6 +14,8 @@ pub struct Install {
     pub name: &'static str,
     pub user_data: &'static str,
     pub policies: &'static [&'static str],
+    /// The macOS bundle id, whose managed preferences hold its policies there.
+    pub bundle: &'static str,
 }
 
 const fn install(
@@ -21,11 +23,47 @@ const fn install(
     user_data: &'static str,
     policies: &'static [&'static str],
 ) -> Install {
+    let bundle = match name.as_bytes() {
+        b"Google Chrome" => "com.google.Chrome",
+        b"Microsoft Edge" => "com.microsoft.Edge",
+        _ => "org.chromium.Chromium",
+    };
     Install {
         name,
         user_data,
         policies,
+        bundle,
     }
+}
+
+/// A browser's managed policies as JSON documents, in precedence order: the Linux JSON
+/// files of `dirs` (by name), or on macOS the managed-preference plists of `bundle`
+/// (machine-wide, then `user`'s). `read_dir` lists a folder, `read` reads a small file.
+pub fn policy_documents(
+    os: &str,
+    dirs: &[&std::path::Path],
+    bundle: &str,
+    user: Option<&str>,
+    read_dir: &dyn Fn(&std::path::Path) -> Vec<String>,
+    read: &dyn Fn(&std::path::Path) -> Option<Vec<u8>>,
+) -> Vec<Vec<u8>> {
+    if os == "macos" {
+        return super::macos::managed_files(bundle, user)
+            .iter()
+            .filter_map(|f| read(std::path::Path::new(f)))
+            .filter_map(|b| super::macos::plist_json(&b).ok())
+            .map(|v| v.to_string().into_bytes())
+            .collect();
+    }
+    let mut out = Vec::new();
+    for dir in dirs {
+        let mut names = read_dir(dir);
+        names.sort();
+        for n in names.iter().filter(|n| n.ends_with(".json")) {
+            out.extend(read(&dir.join(n)));
+        }
+    }
+    out
 }
 
 /// The Chromium family by OS (`linux`, `macos`, `windows`). Policies are read from files on

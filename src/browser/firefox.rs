@@ -154,6 +154,77 @@ pub fn overrides(text: &[u8]) -> Vec<Override> {
         .collect()
 }
 
+/// What Firefox's Local Network Access does with the eCPA page's WebSocket to loopback.
+/// Firefox ESR 153 (measured) checks fetches but not WebSockets unless
+/// `network.lna.websocket.enabled` is on; where it stores a per-site decision is not known,
+/// so only the global default is read (`permissions.default.loopback-network`: 0 ask,
+/// 1 allow, 2 block) and the `LocalNetworkAccess` policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lna {
+    /// LNA is off (`network.lna.enabled` false, or the policy's `Enabled: false`).
+    Off {
+        by: String,
+    },
+    /// LNA does not look at WebSockets in this profile.
+    WebSocketsNotChecked,
+    /// The policy's `SkipDomains` lists the site.
+    Skipped {
+        entry: String,
+    },
+    Blocked {
+        by: String,
+    },
+    Allowed {
+        by: String,
+    },
+    /// It will ask.
+    Asks,
+}
+
+/// Judges one profile: its `prefs.js` text and the merged policies (`{"policies": …}`).
+pub fn lna(prefs_js: &str, policies: Option<&serde_json::Value>, host: &str) -> Lna {
+    let pol = policies.and_then(|p| p.get("policies")?.get("LocalNetworkAccess"));
+    if let Some(p) = pol {
+        if p.get("Enabled").and_then(serde_json::Value::as_bool) == Some(false) {
+            return Lna::Off {
+                by: "policy LocalNetworkAccess.Enabled".into(),
+            };
+        }
+        let skips = p
+            .get("SkipDomains")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(serde_json::Value::as_str);
+        for d in skips {
+            let d = d.trim().trim_start_matches("*.").trim_start_matches('.');
+            if host == d || host.ends_with(&format!(".{d}")) {
+                return Lna::Skipped {
+                    entry: d.to_string(),
+                };
+            }
+        }
+    }
+    let pref = |k: &str| pref(prefs_js, k).map(|v| v.trim_matches('"').to_string());
+    if pref("network.lna.enabled").as_deref() == Some("false") {
+        return Lna::Off {
+            by: "network.lna.enabled".into(),
+        };
+    }
+    if pref("network.lna.websocket.enabled").as_deref() != Some("true") {
+        return Lna::WebSocketsNotChecked;
+    }
+    match pref("permissions.default.loopback-network").as_deref() {
+        Some("2") => Lna::Blocked {
+            by: "permissions.default.loopback-network".into(),
+        },
+        Some("1") => Lna::Allowed {
+            by: "permissions.default.loopback-network".into(),
+        },
+        _ => Lna::Asks,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +248,41 @@ mod tests {
             ]
         );
         assert!(profiles(b"\xff\xfe[Profile0\nPath").is_empty());
+    }
+
+    #[test]
+    fn reads_what_firefox_esr_153_wrote() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/browser/firefox-153"
+        );
+        let compat = std::fs::read(format!("{dir}/compatibility.ini")).unwrap();
+        assert_eq!(last_version(&compat), Some(153));
+        let prefs = std::fs::read_to_string(format!("{dir}/prefs.js")).unwrap();
+        // A fresh profile sets none of the proxy or LNA preferences: the defaults apply.
+        assert_eq!(pref(&prefs, "network.proxy.type"), None);
+        assert_eq!(
+            lna(&prefs, None, "ecpa.dgpa.gov.tw"),
+            Lna::WebSocketsNotChecked
+        );
+        assert!(pref(&prefs, "browser.startup.homepage_override.mstone").is_some());
+    }
+
+    #[test]
+    fn lna_reads_the_policy_then_the_preferences() {
+        let h = "ecpa.dgpa.gov.tw";
+        assert_eq!(lna("", None, h), Lna::WebSocketsNotChecked);
+        let ws = "user_pref(\"network.lna.websocket.enabled\", true);\n";
+        assert_eq!(lna(ws, None, h), Lna::Asks);
+        let blocked = format!("{ws}user_pref(\"permissions.default.loopback-network\", 2);\n");
+        assert!(matches!(lna(&blocked, None, h), Lna::Blocked { .. }));
+        let pol: serde_json::Value = serde_json::from_str(
+            r#"{"policies":{"LocalNetworkAccess":{"SkipDomains":["dgpa.gov.tw"]}}}"#,
+        )
+        .unwrap();
+        assert!(matches!(lna(&blocked, Some(&pol), h), Lna::Skipped { .. }));
+        let off = format!("{blocked}user_pref(\"network.lna.enabled\", false);\n");
+        assert!(matches!(lna(&off, None, h), Lna::Off { .. }));
     }
 
     #[test]

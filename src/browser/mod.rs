@@ -8,9 +8,11 @@
 //! Must not import: the kinds, the system layer, the simulations or a frontend.
 
 pub mod chromium;
+pub mod dconf;
 pub mod default;
 pub mod firefox;
 pub mod lna;
+pub mod macos;
 pub mod nss;
 pub mod policy;
 pub mod proxy;

@@ -312,6 +312,58 @@ pub fn chromium_flags(text: &str, host: &str, port: u16) -> Option<Decided> {
     })
 }
 
+/// What GNOME's proxy settings (dconf `/system/proxy/…`) decide, when a database holds
+/// them: `mode` none, manual (the https host and port, or the http ones with
+/// `use-same-proxy`), auto (a PAC URL or WPAD); `ignore-hosts` are bypass rules.
+pub fn gnome(
+    db: &std::collections::BTreeMap<String, super::dconf::Setting>,
+    host: &str,
+    port: u16,
+) -> Option<Decided> {
+    use super::dconf::Setting;
+    let text = |k: &str| match db.get(&format!("/system/proxy/{k}")) {
+        Some(Setting::Text(t)) => Some(t.clone()),
+        _ => None,
+    };
+    let mode = text("mode")?;
+    let bypass = match db.get("/system/proxy/ignore-hosts") {
+        Some(Setting::List(l)) => l.join(","),
+        // GNOME's default list.
+        _ => "localhost,127.0.0.0/8,::1".to_string(),
+    };
+    let route = match mode.as_str() {
+        "none" => Route::Direct,
+        "auto" => match text("autoconfig-url").filter(|u| !u.is_empty()) {
+            Some(url) => Route::Pac(url),
+            None => Route::AutoDetect,
+        },
+        "manual" => {
+            let same = matches!(
+                db.get("/system/proxy/use-same-proxy"),
+                Some(Setting::Flag(true))
+            );
+            let scheme = if same { "http" } else { "https" };
+            let server = text(&format!("{scheme}/host")).filter(|h| !h.is_empty());
+            let port_of = match db.get(&format!("/system/proxy/{scheme}/port")) {
+                Some(Setting::Number(p)) => *p,
+                _ => 8080,
+            };
+            match server {
+                Some(h) if !chromium_bypasses(&bypass, host, port) => {
+                    Route::Proxy(format!("{h}:{port_of}"))
+                }
+                _ => Route::Direct,
+            }
+        }
+        _ => return None,
+    };
+    Some(Decided {
+        route,
+        source: "GNOME (dconf /system/proxy)".into(),
+        bypass,
+    })
+}
+
 /// `KEY=value` lines of `/etc/environment` (quotes removed), where agencies often put
 /// proxies for every session.
 pub fn environment_file(text: &[u8]) -> Vec<(String, String)> {
@@ -400,6 +452,20 @@ mod tests {
         assert_eq!(route(r#"{"ProxyMode":"system"}"#), Some(Route::System));
         assert_eq!(route(r#"{"Other":1}"#), None);
         assert_eq!(route(r#"[1]"#), None);
+    }
+
+    #[test]
+    fn gnome_settings_compiled_by_dconf() {
+        let bytes = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/browser/dconf/user"
+        ))
+        .unwrap();
+        let db = super::super::dconf::read(&bytes).unwrap();
+        let d = gnome(&db, H, 7777).unwrap();
+        assert_eq!(d.route, Route::Proxy("proxy.agency.gov.tw:3128".into()));
+        assert!(d.bypass.contains("*.agency.gov.tw"));
+        assert_eq!(gnome(&Default::default(), H, 7777), None);
     }
 
     #[test]

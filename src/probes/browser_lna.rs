@@ -12,10 +12,10 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::{BoxFuture, Ctx, CtxSystem, Kind, Probe, blocking, params};
-use crate::browser::chromium;
 use crate::browser::default::{self, Combined};
 use crate::browser::lna::{self, Decision, ProfileLna, Setting};
-use crate::browser::policy::LnaPolicies;
+use crate::browser::policy::{self, LnaPolicies};
+use crate::browser::{chromium, firefox};
 use crate::engine::kind::{Simulated, StandIns};
 use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::system::{Files, System, user};
@@ -35,7 +35,10 @@ pub const KIND: Kind = Kind {
 
 /// In a simulated world: the world's user home, whose profiles the world holds.
 fn point_at(w: &StandIns) -> Vec<(&'static str, serde_yaml::Value)> {
-    vec![("home", w.home.as_str().into())]
+    vec![
+        ("home", w.home.as_str().into()),
+        ("os", w.os.as_str().into()),
+    ]
 }
 
 #[derive(Deserialize, Clone)]
@@ -48,8 +51,23 @@ struct Params {
     /// `SUDO_USER` under sudo, else the one running.
     #[serde(default)]
     home: Option<PathBuf>,
-    #[serde(default = "default_browsers")]
-    browsers: Vec<BrowserDef>,
+    /// The Chromium-family browsers; default: Chrome, Edge and Chromium where `os` keeps them.
+    #[serde(default)]
+    browsers: Option<Vec<BrowserDef>>,
+    /// Also read the user's Firefox profiles.
+    #[serde(default = "yes")]
+    firefox: bool,
+    /// `linux`, `macos` or `windows`: where policies are kept. Default: this one.
+    #[serde(default = "default_os")]
+    os: String,
+}
+
+fn default_os() -> String {
+    chromium::this_os().into()
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Deserialize, Clone)]
@@ -58,23 +76,27 @@ struct BrowserDef {
     name: String,
     /// The user-data folder, relative to the home.
     user_data: PathBuf,
-    /// Folders of managed policy files (`*.json`).
+    /// Folders of managed policy files (`*.json`, Linux).
     #[serde(default)]
     policies: Vec<PathBuf>,
+    /// The macOS bundle id whose managed preferences hold its policies there.
+    #[serde(default)]
+    bundle: String,
 }
 
 fn default_host() -> String {
     crate::browser::ECPA_HOST.into()
 }
 
-/// Where each browser keeps its profiles, on this OS.
-fn default_browsers() -> Vec<BrowserDef> {
-    chromium::installs(chromium::this_os())
+/// Where each browser keeps its profiles, on `os`.
+fn default_browsers(os: &str) -> Vec<BrowserDef> {
+    chromium::installs(os)
         .iter()
         .map(|i| BrowserDef {
             name: i.name.into(),
             user_data: i.user_data.into(),
             policies: i.policies.iter().map(PathBuf::from).collect(),
+            bundle: i.bundle.into(),
         })
         .collect()
 }
@@ -88,7 +110,8 @@ struct BrowserLna {
 
 fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
     let p: Params = params(v)?;
-    if p.browsers.is_empty() {
+    crate::browser::check_os(&p.os)?;
+    if p.browsers.as_ref().is_some_and(Vec::is_empty) {
         return Err("`browsers` needs at least one browser".into());
     }
     Ok(Arc::new(BrowserLna { p }))
@@ -127,15 +150,28 @@ fn judge(sys: &System, p: &Params) -> Outcome {
     };
     let files = sys.files.as_ref();
     let mut seen = Vec::new();
-    for b in &p.browsers {
-        seen.extend(browser_profiles(files, &home, b, &p.origin_host));
+    let browsers = p
+        .browsers
+        .clone()
+        .unwrap_or_else(|| default_browsers(&p.os));
+    for b in &browsers {
+        seen.extend(browser_profiles(
+            files,
+            &home,
+            (&p.os, user.as_deref()),
+            b,
+            &p.origin_host,
+        ));
+    }
+    if p.firefox {
+        seen.extend(firefox_profiles(files, &home, &p.os, &p.origin_host));
     }
     let home_text = home.display().to_string();
-    let default_browser = user::default_browser(sys, &home, chromium::this_os());
+    let default_browser = user::default_browser(sys, &home, &p.os);
     let o = if seen.is_empty() {
         Outcome::warn(
             "browser.none_found",
-            Msg::new("browser.none_found").arg("home", home_text.as_str()),
+            Msg::new("browser.trust_none_found").arg("home", home_text.as_str()),
         )
     } else {
         let list = |v: Verdict| -> Vec<&Seen> { seen.iter().filter(|s| s.verdict == v).collect() };
@@ -195,7 +231,13 @@ fn judge(sys: &System, p: &Params) -> Outcome {
 }
 
 /// Every profile of one browser in `home`, judged for `host`.
-fn browser_profiles(files: &dyn Files, home: &Path, b: &BrowserDef, host: &str) -> Vec<Seen> {
+fn browser_profiles(
+    files: &dyn Files,
+    home: &Path,
+    (os, user): (&str, Option<&str>),
+    b: &BrowserDef,
+    host: &str,
+) -> Vec<Seen> {
     let dir = home.join(&b.user_data);
     let Ok(entries) = files.read_dir(&dir) else {
         return Vec::new();
@@ -205,17 +247,16 @@ fn browser_profiles(files: &dyn Files, home: &Path, b: &BrowserDef, host: &str) 
         .ok()
         .and_then(|t| lna::major_version(&t));
     let mut policies = LnaPolicies::default();
-    for pdir in &b.policies {
-        let mut names = files.read_dir(pdir).unwrap_or_default();
-        names.sort();
-        for n in names.iter().filter(|n| n.ends_with(".json")) {
-            if let Ok(bytes) = files.read(
-                &pdir.join(n),
-                crate::browser::policy::POLICY_FILE_MAX as u64,
-            ) {
-                let _ = policies.add_file(&bytes);
-            }
-        }
+    let dirs: Vec<&Path> = b.policies.iter().map(PathBuf::as_path).collect();
+    for doc in chromium::policy_documents(
+        os,
+        &dirs,
+        &b.bundle,
+        user,
+        &|d| files.read_dir(d).unwrap_or_default(),
+        &|f| files.read(f, policy::POLICY_FILE_MAX as u64).ok(),
+    ) {
+        let _ = policies.add_file(&doc);
     }
     let version = major.map(|m| m.to_string()).unwrap_or_else(|| "?".into());
     let mut profiles: Vec<&String> = entries
@@ -236,6 +277,60 @@ fn browser_profiles(files: &dyn Files, home: &Path, b: &BrowserDef, host: &str) 
             Some(judge_profile(
                 &b.name, label, &prefs, &policies, host, major,
             ))
+        })
+        .collect()
+}
+
+/// Every Firefox profile of the home: what its Local Network Access does with the eCPA
+/// page's WebSocket (the preferences and the Linux policy; per-site decisions are not read).
+fn firefox_profiles(files: &dyn Files, home: &Path, os: &str, host: &str) -> Vec<Seen> {
+    let policies = (os == "linux")
+        .then(|| {
+            firefox::POLICY_FILES_LINUX.iter().find_map(|f| {
+                let b = files.read(Path::new(f), 1024 * 1024).ok()?;
+                serde_json::from_slice::<serde_json::Value>(&b).ok()
+            })
+        })
+        .flatten();
+    let small = |f: &Path| files.read(f, firefox::SMALL_FILE_MAX as u64).ok();
+    firefox::profile_dirs(&small, home, os)
+        .into_iter()
+        .map(|(name, dir)| {
+            let version = small(&dir.join("compatibility.ini"))
+                .and_then(|t| firefox::last_version(&t))
+                .map_or_else(|| "?".to_string(), |v| v.to_string());
+            let prefs = files
+                .read(&dir.join("prefs.js"), firefox::PREFS_MAX as u64)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            let (verdict, why) = match firefox::lna(&prefs, policies.as_ref(), host) {
+                firefox::Lna::Off { by } => (
+                    Verdict::NotGated,
+                    Msg::new("value.lna.ff_off").arg("by", by),
+                ),
+                firefox::Lna::WebSocketsNotChecked => {
+                    (Verdict::NotGated, Msg::new("value.lna.ff_ws_unchecked"))
+                }
+                firefox::Lna::Skipped { entry } => (
+                    Verdict::Allowed,
+                    Msg::new("value.lna.ff_skipped").arg("entry", entry),
+                ),
+                firefox::Lna::Blocked { by } => (
+                    Verdict::Blocked,
+                    Msg::new("value.lna.ff_blocked").arg("by", by),
+                ),
+                firefox::Lna::Allowed { by } => (
+                    Verdict::Allowed,
+                    Msg::new("value.lna.ff_allowed").arg("by", by),
+                ),
+                firefox::Lna::Asks => (Verdict::Undecided, Msg::new("value.lna.ff_asks")),
+            };
+            Seen {
+                browser: "Firefox".into(),
+                label: format!("Firefox {version} / {name}"),
+                verdict,
+                why: why.into(),
+            }
         })
         .collect()
 }
@@ -343,14 +438,75 @@ mod tests {
     }
 
     fn run(files: Vec<(&str, String)>) -> Outcome {
+        run_on("linux", files)
+    }
+
+    fn run_on(os: &str, files: Vec<(&str, String)>) -> Outcome {
         let mut mem = MemFiles::new();
         for (p, t) in files {
             mem.insert(p, t.into_bytes(), 0o644);
         }
         let mut sys = System::real();
         sys.files = Arc::new(mem);
-        let p: Params = params(&serde_yaml::from_str("home: /home/u").unwrap()).unwrap();
+        let p: Params =
+            params(&serde_yaml::from_str(&format!("{{home: /home/u, os: {os}}}")).unwrap())
+                .unwrap();
         judge(&sys, &p)
+    }
+
+    #[test]
+    fn a_macos_managed_preference_allows_what_the_user_blocked() {
+        let files = |plist: Option<&str>| {
+            let mut f = vec![
+                (
+                    "/home/u/Library/Application Support/Google/Chrome/Last Version",
+                    "156.0.8078.129".to_string(),
+                ),
+                (
+                    "/home/u/Library/Application Support/Google/Chrome/Default/Preferences",
+                    prefs(Some(2)),
+                ),
+            ];
+            if let Some(p) = plist {
+                f.push((
+                    "/Library/Managed Preferences/com.google.Chrome.plist",
+                    p.to_string(),
+                ));
+            }
+            f
+        };
+        let o = run_on("macos", files(None));
+        assert_eq!(o.finding.as_deref(), Some("browser.lna_blocked"), "{o:?}");
+        let plist = r#"<?xml version="1.0" encoding="UTF-8"?>
+<plist version="1.0"><dict><key>LoopbackNetworkAllowedForUrls</key><array><string>https://ecpa.dgpa.gov.tw</string></array></dict></plist>"#;
+        let o = run_on("macos", files(Some(plist)));
+        assert_eq!(o.status, crate::engine::Status::Pass, "{o:?}");
+    }
+
+    #[test]
+    fn firefox_blocks_only_when_it_checks_websockets() {
+        let ff = |prefs: &str| {
+            vec![
+                (
+                    "/home/u/.mozilla/firefox/profiles.ini",
+                    "[Profile0]\nName=default-esr\nIsRelative=1\nPath=d\n".to_string(),
+                ),
+                ("/home/u/.mozilla/firefox/d/prefs.js", prefs.to_string()),
+            ]
+        };
+        let o = run(ff(
+            "user_pref(\"permissions.default.loopback-network\", 2);\n",
+        ));
+        assert_eq!(o.status, crate::engine::Status::Pass, "{o:?}");
+        let o = run(ff(
+            "user_pref(\"network.lna.websocket.enabled\", true);\nuser_pref(\"permissions.default.loopback-network\", 2);\n",
+        ));
+        assert_eq!(
+            (o.status, o.finding.as_deref()),
+            (crate::engine::Status::Fail, Some("browser.lna_blocked"))
+        );
+        let o = run(ff("user_pref(\"network.lna.websocket.enabled\", true);\n"));
+        assert_eq!(o.finding.as_deref(), Some("browser.lna_undecided"));
     }
 
     #[test]

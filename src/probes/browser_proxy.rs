@@ -5,8 +5,9 @@
 //! name, cannot reach the component, and the login fails (Chromium:
 //! `ERR_TUNNEL_CONNECTION_FAILED`). Read, in each browser's order, from the files that hold
 //! it — Chromium's managed policies and Debian launcher flags, Firefox's policy and
-//! preferences — then the proxy environment (`https_proxy`, `/etc/environment`). Desktop
-//! (GNOME/KDE) settings and PAC scripts are shown, not judged.
+//! preferences — then the system's: GNOME's settings (dconf), else the proxy environment
+//! (`https_proxy`, `/etc/environment`). KDE's settings are not read; PAC scripts are shown,
+//! not judged.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use serde::Deserialize;
 use super::{BoxFuture, Ctx, CtxSystem, Kind, Probe, blocking, params};
 use crate::browser::default::{self, Combined};
 use crate::browser::proxy::{self, Decided, Route};
-use crate::browser::{chromium, firefox, policy};
+use crate::browser::{chromium, dconf, firefox, policy};
 use crate::engine::kind::{Simulated, StandIns};
 use crate::engine::outcome::{Msg, Outcome, Value};
 use crate::system::{Files, System, user};
@@ -130,13 +131,17 @@ fn judge(sys: &System, p: &Params, process_env: &[(String, String)]) -> Outcome 
     {
         env.extend(proxy::environment_file(&t));
     }
-    let from_env = proxy::from_environment(&env, &p.host, p.port);
+    // The desktop's settings, else the environment: what "use the system's proxy" means.
+    let from_env = (p.os == "linux")
+        .then(|| gnome_route(files, &home, &p.host, p.port))
+        .flatten()
+        .or_else(|| proxy::from_environment(&env, &p.host, p.port));
     let mut seen = Vec::new();
     for i in chromium::installs(&p.os) {
         if files.read_dir(&home.join(i.user_data)).is_err() {
             continue;
         }
-        let decided = chromium_route(files, i, &p.os, &p.host, p.port)
+        let decided = chromium_route(files, i, &p.os, user.as_deref(), &p.host, p.port)
             .filter(|d| d.route != Route::System)
             .or_else(|| from_env.clone());
         seen.push(Seen {
@@ -254,25 +259,40 @@ fn describe(d: Option<&Decided>) -> Value {
         .into()
 }
 
+/// GNOME's proxy settings: the user's dconf database, then the system databases an agency
+/// compiles (`/etc/dconf/db/local`, `site`).
+fn gnome_route(files: &dyn Files, home: &Path, host: &str, port: u16) -> Option<Decided> {
+    let user_db = home.join(".config/dconf/user");
+    [
+        user_db.as_path(),
+        Path::new("/etc/dconf/db/local"),
+        Path::new("/etc/dconf/db/site"),
+    ]
+    .iter()
+    .filter_map(|f| files.read(f, dconf::DB_MAX as u64).ok())
+    .filter_map(|b| dconf::read(&b).ok())
+    .find_map(|db| proxy::gnome(&db, host, port))
+}
+
 /// Chromium's own proxy setting: managed policies (Linux files), then Debian's launcher
 /// flags; `None` when neither says, so the system's settings apply.
 fn chromium_route(
     files: &dyn Files,
     i: &chromium::Install,
     os: &str,
+    user: Option<&str>,
     host: &str,
     port: u16,
 ) -> Option<Decided> {
-    let mut bytes = Vec::new();
-    for dir in i.policies {
-        let mut names = files.read_dir(Path::new(dir)).unwrap_or_default();
-        names.sort();
-        for n in names.iter().filter(|n| n.ends_with(".json")) {
-            if let Ok(b) = files.read(&Path::new(dir).join(n), policy::POLICY_FILE_MAX as u64) {
-                bytes.push(b);
-            }
-        }
-    }
+    let dirs: Vec<&Path> = i.policies.iter().map(Path::new).collect();
+    let bytes = chromium::policy_documents(
+        os,
+        &dirs,
+        i.bundle,
+        user,
+        &|d| files.read_dir(d).unwrap_or_default(),
+        &|f| files.read(f, policy::POLICY_FILE_MAX as u64).ok(),
+    );
     if let Some(d) = proxy::chromium_policy(&policy::merged(&bytes), host, port) {
         return Some(d);
     }
@@ -350,6 +370,10 @@ mod tests {
     use crate::sim::files::MemFiles;
 
     fn run(files: &[(&str, &str)], env: &[(&str, &str)]) -> Outcome {
+        run_on("linux", files, env)
+    }
+
+    fn run_on(os: &str, files: &[(&str, &str)], env: &[(&str, &str)]) -> Outcome {
         let mut mem = MemFiles::new();
         for (p, t) in files {
             mem.insert(*p, t.as_bytes().to_vec(), 0o644);
@@ -357,7 +381,8 @@ mod tests {
         let mut sys = System::real();
         sys.files = Arc::new(mem);
         let p: Params =
-            params(&serde_yaml::from_str("{home: /home/u, os: linux}").unwrap()).unwrap();
+            params(&serde_yaml::from_str(&format!("{{home: /home/u, os: {os}}}")).unwrap())
+                .unwrap();
         let env: Vec<(String, String)> = env
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -383,6 +408,58 @@ mod tests {
             r#"{"ProxyMode":"fixed_servers","ProxyServer":"p:3128","ProxyBypassList":"localhost;iccert.nhi.gov.tw"}"#,
         );
         assert_eq!(run(&[CHROMIUM, fixed], &[]).status, Status::Pass);
+    }
+
+    #[test]
+    fn gnome_settings_are_the_systems_proxy() {
+        let db = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/browser/dconf/user"
+        ))
+        .unwrap();
+        let mut mem = MemFiles::new();
+        mem.insert(CHROMIUM.0, CHROMIUM.1.as_bytes().to_vec(), 0o644);
+        mem.insert("/home/u/.config/dconf/user", db, 0o644);
+        let mut sys = System::real();
+        sys.files = Arc::new(mem);
+        let p: Params =
+            params(&serde_yaml::from_str("{home: /home/u, os: linux}").unwrap()).unwrap();
+        let o = judge(&sys, &p, &[]);
+        assert_eq!(
+            o.finding.as_deref(),
+            Some("browser.proxy_no_bypass"),
+            "{o:?}"
+        );
+    }
+
+    #[test]
+    fn a_macos_managed_preference_sets_edges_proxy() {
+        let edge = (
+            "/home/u/Library/Application Support/Microsoft Edge/Default/Preferences",
+            "{}",
+        );
+        let plist = r#"<?xml version="1.0" encoding="UTF-8"?>
+<plist version="1.0"><dict>
+<key>ProxyMode</key><string>fixed_servers</string>
+<key>ProxyServer</key><string>proxy.agency.gov.tw:3128</string>
+</dict></plist>"#;
+        let o = run_on(
+            "macos",
+            &[
+                edge,
+                (
+                    "/Library/Managed Preferences/com.microsoft.Edge.plist",
+                    plist,
+                ),
+            ],
+            &[],
+        );
+        assert_eq!(
+            o.finding.as_deref(),
+            Some("browser.proxy_no_bypass"),
+            "{o:?}"
+        );
+        assert_eq!(run_on("macos", &[edge], &[]).status, Status::Pass);
     }
 
     #[test]

@@ -3,10 +3,12 @@
 
 #![allow(dead_code)]
 
+pub mod bidi;
 pub mod cdp;
 mod doctor;
 pub mod hermetic;
 pub mod proxy;
+pub mod rpc;
 pub mod sshd;
 pub mod tmux;
 pub mod vcard;
