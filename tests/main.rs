@@ -22,3 +22,4 @@ mod remote;
 mod rig_vcard;
 mod service_window;
 mod tui_tmux;
+mod wine;
