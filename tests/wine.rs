@@ -12,25 +12,29 @@ use std::time::Duration;
 use crate::support::vcard::{self, NhiCard};
 use crate::support::{self, check, rig_lock, wait_reader};
 
-/// The exe under Wine, in the chroot `scripts/wine` made (`ECPA_WINE_ROOT`).
-fn wine(args: &[&str]) -> support::Run {
+/// `exe` (in the chroot's `/opt/ecpa-doctor/`) under Wine, in the chroot `scripts/wine`
+/// made (`ECPA_WINE_ROOT`).
+fn under_wine(exe: &str) -> Command {
     let root = std::env::var("ECPA_WINE_ROOT")
         .expect("ECPA_WINE_ROOT: run these through scripts/wine, which sets up the chroot");
-    let out = Command::new("timeout")
-        .arg("120")
-        .arg("chroot")
-        .arg(&root)
-        .args([
-            "env",
-            "-i",
-            "HOME=/root",
-            "WINEDEBUG=-all",
-            "LANG=C.UTF-8",
-            // Debian 13's pcsc-lite client refuses Debian 12's pcscd: the host's library.
-            "LD_LIBRARY_PATH=/opt/host-pcsc",
-            "/usr/lib/wine/wine64",
-            "/opt/ecpa-doctor/ecpa-doctor.exe",
-        ])
+    let mut cmd = Command::new("timeout");
+    cmd.arg("120").arg("chroot").arg(&root).args([
+        "env",
+        "-i",
+        "HOME=/root",
+        "WINEDEBUG=-all",
+        "LANG=C.UTF-8",
+        // Debian 13's pcsc-lite client refuses Debian 12's pcscd: the host's library.
+        "LD_LIBRARY_PATH=/opt/host-pcsc",
+        "/usr/lib/wine/wine64",
+    ]);
+    cmd.arg(format!("/opt/ecpa-doctor/{exe}"));
+    cmd
+}
+
+/// ecpa-doctor.exe under Wine.
+fn wine(args: &[&str]) -> support::Run {
+    let out = under_wine("ecpa-doctor.exe")
         .args(args)
         .output()
         .expect("run chroot (scripts/wine runs these as root)");
@@ -105,4 +109,94 @@ fn windows_build_runs_the_demo() {
     let v = run.json();
     assert_eq!(v["demo"], true, "{run:?}");
     assert_eq!(v["root_cause"]["finding"], "card.none", "{run:?}");
+}
+
+/// The fake component built as a Windows exe, running under Wine on 127.0.0.1:7777 (so the
+/// Windows side sees its process); killed on drop.
+struct WindowsFake(std::process::Child);
+
+impl WindowsFake {
+    fn start(args: &[&str]) -> WindowsFake {
+        use std::io::{BufRead, BufReader};
+        let mut child = under_wine("fake_bridge.exe")
+            .args(["--port", "7777"])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start fake_bridge.exe under Wine");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        while out.read_line(&mut line).unwrap_or(0) > 0 && !line.starts_with("port ") {
+            line.clear();
+        }
+        assert_eq!(line.trim(), "port 7777", "the Windows fake did not listen");
+        // Keep reading so its `connections N` lines never block it.
+        std::thread::spawn(move || for _ in out.lines() {});
+        WindowsFake(child)
+    }
+}
+
+impl Drop for WindowsFake {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+        // Wine's processes outlive the launcher: end the prefix's wineserver too.
+        if let Ok(root) = std::env::var("ECPA_WINE_ROOT") {
+            let _ = Command::new("chroot")
+                .arg(root)
+                .args(["env", "-i", "HOME=/root", "/usr/lib/wine/wineserver", "-k"])
+                .status();
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs the Wine chroot: run scripts/wine"]
+fn windows_build_finds_the_port_owner_through_the_api_and_judges_it_by_its_answers() {
+    let _rig = rig_lock();
+    let _card = with_card();
+    let _fake = WindowsFake::start(&["--card"]);
+    let run = wine(&["--report", "--format", "json", "--lang", "en"]);
+    let v = run.json();
+    let running = check(&v, "component-running");
+    assert_eq!(running["status"], "pass", "{run:?}");
+    // GetExtendedTcpTable under Wine 10 gives the listener's owner PID; the process table
+    // gives its name and exe path (measured: the README's Wine section).
+    let owner = running["evidence"]["port_owner"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        owner.contains("fake_bridge.exe") && owner.contains(r"\opt\ecpa-doctor\fake_bridge.exe"),
+        "{owner}: {run:?}"
+    );
+    assert_eq!(running["evidence"]["port_view"], "socket table", "{run:?}");
+    assert_eq!(check(&v, "bridge-http")["status"], "pass", "{run:?}");
+    // No Linux path is looked for or shown as found on Windows (remedies may still tell a
+    // Linux user where a file is).
+    for id in ["component-running", "component-installed", "bridge-tls"] {
+        let c = check(&v, id);
+        let text = format!("{} {}", c["summary"], c["evidence"]);
+        assert!(
+            !text.contains("/tmp/") && !text.contains("/usr/local/share"),
+            "{id} shows a Linux path: {text}"
+        );
+    }
+    // On Windows trust is the system store's: Wine's does not hold the fake's test root.
+    assert_eq!(
+        check(&v, "bridge-tls")["finding"],
+        "tls.untrusted",
+        "{run:?}"
+    );
+    // The WebSocket protocol end to end: the Windows fake reads the card through WinSCard
+    // too, and the doctor's cross-check agrees (the name masked).
+    let ws = check(&v, "bridge-ws");
+    assert_eq!(ws["status"], "pass", "{run:?}");
+    assert!(
+        ws["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("王○○明"),
+        "{ws}"
+    );
 }

@@ -37,11 +37,12 @@ struct Params {
     process_names: Vec<String>,
     #[serde(default = "default_port")]
     port: u16,
-    /// The daemon's lock file, which holds its PID.
+    /// The daemon's lock file, which holds its PID (Linux/macOS; none on Windows, whose
+    /// component's files are not known).
     #[serde(default = "default_lock_file")]
-    lock_file: PathBuf,
+    lock_file: Option<PathBuf>,
     #[serde(default = "default_log_dir")]
-    log_dir: PathBuf,
+    log_dir: Option<PathBuf>,
     /// Log files are `<prefix>YYYYMMDD.log`.
     #[serde(default = "default_log_prefix")]
     log_prefix: String,
@@ -49,7 +50,12 @@ struct Params {
     log_lines: usize,
     /// Where the daemon notes the signals that stopped it (`terminate signal catched`).
     #[serde(default = "default_stop_log")]
-    stop_log: PathBuf,
+    stop_log: Option<PathBuf>,
+    /// The component's program names are known (Linux, macOS), so another owner of the
+    /// port is an impostor. On Windows they are not: the owner is shown and the bridge
+    /// checks judge it by how it answers.
+    #[serde(default = "default_names_known")]
+    names_known: bool,
     /// Only where the OS's socket table is not read: a TCP connect to 127.0.0.1:port
     /// tells whether anything listens.
     #[serde(default = "default_connect_timeout", deserialize_with = "de_duration")]
@@ -66,11 +72,18 @@ fn default_names() -> Vec<String> {
 fn default_port() -> u16 {
     7777
 }
-fn default_lock_file() -> PathBuf {
-    PathBuf::from("/tmp/exampled.lock")
+/// The Linux/macOS component's files; nothing on Windows.
+fn unix_only(path: &str) -> Option<PathBuf> {
+    (!cfg!(windows)).then(|| PathBuf::from(path))
 }
-fn default_log_dir() -> PathBuf {
-    PathBuf::from("/tmp")
+fn default_lock_file() -> Option<PathBuf> {
+    unix_only("/tmp/exampled.lock")
+}
+fn default_log_dir() -> Option<PathBuf> {
+    unix_only("/tmp")
+}
+fn default_names_known() -> bool {
+    !cfg!(windows)
 }
 fn default_log_prefix() -> String {
     "mNHIICC.err.".into()
@@ -78,8 +91,8 @@ fn default_log_prefix() -> String {
 fn default_log_lines() -> usize {
     6
 }
-fn default_stop_log() -> PathBuf {
-    PathBuf::from("/tmp/exampled.log")
+fn default_stop_log() -> Option<PathBuf> {
+    unix_only("/tmp/exampled.log")
 }
 fn default_connect_timeout() -> Duration {
     Duration::from_secs(1)
@@ -149,7 +162,11 @@ fn inspect(sys: &System, p: &Params) -> Outcome {
     };
     // The daemon's foreground process exits 0 whatever happens next; the lock file it
     // takes holds the PID of the daemon that really runs. (`down` always reports it.)
-    let o = match lock_state(sys.files.as_ref(), &p.lock_file, all) {
+    let lock = p
+        .lock_file
+        .as_deref()
+        .and_then(|f| lock_state(sys.files.as_ref(), f, all));
+    let o = match lock {
         Some(lock) if o.evidence("lock_file").is_none() => o.with("lock_file", lock),
         _ => o,
     };
@@ -215,6 +232,17 @@ fn judge_owners(listeners: &[Listener], p: &Params) -> Outcome {
                 .arg("pid", me.pid.to_string())
                 .arg("listener", binds.clone()),
         ),
+        // Where the component's program names are not known (Windows), the owner is
+        // shown and the bridge checks, which need this one, judge it by its answers.
+        None if !p.names_known => {
+            let other = owners[0];
+            Outcome::pass(
+                Msg::new("component.running_unnamed")
+                    .arg("port", port.as_str())
+                    .arg("name", other.name.as_str())
+                    .arg("pid", other.pid.to_string()),
+            )
+        }
         // The component may be running too and have lost the port: `component_process`
         // in the evidence shows it.
         None => {
@@ -234,7 +262,10 @@ fn judge_owners(listeners: &[Listener], p: &Params) -> Outcome {
 /// Nothing listens: was the component never started, or is it up without its port?
 fn down(files: &dyn Files, all: &[ProcInfo], component: &[&ProcInfo], p: &Params) -> Outcome {
     let port = p.port.to_string();
-    let log = newest_log(files, &p.log_dir, &p.log_prefix)
+    let log = p
+        .log_dir
+        .as_deref()
+        .and_then(|d| newest_log(files, d, &p.log_prefix))
         .map(|path| (tail_lines(files, &path, 16 * 1024, p.log_lines), path));
     let cert_abort =
         matches!(&log, Some((Ok(lines), _)) if lines.iter().any(|l| is_cert_failure(l)));
@@ -256,15 +287,25 @@ fn down(files: &dyn Files, all: &[ProcInfo], component: &[&ProcInfo], p: &Params
             Msg::new("component.not_running").arg("port", port.as_str()),
         )
     };
-    let lock = lock_state(files, &p.lock_file, all)
-        .unwrap_or_else(|| labelled(&p.lock_file, Msg::new("value.missing")));
-    let o = o.with("lock_file", lock);
-    let o = match tail_lines(files, &p.stop_log, 4096, 1) {
-        Ok(last) if !last.is_empty() => o.with(
-            "stop_log",
-            format!("{}: {}", p.stop_log.display(), last.join("")),
+    let o = match &p.lock_file {
+        Some(f) => o.with(
+            "lock_file",
+            lock_state(files, f, all).unwrap_or_else(|| labelled(f, Msg::new("value.missing"))),
         ),
+        None => o,
+    };
+    let stop = p
+        .stop_log
+        .as_deref()
+        .and_then(|f| Some((f, tail_lines(files, f, 4096, 1).ok()?)));
+    let o = match stop {
+        Some((f, last)) if !last.is_empty() => {
+            o.with("stop_log", format!("{}: {}", f.display(), last.join("")))
+        }
         _ => o,
+    };
+    let Some(log_dir) = &p.log_dir else {
+        return o;
     };
     match log {
         Some((Ok(lines), path)) => o
@@ -275,7 +316,7 @@ fn down(files: &dyn Files, all: &[ProcInfo], component: &[&ProcInfo], p: &Params
             "log_file",
             Msg::new("value.log.none").arg(
                 "pattern",
-                format!("{}/{}*.log", p.log_dir.display(), p.log_prefix),
+                format!("{}/{}*.log", log_dir.display(), p.log_prefix),
             ),
         ),
     }

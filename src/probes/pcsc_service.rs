@@ -108,8 +108,9 @@ pub fn windows_service(st: &crate::system::windows::ServiceState) -> Outcome {
     let start = st.start_type.clone().unwrap_or_else(|| "UNKNOWN".into());
     let o = if start == "DISABLED" {
         Outcome::fail("pcsc.scardsvr_disabled", Msg::new("pcsc.scardsvr_disabled"))
-    } else if state == "RUNNING" {
-        // Running but not answering: the generic finding, with the state as evidence.
+    } else if state == "RUNNING" || state == "MISSING" {
+        // Running but not answering, or no such service (Wine has none): the generic
+        // finding, with the state as evidence.
         Outcome::fail("pcsc.no_service", Msg::new("pcsc.no_service"))
     } else {
         Outcome::fail(
@@ -125,32 +126,37 @@ pub fn windows_service(st: &crate::system::windows::ServiceState) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::system::windows::{ServiceState, parse_sc_start_type, parse_sc_state};
+    use crate::system::winapi::{start_type_word, state_word};
+    use crate::system::windows::ServiceState;
 
-    fn from_sc(query: &str, qc: &str) -> Outcome {
+    /// The Service Control Manager's numbers, as the API returns them.
+    fn from_scm(state: u32, start: u32) -> Outcome {
         windows_service(&ServiceState {
-            state: parse_sc_state(query),
-            start_type: parse_sc_start_type(qc),
+            state: Some(state_word(state).into()),
+            start_type: Some(start_type_word(start).into()),
         })
     }
 
     #[test]
-    fn scardsvr_states_from_captured_sc_output() {
-        let stopped = "SERVICE_NAME: SCardSvr\r\n        STATE              : 1  STOPPED\r\n";
-        let running = "SERVICE_NAME: SCardSvr\r\n        STATE              : 4  RUNNING\r\n";
-        let demand = "        START_TYPE         : 3   DEMAND_START\r\n";
-        let disabled = "        START_TYPE         : 4   DISABLED\r\n";
+    fn scardsvr_states_from_the_service_control_manager() {
+        let (stopped, running, demand, disabled) = (1, 4, 3, 4);
         assert_eq!(
-            from_sc(stopped, demand).finding.as_deref(),
+            from_scm(stopped, demand).finding.as_deref(),
             Some("pcsc.scardsvr_stopped")
         );
         assert_eq!(
-            from_sc(stopped, disabled).finding.as_deref(),
+            from_scm(stopped, disabled).finding.as_deref(),
             Some("pcsc.scardsvr_disabled")
         );
         assert_eq!(
-            from_sc(running, demand).finding.as_deref(),
+            from_scm(running, demand).finding.as_deref(),
             Some("pcsc.no_service")
         );
+        // No such service (as under Wine): the generic finding, not "stopped".
+        let missing = windows_service(&ServiceState {
+            state: Some("MISSING".into()),
+            start_type: None,
+        });
+        assert_eq!(missing.finding.as_deref(), Some("pcsc.no_service"));
     }
 }

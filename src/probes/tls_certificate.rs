@@ -108,8 +108,10 @@ fn default_sni() -> Vec<String> {
 fn default_names() -> Vec<String> {
     vec!["iccert.nhi.gov.tw".into()]
 }
+/// The Linux/macOS install's root; on Windows where the component keeps it is not known,
+/// so nothing is looked for.
 fn default_root_ca() -> Option<PathBuf> {
-    Some(PathBuf::from("/usr/local/share/NHIICC/cert/NHIRootCA.crt"))
+    (!cfg!(windows)).then(|| PathBuf::from("/usr/local/share/NHIICC/cert/NHIRootCA.crt"))
 }
 fn yes() -> bool {
     true

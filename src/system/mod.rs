@@ -13,6 +13,7 @@ pub mod pcsc;
 pub mod procs;
 pub mod usb;
 pub mod user;
+pub mod winapi;
 pub mod windows;
 
 pub use files::{FileKind, FileMeta, Files};
@@ -40,8 +41,7 @@ pub struct System {
 /// Linux reads /proc; Windows and macOS ask their own tools.
 fn real_sockets() -> Arc<dyn Sockets> {
     if cfg!(target_os = "windows") {
-        Arc::new(net::ToolSockets {
-            tool: net::SocketTool::Netstat,
+        Arc::new(net::ApiSockets {
             procs: Arc::new(procs::SysinfoProcesses),
         })
     } else if cfg!(target_os = "macos") {

@@ -73,6 +73,23 @@ impl Sockets for ProcNet {
 
 /// Windows and macOS: the OS's own socket listing (`netstat -ano -p TCP`,
 /// `lsof -nP -iTCP -sTCP:LISTEN -F pcn`), owners named through the process table.
+/// Windows: the TCP table with owner PIDs from `GetExtendedTcpTable`, their names and exe
+/// paths from the process table.
+pub struct ApiSockets {
+    pub procs: std::sync::Arc<dyn crate::system::Processes>,
+}
+
+impl Sockets for ApiSockets {
+    fn tcp_listeners(&self, port: u16) -> Option<Vec<Listener>> {
+        let rows = super::winapi::tcp_listeners()?;
+        Some(listeners_from(
+            rows.into_iter().map(|(a, pid)| (a, pid, None)).collect(),
+            port,
+            &self.procs.list().unwrap_or_default(),
+        ))
+    }
+}
+
 pub struct ToolSockets {
     pub tool: SocketTool,
     pub procs: std::sync::Arc<dyn crate::system::Processes>,

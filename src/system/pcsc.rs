@@ -184,7 +184,9 @@ impl PcscContext for RealContext {
             } else {
                 pcsc::State::EMPTY
             };
-            // The event count lives in the upper 16 bits of the current state.
+            // The event count lives in the upper 16 bits of the current state. The state is a
+            // DWORD: u32 on Windows, u64 with pcsc-lite on 64-bit Linux.
+            #[allow(clippy::useless_conversion)]
             let count: pcsc::State = pcsc::State::from_bits_retain((k.event_count << 16).into());
             let bits = (current | count).bits();
             states.push(pcsc::ReaderState::new(

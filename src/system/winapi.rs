@@ -1,0 +1,243 @@
+//! Windows facts through the Windows API (`windows-sys`), not through the localised text of
+//! `netstat`, `sc` and `reg`: the TCP listeners with their owner PIDs
+//! (`GetExtendedTcpTable`) and a service's state and start type (`QueryServiceStatusEx`,
+//! `QueryServiceConfigW`). The tables the API fills are parsed from bytes by pure functions,
+//! tested on every OS; only the calls themselves are Windows-only.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+/// Rows of a `MIB_TCPTABLE_OWNER_PID` (IPv4): a count, then rows of six 32-bit fields —
+/// state, local address (network order), local port (network order, low 16 bits), remote
+/// address, remote port, owner PID.
+pub fn parse_tcp4_table(buf: &[u8]) -> Vec<(SocketAddr, u32)> {
+    parse_table(buf, 24, |r| {
+        let addr = Ipv4Addr::new(r[4], r[5], r[6], r[7]);
+        let port = u16::from_be_bytes([r[8], r[9]]);
+        let pid = u32::from_le_bytes([r[20], r[21], r[22], r[23]]);
+        (SocketAddr::new(IpAddr::V4(addr), port), pid)
+    })
+}
+
+/// Rows of a `MIB_TCP6TABLE_OWNER_PID`: a count, then 56-byte rows — local address (16),
+/// scope id, local port (network order), remote address (16), remote scope id, remote port,
+/// state, owner PID.
+pub fn parse_tcp6_table(buf: &[u8]) -> Vec<(SocketAddr, u32)> {
+    parse_table(buf, 56, |r| {
+        let mut a = [0u8; 16];
+        a.copy_from_slice(&r[..16]);
+        let port = u16::from_be_bytes([r[20], r[21]]);
+        let pid = u32::from_le_bytes([r[52], r[53], r[54], r[55]]);
+        (SocketAddr::new(IpAddr::V6(Ipv6Addr::from(a)), port), pid)
+    })
+}
+
+fn parse_table(
+    buf: &[u8],
+    row: usize,
+    read: impl Fn(&[u8]) -> (SocketAddr, u32),
+) -> Vec<(SocketAddr, u32)> {
+    let Some(count) = buf
+        .get(..4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    else {
+        return Vec::new();
+    };
+    // The rows start after the count, aligned as the struct is (4 bytes).
+    buf[4..]
+        .chunks_exact(row)
+        .take(count as usize)
+        .map(read)
+        .collect()
+}
+
+/// A service's state and start type as the Service Control Manager reports them, in the
+/// words `sc` prints (`RUNNING`, `DISABLED`), so the judgement does not depend on how it
+/// was asked.
+pub fn state_word(state: u32) -> &'static str {
+    match state {
+        1 => "STOPPED",
+        2 => "START_PENDING",
+        3 => "STOP_PENDING",
+        4 => "RUNNING",
+        5 => "CONTINUE_PENDING",
+        6 => "PAUSE_PENDING",
+        7 => "PAUSED",
+        _ => "UNKNOWN",
+    }
+}
+
+pub fn start_type_word(start: u32) -> &'static str {
+    match start {
+        0 => "BOOT_START",
+        1 => "SYSTEM_START",
+        2 => "AUTO_START",
+        3 => "DEMAND_START",
+        4 => "DISABLED",
+        _ => "UNKNOWN",
+    }
+}
+
+/// Every listening TCP socket (IPv4 and IPv6) with its owner PID; `None` when the table
+/// cannot be read (then the owner is unknown, not absent).
+#[cfg(windows)]
+pub fn tcp_listeners() -> Option<Vec<(SocketAddr, u32)>> {
+    use windows_sys::Win32::NetworkManagement::IpHelper::{
+        GetExtendedTcpTable, TCP_TABLE_OWNER_PID_LISTENER,
+    };
+    use windows_sys::Win32::Networking::WinSock::{AF_INET, AF_INET6};
+    let table = |family: u32| -> Option<Vec<u8>> {
+        let mut size: u32 = 0;
+        for _ in 0..4 {
+            let mut buf = vec![0u8; size as usize];
+            let ptr = if buf.is_empty() {
+                std::ptr::null_mut()
+            } else {
+                buf.as_mut_ptr().cast()
+            };
+            // SAFETY: `buf` holds `size` bytes; the call writes at most that many and
+            // updates `size` when more are needed.
+            let rc = unsafe {
+                GetExtendedTcpTable(ptr, &mut size, 0, family, TCP_TABLE_OWNER_PID_LISTENER, 0)
+            };
+            match rc {
+                0 => return Some(buf),
+                122 => continue, // ERROR_INSUFFICIENT_BUFFER: `size` now says how much.
+                _ => return None,
+            }
+        }
+        None
+    };
+    let v4 = table(u32::from(AF_INET)).map(|b| parse_tcp4_table(&b));
+    let v6 = table(u32::from(AF_INET6)).map(|b| parse_tcp6_table(&b));
+    match (v4, v6) {
+        (None, None) => None,
+        (a, b) => Some(a.into_iter().chain(b).flatten().collect()),
+    }
+}
+
+#[cfg(not(windows))]
+pub fn tcp_listeners() -> Option<Vec<(SocketAddr, u32)>> {
+    None
+}
+
+/// A service's state and start type; `None` when the Service Control Manager cannot be
+/// asked, a state of `MISSING` when it has no such service.
+#[cfg(windows)]
+pub fn service(name: &str) -> Option<super::windows::ServiceState> {
+    use windows_sys::Win32::System::Services::{
+        CloseServiceHandle, OpenSCManagerW, OpenServiceW, QUERY_SERVICE_CONFIGW,
+        QueryServiceConfigW, QueryServiceStatusEx, SC_MANAGER_CONNECT, SC_STATUS_PROCESS_INFO,
+        SERVICE_QUERY_CONFIG, SERVICE_QUERY_STATUS, SERVICE_STATUS_PROCESS,
+    };
+    let wide: Vec<u16> = name.encode_utf16().chain([0]).collect();
+    // SAFETY: plain Win32 calls with owned, correctly sized buffers; every handle opened
+    // here is closed before returning.
+    unsafe {
+        let scm = OpenSCManagerW(std::ptr::null(), std::ptr::null(), SC_MANAGER_CONNECT);
+        if scm.is_null() {
+            return None;
+        }
+        let svc = OpenServiceW(
+            scm,
+            wide.as_ptr(),
+            SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG,
+        );
+        if svc.is_null() {
+            CloseServiceHandle(scm);
+            return Some(super::windows::ServiceState {
+                state: Some("MISSING".into()),
+                start_type: None,
+            });
+        }
+        let mut status: SERVICE_STATUS_PROCESS = std::mem::zeroed();
+        let mut needed = 0u32;
+        let state = (QueryServiceStatusEx(
+            svc,
+            SC_STATUS_PROCESS_INFO,
+            (&mut status as *mut SERVICE_STATUS_PROCESS).cast(),
+            std::mem::size_of::<SERVICE_STATUS_PROCESS>() as u32,
+            &mut needed,
+        ) != 0)
+            .then(|| state_word(status.dwCurrentState).to_string());
+        // The config is followed by its strings: ask for the size, then read it.
+        let _ = QueryServiceConfigW(svc, std::ptr::null_mut(), 0, &mut needed);
+        let mut buf =
+            vec![0u8; (needed as usize).max(std::mem::size_of::<QUERY_SERVICE_CONFIGW>())];
+        let start_type =
+            (QueryServiceConfigW(svc, buf.as_mut_ptr().cast(), buf.len() as u32, &mut needed) != 0)
+                .then(|| {
+                    let cfg = &*(buf.as_ptr() as *const QUERY_SERVICE_CONFIGW);
+                    start_type_word(cfg.dwStartType).to_string()
+                });
+        CloseServiceHandle(svc);
+        CloseServiceHandle(scm);
+        Some(super::windows::ServiceState { state, start_type })
+    }
+}
+
+#[cfg(not(windows))]
+pub fn service(_name: &str) -> Option<super::windows::ServiceState> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv4_rows_as_windows_lays_them_out() {
+        let mut buf = 2u32.to_le_bytes().to_vec();
+        // LISTEN (2), 127.0.0.1:7777, 0.0.0.0:0, PID 4242
+        buf.extend(2u32.to_le_bytes());
+        buf.extend([127, 0, 0, 1]);
+        buf.extend([0x1E, 0x61, 0, 0]);
+        buf.extend([0; 8]);
+        buf.extend(4242u32.to_le_bytes());
+        // 0.0.0.0:445, PID 4
+        buf.extend(2u32.to_le_bytes());
+        buf.extend([0, 0, 0, 0]);
+        buf.extend([0x01, 0xBD, 0, 0]);
+        buf.extend([0; 8]);
+        buf.extend(4u32.to_le_bytes());
+        let rows = parse_tcp4_table(&buf);
+        assert_eq!(
+            rows,
+            vec![
+                ("127.0.0.1:7777".parse().unwrap(), 4242),
+                ("0.0.0.0:445".parse().unwrap(), 4)
+            ]
+        );
+        // A count larger than the rows present, or a cut buffer: what is there, no panic.
+        let mut lying = buf.clone();
+        lying[0] = 200;
+        assert_eq!(parse_tcp4_table(&lying).len(), 2);
+        assert!(parse_tcp4_table(&buf[..10]).is_empty());
+        assert!(parse_tcp4_table(&[]).is_empty());
+    }
+
+    #[test]
+    fn ipv6_rows_as_windows_lays_them_out() {
+        let mut buf = 1u32.to_le_bytes().to_vec();
+        let mut local = [0u8; 16];
+        local[15] = 1;
+        buf.extend(local);
+        buf.extend(0u32.to_le_bytes());
+        buf.extend([0x1E, 0x61, 0, 0]);
+        buf.extend([0u8; 16]);
+        buf.extend(0u32.to_le_bytes());
+        buf.extend(0u32.to_le_bytes());
+        buf.extend(2u32.to_le_bytes());
+        buf.extend(99u32.to_le_bytes());
+        assert_eq!(
+            parse_tcp6_table(&buf),
+            vec![("[::1]:7777".parse().unwrap(), 99)]
+        );
+    }
+
+    #[test]
+    fn service_words_match_what_sc_prints() {
+        assert_eq!(state_word(4), "RUNNING");
+        assert_eq!(start_type_word(4), "DISABLED");
+        assert_eq!(state_word(99), "UNKNOWN");
+    }
+}
