@@ -12,9 +12,9 @@ use std::time::Duration;
 use crate::support::vcard::{self, NhiCard};
 use crate::support::{self, check, rig_lock, wait_reader};
 
-/// `exe` (in the chroot's `/opt/ecpa-doctor/`) under Wine, in the chroot `scripts/wine`
-/// made (`ECPA_WINE_ROOT`).
-fn under_wine(exe: &str) -> Command {
+/// `program` (a path in the chroot, or a Wine builtin such as `reg`) under Wine, in the
+/// chroot `scripts/wine` made (`ECPA_WINE_ROOT`).
+fn under_wine(program: &str) -> Command {
     let root = std::env::var("ECPA_WINE_ROOT")
         .expect("ECPA_WINE_ROOT: run these through scripts/wine, which sets up the chroot");
     let mut cmd = Command::new("timeout");
@@ -28,13 +28,13 @@ fn under_wine(exe: &str) -> Command {
         "LD_LIBRARY_PATH=/opt/host-pcsc",
         "/usr/lib/wine/wine64",
     ]);
-    cmd.arg(format!("/opt/ecpa-doctor/{exe}"));
+    cmd.arg(program);
     cmd
 }
 
 /// ecpa-doctor.exe under Wine.
 fn wine(args: &[&str]) -> support::Run {
-    let out = under_wine("ecpa-doctor.exe")
+    let out = under_wine("/opt/ecpa-doctor/ecpa-doctor.exe")
         .args(args)
         .output()
         .expect("run chroot (scripts/wine runs these as root)");
@@ -118,7 +118,7 @@ struct WindowsFake(std::process::Child);
 impl WindowsFake {
     fn start(args: &[&str]) -> WindowsFake {
         use std::io::{BufRead, BufReader};
-        let mut child = under_wine("fake_bridge.exe")
+        let mut child = under_wine("/opt/ecpa-doctor/fake_bridge.exe")
             .args(["--port", "7777"])
             .args(args)
             .stdout(std::process::Stdio::piped())
@@ -199,4 +199,52 @@ fn windows_build_finds_the_port_owner_through_the_api_and_judges_it_by_its_answe
             .contains("王○○明"),
         "{ws}"
     );
+}
+
+/// `reg` inside the Wine prefix (adding keys works under Wine; its `/f` search does not).
+fn wine_reg(args: &[&str]) -> bool {
+    under_wine("reg")
+        .args(args)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[test]
+#[ignore = "needs the Wine chroot: run scripts/wine"]
+fn windows_build_reads_the_legacy_ie_addon_in_the_32_bit_registry_view() {
+    const KEY: &str = r"HKLM\Software\Classes\CLSID\{0E2C0D1E-ECPA-4D0C-9A11-000000007777}";
+    assert!(
+        wine_reg(&["add", KEY, "/ve", "/d", "twNHIICC Class", "/f", "/reg:32"]),
+        "reg add under Wine"
+    );
+    assert!(wine_reg(&[
+        "add",
+        &format!(r"{KEY}\InprocServer32"),
+        "/ve",
+        "/d",
+        r"C:\Windows\SysWOW64\twNHIICC.dll",
+        "/f",
+        "/reg:32",
+    ]));
+    let run = wine(&[
+        "--check",
+        "component-installed",
+        "--report",
+        "--format",
+        "json",
+        "--lang",
+        "en",
+    ]);
+    wine_reg(&["delete", KEY, "/f", "/reg:32"]);
+    let v = run.json();
+    let c = check(&v, "component-installed");
+    let addon = c["evidence"]["ie_addon"].as_str().unwrap_or_default();
+    assert!(
+        addon.contains("{0E2C0D1E-ECPA-4D0C-9A11-000000007777}")
+            && addon.contains("twNHIICC.dll (32-bit)")
+            && addon.contains("legacy"),
+        "{run:?}"
+    );
+    // Evidence of an old install, never the reason to pass.
+    assert_eq!(c["finding"], "component.layout_unknown", "{run:?}");
 }

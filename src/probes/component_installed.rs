@@ -255,15 +255,26 @@ pub fn windows(
         Some(v) if v.is_empty() => Msg::new("value.addon.not_registered")
             .arg("class", class)
             .into(),
-        Some(v) => v
-            .iter()
-            .map(|c| format!("{} → {}", c.clsid, c.server.as_deref().unwrap_or("?")))
-            .collect::<Vec<_>>()
-            .join("; ")
+        // The IE-only ActiveX component of old: evidence of a legacy install, not of the
+        // current component on :7777, so never the reason to pass.
+        Some(v) => Msg::new("value.addon.legacy")
+            .arg(
+                "classes",
+                v.iter()
+                    .map(|c| {
+                        format!(
+                            "{} → {} ({})",
+                            c.clsid,
+                            c.server.as_deref().unwrap_or("?"),
+                            c.view
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
             .into(),
     };
-    let found_addon = addon.as_ref().is_some_and(|v| !v.is_empty());
-    let o = if found_addon || !running.is_empty() {
+    let o = if !running.is_empty() {
         Outcome::pass(Msg::new("component.windows_found"))
     } else {
         unknown_layout("windows")
@@ -896,9 +907,15 @@ mod tests {
         let addon = Some(vec![ComClass {
             clsid: "{2C4A}".into(),
             server: Some(r"C:\Windows\SysWOW64\twNHIICC.dll".into()),
+            view: "32-bit",
         }]);
+        // The legacy IE add-on alone is evidence, not the current component.
         let o = windows(addon, Some(vec![]), "twNHIICC Class", &pats);
-        assert_eq!(o.status, crate::engine::Status::Pass);
+        assert_eq!(o.finding.as_deref(), Some("component.layout_unknown"));
+        assert!(
+            text(&o, "ie_addon").contains(r"twNHIICC.dll (32-bit)"),
+            "{o:?}"
+        );
         let procs = Some(vec![
             ProcInfo {
                 pid: 8,

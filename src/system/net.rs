@@ -95,16 +95,15 @@ pub struct ToolSockets {
     pub procs: std::sync::Arc<dyn crate::system::Processes>,
 }
 
+/// The tool read where no API serves (macOS: `lsof`; Windows uses [`ApiSockets`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SocketTool {
-    Netstat,
     Lsof,
 }
 
 impl Sockets for ToolSockets {
     fn tcp_listeners(&self, port: u16) -> Option<Vec<Listener>> {
         let (program, args): (&str, &[&str]) = match self.tool {
-            SocketTool::Netstat => ("netstat", &["-ano", "-p", "TCP"]),
             SocketTool::Lsof => ("lsof", &["-nP", "-iTCP", "-sTCP:LISTEN", "-F", "pcn"]),
         };
         let out = std::process::Command::new(program)
@@ -112,16 +111,9 @@ impl Sockets for ToolSockets {
             .stdin(std::process::Stdio::null())
             .output()
             .ok()?;
-        // lsof exits 1 when nothing matches; netstat 0. Anything printed is the answer.
+        // lsof exits 1 when nothing matches: anything printed is the answer.
         let text = String::from_utf8_lossy(&out.stdout);
-        if !out.status.success() && text.trim().is_empty() && self.tool == SocketTool::Netstat {
-            return None;
-        }
-        let rows = match self.tool {
-            SocketTool::Netstat => parse_netstat(&text)
-                .into_iter()
-                .map(|(a, pid)| (a, pid, None))
-                .collect::<Vec<_>>(),
+        let rows: Vec<_> = match self.tool {
             SocketTool::Lsof => parse_lsof(&text)
                 .into_iter()
                 .map(|(a, pid, name)| (a, pid, Some(name)))
@@ -158,24 +150,6 @@ pub fn listeners_from(
                     exe: known.and_then(|p| p.exe.clone()),
                 }],
             }
-        })
-        .collect()
-}
-
-/// Listening TCP rows of `netstat -ano -p TCP` (Windows) as (local address, PID). A row
-/// listens when its foreign address is the wildcard: the state word is translated on
-/// Chinese Windows, the wildcard is not.
-pub fn parse_netstat(text: &str) -> Vec<(SocketAddr, u32)> {
-    text.lines()
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            if f.len() < 5
-                || !f[0].eq_ignore_ascii_case("TCP")
-                || !matches!(f[2], "0.0.0.0:0" | "[::]:0" | "*:*")
-            {
-                return None;
-            }
-            Some((parse_endpoint(f[1])?, f[f.len() - 1].parse().ok()?))
         })
         .collect()
 }
@@ -424,28 +398,15 @@ mod tests {
 mod tool_tests {
     use super::*;
 
-    const NETSTAT_ZH: &str = "\n作用中的連線\n\n  協定   本機位址               外部位址               狀態           PID\n  TCP    0.0.0.0:135            0.0.0.0:0              LISTENING       1024\n  TCP    127.0.0.1:7777         0.0.0.0:0              LISTENING       4242\n  TCP    127.0.0.1:50123        127.0.0.1:7777         ESTABLISHED     777\n  TCP    [::]:445               [::]:0                 LISTENING       4\n";
-
     const LSOF: &str =
         "p312\ncnhiicc\nf5\nn127.0.0.1:7777\np98\ncrapportd\nf8\nn*:49152\nf9\nn[::1]:631\n";
 
     #[test]
-    fn netstat_rows_on_chinese_windows() {
-        let rows = parse_netstat(NETSTAT_ZH);
-        assert!(rows.contains(&("127.0.0.1:7777".parse().unwrap(), 4242)));
-        assert!(rows.contains(&("[::]:445".parse().unwrap(), 4)));
-        assert!(
-            !rows.iter().any(|(_, pid)| *pid == 777),
-            "a connection is not a listener"
-        );
-    }
-
-    #[test]
-    fn netstat_owner_is_named_from_the_process_table() {
-        let rows = parse_netstat(NETSTAT_ZH)
-            .into_iter()
-            .map(|(a, p)| (a, p, None))
-            .collect();
+    fn an_api_row_owner_is_named_from_the_process_table() {
+        let rows = vec![
+            ("0.0.0.0:135".parse().unwrap(), 1024, None),
+            ("127.0.0.1:7777".parse().unwrap(), 4242, None),
+        ];
         let table = vec![crate::system::ProcInfo {
             pid: 4242,
             name: "NHIICCSvc.exe".into(),

@@ -180,6 +180,145 @@ pub fn service(_name: &str) -> Option<super::windows::ServiceState> {
     None
 }
 
+/// The registry views a COM class may be registered in: a 32-bit ActiveX DLL (the legacy IE
+/// add-on) lands in the 32-bit view, which a 64-bit process sees only when it asks for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    Bits64,
+    Bits32,
+}
+
+impl View {
+    pub fn label(self) -> &'static str {
+        match self {
+            View::Bits64 => "64-bit",
+            View::Bits32 => "32-bit",
+        }
+    }
+}
+
+/// `{CLSID} → server (view)`, as the evidence shows a registered class.
+pub fn describe_class(clsid: &str, server: Option<&str>, view: View) -> String {
+    format!("{clsid} → {} ({})", server.unwrap_or("?"), view.label())
+}
+
+/// COM classes whose name (the CLSID key's default value) is `name`, case-insensitively,
+/// in both registry views of HKLM and in HKCU: (CLSID, its InprocServer32, the view).
+/// `None` when the registry cannot be read.
+#[cfg(windows)]
+pub fn com_classes_named(name: &str) -> Option<Vec<(String, Option<String>, View)>> {
+    use windows_sys::Win32::System::Registry::{
+        HKEY, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, KEY_READ, KEY_WOW64_32KEY, KEY_WOW64_64KEY,
+        RRF_RT_REG_SZ, RegCloseKey, RegEnumKeyExW, RegGetValueW, RegOpenKeyExW,
+    };
+    let wide = |s: &str| -> Vec<u16> { s.encode_utf16().chain([0]).collect() };
+    // SAFETY: registry reads into owned buffers whose sizes are passed along; every key
+    // opened here is closed.
+    let default_value = |key: HKEY, sub: &str| -> Option<String> {
+        let sub = wide(sub);
+        let mut buf = vec![0u16; 1024];
+        let mut bytes = (buf.len() * 2) as u32;
+        let rc = unsafe {
+            RegGetValueW(
+                key,
+                sub.as_ptr(),
+                std::ptr::null(),
+                // REG_EXPAND_SZ is accepted too, expanded; asking for it by its own flag
+                // fails without RRF_NOEXPAND.
+                RRF_RT_REG_SZ,
+                std::ptr::null_mut(),
+                buf.as_mut_ptr().cast(),
+                &mut bytes,
+            )
+        };
+        (rc == 0).then(|| {
+            let len = (bytes as usize / 2).min(buf.len());
+            String::from_utf16_lossy(&buf[..len])
+                .trim_end_matches('\0')
+                .to_string()
+        })
+    };
+    let mut found = Vec::new();
+    let mut readable = false;
+    // The 32-bit view by redirection, and by the paths it is redirected to (Windows keeps
+    // 32-bit classes in Classes\Wow6432Node; Wine's `reg /reg:32` writes Wow6432Node\Classes).
+    let roots = [
+        (
+            HKEY_LOCAL_MACHINE,
+            r"SOFTWARE\Classes\CLSID",
+            KEY_WOW64_64KEY,
+            View::Bits64,
+        ),
+        (
+            HKEY_LOCAL_MACHINE,
+            r"SOFTWARE\Classes\CLSID",
+            KEY_WOW64_32KEY,
+            View::Bits32,
+        ),
+        (
+            HKEY_LOCAL_MACHINE,
+            r"SOFTWARE\Classes\Wow6432Node\CLSID",
+            KEY_WOW64_64KEY,
+            View::Bits32,
+        ),
+        (
+            HKEY_LOCAL_MACHINE,
+            r"SOFTWARE\Wow6432Node\Classes\CLSID",
+            KEY_WOW64_64KEY,
+            View::Bits32,
+        ),
+        (
+            HKEY_CURRENT_USER,
+            r"SOFTWARE\Classes\CLSID",
+            KEY_WOW64_64KEY,
+            View::Bits64,
+        ),
+    ];
+    for (root, path, flag, view) in roots {
+        let path = wide(path);
+        let mut key: HKEY = std::ptr::null_mut();
+        if unsafe { RegOpenKeyExW(root, path.as_ptr(), 0, KEY_READ | flag, &mut key) } != 0 {
+            continue;
+        }
+        readable = true;
+        for i in 0..200_000u32 {
+            let mut sub = vec![0u16; 256];
+            let mut len = sub.len() as u32;
+            let rc = unsafe {
+                RegEnumKeyExW(
+                    key,
+                    i,
+                    sub.as_mut_ptr(),
+                    &mut len,
+                    std::ptr::null(),
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                )
+            };
+            if rc != 0 {
+                break;
+            }
+            let clsid = String::from_utf16_lossy(&sub[..len as usize]);
+            if default_value(key, &clsid).is_some_and(|v| v.eq_ignore_ascii_case(name))
+                && !found
+                    .iter()
+                    .any(|(c, _, v): &(String, _, View)| *c == clsid && *v == view)
+            {
+                let server = default_value(key, &format!(r"{clsid}\InprocServer32"));
+                found.push((clsid, server, view));
+            }
+        }
+        unsafe { RegCloseKey(key) };
+    }
+    readable.then_some(found)
+}
+
+#[cfg(not(windows))]
+pub fn com_classes_named(_name: &str) -> Option<Vec<(String, Option<String>, View)>> {
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
