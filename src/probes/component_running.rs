@@ -4,7 +4,7 @@
 //! file and the last lines of its error log say why (it aborts at start without its
 //! certificate files, and its foreground process exits 0 either way).
 
-use crate::engine::kind::Simulated;
+use crate::engine::kind::{Simulated, StandIns};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,8 +27,24 @@ pub const KIND: Kind = Kind {
     build,
     on_request: false,
     reruns_on: &[],
-    simulated: Simulated::SystemLayer,
+    simulated: Simulated::Pointed(point_at),
 };
+
+/// In a simulated world: what its OS knows of the component — on a Windows world no lock
+/// file or logs are looked for and the program's name is not known, whatever OS runs the
+/// demo. (Its sockets and processes are the world's through the system layer.)
+fn point_at(w: &StandIns) -> Vec<(&'static str, serde_yaml::Value)> {
+    let windows = w.os == "windows";
+    let mut v = vec![("names_known", (!windows).into())];
+    if windows {
+        v.extend([
+            ("lock_file", serde_yaml::Value::Null),
+            ("log_dir", serde_yaml::Value::Null),
+            ("stop_log", serde_yaml::Value::Null),
+        ]);
+    }
+    v
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -135,6 +151,13 @@ fn inspect(sys: &System, p: &Params) -> Outcome {
     let (state, how) = port_state(sys, p);
     let o = match state {
         PortState::Owners(listeners) => judge_owners(&listeners, p),
+        // Something answers but who cannot be seen, and the component's name would not
+        // tell anyway (Windows): the owner is unknown — never "port free" — and the bridge
+        // checks judge it by its answers.
+        PortState::Hidden(addrs) if !p.names_known => {
+            Outcome::pass(Msg::new("component.running_owner_unknown").arg("port", port.as_str()))
+                .with("listener", Value::join(addrs, Msg::new("value.sep.list")))
+        }
         PortState::Hidden(addrs) if component.is_empty() => Outcome::fail(
             "component.impostor",
             Msg::new("component.impostor_hidden").arg("port", port.as_str()),
@@ -475,6 +498,42 @@ mod tests {
         assert_eq!(
             (o.finding.as_deref(), o.summary.key.as_str()),
             (Some("component.impostor"), "component.impostor_hidden")
+        );
+    }
+
+    #[test]
+    fn where_names_are_not_known_the_owner_is_shown_or_unknown_never_an_impostor() {
+        let windows = |port: u16| -> Params {
+            super::params(
+                &serde_yaml::from_str(&format!("{{ port: {port}, names_known: false }}")).unwrap(),
+            )
+            .unwrap()
+        };
+        let other = Owner {
+            pid: 32,
+            name: "NHIService.exe".into(),
+            exe: Some(PathBuf::from(r"C:\Program Files\NHI\NHIService.exe")),
+        };
+        let owned = Some(vec![Listener {
+            local: "127.0.0.1:7777".parse().unwrap(),
+            owners: vec![other],
+        }]);
+        let o = inspect(&system(vec![], owned), &windows(7777));
+        assert_eq!(
+            (o.status, o.summary.key.as_str()),
+            (Status::Pass, "component.running_unnamed")
+        );
+        assert!(
+            o.evidence("port_owner")
+                .unwrap()
+                .render_in(crate::i18n::Lang::En, false)
+                .contains(r"C:\Program Files\NHI\NHIService.exe"),
+            "{o:?}"
+        );
+        let o = inspect(&system(vec![], hidden()), &windows(7777));
+        assert_eq!(
+            (o.status, o.summary.key.as_str()),
+            (Status::Pass, "component.running_owner_unknown")
         );
     }
 
