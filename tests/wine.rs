@@ -248,3 +248,63 @@ fn windows_build_reads_the_legacy_ie_addon_in_the_32_bit_registry_view() {
     // Evidence of an old install, never the reason to pass.
     assert_eq!(c["finding"], "component.layout_unknown", "{run:?}");
 }
+
+#[test]
+#[ignore = "needs the Wine chroot: run scripts/wine"]
+fn windows_build_reads_chromes_proxy_policy_from_the_registry() {
+    const KEY: &str = r"HKLM\SOFTWARE\Policies\Google\Chrome";
+    let root = std::env::var("ECPA_WINE_ROOT").unwrap();
+    // The user's Chrome, as Chrome leaves it under the Wine prefix's profile folder.
+    let chrome = std::path::Path::new(&root)
+        .join("root/.wine/drive_c/users/root/AppData/Local/Google/Chrome/User Data");
+    std::fs::create_dir_all(chrome.join("Default")).unwrap();
+    std::fs::write(chrome.join("Default/Preferences"), "{}").unwrap();
+    assert!(wine_reg(&[
+        "add",
+        KEY,
+        "/v",
+        "ProxyMode",
+        "/d",
+        "fixed_servers",
+        "/f"
+    ]));
+    assert!(wine_reg(&[
+        "add",
+        KEY,
+        "/v",
+        "ProxyServer",
+        "/d",
+        "10.1.1.1:8080",
+        "/f"
+    ]));
+    assert!(wine_reg(&[
+        "add",
+        KEY,
+        "/v",
+        "ProxyBypassList",
+        "/d",
+        "<local>;127.0.0.1",
+        "/f"
+    ]));
+    let run = wine(&[
+        "--check",
+        "browser-proxy",
+        "--report",
+        "--format",
+        "json",
+        "--lang",
+        "en",
+    ]);
+    wine_reg(&["delete", KEY, "/f"]);
+    let _ = std::fs::remove_dir_all(&chrome);
+    let v = run.json();
+    let c = check(&v, "browser-proxy");
+    assert_eq!(c["finding"], "browser.proxy_no_bypass", "{run:?}");
+    assert!(
+        c["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("10.1.1.1:8080"),
+        "{run:?}"
+    );
+}

@@ -16,6 +16,8 @@ pub struct Install {
     pub policies: &'static [&'static str],
     /// The macOS bundle id, whose managed preferences hold its policies there.
     pub bundle: &'static str,
+    /// The registry key of its policies on Windows (under HKLM and HKCU).
+    pub registry: &'static str,
 }
 
 const fn install(
@@ -23,16 +25,17 @@ const fn install(
     user_data: &'static str,
     policies: &'static [&'static str],
 ) -> Install {
-    let bundle = match name.as_bytes() {
-        b"Google Chrome" => "com.google.Chrome",
-        b"Microsoft Edge" => "com.microsoft.Edge",
-        _ => "org.chromium.Chromium",
+    let (bundle, registry) = match name.as_bytes() {
+        b"Google Chrome" => ("com.google.Chrome", r"SOFTWARE\Policies\Google\Chrome"),
+        b"Microsoft Edge" => ("com.microsoft.Edge", r"SOFTWARE\Policies\Microsoft\Edge"),
+        _ => ("org.chromium.Chromium", r"SOFTWARE\Policies\Chromium"),
     };
     Install {
         name,
         user_data,
         policies,
         bundle,
+        registry,
     }
 }
 

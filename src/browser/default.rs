@@ -1,8 +1,8 @@
 //! Which browser opens eCPA when the user clicks a link, and how the browsers' verdicts
 //! combine into one. On Linux the default is the `x-scheme-handler/https` entry of the
-//! freedesktop `mimeapps.list` files (the user's first, then the system's); on Windows and
-//! macOS it is kept where these files do not reach (the registry's UserChoice, Launch
-//! Services), so there it is unknown and every browser counts alike.
+//! freedesktop `mimeapps.list` files (the user's first, then the system's); on Windows the
+//! ProgId under the registry's UserChoice; on macOS (Launch Services) it is not read, so
+//! there every browser counts alike.
 
 /// The mimeapps.list files, most specific first, relative to the home where relative.
 pub const MIMEAPPS_LINUX: &[&str] = &[
@@ -31,6 +31,22 @@ pub fn browser_of_desktop(id: &str) -> Option<&'static str> {
         }
         "firefox" | "firefox-esr" | "firefox_firefox" | "org.mozilla.firefox" => "Firefox",
         _ => return None,
+    })
+}
+
+/// The browser a Windows ProgId (the `UserChoice` of https links) names.
+pub fn browser_of_progid(prog: &str) -> Option<&'static str> {
+    let p = prog.trim();
+    Some(if p.starts_with("ChromeHTML") {
+        "Google Chrome"
+    } else if p.starts_with("MSEdgeHTM") {
+        "Microsoft Edge"
+    } else if p.starts_with("ChromiumHTM") {
+        "Chromium"
+    } else if p.starts_with("FirefoxURL") {
+        "Firefox"
+    } else {
+        return None;
     })
 }
 

@@ -18,6 +18,7 @@ use crate::browser::policy::{self, LnaPolicies};
 use crate::browser::{chromium, firefox};
 use crate::engine::kind::{Simulated, StandIns};
 use crate::engine::outcome::{Msg, Outcome, Value};
+use crate::system::registry::{self, Registry};
 use crate::system::{Files, System, user};
 
 pub const KIND: Kind = Kind {
@@ -82,6 +83,9 @@ struct BrowserDef {
     /// The macOS bundle id whose managed preferences hold its policies there.
     #[serde(default)]
     bundle: String,
+    /// The registry key of its policies on Windows.
+    #[serde(default)]
+    registry: String,
 }
 
 fn default_host() -> String {
@@ -97,6 +101,7 @@ fn default_browsers(os: &str) -> Vec<BrowserDef> {
             user_data: i.user_data.into(),
             policies: i.policies.iter().map(PathBuf::from).collect(),
             bundle: i.bundle.into(),
+            registry: i.registry.into(),
         })
         .collect()
 }
@@ -156,7 +161,7 @@ fn judge(sys: &System, p: &Params) -> Outcome {
         .unwrap_or_else(|| default_browsers(&p.os));
     for b in &browsers {
         seen.extend(browser_profiles(
-            files,
+            (files, sys.registry.as_ref()),
             &home,
             (&p.os, user.as_deref()),
             b,
@@ -232,7 +237,7 @@ fn judge(sys: &System, p: &Params) -> Outcome {
 
 /// Every profile of one browser in `home`, judged for `host`.
 fn browser_profiles(
-    files: &dyn Files,
+    (files, registry): (&dyn Files, &dyn Registry),
     home: &Path,
     (os, user): (&str, Option<&str>),
     b: &BrowserDef,
@@ -257,6 +262,11 @@ fn browser_profiles(
         &|f| files.read(f, policy::POLICY_FILE_MAX as u64).ok(),
     ) {
         let _ = policies.add_file(&doc);
+    }
+    if os == "windows" {
+        for doc in registry::policy_documents(registry, &b.registry) {
+            let _ = policies.add_file(&doc);
+        }
     }
     let version = major.map(|m| m.to_string()).unwrap_or_else(|| "?".into());
     let mut profiles: Vec<&String> = entries

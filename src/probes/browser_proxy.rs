@@ -20,6 +20,7 @@ use crate::browser::proxy::{self, Decided, Route};
 use crate::browser::{chromium, dconf, firefox, policy};
 use crate::engine::kind::{Simulated, StandIns};
 use crate::engine::outcome::{Msg, Outcome, Value};
+use crate::system::registry::{self, Registry};
 use crate::system::{Files, System, user};
 
 pub const KIND: Kind = Kind {
@@ -141,9 +142,16 @@ fn judge(sys: &System, p: &Params, process_env: &[(String, String)]) -> Outcome 
         if files.read_dir(&home.join(i.user_data)).is_err() {
             continue;
         }
-        let decided = chromium_route(files, i, &p.os, user.as_deref(), &p.host, p.port)
-            .filter(|d| d.route != Route::System)
-            .or_else(|| from_env.clone());
+        let decided = chromium_route(
+            (files, sys.registry.as_ref()),
+            i,
+            &p.os,
+            user.as_deref(),
+            &p.host,
+            p.port,
+        )
+        .filter(|d| d.route != Route::System)
+        .or_else(|| from_env.clone());
         seen.push(Seen {
             browser: i.name,
             label: i.name.to_string(),
@@ -277,7 +285,7 @@ fn gnome_route(files: &dyn Files, home: &Path, host: &str, port: u16) -> Option<
 /// Chromium's own proxy setting: managed policies (Linux files), then Debian's launcher
 /// flags; `None` when neither says, so the system's settings apply.
 fn chromium_route(
-    files: &dyn Files,
+    (files, reg): (&dyn Files, &dyn Registry),
     i: &chromium::Install,
     os: &str,
     user: Option<&str>,
@@ -285,7 +293,7 @@ fn chromium_route(
     port: u16,
 ) -> Option<Decided> {
     let dirs: Vec<&Path> = i.policies.iter().map(Path::new).collect();
-    let bytes = chromium::policy_documents(
+    let mut bytes = chromium::policy_documents(
         os,
         &dirs,
         i.bundle,
@@ -293,6 +301,9 @@ fn chromium_route(
         &|d| files.read_dir(d).unwrap_or_default(),
         &|f| files.read(f, policy::POLICY_FILE_MAX as u64).ok(),
     );
+    if os == "windows" {
+        bytes.extend(registry::policy_documents(reg, i.registry));
+    }
     if let Some(d) = proxy::chromium_policy(&policy::merged(&bytes), host, port) {
         return Some(d);
     }
@@ -424,6 +435,41 @@ mod tests {
         sys.files = Arc::new(mem);
         let p: Params =
             params(&serde_yaml::from_str("{home: /home/u, os: linux}").unwrap()).unwrap();
+        let o = judge(&sys, &p, &[]);
+        assert_eq!(
+            o.finding.as_deref(),
+            Some("browser.proxy_no_bypass"),
+            "{o:?}"
+        );
+    }
+
+    #[test]
+    fn a_windows_registry_policy_sets_chromes_proxy() {
+        use crate::system::registry::{Hive, MemRegistry, RegKey, RegValue};
+        let mut mem = MemFiles::new();
+        mem.insert(
+            "/home/u/AppData/Local/Google/Chrome/User Data/Default/Preferences",
+            b"{}".to_vec(),
+            0o644,
+        );
+        let mut reg = MemRegistry::default();
+        reg.insert(
+            Hive::LocalMachine,
+            r"SOFTWARE\Policies\Google\Chrome",
+            RegKey {
+                values: vec![
+                    ("ProxyMode".into(), RegValue::Text("fixed_servers".into())),
+                    ("ProxyServer".into(), RegValue::Text("10.1.1.1:8080".into())),
+                    ("ProxyBypassList".into(), RegValue::Text("<local>".into())),
+                ],
+                subkeys: vec![],
+            },
+        );
+        let mut sys = System::real();
+        sys.files = Arc::new(mem);
+        sys.registry = Arc::new(reg);
+        let p: Params =
+            params(&serde_yaml::from_str("{home: /home/u, os: windows}").unwrap()).unwrap();
         let o = judge(&sys, &p, &[]);
         assert_eq!(
             o.finding.as_deref(),

@@ -11,6 +11,7 @@ pub mod files;
 pub mod net;
 pub mod pcsc;
 pub mod procs;
+pub mod registry;
 pub mod usb;
 pub mod user;
 pub mod winapi;
@@ -36,6 +37,8 @@ pub struct System {
     /// The account whose browser profiles are read (`--user`); `None`: `SUDO_USER` under
     /// sudo, else the one running.
     pub user: Option<String>,
+    /// The Windows registry (browser policies, the default browser); empty elsewhere.
+    pub registry: Arc<dyn registry::Registry>,
 }
 
 /// Linux reads /proc; Windows and macOS ask their own tools.
@@ -69,6 +72,11 @@ impl System {
             resolver: Arc::new(net::SystemResolver),
             simulated: false,
             user: None,
+            registry: if cfg!(windows) {
+                Arc::new(registry::WinRegistry)
+            } else {
+                Arc::new(registry::NoRegistry)
+            },
         }
     }
 }

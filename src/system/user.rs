@@ -36,6 +36,9 @@ pub fn home_for(sys: &System, home: Option<&Path>) -> Option<(Option<String>, Pa
 /// (Linux's mimeapps.list); `None` elsewhere or when it is not one we know.
 pub fn default_browser(sys: &System, home: &Path, os: &str) -> Option<&'static str> {
     use crate::browser::default;
+    if os == "windows" {
+        return windows_default(sys);
+    }
     if os != "linux" {
         return None;
     }
@@ -43,6 +46,20 @@ pub fn default_browser(sys: &System, home: &Path, os: &str) -> Option<&'static s
         &|p| sys.files.read(p, default::MIMEAPPS_MAX as u64).ok(),
         home,
     )
+}
+
+/// Windows keeps the https handler the user chose as a ProgId under UserChoice.
+fn windows_default(sys: &System) -> Option<&'static str> {
+    use super::registry::{Hive, RegValue};
+    let key = sys.registry.key(
+        Hive::CurrentUser,
+        r"Software\Microsoft\Windows\Shell\Associations\UrlAssociations\https\UserChoice",
+    )?;
+    let prog = key.values.iter().find_map(|(n, v)| match v {
+        RegValue::Text(t) if n.eq_ignore_ascii_case("ProgId") => Some(t.clone()),
+        _ => None,
+    })?;
+    crate::browser::default::browser_of_progid(&prog)
 }
 
 /// `name:x:uid:gid:gecos:home:shell` in `/etc/passwd`.
@@ -78,5 +95,25 @@ mod tests {
         );
         sys.user = Some("ghost".into());
         assert_eq!(whose(&sys), None);
+    }
+
+    #[test]
+    fn the_windows_default_browser_is_the_users_progid() {
+        use crate::system::registry::{Hive, MemRegistry, RegKey, RegValue};
+        let mut reg = MemRegistry::default();
+        reg.insert(
+            Hive::CurrentUser,
+            r"Software\Microsoft\Windows\Shell\Associations\UrlAssociations\https\UserChoice",
+            RegKey {
+                values: vec![("ProgId".into(), RegValue::Text("MSEdgeHTM".into()))],
+                subkeys: vec![],
+            },
+        );
+        let mut sys = System::real();
+        sys.registry = Arc::new(reg);
+        assert_eq!(
+            default_browser(&sys, Path::new("C:/Users/u"), "windows"),
+            Some("Microsoft Edge")
+        );
     }
 }

@@ -319,6 +319,125 @@ pub fn com_classes_named(_name: &str) -> Option<Vec<(String, Option<String>, Vie
     None
 }
 
+/// A key's values and its direct subkeys' values (64-bit view); `None` when absent.
+#[cfg(windows)]
+pub fn read_key(hive: super::registry::Hive, path: &str) -> Option<super::registry::RegKey> {
+    use super::registry::{Hive, RegKey, RegValue};
+    use windows_sys::Win32::System::Registry::{
+        HKEY, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, KEY_READ, KEY_WOW64_64KEY, REG_DWORD,
+        REG_EXPAND_SZ, REG_QWORD, REG_SZ, RegCloseKey, RegEnumKeyExW, RegEnumValueW, RegOpenKeyExW,
+    };
+    let wide = |s: &str| -> Vec<u16> { s.encode_utf16().chain([0]).collect() };
+    let root = match hive {
+        Hive::LocalMachine => HKEY_LOCAL_MACHINE,
+        Hive::CurrentUser => HKEY_CURRENT_USER,
+    };
+    // SAFETY: registry reads into owned buffers whose sizes are passed along; every key
+    // opened here is closed.
+    let open = |parent: HKEY, sub: &str| -> Option<HKEY> {
+        let sub = wide(sub);
+        let mut key: HKEY = std::ptr::null_mut();
+        (unsafe {
+            RegOpenKeyExW(
+                parent,
+                sub.as_ptr(),
+                0,
+                KEY_READ | KEY_WOW64_64KEY,
+                &mut key,
+            )
+        } == 0)
+            .then_some(key)
+    };
+    let values = |key: HKEY| -> Vec<(String, RegValue)> {
+        let mut out = Vec::new();
+        for i in 0..10_000u32 {
+            let mut name = vec![0u16; 16_384];
+            let mut name_len = name.len() as u32;
+            let mut data = vec![0u8; 64 * 1024];
+            let mut data_len = data.len() as u32;
+            let mut ty = 0u32;
+            let rc = unsafe {
+                RegEnumValueW(
+                    key,
+                    i,
+                    name.as_mut_ptr(),
+                    &mut name_len,
+                    std::ptr::null(),
+                    &mut ty,
+                    data.as_mut_ptr(),
+                    &mut data_len,
+                )
+            };
+            if rc == 259 {
+                break; // ERROR_NO_MORE_ITEMS
+            }
+            if rc != 0 {
+                continue;
+            }
+            let name = String::from_utf16_lossy(&name[..name_len as usize]);
+            let data = &data[..(data_len as usize).min(data.len())];
+            let v = match ty {
+                REG_SZ | REG_EXPAND_SZ => {
+                    let units: Vec<u16> = data
+                        .chunks_exact(2)
+                        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                        .collect();
+                    RegValue::Text(
+                        String::from_utf16_lossy(&units)
+                            .trim_end_matches('\0')
+                            .to_string(),
+                    )
+                }
+                REG_DWORD if data.len() >= 4 => RegValue::Number(
+                    u32::from_le_bytes([data[0], data[1], data[2], data[3]]).into(),
+                ),
+                REG_QWORD if data.len() >= 8 => {
+                    RegValue::Number(u64::from_le_bytes(data[..8].try_into().unwrap_or_default()))
+                }
+                _ => continue,
+            };
+            out.push((name, v));
+        }
+        out
+    };
+    let key = open(root, path)?;
+    let mut out = RegKey {
+        values: values(key),
+        subkeys: Vec::new(),
+    };
+    for i in 0..10_000u32 {
+        let mut sub = vec![0u16; 256];
+        let mut len = sub.len() as u32;
+        let rc = unsafe {
+            RegEnumKeyExW(
+                key,
+                i,
+                sub.as_mut_ptr(),
+                &mut len,
+                std::ptr::null(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
+        if rc != 0 {
+            break;
+        }
+        let name = String::from_utf16_lossy(&sub[..len as usize]);
+        if let Some(k) = open(key, &name) {
+            out.subkeys.push((name, values(k)));
+            unsafe { RegCloseKey(k) };
+        }
+    }
+    unsafe { RegCloseKey(key) };
+    Some(out)
+}
+
+#[cfg(not(windows))]
+pub fn read_key(_: super::registry::Hive, _: &str) -> Option<super::registry::RegKey> {
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -55,6 +55,8 @@ pub(super) fn simulated_system(spec: &WorldSpec, pcsc: Arc<SimPcsc>, files: MemF
         resolver: Arc::new(SimResolver(resolver)),
         simulated: true,
         user: None,
+        // A world's registry is empty: no scenario sets Windows policies yet.
+        registry: Arc::new(crate::system::registry::MemRegistry::default()),
     }
 }
 

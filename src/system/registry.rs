@@ -1,0 +1,155 @@
+//! The Windows registry as the checks see it: one key's values and its direct subkeys'
+//! values, which is all browser policies need (a list policy is a subkey of numbered
+//! values). Real on Windows (`winapi.rs`), empty elsewhere, simulated in the demo.
+
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Hive {
+    LocalMachine,
+    CurrentUser,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RegValue {
+    Text(String),
+    Number(u64),
+}
+
+/// A key: its values, and each subkey's values.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RegKey {
+    pub values: Vec<(String, RegValue)>,
+    pub subkeys: Vec<(String, Vec<(String, RegValue)>)>,
+}
+
+pub trait Registry: Send + Sync {
+    /// The key at `path` under `hive` (64-bit view), or `None` when it is absent or the
+    /// registry cannot be read.
+    fn key(&self, hive: Hive, path: &str) -> Option<RegKey>;
+}
+
+/// No registry: every OS but Windows.
+pub struct NoRegistry;
+
+impl Registry for NoRegistry {
+    fn key(&self, _: Hive, _: &str) -> Option<RegKey> {
+        None
+    }
+}
+
+/// The real registry (Windows).
+pub struct WinRegistry;
+
+impl Registry for WinRegistry {
+    fn key(&self, hive: Hive, path: &str) -> Option<RegKey> {
+        super::winapi::read_key(hive, path)
+    }
+}
+
+/// A registry in memory, for simulated worlds and tests: (hive, path, case-insensitive) → key.
+#[derive(Default)]
+pub struct MemRegistry {
+    keys: BTreeMap<(Hive, String), RegKey>,
+}
+
+impl MemRegistry {
+    pub fn insert(&mut self, hive: Hive, path: &str, key: RegKey) {
+        self.keys.insert((hive, path.to_ascii_lowercase()), key);
+    }
+}
+
+impl Registry for MemRegistry {
+    fn key(&self, hive: Hive, path: &str) -> Option<RegKey> {
+        self.keys.get(&(hive, path.to_ascii_lowercase())).cloned()
+    }
+}
+
+/// A browser's policies from the registry as JSON documents, machine-wide (HKLM) first,
+/// as Chromium ranks them; empty when `path` is empty or nothing is set.
+pub fn policy_documents(reg: &dyn Registry, path: &str) -> Vec<Vec<u8>> {
+    if path.is_empty() {
+        return Vec::new();
+    }
+    [Hive::LocalMachine, Hive::CurrentUser]
+        .iter()
+        .filter_map(|h| reg.key(*h, path))
+        .map(|k| k.policy_json().to_string().into_bytes())
+        .collect()
+}
+
+impl RegKey {
+    /// A policy key as the JSON a policy file would hold: each value as itself, each subkey
+    /// (a list policy: values `1`, `2`, …) as an array in numeric order. Chromium and
+    /// Firefox keep the same policy names in the registry as in their JSON files.
+    pub fn policy_json(&self) -> serde_json::Value {
+        let value = |v: &RegValue| match v {
+            RegValue::Text(t) => serde_json::Value::String(t.clone()),
+            RegValue::Number(n) => serde_json::Value::from(*n),
+        };
+        let mut out = serde_json::Map::new();
+        for (name, v) in &self.values {
+            out.insert(name.clone(), value(v));
+        }
+        for (name, values) in &self.subkeys {
+            let mut items: Vec<(u64, &RegValue)> = values
+                .iter()
+                .filter_map(|(n, v)| Some((n.parse().ok()?, v)))
+                .collect();
+            items.sort_by_key(|(n, _)| *n);
+            out.insert(
+                name.clone(),
+                serde_json::Value::Array(items.into_iter().map(|(_, v)| value(v)).collect()),
+            );
+        }
+        serde_json::Value::Object(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_policy_key_reads_like_a_policy_file() {
+        let key = RegKey {
+            values: vec![
+                ("ProxyMode".into(), RegValue::Text("fixed_servers".into())),
+                ("DefaultLoopbackNetworkSetting".into(), RegValue::Number(2)),
+            ],
+            subkeys: vec![(
+                "LoopbackNetworkAllowedForUrls".into(),
+                vec![
+                    ("2".into(), RegValue::Text("https://b".into())),
+                    (
+                        "1".into(),
+                        RegValue::Text("https://ecpa.dgpa.gov.tw".into()),
+                    ),
+                    ("note".into(), RegValue::Text("ignored".into())),
+                ],
+            )],
+        };
+        assert_eq!(
+            key.policy_json(),
+            serde_json::json!({
+                "ProxyMode": "fixed_servers",
+                "DefaultLoopbackNetworkSetting": 2,
+                "LoopbackNetworkAllowedForUrls": ["https://ecpa.dgpa.gov.tw", "https://b"]
+            })
+        );
+        let mut mem = MemRegistry::default();
+        mem.insert(
+            Hive::LocalMachine,
+            r"SOFTWARE\Policies\Google\Chrome",
+            key.clone(),
+        );
+        assert_eq!(
+            mem.key(Hive::LocalMachine, r"software\policies\google\chrome"),
+            Some(key)
+        );
+        assert_eq!(
+            mem.key(Hive::CurrentUser, r"SOFTWARE\Policies\Google\Chrome"),
+            None
+        );
+    }
+}
