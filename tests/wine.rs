@@ -157,8 +157,20 @@ fn windows_build_finds_the_port_owner_through_the_api_and_judges_it_by_its_answe
     let _rig = rig_lock();
     let _card = with_card();
     let _fake = WindowsFake::start(&["--card"]);
+    // The user's Chrome in the prefix, so the trust check judges it by the Windows stores.
+    let chrome = std::path::Path::new(&std::env::var("ECPA_WINE_ROOT").unwrap())
+        .join("root/.wine/drive_c/users/root/AppData/Local/Google/Chrome/User Data");
+    std::fs::create_dir_all(chrome.join("Default")).unwrap();
+    std::fs::write(chrome.join("Default/Preferences"), "{}").unwrap();
     let run = wine(&["--report", "--format", "json", "--lang", "en"]);
+    let _ = std::fs::remove_dir_all(&chrome);
     let v = run.json();
+    // Chrome's stores read through CertOpenStore: Wine's roots, not the fake's test root.
+    let trust = check(&v, "browser-trust");
+    assert_eq!(trust["finding"], "browser.cert_untrusted", "{run:?}");
+    let seen = trust["evidence"]["browser_0"].as_str().unwrap_or_default();
+    assert!(seen.contains("Windows certificate stores"), "{seen}");
+    eprintln!("measured: under Wine, Chrome's stores: {seen}");
     let running = check(&v, "component-running");
     assert_eq!(running["status"], "pass", "{run:?}");
     // GetExtendedTcpTable under Wine 10 gives the listener's owner PID; the process table

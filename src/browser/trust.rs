@@ -86,6 +86,16 @@ pub fn judge(
                     .any(|(i, d)| i.issuer == a.subject || d.as_ref() == c.der.as_slice())
         })
         .collect();
+    // A root that is also explicitly distrusted (Windows: Untrusted Certificates) is
+    // refused, wherever it is trusted too.
+    if let Some(c) = issuing
+        .iter()
+        .find_map(|(c, _)| in_store(&c.der, ServerTrust::Distrusted))
+    {
+        return StoreVerdict::Distrusted {
+            label: c.label.clone(),
+        };
+    }
     let ders: Vec<CertificateDer<'static>> = issuing
         .iter()
         .map(|(c, _)| CertificateDer::from(c.der.clone()))

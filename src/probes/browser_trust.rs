@@ -139,6 +139,8 @@ fn judge(sys: &System, p: &Params, served: &ServedChain, now: SystemTime) -> Out
     let mut seen = Vec::new();
     if p.os == "linux" {
         seen.extend(chromium_family(files, &home, served, now));
+    } else if p.os == "windows" {
+        seen.extend(chromium_family_windows(sys, &home, served, now));
     }
     seen.extend(firefox_profiles(
         files, &home, &p.os, served, &leaf_sha, now,
@@ -286,6 +288,45 @@ fn chromium_family(
         ),
         Some(path) => store_verdict(files, path, &[], served, now),
     };
+    installed
+        .into_iter()
+        .map(|i| {
+            let mut notes = vec![note.clone()];
+            let (exception, more) = chromium_exceptions(files, home, i, served, now);
+            notes.extend(more);
+            Seen {
+                browser: i.name,
+                label: i.name.to_string(),
+                exception: exception && verdict.fails(),
+                verdict: verdict.clone(),
+                notes,
+            }
+        })
+        .collect()
+}
+
+/// Chrome, Edge and Chromium on Windows: one verdict from the certificate stores they take
+/// trust from (none when no store could be opened: then the TLS check's view stands).
+fn chromium_family_windows(
+    sys: &System,
+    home: &Path,
+    served: &ServedChain,
+    now: SystemTime,
+) -> Vec<Seen> {
+    let files = sys.files.as_ref();
+    let installed: Vec<&chromium::Install> = chromium::installs("windows")
+        .iter()
+        .filter(|i| files.read_dir(&home.join(i.user_data)).is_ok())
+        .collect();
+    let (certs, opened) = crate::system::certstore::chrome_view(sys.cert_stores.as_ref());
+    if installed.is_empty() || opened == 0 {
+        return Vec::new();
+    }
+    let verdict = trust::judge(&served.chain, &certs, now);
+    let note: Value = Msg::new("value.btrust.win_stores")
+        .arg("stores", opened.to_string())
+        .arg("count", certs.len().to_string())
+        .into();
     installed
         .into_iter()
         .map(|i| {
@@ -630,6 +671,43 @@ mod tests {
         assert_eq!(
             (o.status, o.finding.as_deref()),
             (Status::Fail, Some("browser.cert_untrusted"))
+        );
+    }
+
+    #[test]
+    fn on_windows_chrome_is_judged_by_the_stores_it_trusts() {
+        use crate::system::certstore::{CHROME_STORES, MemCertStores};
+        let (s, root) = served();
+        let run_windows = |stores: Vec<(crate::system::certstore::StoreId, Vec<u8>)>| {
+            let mut mem = MemFiles::new();
+            mem.insert(
+                format!("{HOME}/AppData/Local/Google/Chrome/User Data/Default/Preferences"),
+                b"{}".to_vec(),
+                0o644,
+            );
+            let mut sys = System::real();
+            sys.files = Arc::new(mem);
+            sys.cert_stores = Arc::new(MemCertStores(stores));
+            let p: Params =
+                params(&serde_yaml::from_str("{home: /home/u, os: windows}").unwrap()).unwrap();
+            judge(&sys, &p, &s, SystemTime::now())
+        };
+        let machine_root = CHROME_STORES[0].0;
+        let o = run_windows(vec![(machine_root, root.clone())]);
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        let o = run_windows(vec![]);
+        assert_eq!(
+            o.finding.as_deref(),
+            Some("browser.cert_untrusted"),
+            "{o:?}"
+        );
+        // The root also in Untrusted Certificates: distrust wins.
+        let disallowed = CHROME_STORES.last().unwrap().0;
+        let o = run_windows(vec![(machine_root, root.clone()), (disallowed, root)]);
+        assert_eq!(
+            o.finding.as_deref(),
+            Some("browser.cert_untrusted"),
+            "{o:?}"
         );
     }
 

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub mod certstore;
 pub mod files;
 pub mod net;
 pub mod pcsc;
@@ -39,6 +40,8 @@ pub struct System {
     pub user: Option<String>,
     /// The Windows registry (browser policies, the default browser); empty elsewhere.
     pub registry: Arc<dyn registry::Registry>,
+    /// The Windows certificate stores Chrome and Edge trust; empty elsewhere.
+    pub cert_stores: Arc<dyn certstore::CertStores>,
 }
 
 /// Linux reads /proc; Windows and macOS ask their own tools.
@@ -76,6 +79,11 @@ impl System {
                 Arc::new(registry::WinRegistry)
             } else {
                 Arc::new(registry::NoRegistry)
+            },
+            cert_stores: if cfg!(windows) {
+                Arc::new(certstore::WinCertStores)
+            } else {
+                Arc::new(certstore::NoCertStores)
             },
         }
     }

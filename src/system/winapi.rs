@@ -438,6 +438,52 @@ pub fn read_key(_: super::registry::Hive, _: &str) -> Option<super::registry::Re
     None
 }
 
+/// The certificates (DER) of one system store, opened read-only; `None` when it cannot be
+/// opened. `location`: the `CERT_SYSTEM_STORE_*` bits.
+#[cfg(windows)]
+pub fn store_certs(location: u32, name: &str) -> Option<Vec<Vec<u8>>> {
+    use windows_sys::Win32::Security::Cryptography::{
+        CERT_CONTEXT, CERT_STORE_OPEN_EXISTING_FLAG, CERT_STORE_PROV_SYSTEM_W,
+        CERT_STORE_READONLY_FLAG, CertCloseStore, CertEnumCertificatesInStore, CertOpenStore,
+    };
+    let wide: Vec<u16> = name.encode_utf16().chain([0]).collect();
+    // SAFETY: the store is opened read-only and closed; each context is only read while the
+    // enumeration holds it, and its bytes are copied out.
+    unsafe {
+        let store = CertOpenStore(
+            CERT_STORE_PROV_SYSTEM_W,
+            0,
+            0,
+            location | CERT_STORE_OPEN_EXISTING_FLAG | CERT_STORE_READONLY_FLAG,
+            wide.as_ptr().cast(),
+        );
+        if store.is_null() {
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut ctx: *const CERT_CONTEXT = std::ptr::null();
+        loop {
+            ctx = CertEnumCertificatesInStore(store, ctx);
+            if ctx.is_null() || out.len() > 10_000 {
+                break;
+            }
+            let c = &*ctx;
+            if !c.pbCertEncoded.is_null() {
+                out.push(
+                    std::slice::from_raw_parts(c.pbCertEncoded, c.cbCertEncoded as usize).to_vec(),
+                );
+            }
+        }
+        CertCloseStore(store, 0);
+        Some(out)
+    }
+}
+
+#[cfg(not(windows))]
+pub fn store_certs(_location: u32, _name: &str) -> Option<Vec<Vec<u8>>> {
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -57,6 +57,7 @@ pub(super) fn simulated_system(spec: &WorldSpec, pcsc: Arc<SimPcsc>, files: MemF
         user: None,
         // A world's registry is empty: no scenario sets Windows policies yet.
         registry: Arc::new(crate::system::registry::MemRegistry::default()),
+        cert_stores: Arc::new(crate::system::certstore::MemCertStores::default()),
     }
 }
 
