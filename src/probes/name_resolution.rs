@@ -4,7 +4,7 @@
 //! machine is a security finding: the card data and the registration password would go
 //! there.
 
-use crate::engine::kind::Simulated;
+use crate::engine::kind::{Simulated, StandIns};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,8 +28,20 @@ pub const KIND: Kind = Kind {
     build,
     on_request: false,
     reruns_on: &[],
-    simulated: Simulated::SystemLayer,
+    simulated: Simulated::Pointed(point_at),
 };
+
+/// The hosts file where a simulated world's OS keeps it (the world holds it there).
+pub const WINDOWS_HOSTS: &str = r"C:\Windows\System32\drivers\etc\hosts";
+
+fn point_at(w: &StandIns) -> Vec<(&'static str, serde_yaml::Value)> {
+    let path = if w.os == "windows" {
+        WINDOWS_HOSTS
+    } else {
+        "/etc/hosts"
+    };
+    vec![("hosts_file", path.into())]
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

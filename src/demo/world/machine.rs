@@ -158,7 +158,12 @@ pub(super) fn mem_files(spec: &WorldSpec, certs: &CertSet, root_pem: &str) -> Me
         }
     }
     if let Some(h) = &spec.hosts {
-        f.insert("/etc/hosts", h.as_str(), 0o644);
+        let path = if spec.os == Os::Windows {
+            crate::probes::name_resolution::WINDOWS_HOSTS
+        } else {
+            "/etc/hosts"
+        };
+        f.insert(path, h.as_str(), 0o644);
     }
     for (path, text) in &spec.files {
         f.insert(path, text.as_str(), 0o644);
