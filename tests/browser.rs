@@ -113,6 +113,70 @@ fn doctor_on(home: &Path) -> (support::Run, serde_json::Value) {
     (run, v)
 }
 
+/// What both browsers' agreement tests stand on: the stand-in eCPA page on 127.0.0.1:443
+/// (machine-wide: the tests hold the rig lock) and an agency proxy that tunnels only it.
+struct Stage {
+    site: ecpa_doctor::sim::bridge::CertSet,
+    _page: EcpaPage,
+    proxy: ConnectProxy,
+}
+
+impl Stage {
+    fn start() -> Stage {
+        let site =
+            ecpa_doctor::sim::certs::site(&["ecpa.dgpa.gov.tw"], "eCPA stand-in test CA").unwrap();
+        let page_listener = std::net::TcpListener::bind("127.0.0.1:443")
+            .expect("port 443 for the eCPA stand-in (the tests run as root)");
+        let page = EcpaPage::start_on(page_listener, &site).unwrap();
+        assert_eq!(page.port(), 443);
+        let proxy = ConnectProxy::start(vec![(
+            "ecpa.dgpa.gov.tw:443".into(),
+            "127.0.0.1:443".into(),
+        )]);
+        Stage {
+            site,
+            _page: page,
+            proxy,
+        }
+    }
+}
+
+/// The fake component on 127.0.0.1:7777, where the browsers look for it.
+fn component_on_7777(certs: CertGeneration) -> FakeBridge {
+    let listener = listen_like_the_component("127.0.0.1:7777".parse().unwrap())
+        .expect("port 7777 for the fake component");
+    FakeBridge::start_on(listener, BridgeConfig::new(certs, Fault::Healthy)).unwrap()
+}
+
+/// The roots a state's NSS DB trusts: the page's always, the component's when it does.
+fn roots_to_trust<'a>(
+    site: &'a ecpa_doctor::sim::bridge::CertSet,
+    bridge: &'a FakeBridge,
+    trusts_component: bool,
+) -> Vec<(&'static str, &'a str)> {
+    let mut roots = vec![("ecpa-stand-in", site.component_root_pem.as_str())];
+    if trusts_component {
+        roots.push(("component", bridge.certs().component_root_pem.as_str()));
+    }
+    roots
+}
+
+/// The doctor's root cause is `expected` (check, finding), or there is none.
+fn assert_root_cause(
+    state: &str,
+    run: &support::Run,
+    v: &serde_json::Value,
+    expected: Option<(&str, &str)>,
+) {
+    match expected {
+        None => assert_eq!(v["root_cause"], serde_json::Value::Null, "{state}: {run:?}"),
+        Some((id, finding)) => {
+            assert_eq!(v["root_cause"]["check"], id, "{state}: {run:?}");
+            assert_eq!(v["root_cause"]["finding"], finding, "{state}: {run:?}");
+        }
+    }
+}
+
 /// A managed policy file for Chromium, removed again when dropped (also after a failed
 /// assertion): `/etc/chromium/policies/managed/` is the machine's.
 struct PolicyFile(PathBuf);
@@ -175,16 +239,7 @@ fn chromium_and_the_doctor_agree_on_the_browser_link() {
     // The machine's policy folder is read by every full run on this machine: the fault
     // matrix, which holds the rig, must not see a state's proxy policy.
     let _machine = support::rig_lock();
-    let site =
-        ecpa_doctor::sim::certs::site(&["ecpa.dgpa.gov.tw"], "eCPA stand-in test CA").unwrap();
-    let page_listener = std::net::TcpListener::bind("127.0.0.1:443")
-        .expect("port 443 for the eCPA stand-in (the tests run as root)");
-    let page = EcpaPage::start_on(page_listener, &site).unwrap();
-    assert_eq!(page.port(), 443);
-    let proxy = ConnectProxy::start(vec![(
-        "ecpa.dgpa.gov.tw:443".into(),
-        "127.0.0.1:443".into(),
-    )]);
+    let Stage { site, _page, proxy } = Stage::start();
     let default_block =
         r#"{"profile":{"default_content_setting_values":{"loopback_network":2}}}"#.to_string();
     let agency_allows = r#"{"LoopbackNetworkAllowedForUrls": ["https://ecpa.dgpa.gov.tw"]}"#;
@@ -276,27 +331,15 @@ fn chromium_and_the_doctor_agree_on_the_browser_link() {
         } = st;
         let _policy = policy.map(|p| PolicyFile::write("ecpa-doctor-test.json", &p));
         let tunnels_before = proxy.targets().len();
-        let listener = listen_like_the_component("127.0.0.1:7777".parse().unwrap())
-            .expect("port 7777 for the fake component");
-        let bridge =
-            FakeBridge::start_on(listener, BridgeConfig::new(certs, Fault::Healthy)).unwrap();
-        let mut roots = vec![("ecpa-stand-in", site.component_root_pem.as_str())];
-        if trusts_component {
-            roots.push(("component", bridge.certs().component_root_pem.as_str()));
-        }
+        let bridge = component_on_7777(certs);
+        let roots = roots_to_trust(&site, &bridge, trusts_component);
         let home = home_with(state, &roots, &prefs);
         // The doctor first, on the profile as the user left it.
         let (run, v) = doctor_on(&home);
-        match outcome {
-            Ok(()) => {
-                assert_eq!(v["root_cause"], serde_json::Value::Null, "{state}: {run:?}");
-                for id in ["browser-trust", "browser-lna"] {
-                    assert_eq!(check(&v, id)["status"], "pass", "{state}: {id}: {run:?}");
-                }
-            }
-            Err((_, id, finding)) => {
-                assert_eq!(v["root_cause"]["check"], id, "{state}: {run:?}");
-                assert_eq!(v["root_cause"]["finding"], finding, "{state}: {run:?}");
+        assert_root_cause(state, &run, &v, outcome.err().map(|(_, id, f)| (id, f)));
+        if outcome.is_ok() {
+            for id in ["browser-trust", "browser-lna"] {
+                assert_eq!(check(&v, id)["status"], "pass", "{state}: {id}: {run:?}");
             }
         }
         if state == "root-expired" {
@@ -393,15 +436,7 @@ fn firefox_proxy(port: u16, bypass: &str) -> String {
 #[test]
 fn firefox_and_the_doctor_agree_on_trust_and_proxies() {
     let _machine = support::rig_lock();
-    let site =
-        ecpa_doctor::sim::certs::site(&["ecpa.dgpa.gov.tw"], "eCPA stand-in test CA").unwrap();
-    let page_listener = std::net::TcpListener::bind("127.0.0.1:443")
-        .expect("port 443 for the eCPA stand-in (the tests run as root)");
-    let _page = EcpaPage::start_on(page_listener, &site).unwrap();
-    let proxy = ConnectProxy::start(vec![(
-        "ecpa.dgpa.gov.tw:443".into(),
-        "127.0.0.1:443".into(),
-    )]);
+    let Stage { site, _page, proxy } = Stage::start();
     let healthy = CertGeneration::TestCa;
     let states = [
         FirefoxState {
@@ -458,23 +493,11 @@ fn firefox_and_the_doctor_agree_on_trust_and_proxies() {
             root_cause,
             shows,
         } = st;
-        let listener = listen_like_the_component("127.0.0.1:7777".parse().unwrap())
-            .expect("port 7777 for the fake component");
-        let bridge =
-            FakeBridge::start_on(listener, BridgeConfig::new(certs, Fault::Healthy)).unwrap();
-        let mut roots = vec![("ecpa-stand-in", site.component_root_pem.as_str())];
-        if trusts_component {
-            roots.push(("component", bridge.certs().component_root_pem.as_str()));
-        }
+        let bridge = component_on_7777(certs);
+        let roots = roots_to_trust(&site, &bridge, trusts_component);
         let (home, profile) = firefox_home(state, &roots, &extra);
         let (run, v) = doctor_on(&home);
-        match root_cause {
-            None => assert_eq!(v["root_cause"], serde_json::Value::Null, "{state}: {run:?}"),
-            Some((id, finding, _)) => {
-                assert_eq!(v["root_cause"]["check"], id, "{state}: {run:?}");
-                assert_eq!(v["root_cause"]["finding"], finding, "{state}: {run:?}");
-            }
-        }
+        assert_root_cause(state, &run, &v, root_cause.map(|(id, f, _)| (id, f)));
         let tunnels_before = proxy.targets().len();
         let browser = bidi::Firefox::launch(&home, &profile);
         let (visit, landed) = browser.visit(

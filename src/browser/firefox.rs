@@ -16,6 +16,21 @@ pub const POLICY_FILES_LINUX: &[&str] = &[
     "/usr/lib/firefox/distribution/policies.json",
 ];
 
+/// Larger than any real `policies.json`.
+pub const POLICY_FILE_MAX: usize = 1024 * 1024;
+
+/// Every readable Firefox policy file (`{"policies": …}`), in [`POLICY_FILES_LINUX`] order.
+/// `read`: a file's bytes, if it can be read.
+pub fn policy_documents(
+    read: &dyn Fn(&std::path::Path) -> Option<Vec<u8>>,
+) -> Vec<serde_json::Value> {
+    POLICY_FILES_LINUX
+        .iter()
+        .filter_map(|f| read(std::path::Path::new(f)))
+        .filter_map(|b| serde_json::from_slice(&b).ok())
+        .collect()
+}
+
 /// Where Firefox keeps `profiles.ini`, relative to the home, by OS. The snap and flatpak
 /// folders are the community's word (browser facts §2.5), read when present.
 pub fn profile_roots(os: &str) -> &'static [&'static str] {

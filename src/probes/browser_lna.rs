@@ -296,10 +296,9 @@ fn browser_profiles(
 fn firefox_profiles(files: &dyn Files, home: &Path, os: &str, host: &str) -> Vec<Seen> {
     let policies = (os == "linux")
         .then(|| {
-            firefox::POLICY_FILES_LINUX.iter().find_map(|f| {
-                let b = files.read(Path::new(f), 1024 * 1024).ok()?;
-                serde_json::from_slice::<serde_json::Value>(&b).ok()
-            })
+            firefox::policy_documents(&|f| files.read(f, firefox::POLICY_FILE_MAX as u64).ok())
+                .into_iter()
+                .next()
         })
         .flatten();
     let small = |f: &Path| files.read(f, firefox::SMALL_FILE_MAX as u64).ok();

@@ -338,11 +338,9 @@ fn firefox_routes(
 ) -> Vec<Seen> {
     let policy = (os == "linux")
         .then(|| {
-            firefox::POLICY_FILES_LINUX.iter().find_map(|p| {
-                let b = files.read(Path::new(p), 1024 * 1024).ok()?;
-                let v = serde_json::from_slice(&b).ok()?;
-                proxy::firefox_policy(&v, host, port)
-            })
+            firefox::policy_documents(&|f| files.read(f, firefox::POLICY_FILE_MAX as u64).ok())
+                .iter()
+                .find_map(|v| proxy::firefox_policy(v, host, port))
         })
         .flatten();
     let mut out = Vec::new();

@@ -137,11 +137,7 @@ fn judge(sys: &System, p: &Params, served: &ServedChain, now: SystemTime) -> Out
         .map(|l| tls::fingerprint(l))
         .unwrap_or_default();
     let mut seen = Vec::new();
-    if p.os == "linux" {
-        seen.extend(chromium_family(files, &home, served, now));
-    } else if p.os == "windows" {
-        seen.extend(chromium_family_windows(sys, &home, served, now));
-    }
+    seen.extend(chromium_family(sys, &p.os, &home, served, now));
     seen.extend(firefox_profiles(
         files, &home, &p.os, served, &leaf_sha, now,
     ));
@@ -257,36 +253,31 @@ fn describe(v: &StoreVerdict) -> Value {
     .into()
 }
 
-/// Chrome, Edge and Chromium on Linux: one verdict from the user's NSS database, given to
-/// each of them that has a profile folder, with its click-through decisions.
+/// Chrome, Edge and Chromium: one verdict from the store they share — on Linux the user's
+/// NSS database, on Windows the certificate stores (none when no store could be opened:
+/// then the TLS check's view stands) — given to each of them that has a profile folder,
+/// with its click-through decisions.
 fn chromium_family(
-    files: &dyn Files,
+    sys: &System,
+    os: &str,
     home: &Path,
     served: &ServedChain,
     now: SystemTime,
 ) -> Vec<Seen> {
-    let installed: Vec<&chromium::Install> = chromium::installs("linux")
+    let files = sys.files.as_ref();
+    let installed: Vec<&chromium::Install> = chromium::installs(os)
         .iter()
         .filter(|i| files.read_dir(&home.join(i.user_data)).is_ok())
         .collect();
     if installed.is_empty() {
         return Vec::new();
     }
-    let db = chromium::LINUX_NSS_DBS
-        .iter()
-        .map(|d| home.join(d).join("cert9.db"))
-        .find(|p| files.exists(p));
-    let (verdict, note) = match &db {
-        None => (
-            StoreVerdict::Untrusted,
-            Msg::new("value.btrust.no_db")
-                .arg(
-                    "path",
-                    home.join(chromium::LINUX_NSS_DBS[1]).display().to_string(),
-                )
-                .into(),
-        ),
-        Some(path) => store_verdict(files, path, &[], served, now),
+    let Some((verdict, note)) = (match os {
+        "linux" => Some(linux_nss_verdict(files, home, served, now)),
+        "windows" => windows_stores_verdict(sys, served, now),
+        _ => None,
+    }) else {
+        return Vec::new();
     };
     installed
         .into_iter()
@@ -305,43 +296,47 @@ fn chromium_family(
         .collect()
 }
 
-/// Chrome, Edge and Chromium on Windows: one verdict from the certificate stores they take
-/// trust from (none when no store could be opened: then the TLS check's view stands).
-fn chromium_family_windows(
-    sys: &System,
+/// The user's NSS database (the old place wins when it exists).
+fn linux_nss_verdict(
+    files: &dyn Files,
     home: &Path,
     served: &ServedChain,
     now: SystemTime,
-) -> Vec<Seen> {
-    let files = sys.files.as_ref();
-    let installed: Vec<&chromium::Install> = chromium::installs("windows")
+) -> (StoreVerdict, Value) {
+    let db = chromium::LINUX_NSS_DBS
         .iter()
-        .filter(|i| files.read_dir(&home.join(i.user_data)).is_ok())
-        .collect();
-    let (certs, opened) = crate::system::certstore::chrome_view(sys.cert_stores.as_ref());
-    if installed.is_empty() || opened == 0 {
-        return Vec::new();
+        .map(|d| home.join(d).join("cert9.db"))
+        .find(|p| files.exists(p));
+    match &db {
+        None => (
+            StoreVerdict::Untrusted,
+            Msg::new("value.btrust.no_db")
+                .arg(
+                    "path",
+                    home.join(chromium::LINUX_NSS_DBS[1]).display().to_string(),
+                )
+                .into(),
+        ),
+        Some(path) => store_verdict(files, path, &[], served, now),
     }
-    let verdict = trust::judge(&served.chain, &certs, now);
-    let note: Value = Msg::new("value.btrust.win_stores")
-        .arg("stores", opened.to_string())
-        .arg("count", certs.len().to_string())
-        .into();
-    installed
-        .into_iter()
-        .map(|i| {
-            let mut notes = vec![note.clone()];
-            let (exception, more) = chromium_exceptions(files, home, i, served, now);
-            notes.extend(more);
-            Seen {
-                browser: i.name,
-                label: i.name.to_string(),
-                exception: exception && verdict.fails(),
-                verdict: verdict.clone(),
-                notes,
-            }
-        })
-        .collect()
+}
+
+/// The Windows certificate stores Chrome and Edge read; `None` when none could be opened.
+fn windows_stores_verdict(
+    sys: &System,
+    served: &ServedChain,
+    now: SystemTime,
+) -> Option<(StoreVerdict, Value)> {
+    let (certs, opened) = crate::system::certstore::chrome_view(sys.cert_stores.as_ref());
+    (opened > 0).then(|| {
+        (
+            trust::judge(&served.chain, &certs, now),
+            Msg::new("value.btrust.win_stores")
+                .arg("stores", opened.to_string())
+                .arg("count", certs.len().to_string())
+                .into(),
+        )
+    })
 }
 
 /// Reads one `cert9.db` (with extra anchors a policy installs) and judges the chain; the
@@ -494,13 +489,9 @@ fn firefox_profiles(
 /// The roots Firefox's `Certificates.Install` policy adds (trusted for TLS in every profile).
 fn firefox_policy_roots(files: &dyn Files, home: &Path) -> Vec<NssCert> {
     let mut out = Vec::new();
-    for p in firefox::POLICY_FILES_LINUX {
-        let Ok(bytes) = files.read(Path::new(p), 1024 * 1024) else {
-            continue;
-        };
-        let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
-            continue;
-        };
+    let documents =
+        firefox::policy_documents(&|f| files.read(f, firefox::POLICY_FILE_MAX as u64).ok());
+    for json in &documents {
         let Some(list) = json["policies"]["Certificates"]["Install"].as_array() else {
             continue;
         };

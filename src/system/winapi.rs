@@ -202,14 +202,58 @@ pub fn describe_class(clsid: &str, server: Option<&str>, view: View) -> String {
     format!("{clsid} → {} ({})", server.unwrap_or("?"), view.label())
 }
 
+/// Opens `path` under `parent` for reading in the view `flags` names; the caller closes it.
+#[cfg(windows)]
+fn open_key(
+    parent: windows_sys::Win32::System::Registry::HKEY,
+    path: &str,
+    flags: u32,
+) -> Option<windows_sys::Win32::System::Registry::HKEY> {
+    use windows_sys::Win32::System::Registry::{HKEY, KEY_READ, RegOpenKeyExW};
+    let path: Vec<u16> = path.encode_utf16().chain([0]).collect();
+    let mut key: HKEY = std::ptr::null_mut();
+    // SAFETY: `path` is NUL-terminated and `key` receives the handle.
+    (unsafe { RegOpenKeyExW(parent, path.as_ptr(), 0, KEY_READ | flags, &mut key) } == 0)
+        .then_some(key)
+}
+
+/// The names of a key's direct subkeys, up to `limit`.
+#[cfg(windows)]
+fn subkey_names(key: windows_sys::Win32::System::Registry::HKEY, limit: u32) -> Vec<String> {
+    use windows_sys::Win32::System::Registry::RegEnumKeyExW;
+    let mut out = Vec::new();
+    for i in 0..limit {
+        let mut sub = vec![0u16; 256];
+        let mut len = sub.len() as u32;
+        // SAFETY: `sub` holds `len` UTF-16 units; the call writes the name's length back.
+        let rc = unsafe {
+            RegEnumKeyExW(
+                key,
+                i,
+                sub.as_mut_ptr(),
+                &mut len,
+                std::ptr::null(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
+        if rc != 0 {
+            break;
+        }
+        out.push(String::from_utf16_lossy(&sub[..len as usize]));
+    }
+    out
+}
+
 /// COM classes whose name (the CLSID key's default value) is `name`, case-insensitively,
 /// in both registry views of HKLM and in HKCU: (CLSID, its InprocServer32, the view).
 /// `None` when the registry cannot be read.
 #[cfg(windows)]
 pub fn com_classes_named(name: &str) -> Option<Vec<(String, Option<String>, View)>> {
     use windows_sys::Win32::System::Registry::{
-        HKEY, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, KEY_READ, KEY_WOW64_32KEY, KEY_WOW64_64KEY,
-        RRF_RT_REG_SZ, RegCloseKey, RegEnumKeyExW, RegGetValueW, RegOpenKeyExW,
+        HKEY, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, KEY_WOW64_32KEY, KEY_WOW64_64KEY,
+        RRF_RT_REG_SZ, RegCloseKey, RegGetValueW,
     };
     let wide = |s: &str| -> Vec<u16> { s.encode_utf16().chain([0]).collect() };
     // SAFETY: registry reads into owned buffers whose sizes are passed along; every key
@@ -275,31 +319,11 @@ pub fn com_classes_named(name: &str) -> Option<Vec<(String, Option<String>, View
         ),
     ];
     for (root, path, flag, view) in roots {
-        let path = wide(path);
-        let mut key: HKEY = std::ptr::null_mut();
-        if unsafe { RegOpenKeyExW(root, path.as_ptr(), 0, KEY_READ | flag, &mut key) } != 0 {
+        let Some(key) = open_key(root, path, flag) else {
             continue;
-        }
+        };
         readable = true;
-        for i in 0..200_000u32 {
-            let mut sub = vec![0u16; 256];
-            let mut len = sub.len() as u32;
-            let rc = unsafe {
-                RegEnumKeyExW(
-                    key,
-                    i,
-                    sub.as_mut_ptr(),
-                    &mut len,
-                    std::ptr::null(),
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut(),
-                )
-            };
-            if rc != 0 {
-                break;
-            }
-            let clsid = String::from_utf16_lossy(&sub[..len as usize]);
+        for clsid in subkey_names(key, 200_000) {
             if default_value(key, &clsid).is_some_and(|v| v.eq_ignore_ascii_case(name))
                 && !found
                     .iter()
@@ -324,30 +348,15 @@ pub fn com_classes_named(_name: &str) -> Option<Vec<(String, Option<String>, Vie
 pub fn read_key(hive: super::registry::Hive, path: &str) -> Option<super::registry::RegKey> {
     use super::registry::{Hive, RegKey, RegValue};
     use windows_sys::Win32::System::Registry::{
-        HKEY, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, KEY_READ, KEY_WOW64_64KEY, REG_DWORD,
-        REG_EXPAND_SZ, REG_QWORD, REG_SZ, RegCloseKey, RegEnumKeyExW, RegEnumValueW, RegOpenKeyExW,
+        HKEY, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, KEY_WOW64_64KEY, REG_DWORD, REG_EXPAND_SZ,
+        REG_QWORD, REG_SZ, RegCloseKey, RegEnumValueW,
     };
-    let wide = |s: &str| -> Vec<u16> { s.encode_utf16().chain([0]).collect() };
     let root = match hive {
         Hive::LocalMachine => HKEY_LOCAL_MACHINE,
         Hive::CurrentUser => HKEY_CURRENT_USER,
     };
     // SAFETY: registry reads into owned buffers whose sizes are passed along; every key
     // opened here is closed.
-    let open = |parent: HKEY, sub: &str| -> Option<HKEY> {
-        let sub = wide(sub);
-        let mut key: HKEY = std::ptr::null_mut();
-        (unsafe {
-            RegOpenKeyExW(
-                parent,
-                sub.as_ptr(),
-                0,
-                KEY_READ | KEY_WOW64_64KEY,
-                &mut key,
-            )
-        } == 0)
-            .then_some(key)
-    };
     let values = |key: HKEY| -> Vec<(String, RegValue)> {
         let mut out = Vec::new();
         for i in 0..10_000u32 {
@@ -400,31 +409,13 @@ pub fn read_key(hive: super::registry::Hive, path: &str) -> Option<super::regist
         }
         out
     };
-    let key = open(root, path)?;
+    let key = open_key(root, path, KEY_WOW64_64KEY)?;
     let mut out = RegKey {
         values: values(key),
         subkeys: Vec::new(),
     };
-    for i in 0..10_000u32 {
-        let mut sub = vec![0u16; 256];
-        let mut len = sub.len() as u32;
-        let rc = unsafe {
-            RegEnumKeyExW(
-                key,
-                i,
-                sub.as_mut_ptr(),
-                &mut len,
-                std::ptr::null(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-            )
-        };
-        if rc != 0 {
-            break;
-        }
-        let name = String::from_utf16_lossy(&sub[..len as usize]);
-        if let Some(k) = open(key, &name) {
+    for name in subkey_names(key, 10_000) {
+        if let Some(k) = open_key(key, &name, KEY_WOW64_64KEY) {
             out.subkeys.push((name, values(k)));
             unsafe { RegCloseKey(k) };
         }

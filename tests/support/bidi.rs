@@ -124,7 +124,7 @@ async fn visit(ws_url: &str, url: &str, probe_url: &str, limit: Duration) -> (Vi
                 none.clone(),
                 "script.evaluate",
                 json!({
-                    "expression": "document.getElementById('r') ? document.getElementById('r').textContent : ''",
+                    "expression": super::cdp::PAGE_RESULT,
                     "target": { "context": context },
                     "awaitPromise": false,
                 }),

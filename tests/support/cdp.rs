@@ -13,6 +13,11 @@ use serde_json::{Value, json};
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
+/// What the stand-in eCPA page's script wrote (`pending` until it has an answer), read the
+/// same way in every browser.
+pub const PAGE_RESULT: &str =
+    "document.getElementById('r') ? document.getElementById('r').textContent : ''";
+
 /// What the page got and what the browser said while it tried.
 #[derive(Debug)]
 pub struct Visit {
@@ -118,7 +123,7 @@ async fn visit(ws_url: &str, url: &str, limit: Duration) -> Visit {
             .call(
                 s.clone(),
                 "Runtime.evaluate",
-                json!({ "expression": "document.getElementById('r') ? document.getElementById('r').textContent : ''", "returnByValue": true }),
+                json!({ "expression": PAGE_RESULT, "returnByValue": true }),
             )
             .await;
         result = r["result"]["value"]
