@@ -441,15 +441,47 @@ fn selected(profile: &Profile, ids: &[String]) -> Result<Option<HashSet<String>>
     Ok(Some(set))
 }
 
+/// A report file as written with `-o`. On Windows a text or Markdown report starts with a
+/// UTF-8 byte-order mark: Notepad before Windows 10 1903, Excel and Windows PowerShell 5.1's
+/// `Get-Content` otherwise read a file without one in the ANSI code page (Big5 on a
+/// Traditional Chinese Windows) and show the Chinese garbled. JSON never gets one (RFC 8259
+/// forbids it, and parsers refuse it).
+fn file_bytes(text: &str, format: report::Format, windows: bool) -> Vec<u8> {
+    let bom = windows && !matches!(format, report::Format::Json);
+    let mut out = Vec::with_capacity(text.len() + 3);
+    if bom {
+        out.extend_from_slice("\u{feff}".as_bytes());
+    }
+    out.extend_from_slice(text.as_bytes());
+    out
+}
+
 fn emit(cli: &Cli, text: &str) -> std::io::Result<()> {
     match &cli.output {
-        Some(path) => std::fs::write(path, text).map_err(|e| {
-            std::io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
-        }),
+        Some(path) => {
+            std::fs::write(path, file_bytes(text, cli.format(), cfg!(windows))).map_err(|e| {
+                std::io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
+            })
+        }
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;
             out.flush()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_windows_text_and_markdown_files_get_a_byte_order_mark() {
+        let bom = "\u{feff}".as_bytes();
+        for format in [report::Format::Text, report::Format::Markdown] {
+            assert!(file_bytes("報告", format, true).starts_with(bom));
+            assert_eq!(file_bytes("報告", format, false), "報告".as_bytes());
+        }
+        assert_eq!(file_bytes("{}", report::Format::Json, true), b"{}".to_vec());
     }
 }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use ecpa_doctor::engine::catalogue::Catalogue;
 use ecpa_doctor::system::System;
 use support::{BIN, rig_lock, temp_dir, wait_reader, write_profile};
-use tmux::{SCREEN_BOUND, Tmux, exit_status, has_line};
+use tmux::{SCREEN_BOUND, Tmux, exit_status, has_line, tty_modes};
 use vcard::NhiCard;
 
 /// The default profile's first four checks, so checks other engineers add later do not
@@ -138,20 +138,6 @@ fn row<'a>(screen: &'a str, title: &str) -> &'a str {
                     || l.contains("檢查中"))
         })
         .unwrap_or("")
-}
-
-/// The line `stty` printed: canonical mode and echo, each on (`icanon`) or off (`-icanon`).
-fn tty_modes(screen: &str) -> Option<String> {
-    screen
-        .lines()
-        .map(str::trim)
-        .find(|l| {
-            let w: Vec<&str> = l.split_whitespace().collect();
-            w.len() == 2
-                && w[0].trim_start_matches('-') == "icanon"
-                && w[1].trim_start_matches('-') == "echo"
-        })
-        .map(str::to_string)
 }
 
 /// The console process started with this (unique) profile path.

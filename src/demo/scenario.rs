@@ -49,6 +49,13 @@ pub const SCENARIO_FILES: &[(&str, &str)] = &[
     ),
 ];
 
+/// What a Windows PC changes in the base world, applied under a scenario that says
+/// `os: windows`.
+pub const WINDOWS_FILE: (&str, &str) = (
+    "assets/demo/windows.yaml",
+    include_str!("../../assets/demo/windows.yaml"),
+);
+
 pub const HEALTHY: &str = "healthy";
 
 #[derive(Debug, Deserialize)]
@@ -168,6 +175,9 @@ pub fn parse(
     files: &[(&'static str, &str)],
 ) -> Result<Vec<Scenario>, String> {
     let base: Value = serde_yaml::from_str(world.1).map_err(|e| format!("{}: {e}", world.0))?;
+    let windows_patch: Value =
+        serde_yaml::from_str(WINDOWS_FILE.1).map_err(|e| format!("{}: {e}", WINDOWS_FILE.0))?;
+    let windows_base = merge(&base, &windows_patch);
     let mut raws: Vec<(&'static str, RawScenario)> = Vec::new();
     let mut seen: BTreeMap<String, &str> = BTreeMap::new();
     for (file, text) in files {
@@ -215,6 +225,10 @@ pub fn parse(
     let mut out: Vec<Scenario> = Vec::new();
     for (file, r) in &raws {
         let world = world_of(&base, &raws, r, 0)
+            .and_then(|w| match w.get("os").and_then(Value::as_str) {
+                Some("windows") => world_of(&windows_base, &raws, r, 0),
+                _ => Ok(w),
+            })
             .map_err(|e| format!("{file}: scenario `{}`: {e}", r.id))?;
         out.push(Scenario {
             id: r.id.clone(),
@@ -290,6 +304,27 @@ pub fn find(id: &str) -> Option<&'static Scenario> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A scenario that says `os: windows` gets the Windows base: no Linux program, lock
+    /// file or log in its world, whatever it patches itself.
+    #[test]
+    fn windows_scenarios_stand_on_a_windows_machine() {
+        let windows: Vec<_> = builtin()
+            .iter()
+            .filter(|s| s.world.get("os").and_then(Value::as_str) == Some("windows"))
+            .collect();
+        assert!(windows.len() >= 2);
+        for s in windows {
+            let text = serde_yaml::to_string(&s.world).unwrap();
+            for linux in [
+                "/usr/local/share/NHIICC/mLNHIICC",
+                "/tmp/exampled.lock",
+                "/usr/sbin/pcscd",
+            ] {
+                assert!(!text.contains(linux), "{}: {linux}", s.id);
+            }
+        }
+    }
 
     fn y(s: &str) -> Value {
         serde_yaml::from_str(s).unwrap()

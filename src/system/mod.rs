@@ -66,9 +66,13 @@ impl System {
     pub fn real() -> System {
         System {
             pcsc: Arc::new(pcsc::RealPcsc),
-            usb: Arc::new(usb::SysfsUsb {
-                root: PathBuf::from("/sys/bus/usb/devices"),
-            }),
+            usb: if cfg!(windows) {
+                Arc::new(usb::PnpUsb)
+            } else {
+                Arc::new(usb::SysfsUsb {
+                    root: PathBuf::from("/sys/bus/usb/devices"),
+                })
+            },
             files: Arc::new(files::RealFiles),
             procs: Arc::new(procs::SysinfoProcesses),
             sockets: real_sockets(),

@@ -475,9 +475,109 @@ pub fn store_certs(_location: u32, _name: &str) -> Option<Vec<Vec<u8>>> {
     None
 }
 
+/// Every present USB device node with its IDs, name and problem code (SetupAPI and the
+/// configuration manager, read-only); `None` when the device list cannot be had.
+#[cfg(windows)]
+pub fn usb_device_nodes() -> Option<Vec<super::usb::PnpNode>> {
+    use windows_sys::Win32::Devices::DeviceAndDriverInstallation::{
+        CM_Get_DevNode_Status, CR_SUCCESS, DIGCF_ALLCLASSES, DIGCF_PRESENT, DN_HAS_PROBLEM,
+        HDEVINFO, SP_DEVINFO_DATA, SPDRP_COMPATIBLEIDS, SPDRP_DEVICEDESC, SPDRP_FRIENDLYNAME,
+        SPDRP_HARDWAREID, SetupDiDestroyDeviceInfoList, SetupDiEnumDeviceInfo,
+        SetupDiGetClassDevsW, SetupDiGetDeviceRegistryPropertyW,
+    };
+    let enumerator: Vec<u16> = "USB".encode_utf16().chain([0]).collect();
+    // SAFETY: the device list is created, read into owned buffers whose sizes are passed
+    // along, and destroyed; nothing is changed.
+    unsafe {
+        let set: HDEVINFO = SetupDiGetClassDevsW(
+            std::ptr::null(),
+            enumerator.as_ptr(),
+            std::ptr::null_mut(),
+            DIGCF_ALLCLASSES | DIGCF_PRESENT,
+        );
+        if set == -1 {
+            return None;
+        }
+        let property = |data: &SP_DEVINFO_DATA, which| -> Vec<String> {
+            let mut buf = vec![0u8; 8 * 1024];
+            let mut ty = 0u32;
+            let mut needed = 0u32;
+            let ok = SetupDiGetDeviceRegistryPropertyW(
+                set,
+                data,
+                which,
+                &mut ty,
+                buf.as_mut_ptr(),
+                buf.len() as u32,
+                &mut needed,
+            );
+            if ok == 0 {
+                return Vec::new();
+            }
+            let len = (needed as usize).min(buf.len());
+            multi_sz(&buf[..len])
+        };
+        let mut out = Vec::new();
+        for i in 0..4096u32 {
+            let mut data = SP_DEVINFO_DATA {
+                cbSize: std::mem::size_of::<SP_DEVINFO_DATA>() as u32,
+                ..Default::default()
+            };
+            if SetupDiEnumDeviceInfo(set, i, &mut data) == 0 {
+                break;
+            }
+            let (mut status, mut problem) = (0u32, 0u32);
+            let has_problem = CM_Get_DevNode_Status(&mut status, &mut problem, data.DevInst, 0)
+                == CR_SUCCESS
+                && status & DN_HAS_PROBLEM != 0;
+            let name = property(&data, SPDRP_FRIENDLYNAME)
+                .into_iter()
+                .next()
+                .or_else(|| property(&data, SPDRP_DEVICEDESC).into_iter().next());
+            out.push(super::usb::PnpNode {
+                hardware_ids: property(&data, SPDRP_HARDWAREID),
+                compatible_ids: property(&data, SPDRP_COMPATIBLEIDS),
+                name,
+                problem: has_problem.then_some(problem),
+            });
+        }
+        SetupDiDestroyDeviceInfoList(set);
+        Some(out)
+    }
+}
+
+#[cfg(not(windows))]
+pub fn usb_device_nodes() -> Option<Vec<super::usb::PnpNode>> {
+    None
+}
+
+/// A `REG_SZ` or `REG_MULTI_SZ` in UTF-16LE bytes → its strings (empty ones dropped).
+pub fn multi_sz(bytes: &[u8]) -> Vec<String> {
+    let units: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    units
+        .split(|&u| u == 0)
+        .filter(|s| !s.is_empty())
+        .map(String::from_utf16_lossy)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multi_sz_splits_at_nuls_and_drops_the_terminators() {
+        let bytes: Vec<u8> = "USB\\A\0USB\\B\0\0"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        assert_eq!(multi_sz(&bytes), ["USB\\A", "USB\\B"]);
+        assert_eq!(multi_sz(&bytes[..3]), ["U"]);
+        assert!(multi_sz(&[]).is_empty());
+    }
 
     #[test]
     fn ipv4_rows_as_windows_lays_them_out() {

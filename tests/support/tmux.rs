@@ -134,3 +134,20 @@ pub fn exit_status(screen: &str) -> Option<String> {
             .map(|r| r.trim().to_string())
     })
 }
+
+/// The line `stty` printed: canonical mode and echo, each on (`icanon`) or off (`-icanon`).
+pub fn tty_modes(screen: &str) -> Option<String> {
+    screen
+        .lines()
+        .map(str::trim)
+        .find(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            w.len() == 2
+                && w[0].trim_start_matches('-') == "icanon"
+                && w[1].trim_start_matches('-') == "echo"
+        })
+        .map(str::to_string)
+}
+
+/// A shell command that prints `tty_modes`' line.
+pub const PRINT_TTY_MODES: &str = "stty -a | tr '; ' '\\n\\n' | grep -x -e -icanon -e icanon -e -echo -e echo | tr '\\n' ' '; echo";

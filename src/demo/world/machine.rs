@@ -44,6 +44,7 @@ pub(super) fn simulated_system(spec: &WorldSpec, pcsc: Arc<SimPcsc>, files: MemF
             product: u16::from_str_radix(&u.product, 16).unwrap_or_default(),
             name: u.name.clone(),
             smartcard_interface: u.smartcard,
+            problem: u.problem,
         })
         .collect();
     System {

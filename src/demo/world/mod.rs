@@ -189,6 +189,9 @@ struct UsbSpec {
     name: Option<String>,
     #[serde(default)]
     smartcard: bool,
+    /// A Windows Device Manager problem code (28: no driver).
+    #[serde(default)]
+    problem: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
