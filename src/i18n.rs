@@ -123,6 +123,10 @@ pub const MESSAGE_FILES: &[(&str, &str)] = &[
         include_str!("../assets/messages/nhi-cloud.yaml"),
     ),
     (
+        "assets/messages/agency.yaml",
+        include_str!("../assets/messages/agency.yaml"),
+    ),
+    (
         "assets/messages/remote.yaml",
         include_str!("../assets/messages/remote.yaml"),
     ),

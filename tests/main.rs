@@ -5,6 +5,7 @@
 
 mod support;
 
+mod agency;
 mod bridge;
 mod browser;
 mod card_rig;

@@ -35,6 +35,10 @@ pub const REMEDY_FILES: &[(&str, &str)] = &[
         include_str!("../../assets/remedies/nhi-cloud.yaml"),
     ),
     (
+        "assets/remedies/agency.yaml",
+        include_str!("../../assets/remedies/agency.yaml"),
+    ),
+    (
         "assets/remedies/remote.yaml",
         include_str!("../../assets/remedies/remote.yaml"),
     ),

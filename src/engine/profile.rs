@@ -10,6 +10,7 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::catalogue::{Remedy, RemedyText};
 use super::kind::{self, Kind, Kinds, Probe};
 use crate::i18n::L10n;
 
@@ -31,7 +32,30 @@ struct ProfileFile {
     schema: u32,
     name: String,
     title: L10n,
+    /// `default`: the built-in chain runs first, this profile's checks are added to it.
+    #[serde(default)]
+    extends: Option<String>,
+    /// Remedy files beside the profile (paths relative to it), in the built-in
+    /// catalogue's format, for the findings its checks name.
+    #[serde(default)]
+    remedy_files: Vec<String>,
     checks: Vec<CheckFile>,
+}
+
+/// The one profile a profile may extend.
+pub const EXTENDS_DEFAULT: &str = "default";
+
+/// A finding an agency check names: which of its kind's findings it stands for (all of
+/// them when `when` is empty) and, inline, its remedy in both languages.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FindingFile {
+    #[serde(default)]
+    when: Vec<String>,
+    #[serde(rename = "zh-TW", default)]
+    zh_tw: Option<RemedyText>,
+    #[serde(default)]
+    en: Option<RemedyText>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,11 +72,19 @@ struct CheckFile {
     params: Option<serde_yaml::Value>,
     #[serde(default, deserialize_with = "de_timeout")]
     timeout: Option<Duration>,
+    /// Default: blocking, or advisory for a check a profile adds to the default chain.
     #[serde(default)]
-    severity: Severity,
+    severity: Option<Severity>,
     /// Finding code → remedy id, where the remedy is not the one named like the finding.
     #[serde(default)]
     remedies: IndexMap<String, String>,
+    /// The profile's own finding codes for this check, with their remedies.
+    #[serde(default)]
+    findings: IndexMap<String, FindingFile>,
+    /// In a profile that extends the default: the built-in check this one goes before
+    /// (in the order root causes are picked); default: after every built-in check.
+    #[serde(default)]
+    before: Option<String>,
 }
 
 /// One check instance, ready to run.
@@ -69,6 +101,9 @@ pub struct CheckDef {
     pub timeout: Duration,
     pub severity: Severity,
     pub remedies: IndexMap<String, String>,
+    /// The profile's own finding codes: (code, the kind's findings it stands for; all
+    /// when empty).
+    pub renames: Vec<(String, Vec<String>)>,
     pub params: serde_yaml::Value,
     pub probe: Arc<dyn Probe>,
     /// What the frontends need to know about its kind (run on request, re-run on a card
@@ -80,6 +115,18 @@ impl CheckDef {
     /// Every check it waits for: the ones it needs and the ones it runs after.
     pub fn waits_for(&self) -> impl Iterator<Item = &String> {
         self.needs.iter().chain(&self.after)
+    }
+
+    /// The profile's own code for a finding of its kind, if it names one. The engine's
+    /// findings (a timeout, a crash) keep theirs.
+    pub fn renamed(&self, finding: &str) -> Option<&str> {
+        if kind::ENGINE_FINDINGS.contains(&finding) {
+            return None;
+        }
+        self.renames
+            .iter()
+            .find(|(_, when)| when.is_empty() || when.iter().any(|w| w == finding))
+            .map(|(code, _)| code.as_str())
     }
 
     /// The remedy for a finding: the profile's override, else the one named like it.
@@ -107,6 +154,9 @@ pub struct Profile {
     /// Where it came from: the built-in name or the file path given.
     pub source: String,
     pub checks: Vec<CheckDef>,
+    /// Remedies the profile brings (inline or in its remedy files), looked up before the
+    /// built-in catalogue.
+    pub remedies: std::collections::BTreeMap<String, Remedy>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,14 +225,44 @@ impl Profile {
             ));
         }
 
-        let mut seen = HashSet::new();
-        let mut checks = Vec::with_capacity(raw.checks.len());
+        let extending = match raw.extends.as_deref() {
+            None => false,
+            Some(EXTENDS_DEFAULT) => true,
+            Some(other) => {
+                return Err(err_at(
+                    locate(text, "extends", Some(other)),
+                    format!(
+                        "extends: `{other}` cannot be extended; only `{EXTENDS_DEFAULT}` (the built-in chain) can"
+                    ),
+                ));
+            }
+        };
+        let mut checks: Vec<CheckDef> = if extending {
+            Self::parse(DEFAULT_PROFILE_YAML, DEFAULT_PROFILE_NAME, kinds)
+                .map_err(|e| err_at(None, format!("the default profile: {e}")))?
+                .checks
+        } else {
+            Vec::new()
+        };
+        let built_in: HashSet<String> = checks.iter().map(|c| c.id.clone()).collect();
+        let mut remedies = remedy_files(file, &raw.remedy_files)?;
+        let mut seen = built_in.clone();
+        let mut added: Vec<(CheckDef, Option<String>)> = Vec::with_capacity(raw.checks.len());
         for c in raw.checks {
             if !is_valid_id(&c.id) {
                 return Err(err_at(
                     locate(text, "id", Some(&c.id)),
                     format!(
                         "check id `{}` must be lower-case letters, digits, `-` or `_`",
+                        c.id
+                    ),
+                ));
+            }
+            if built_in.contains(&c.id) {
+                return Err(err_at(
+                    locate(text, "id", Some(&c.id)),
+                    format!(
+                        "check id `{}` is already in the default profile; choose another",
                         c.id
                     ),
                 ));
@@ -209,8 +289,14 @@ impl Profile {
                 .params
                 .unwrap_or(serde_yaml::Value::Mapping(Default::default()));
             let probe = (kind.build)(&params).map_err(|e| {
+                // The parameter the message names, else the value it quotes, else the check.
+                let at = named_key(&e)
+                    .and_then(|k| {
+                        locate_in_check(text, &c.id, k).or_else(|| find_in_check(text, &c.id, k))
+                    })
+                    .or_else(|| locate(text, "id", Some(&c.id)));
                 err_at(
-                    locate(text, "id", Some(&c.id)),
+                    at,
                     format!("check `{}` (kind `{}`): bad params: {e}", c.id, c.kind),
                 )
             })?;
@@ -221,19 +307,92 @@ impl Profile {
                     format!("check `{}`: timeout must be above zero", c.id),
                 ));
             }
-            checks.push(CheckDef {
-                id: c.id,
-                kind: c.kind,
-                title: c.title,
-                needs: c.needs,
-                after: c.after,
-                timeout,
-                severity: c.severity,
-                remedies: c.remedies,
-                params,
-                probe,
-                descriptor: kind,
+            if let Some(b) = &c.before
+                && !(extending && built_in.contains(b))
+            {
+                return Err(err_at(
+                    locate_in_check(text, &c.id, "before"),
+                    format!(
+                        "check `{}`: before `{b}`: `before` names a check of the default profile, in a profile with `extends: {EXTENDS_DEFAULT}`",
+                        c.id
+                    ),
+                ));
+            }
+            let mut renames = Vec::new();
+            for (code, f) in c.findings {
+                let at = locate_key(text, &code);
+                let fail = |message: String| err_at(at, format!("check `{}`: {message}", c.id));
+                if !is_valid_code(&code) {
+                    return Err(fail(format!(
+                        "finding `{code}` must be lower-case letters, digits, `.`, `-` or `_`"
+                    )));
+                }
+                if let Some(w) = f.when.iter().find(|w| !kind.findings.contains(&w.as_str())) {
+                    return Err(fail(format!(
+                        "finding `{code}`: when `{w}`: kind `{}` has no such finding; its findings are: {}",
+                        kind.name,
+                        kind.findings.join(", ")
+                    )));
+                }
+                match (f.zh_tw, f.en) {
+                    (Some(zh_tw), Some(en)) => {
+                        if remedies
+                            .insert(code.clone(), Remedy { zh_tw, en })
+                            .is_some()
+                        {
+                            return Err(fail(format!("finding `{code}` has two remedies")));
+                        }
+                    }
+                    (None, None) => {
+                        if !remedies.contains_key(&code)
+                            && super::catalogue::Catalogue::builtin().get(&code).is_none()
+                        {
+                            return Err(fail(format!(
+                                "finding `{code}` has no remedy: give it here in zh-TW and en, or in a remedy file (`remedy_files`)"
+                            )));
+                        }
+                    }
+                    (Some(_), None) => {
+                        return Err(fail(format!(
+                            "finding `{code}`: the remedy is in zh-TW only; give it in en too"
+                        )));
+                    }
+                    (None, Some(_)) => {
+                        return Err(fail(format!(
+                            "finding `{code}`: the remedy is in en only; give it in zh-TW too"
+                        )));
+                    }
+                }
+                renames.push((code, f.when));
+            }
+            let severity = c.severity.unwrap_or(if extending {
+                Severity::Advisory
+            } else {
+                Severity::Blocking
             });
+            added.push((
+                CheckDef {
+                    id: c.id,
+                    kind: c.kind,
+                    title: c.title,
+                    needs: c.needs,
+                    after: c.after,
+                    timeout,
+                    severity,
+                    remedies: c.remedies,
+                    renames,
+                    params,
+                    probe,
+                    descriptor: kind,
+                },
+                c.before,
+            ));
+        }
+        for (check, before) in added {
+            match before.and_then(|b| checks.iter().position(|c| c.id == b)) {
+                Some(i) => checks.insert(i, check),
+                None => checks.push(check),
+            }
         }
         check_needs(&checks).map_err(|(id, msg)| err_at(locate(text, "id", Some(&id)), msg))?;
         Ok(Profile {
@@ -241,6 +400,7 @@ impl Profile {
             title: raw.title,
             source: file.to_string(),
             checks,
+            remedies,
         })
     }
 
@@ -264,6 +424,7 @@ impl Profile {
             timeout,
             severity: Severity::Blocking,
             remedies: IndexMap::new(),
+            renames: Vec::new(),
             params,
             probe,
             descriptor: kind,
@@ -273,6 +434,7 @@ impl Profile {
             title,
             source: name.to_string(),
             checks: vec![check],
+            remedies: Default::default(),
         })
     }
 
@@ -302,6 +464,121 @@ impl Profile {
             .map(|c| c.id.clone())
             .collect()
     }
+}
+
+/// The remedy files a profile names, read relative to it; an id defined twice is refused.
+fn remedy_files(
+    profile: &str,
+    names: &[String],
+) -> Result<std::collections::BTreeMap<String, Remedy>, ProfileError> {
+    let dir = std::path::Path::new(profile)
+        .parent()
+        .unwrap_or(std::path::Path::new(""));
+    let mut out = std::collections::BTreeMap::new();
+    for name in names {
+        let path = dir.join(name);
+        let shown = path.display().to_string();
+        let error = |pos: Option<(usize, usize)>, message: String| ProfileError {
+            file: shown.clone(),
+            line: pos.map(|p| p.0),
+            column: pos.map(|p| p.1),
+            message,
+        };
+        let text = read_small_file(&path)
+            .map_err(|e| error(None, format!("cannot read the remedy file: {e}")))?;
+        let part: std::collections::BTreeMap<String, Remedy> = serde_yaml::from_str(&text)
+            .map_err(|e| {
+                let pos = e.location().map(|l| (l.line(), l.column()));
+                error(pos, strip_location(&e.to_string()))
+            })?;
+        for (id, r) in part {
+            if out.insert(id.clone(), r).is_some() {
+                return Err(error(
+                    locate_key(&text, &id),
+                    format!("remedy `{id}` is defined twice"),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Larger than any real remedy file.
+const REMEDY_FILE_MAX: u64 = 1024 * 1024;
+
+/// A regular file's text, refused past `REMEDY_FILE_MAX` (a device or a huge file named by
+/// mistake must not hang or exhaust the reader).
+fn read_small_file(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(REMEDY_FILE_MAX + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > REMEDY_FILE_MAX {
+        return Err(std::io::Error::other("larger than 1 MiB"));
+    }
+    String::from_utf8(bytes).map_err(|_| std::io::Error::other("not UTF-8 text"))
+}
+
+/// The parameter a kind's error message starts with (`` `run`: … ``) or names as unknown
+/// (`` unknown field `foo` ``), to point at its line.
+fn named_key(message: &str) -> Option<&str> {
+    fn quoted(s: &str) -> Option<&str> {
+        s.strip_prefix('`')?.split('`').next()
+    }
+    if let Some(k) = quoted(message) {
+        return Some(k);
+    }
+    let i = message.find("unknown field `")?;
+    quoted(&message[i + "unknown field ".len()..])
+}
+
+/// Line and column of `key:` inside the check with this id (between its `id:` line and the
+/// next check), in block or flow style (`params: {path: /x, key: 1}`).
+fn locate_in_check(text: &str, id: &str, key: &str) -> Option<(usize, usize)> {
+    let (start, _) = locate(text, "id", Some(id))?;
+    let wanted = format!("{key}:");
+    for (i, line) in text.lines().enumerate().skip(start) {
+        if line.trim_start().starts_with("- ") {
+            break;
+        }
+        let found = line.match_indices(&wanted).find(|(at, _)| {
+            line[..*at]
+                .chars()
+                .last()
+                .is_none_or(|c| c.is_whitespace() || c == '{' || c == ',')
+        });
+        if let Some((at, _)) = found {
+            return Some((i + 1, line[..at].chars().count() + 1));
+        }
+    }
+    None
+}
+
+/// Line and column of the first `needle` inside the check with this id.
+fn find_in_check(text: &str, id: &str, needle: &str) -> Option<(usize, usize)> {
+    let (start, _) = locate(text, "id", Some(id))?;
+    for (i, line) in text.lines().enumerate().skip(start) {
+        if line.trim_start().starts_with("- ") {
+            break;
+        }
+        if let Some(at) = line.find(needle) {
+            return Some((i + 1, line[..at].chars().count() + 1));
+        }
+    }
+    None
+}
+
+/// A finding code: `agency.vpn_down`.
+fn is_valid_code(code: &str) -> bool {
+    !code.is_empty()
+        && code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'))
 }
 
 fn is_valid_id(id: &str) -> bool {

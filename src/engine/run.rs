@@ -167,6 +167,9 @@ async fn run_one(
         }
     };
     outcome.duration = t0.elapsed();
+    if let Some(code) = outcome.finding.as_deref().and_then(|f| check.renamed(f)) {
+        outcome.finding = Some(code.to_string());
+    }
     if check.severity == Severity::Advisory && outcome.status.is_failure() {
         outcome.status = Status::Warn;
     }

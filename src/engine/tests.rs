@@ -48,6 +48,7 @@ fn check(
         timeout: Duration::from_millis(timeout_ms),
         severity,
         remedies: Default::default(),
+        renames: Vec::new(),
         params: serde_yaml::Value::Null,
         probe: Arc::new(Fake(f, Duration::from_millis(delay_ms))),
         descriptor: &KINDS[0],
@@ -73,6 +74,7 @@ fn profile(checks: Vec<CheckDef>) -> Arc<Profile> {
         },
         source: "test".into(),
         checks,
+        remedies: Default::default(),
     })
 }
 

@@ -34,19 +34,26 @@ pub mod browser_proxy;
 pub mod browser_trust;
 pub mod card;
 pub mod clock;
+pub mod command_check;
 pub mod component_installed;
 pub mod component_running;
+pub mod file_check;
 pub mod host;
+pub mod http_check;
 pub mod installer;
 pub mod message;
 pub mod name_resolution;
 pub mod nhi_signature;
 pub mod outbound_reach;
+pub mod pattern;
 pub mod pcsc_service;
+pub mod process_check;
 pub mod readers;
 pub mod registration;
+pub mod registry_check;
 pub mod remote_host;
 pub mod service_window;
+pub mod tcp_check;
 pub mod tls_certificate;
 
 pub use crate::engine::kind::{
@@ -76,6 +83,13 @@ pub const KINDS: Kinds = &[
     nhi_signature::KIND,
     registration::KIND,
     clock::KIND,
+    // Agency checks: generic kinds configured entirely in a profile.
+    file_check::KIND,
+    process_check::KIND,
+    tcp_check::KIND,
+    http_check::KIND,
+    command_check::KIND,
+    registry_check::KIND,
 ];
 
 pub fn kinds() -> Kinds {
@@ -120,6 +134,9 @@ where
         Err(_) => Outcome::crashed(crate::engine::outcome::Msg::new("value.check_cancelled")),
     }
 }
+
+#[cfg(test)]
+mod profile_tests;
 
 #[cfg(test)]
 mod tests {

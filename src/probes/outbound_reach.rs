@@ -6,7 +6,7 @@
 
 use crate::engine::kind::{Simulated, StandIns};
 use std::ffi::OsString;
-use std::net::{SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -106,8 +106,52 @@ fn reach(p: &Params, lookup: &Lookup, proxied: bool) -> Outcome {
             .with("resolver", resolver_answer(lookup, p.resolver_timeout));
         }
     };
-    let deadline = Instant::now() + p.connect_timeout;
+    match connect_any(addrs, p.port, p.connect_timeout) {
+        Ok(connected) => {
+            let key = if proxied {
+                "outbound.pass_proxy_ignored"
+            } else {
+                "outbound.pass"
+            };
+            Outcome::pass(
+                Msg::new(key)
+                    .arg("host", p.host.as_str())
+                    .arg("port", port.as_str()),
+            )
+            .with("outbound_target", target)
+            .with("connected_to", connected)
+        }
+        Err(failed) => {
+            let key = if proxied {
+                "outbound.unreachable_proxy"
+            } else {
+                "outbound.unreachable"
+            };
+            Outcome::fail(
+                "outbound.unreachable",
+                Msg::new(key)
+                    .arg("host", p.host.as_str())
+                    .arg("port", port.as_str()),
+            )
+            .with("outbound_target", target)
+            .with("connect_error", failed.errors)
+        }
+    }
+}
+
+/// Why no address answered: each address's error, and whether any of them timed out.
+pub struct NotConnected {
+    pub errors: Value,
+    pub timed_out: bool,
+}
+
+/// A plain TCP connection to the first of (at most three of) `addrs` that answers within
+/// `budget` for them all; only the connect is wanted, so the connection then ends
+/// gracefully (`bridge::farewell`). `Ok`: the address and how long it took.
+pub fn connect_any(addrs: &[IpAddr], port: u16, budget: Duration) -> Result<Value, NotConnected> {
+    let deadline = Instant::now() + budget;
     let mut errors: Vec<Value> = Vec::new();
+    let mut timed_out = false;
     for addr in addrs.iter().take(MAX_ADDRESSES) {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -119,52 +163,32 @@ fn reach(p: &Params, lookup: &Lookup, proxied: bool) -> Outcome {
             );
             continue;
         }
-        let sa = SocketAddr::new(*addr, p.port);
+        let sa = SocketAddr::new(*addr, port);
         let t0 = Instant::now();
         match TcpStream::connect_timeout(&sa, left) {
             Ok(s) => {
-                // Only the connect was wanted; the connection still ends gracefully.
                 crate::bridge::farewell::close_std(s);
-                let key = if proxied {
-                    "outbound.pass_proxy_ignored"
-                } else {
-                    "outbound.pass"
-                };
-                return Outcome::pass(
-                    Msg::new(key)
-                        .arg("host", p.host.as_str())
-                        .arg("port", port.as_str()),
-                )
-                .with("outbound_target", target)
-                .with(
-                    "connected_to",
-                    Msg::new("value.connect.took")
-                        .arg("address", sa.to_string())
-                        .arg("ms", t0.elapsed().as_millis().to_string()),
+                return Ok(Msg::new("value.connect.took")
+                    .arg("address", sa.to_string())
+                    .arg("ms", t0.elapsed().as_millis().to_string())
+                    .into());
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                timed_out = true;
+                errors.push(
+                    Msg::new("value.labelled")
+                        .arg("name", sa.to_string())
+                        .arg("value", no_answer_within(left))
+                        .into(),
                 );
             }
-            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => errors.push(
-                Msg::new("value.labelled")
-                    .arg("name", sa.to_string())
-                    .arg("value", no_answer_within(left))
-                    .into(),
-            ),
             Err(e) => errors.push(format!("{sa}: {e}").into()),
         }
     }
-    let key = if proxied {
-        "outbound.unreachable_proxy"
-    } else {
-        "outbound.unreachable"
-    };
-    Outcome::fail(
-        "outbound.unreachable",
-        Msg::new(key)
-            .arg("host", p.host.as_str())
-            .arg("port", port.as_str()),
-    )
-    .with("outbound_target", target)
-    .with("connect_error", Value::join(errors, " | "))
+    Err(NotConnected {
+        errors: Value::join(errors, " | "),
+        timed_out,
+    })
 }
 
 /// Proxy variables in any spelling, with passwords masked (`http://user:***@proxy:8080`).

@@ -128,7 +128,7 @@ pub fn build(profile: &Profile, result: &RunResult, opts: &Options) -> Report {
         .map(|(c, o)| {
             let remedy = o.finding.as_deref().map(|f| {
                 let rid = c.remedy_for(f);
-                match catalogue.get(&rid) {
+                match profile.remedies.get(&rid).or_else(|| catalogue.get(&rid)) {
                     Some(r) => {
                         let t = r.get(lang);
                         RemedyReport {
