@@ -40,6 +40,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("component_files", component_files),
     ("browser_files", browser_files),
     ("nss_db", nss_db),
+    ("fleet_report", fleet_report),
 ];
 
 /// The 57-byte basic-data record as a card (or anything posing as one) returns it:
@@ -407,5 +408,26 @@ pub fn browser_files(data: &[u8]) {
             d.entry == "true" || lna::primary_covers(&d.entry, ECPA_HOST),
             "{d:?}"
         );
+    }
+}
+
+/// A report file a fleet sweep collected, as a hostile PC (or disk) may have written it:
+/// read as one PC's report (or an unreachable note), summed up and printed in every format.
+pub fn fleet_report(data: &[u8]) {
+    use crate::fleet::{read, render, summarize};
+    for entry in [
+        read::parse_report(data),
+        read::Entry::Unreachable(read::unreachable_message(data)),
+    ] {
+        let entries = vec![("pc".to_string(), std::path::PathBuf::from("pc.json"), entry)];
+        for lang in [crate::i18n::Lang::ZhTw, crate::i18n::Lang::En] {
+            let s = summarize(&entries, lang);
+            let _ = (
+                render::text(&s),
+                render::markdown(&s),
+                render::json(&s),
+                render::csv(&s),
+            );
+        }
     }
 }

@@ -127,6 +127,10 @@ pub const MESSAGE_FILES: &[(&str, &str)] = &[
         include_str!("../assets/messages/agency.yaml"),
     ),
     (
+        "assets/messages/fleet.yaml",
+        include_str!("../assets/messages/fleet.yaml"),
+    ),
+    (
         "assets/messages/remote.yaml",
         include_str!("../assets/messages/remote.yaml"),
     ),

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod component;
 pub mod demo;
 pub mod engine;
+pub mod fleet;
 // The fuzz targets' bodies, shared with tests/fuzz_corpus.rs; not part of the API.
 #[doc(hidden)]
 pub mod fuzzing;

@@ -29,6 +29,8 @@ fn real_main(cli: Cli) -> i32 {
         .lang
         .unwrap_or_else(|| Lang::from_locale(&|k| std::env::var(k).ok()));
     let (profile, output) = match mode::resolve(&cli, std::io::stdout().is_terminal()) {
+        Mode::FleetSummarize { reports } => return fleet_summarize(&cli, &reports, lang),
+        Mode::FleetView { reports } => return fleet_view(&reports, lang),
         Mode::ExplainList => {
             print!("{}", ecpa_doctor::account::explain::list(lang));
             return 0;
@@ -410,6 +412,59 @@ fn explain_text(words: &[String], lang: Lang) -> std::io::Result<String> {
     let mut text = String::new();
     std::io::Read::read_to_string(&mut stdin.lock(), &mut text)?;
     Ok(text)
+}
+
+/// The sweep's reports, read; `Err`: the exit status, said on standard error.
+fn fleet_entries(
+    reports: &[std::path::PathBuf],
+    lang: Lang,
+) -> Result<Vec<(String, std::path::PathBuf, ecpa_doctor::fleet::Entry)>, i32> {
+    match ecpa_doctor::fleet::read_paths(reports) {
+        Ok(e) if e.is_empty() => {
+            eprintln!("ecpa-doctor: {}", i18n::ui("fleet.no_reports", lang));
+            Err(cli::EXIT_USAGE)
+        }
+        Ok(e) => Ok(e),
+        Err(e) => {
+            eprintln!("ecpa-doctor: {e}");
+            Err(cli::EXIT_IO)
+        }
+    }
+}
+
+fn fleet_summarize(cli: &Cli, reports: &[std::path::PathBuf], lang: Lang) -> i32 {
+    use ecpa_doctor::fleet::render;
+    let entries = match fleet_entries(reports, lang) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let summary = ecpa_doctor::fleet::summarize(&entries, lang);
+    let text = match cli.format() {
+        report::Format::Text => render::text(&summary),
+        report::Format::Markdown => render::markdown(&summary),
+        report::Format::Json => render::json(&summary),
+        report::Format::Csv => render::csv(&summary),
+    };
+    if let Err(e) = emit(cli, &text) {
+        eprintln!("ecpa-doctor: {e}");
+        return cli::EXIT_IO;
+    }
+    summary.exit_code
+}
+
+fn fleet_view(reports: &[std::path::PathBuf], lang: Lang) -> i32 {
+    let entries = match fleet_entries(reports, lang) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let summary = ecpa_doctor::fleet::summarize(&entries, lang);
+    match ecpa_doctor::tui::fleet::run(summary, lang) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("ecpa-doctor: {e}");
+            cli::EXIT_IO
+        }
+    }
 }
 
 fn load_profile(cli: &Cli) -> Result<Profile, ProfileError> {

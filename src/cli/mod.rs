@@ -98,6 +98,22 @@ pub enum Command {
         #[arg(long, value_name = "HEX")]
         md5: Option<String>,
     },
+    Fleet {
+        #[command(subcommand)]
+        action: FleetAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FleetAction {
+    Summarize {
+        #[arg(required = true, value_name = "REPORT")]
+        reports: Vec<PathBuf>,
+    },
+    View {
+        #[arg(required = true, value_name = "REPORT")]
+        reports: Vec<PathBuf>,
+    },
 }
 
 // The derive needs a parser for `--lang`; `localize` swaps in one that answers in the

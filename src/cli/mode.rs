@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::{Cli, Command};
+use super::{Cli, Command, FleetAction};
 
 /// Where a run's findings go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +40,10 @@ pub enum Mode {
     Remote { output: Output },
     /// `check-installer FILE`: one download's MD5 against NHI's, as a report.
     CheckInstaller { file: PathBuf, md5: Option<String> },
+    /// `fleet summarize REPORT…`: many PCs' reports summed up, as a report.
+    FleetSummarize { reports: Vec<PathBuf> },
+    /// `fleet view REPORT…`: the same summary in the console.
+    FleetView { reports: Vec<PathBuf> },
 }
 
 /// Whether the findings go to the console or into a report.
@@ -66,6 +70,16 @@ pub fn resolve(cli: &Cli, stdout_is_terminal: bool) -> Mode {
         Some(Command::CheckInstaller { file, md5 }) => Mode::CheckInstaller {
             file: file.clone(),
             md5: md5.clone(),
+        },
+        Some(Command::Fleet {
+            action: FleetAction::Summarize { reports },
+        }) => Mode::FleetSummarize {
+            reports: reports.clone(),
+        },
+        Some(Command::Fleet {
+            action: FleetAction::View { reports },
+        }) => Mode::FleetView {
+            reports: reports.clone(),
         },
         None if cli.list_checks => Mode::ListChecks,
         None => Mode::Run(output),

@@ -16,6 +16,17 @@ use crate::i18n::L10n;
 
 pub const DEFAULT_PROFILE_NAME: &str = "checks/ecpa-nhi-login.yaml";
 pub const DEFAULT_PROFILE_YAML: &str = include_str!("../../checks/ecpa-nhi-login.yaml");
+
+/// Profiles built into the binary, by the name `--profile` takes when no file of that
+/// name exists: (name, source, text).
+pub const BUILT_IN_PROFILES: &[(&str, &str, &str)] = &[
+    ("default", DEFAULT_PROFILE_NAME, DEFAULT_PROFILE_YAML),
+    (
+        "fleet",
+        "checks/fleet.yaml",
+        include_str!("../../checks/fleet.yaml"),
+    ),
+];
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -186,8 +197,15 @@ impl Profile {
             .unwrap_or_else(|e| panic!("built-in profile is broken: {e}"))
     }
 
+    /// A profile file, or a built-in profile by name (`default`, `fleet`) when there is
+    /// no such file.
     pub fn load(path: &std::path::Path, kinds: Kinds) -> Result<Profile, ProfileError> {
         let file = path.display().to_string();
+        if !path.exists()
+            && let Some((_, source, text)) = BUILT_IN_PROFILES.iter().find(|(n, _, _)| *n == file)
+        {
+            return Self::parse(text, source, kinds);
+        }
         let text = std::fs::read_to_string(path).map_err(|e| ProfileError {
             file: file.clone(),
             line: None,

@@ -47,6 +47,15 @@ struct Own {
     /// Without it, the card is not compared.
     #[serde(default)]
     cross_check: Option<String>,
+    /// `false`: stop after `GetVersion` — a fleet sweep runs where most PCs have no card,
+    /// and `GetVersion` alone proves the socket, the protocol and (being gated by the
+    /// allowed-origin list) the component's reach to NHI's cloud.
+    #[serde(default = "read_card_default")]
+    read_card: bool,
+}
+
+fn read_card_default() -> bool {
+    true
 }
 
 struct BridgeProtocol {
@@ -123,6 +132,17 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
             return with_context(uncompared(o, "GetVersion", p, ctx), &transcript, ctx, p);
         }
     };
+    if !p.own.read_card {
+        return with_context(
+            Outcome::pass(
+                Msg::new("ws.pass_version_only").arg("version", printable(version.as_bytes(), 20)),
+            )
+            .with("version", printable(version.as_bytes(), 20)),
+            &transcript,
+            ctx,
+            p,
+        );
+    }
     let basic = match session::command(
         s,
         &mut frames,

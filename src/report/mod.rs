@@ -3,6 +3,7 @@
 //!
 //! Must not import: the kinds, the system layer, the simulations or the console.
 
+pub mod csv;
 pub mod json;
 pub mod markdown;
 pub mod model;
@@ -16,6 +17,8 @@ pub enum Format {
     Text,
     Markdown,
     Json,
+    // A spreadsheet: one row per check (per PC in `fleet summarize`).
+    Csv,
 }
 
 pub fn render(report: &Report, format: Format) -> String {
@@ -23,6 +26,7 @@ pub fn render(report: &Report, format: Format) -> String {
         Format::Text => text::render(report),
         Format::Markdown => markdown::render(report),
         Format::Json => json::render(report),
+        Format::Csv => csv::render(report),
     }
 }
 

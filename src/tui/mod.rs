@@ -11,6 +11,7 @@
 
 pub mod ansi16;
 pub mod app;
+pub mod fleet;
 pub mod keys;
 pub mod osc52;
 pub mod term;

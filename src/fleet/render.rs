@@ -1,0 +1,279 @@
+//! The fleet summary as text (a terminal), Markdown (a ticket), JSON and CSV (a
+//! spreadsheet). Each only prints the model.
+
+use super::summary::{Cause, FleetSummary, PcState};
+use crate::i18n::{self, Lang};
+
+fn ui(key: &str, lang: Lang, args: &[(&str, String)]) -> String {
+    let args: Vec<(String, String)> = args
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    i18n::fill(&i18n::ui(key, lang), &args)
+}
+
+pub fn state_word(state: PcState, lang: Lang) -> String {
+    let key = match state {
+        PcState::Healthy => "fleet.state.healthy",
+        PcState::Warnings => "fleet.state.warnings",
+        PcState::Blocked => "fleet.state.blocked",
+        PcState::Unreachable => "fleet.state.unreachable",
+        PcState::Unreadable => "fleet.state.unreadable",
+    };
+    i18n::ui(key, lang)
+}
+
+fn counts_line(s: &FleetSummary) -> String {
+    let c = &s.counts;
+    ui(
+        "fleet.counts",
+        s.lang,
+        &[
+            ("healthy", c.healthy.to_string()),
+            ("warnings", c.warnings.to_string()),
+            ("blocked", c.blocked.to_string()),
+            ("unreachable", c.unreachable.to_string()),
+            ("unreadable", c.unreadable.to_string()),
+        ],
+    )
+}
+
+pub fn cause_line(c: &Cause, lang: Lang) -> String {
+    ui(
+        "fleet.cause",
+        lang,
+        &[
+            ("count", c.count.to_string()),
+            ("title", c.title.clone()),
+            ("finding", c.finding.clone().unwrap_or_else(|| "-".into())),
+        ],
+    )
+}
+
+pub fn text(s: &FleetSummary) -> String {
+    let lang = s.lang;
+    let mut out = String::new();
+    out.push_str(&ui(
+        "fleet.title",
+        lang,
+        &[("total", s.counts.total.to_string())],
+    ));
+    out.push('\n');
+    out.push_str(&counts_line(s));
+    out.push('\n');
+    if s.demo_reports > 0 {
+        out.push_str(&ui(
+            "fleet.demo_reports",
+            lang,
+            &[("count", s.demo_reports.to_string())],
+        ));
+        out.push('\n');
+    }
+    for (heading, causes, with_remedy) in [
+        ("fleet.root_causes", &s.root_causes, true),
+        ("fleet.warnings", &s.warnings, false),
+    ] {
+        out.push('\n');
+        out.push_str(&i18n::ui(heading, lang));
+        out.push('\n');
+        if causes.is_empty() {
+            out.push_str(&format!("  {}\n", i18n::ui("fleet.none", lang)));
+        }
+        for (n, c) in causes.iter().enumerate() {
+            out.push_str(&format!("{}. {}\n", n + 1, cause_line(c, lang)));
+            if let Some(fix) = &c.fleet_fix {
+                out.push_str(&format!(
+                    "   {}{}{fix}\n",
+                    i18n::ui("fleet.fleet_fix", lang),
+                    colon(lang)
+                ));
+            }
+            if let Some(r) = c.remedy.as_ref().filter(|_| with_remedy) {
+                out.push_str(&format!(
+                    "   {}{}{}\n",
+                    i18n::ui("fleet.remedy", lang),
+                    colon(lang),
+                    r.title
+                ));
+                for (i, step) in r.steps.iter().enumerate() {
+                    out.push_str(&format!("     {}. {step}\n", i + 1));
+                }
+            }
+            out.push_str(&format!(
+                "   {}{}{}\n",
+                i18n::ui("fleet.pcs", lang),
+                colon(lang),
+                c.pcs.join(", ")
+            ));
+        }
+    }
+    for (state, heading) in [
+        (PcState::Unreachable, "fleet.unreachable"),
+        (PcState::Unreadable, "fleet.unreadable"),
+    ] {
+        let pcs: Vec<_> = s.in_state(state).collect();
+        if pcs.is_empty() {
+            continue;
+        }
+        out.push('\n');
+        out.push_str(&i18n::ui(heading, lang));
+        out.push('\n');
+        for p in pcs {
+            out.push_str(&format!("  {}{}{}\n", p.pc, colon(lang), p.detail));
+        }
+    }
+    out
+}
+
+fn colon(lang: Lang) -> &'static str {
+    match lang {
+        Lang::ZhTw => "：",
+        Lang::En => ": ",
+    }
+}
+
+/// A Markdown table cell: pipes and line breaks would break the table.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+pub fn markdown(s: &FleetSummary) -> String {
+    let lang = s.lang;
+    let mut out = format!(
+        "# {}\n\n{}\n",
+        ui(
+            "fleet.title",
+            lang,
+            &[("total", s.counts.total.to_string())]
+        ),
+        counts_line(s)
+    );
+    if s.demo_reports > 0 {
+        out.push_str(&format!(
+            "\n> {}\n",
+            ui(
+                "fleet.demo_reports",
+                lang,
+                &[("count", s.demo_reports.to_string())]
+            )
+        ));
+    }
+    for (heading, causes, with_remedy) in [
+        ("fleet.root_causes", &s.root_causes, true),
+        ("fleet.warnings", &s.warnings, false),
+    ] {
+        out.push_str(&format!("\n## {}\n\n", i18n::ui(heading, lang)));
+        if causes.is_empty() {
+            out.push_str(&format!("{}\n", i18n::ui("fleet.none", lang)));
+        }
+        for (n, c) in causes.iter().enumerate() {
+            out.push_str(&format!("### {}. {}\n\n", n + 1, cause_line(c, lang)));
+            if let Some(fix) = &c.fleet_fix {
+                out.push_str(&format!(
+                    "**{}**{}{fix}\n\n",
+                    i18n::ui("fleet.fleet_fix", lang),
+                    colon(lang)
+                ));
+            }
+            if let Some(r) = c.remedy.as_ref().filter(|_| with_remedy) {
+                out.push_str(&format!(
+                    "**{}**{}{}\n\n",
+                    i18n::ui("fleet.remedy", lang),
+                    colon(lang),
+                    r.title
+                ));
+                for (i, step) in r.steps.iter().enumerate() {
+                    out.push_str(&format!("{}. {step}\n", i + 1));
+                }
+                out.push('\n');
+            }
+            out.push_str(&format!(
+                "{}{}{}\n\n",
+                i18n::ui("fleet.pcs", lang),
+                colon(lang),
+                c.pcs
+                    .iter()
+                    .map(|p| format!("`{}`", p.replace('`', "'")))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    for (state, heading) in [
+        (PcState::Unreachable, "fleet.unreachable"),
+        (PcState::Unreadable, "fleet.unreadable"),
+    ] {
+        let pcs: Vec<_> = s.in_state(state).collect();
+        if pcs.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "\n## {}\n\n| {} | {} |\n|---|---|\n",
+            i18n::ui(heading, lang),
+            i18n::ui("fleet.col.pc", lang),
+            i18n::ui("fleet.col.detail", lang)
+        ));
+        for p in pcs {
+            out.push_str(&format!("| {} | {} |\n", cell(&p.pc), cell(&p.detail)));
+        }
+    }
+    out
+}
+
+pub fn json(s: &FleetSummary) -> String {
+    let mut t =
+        serde_json::to_string_pretty(s).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    t.push('\n');
+    t
+}
+
+/// A CSV cell, quoted, with a leading `=`, `+`, `-`, `@` (or tab, carriage return) made
+/// inert so a spreadsheet does not run it as a formula.
+pub fn csv_cell(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// One row per PC: name, state, root cause, warnings, detail.
+pub fn csv(s: &FleetSummary) -> String {
+    let mut out = String::from("pc,state,root_check,root_finding,warnings,detail\r\n");
+    for p in &s.pcs {
+        let state = serde_json::to_value(p.state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let row = [
+            p.pc.as_str(),
+            state.as_str(),
+            p.root_check.as_deref().unwrap_or(""),
+            p.root_finding.as_deref().unwrap_or(""),
+            &p.warnings.join(" "),
+            p.detail.as_str(),
+        ]
+        .iter()
+        .map(|c| csv_cell(c))
+        .collect::<Vec<_>>()
+        .join(",");
+        out.push_str(&row);
+        out.push_str("\r\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_made_inert_and_quotes_doubled() {
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        for lead in ["+1", "-1", "@SUM(A1)", "\tx"] {
+            assert!(csv_cell(lead).starts_with("\"'"), "{lead}");
+        }
+        assert_eq!(csv_cell("pc-01"), "\"pc-01\"");
+    }
+}

@@ -1,0 +1,288 @@
+//! The fleet summary: one model for every format and the console's fleet view.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use super::read::{Entry, PcReport, RemedySeen};
+use crate::engine::catalogue::{Catalogue, Link};
+use crate::engine::outcome::Status;
+use crate::engine::run::Verdict;
+use crate::i18n::{L10n, Lang};
+
+pub const FLEET_SCHEMA_VERSION: u32 = 1;
+
+/// Exit statuses of `fleet summarize`, in order of precedence.
+pub const EXIT_ALL_HEALTHY: i32 = 0;
+pub const EXIT_WARNINGS_ONLY: i32 = 2;
+pub const EXIT_BLOCKED_OR_UNREACHABLE: i32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PcState {
+    Healthy,
+    Warnings,
+    Blocked,
+    Unreachable,
+    Unreadable,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Counts {
+    pub total: usize,
+    pub healthy: usize,
+    pub warnings: usize,
+    pub blocked: usize,
+    pub unreachable: usize,
+    pub unreadable: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Remedy {
+    pub id: String,
+    pub title: String,
+    pub why: String,
+    pub steps: Vec<String>,
+    pub links: Vec<Link>,
+    pub contact: Vec<String>,
+}
+
+/// A root cause (or a warning) and the PCs it hit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Cause {
+    pub check: String,
+    pub title: String,
+    pub finding: Option<String>,
+    pub count: usize,
+    pub pcs: Vec<String>,
+    pub remedy: Option<Remedy>,
+    /// Where one fix serves every PC it hit (an enterprise policy, one proxy entry, one
+    /// re-install through software deployment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet_fix: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pc {
+    pub pc: String,
+    pub file: String,
+    pub state: PcState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root_check: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root_finding: Option<String>,
+    pub warnings: Vec<String>,
+    /// The unreachable PC's message, the unreadable file's reason, the root cause's summary.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FleetSummary {
+    pub schema_version: u32,
+    pub lang: Lang,
+    pub counts: Counts,
+    pub exit_code: i32,
+    /// How many reports came from the demo (simulated), so nobody mistakes a drill.
+    pub demo_reports: usize,
+    pub root_causes: Vec<Cause>,
+    pub warnings: Vec<Cause>,
+    pub pcs: Vec<Pc>,
+}
+
+impl FleetSummary {
+    pub fn in_state(&self, state: PcState) -> impl Iterator<Item = &Pc> {
+        self.pcs.iter().filter(move |p| p.state == state)
+    }
+}
+
+/// Fleet-wide fixes by finding (`assets/fleet-fixes.yaml`).
+fn fleet_fixes() -> &'static BTreeMap<String, L10n> {
+    static CELL: OnceLock<BTreeMap<String, L10n>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        serde_yaml::from_str(include_str!("../../assets/fleet-fixes.yaml"))
+            .unwrap_or_else(|e| panic!("built-in assets/fleet-fixes.yaml is broken: {e}"))
+    })
+}
+
+/// The remedy in `lang` from the catalogue (by the id the report names), else the one the
+/// report carries (an agency's own finding) in the report's language.
+fn remedy_for(seen: Option<&RemedySeen>, finding: Option<&str>, lang: Lang) -> Option<Remedy> {
+    let id = seen.map(|r| r.id.as_str()).or(finding)?;
+    if let Some(r) = Catalogue::builtin().get(id) {
+        let t = r.get(lang);
+        return Some(Remedy {
+            id: id.to_string(),
+            title: t.title.clone(),
+            why: t.why.clone(),
+            steps: t.steps.clone(),
+            links: t.links.clone(),
+            contact: t.contact.clone(),
+        });
+    }
+    seen.map(|r| Remedy {
+        id: r.id.clone(),
+        title: r.title.clone(),
+        why: r.why.clone(),
+        steps: r.steps.clone(),
+        links: r.links.clone(),
+        contact: r.contact.clone(),
+    })
+}
+
+/// Causes keyed by (check, finding), PCs in name order, ranked by how many PCs they hit.
+#[derive(Default)]
+struct Tally {
+    causes: BTreeMap<(String, Option<String>), Cause>,
+}
+
+impl Tally {
+    fn add(
+        &mut self,
+        pc: &str,
+        check: &str,
+        title: &str,
+        finding: Option<&str>,
+        remedy: Option<&RemedySeen>,
+        lang: Lang,
+    ) {
+        let key = (check.to_string(), finding.map(str::to_string));
+        let c = self.causes.entry(key).or_insert_with(|| Cause {
+            check: check.to_string(),
+            title: title.to_string(),
+            finding: finding.map(str::to_string),
+            count: 0,
+            pcs: Vec::new(),
+            remedy: remedy_for(remedy, finding, lang),
+            fleet_fix: finding
+                .and_then(|f| fleet_fixes().get(f))
+                .map(|t| t.get(lang).to_string()),
+        });
+        c.count += 1;
+        c.pcs.push(pc.to_string());
+    }
+
+    fn ranked(self) -> Vec<Cause> {
+        let mut v: Vec<Cause> = self.causes.into_values().collect();
+        v.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.finding.cmp(&b.finding))
+        });
+        v
+    }
+}
+
+fn state_of(r: &PcReport) -> PcState {
+    match r.verdict {
+        Verdict::Healthy => PcState::Healthy,
+        Verdict::Warnings => PcState::Warnings,
+        Verdict::BlockingFailure => PcState::Blocked,
+    }
+}
+
+/// The summary of what the files said, in `lang`.
+pub fn summarize(entries: &[(String, std::path::PathBuf, Entry)], lang: Lang) -> FleetSummary {
+    let mut counts = Counts::default();
+    let (mut roots, mut warns) = (Tally::default(), Tally::default());
+    let mut pcs = Vec::with_capacity(entries.len());
+    let mut demo_reports = 0;
+    for (pc, file, entry) in entries {
+        counts.total += 1;
+        let file = file.display().to_string();
+        let line = match entry {
+            Entry::Unreachable(msg) => {
+                counts.unreachable += 1;
+                Pc {
+                    pc: pc.clone(),
+                    file,
+                    state: PcState::Unreachable,
+                    root_check: None,
+                    root_finding: None,
+                    warnings: Vec::new(),
+                    detail: msg.clone(),
+                }
+            }
+            Entry::Unreadable(why) => {
+                counts.unreadable += 1;
+                Pc {
+                    pc: pc.clone(),
+                    file,
+                    state: PcState::Unreadable,
+                    root_check: None,
+                    root_finding: None,
+                    warnings: Vec::new(),
+                    detail: why.render(lang),
+                }
+            }
+            Entry::Report(r) => {
+                demo_reports += usize::from(r.demo);
+                let state = state_of(r);
+                match state {
+                    PcState::Healthy => counts.healthy += 1,
+                    PcState::Warnings => counts.warnings += 1,
+                    _ => counts.blocked += 1,
+                }
+                let remedy_of = |id: &str| {
+                    r.checks
+                        .iter()
+                        .find(|c| c.id == id)
+                        .and_then(|c| c.remedy.as_ref())
+                };
+                if let Some(rc) = &r.root_cause {
+                    roots.add(
+                        pc,
+                        &rc.check,
+                        &rc.title,
+                        rc.finding.as_deref(),
+                        remedy_of(&rc.check),
+                        lang,
+                    );
+                }
+                let mut warnings = Vec::new();
+                for c in r.checks.iter().filter(|c| c.status == Status::Warn) {
+                    warns.add(
+                        pc,
+                        &c.id,
+                        &c.title,
+                        c.finding.as_deref(),
+                        c.remedy.as_ref(),
+                        lang,
+                    );
+                    warnings.push(c.finding.clone().unwrap_or_else(|| c.id.clone()));
+                }
+                Pc {
+                    pc: pc.clone(),
+                    file,
+                    state,
+                    root_check: r.root_cause.as_ref().map(|c| c.check.clone()),
+                    root_finding: r.root_cause.as_ref().and_then(|c| c.finding.clone()),
+                    warnings,
+                    detail: r
+                        .root_cause
+                        .as_ref()
+                        .map(|c| c.summary.clone())
+                        .unwrap_or_default(),
+                }
+            }
+        };
+        pcs.push(line);
+    }
+    let exit_code = if counts.blocked + counts.unreachable + counts.unreadable > 0 {
+        EXIT_BLOCKED_OR_UNREACHABLE
+    } else if counts.warnings > 0 {
+        EXIT_WARNINGS_ONLY
+    } else {
+        EXIT_ALL_HEALTHY
+    };
+    FleetSummary {
+        schema_version: FLEET_SCHEMA_VERSION,
+        lang,
+        counts,
+        exit_code,
+        demo_reports,
+        root_causes: roots.ranked(),
+        warnings: warns.ranked(),
+        pcs,
+    }
+}
