@@ -14,6 +14,7 @@ mod component_local;
 mod demo;
 mod explain;
 mod fault_matrix;
+mod fleet;
 mod fuzz_corpus;
 mod installer;
 mod nhi_cloud;

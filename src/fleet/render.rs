@@ -40,7 +40,11 @@ fn counts_line(s: &FleetSummary) -> String {
 
 pub fn cause_line(c: &Cause, lang: Lang) -> String {
     ui(
-        "fleet.cause",
+        if c.count == 1 {
+            "fleet.cause.one"
+        } else {
+            "fleet.cause"
+        },
         lang,
         &[
             ("count", c.count.to_string()),

@@ -105,6 +105,33 @@ fn fleet_fixes() -> &'static BTreeMap<String, L10n> {
     })
 }
 
+/// A built-in check's title in `lang` (from the built-in profiles), so a summary in one
+/// language does not mix in the titles of reports written in the other.
+fn builtin_title(check: &str, lang: Lang) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Titles {
+        checks: Vec<Titled>,
+    }
+    #[derive(Deserialize)]
+    struct Titled {
+        id: String,
+        title: L10n,
+    }
+    static CELL: OnceLock<BTreeMap<String, L10n>> = OnceLock::new();
+    let titles = CELL.get_or_init(|| {
+        let mut out = BTreeMap::new();
+        for (_, _, text) in crate::engine::profile::BUILT_IN_PROFILES {
+            if let Ok(t) = serde_yaml::from_str::<Titles>(text) {
+                for c in t.checks {
+                    out.entry(c.id).or_insert(c.title);
+                }
+            }
+        }
+        out
+    });
+    titles.get(check).map(|t| t.get(lang).to_string())
+}
+
 /// The remedy in `lang` from the catalogue (by the id the report names), else the one the
 /// report carries (an agency's own finding) in the report's language.
 fn remedy_for(seen: Option<&RemedySeen>, finding: Option<&str>, lang: Lang) -> Option<Remedy> {
@@ -149,7 +176,7 @@ impl Tally {
         let key = (check.to_string(), finding.map(str::to_string));
         let c = self.causes.entry(key).or_insert_with(|| Cause {
             check: check.to_string(),
-            title: title.to_string(),
+            title: builtin_title(check, lang).unwrap_or_else(|| title.to_string()),
             finding: finding.map(str::to_string),
             count: 0,
             pcs: Vec::new(),

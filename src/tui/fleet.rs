@@ -412,7 +412,7 @@ mod tests {
         let s = screen(&v);
         assert!(s.contains("fleet sweep — 4 PCs"), "{s}");
         let first = s.find("2 PCs — NHI card: card.none").expect(&s);
-        let second = s.find("1 PCs — NHI card: reader.none").expect(&s);
+        let second = s.find("1 PC — NHI card: reader.none").expect(&s);
         assert!(first < second, "{s}");
         assert!(
             s.contains("pc-01") && s.contains("pc-02") && !s.contains("pc-03"),
