@@ -32,6 +32,14 @@ fn under_wine(program: &str) -> Command {
     cmd
 }
 
+/// One Wine test at a time: they share one prefix and its wineserver, and the Windows
+/// fake's clean-up (`wineserver -k`) ends every Wine process of the prefix — a console
+/// running beside it would be killed mid-frame.
+fn wine_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// ecpa-doctor.exe under Wine.
 fn wine(args: &[&str]) -> support::Run {
     let out = under_wine("/opt/ecpa-doctor/ecpa-doctor.exe")
@@ -62,6 +70,7 @@ fn with_card() -> vcard::Inserted {
 #[test]
 #[ignore = "needs the Wine chroot: run scripts/wine"]
 fn windows_build_reads_the_card_through_winscard_with_evidence_masked() {
+    let _wine = wine_lock();
     let _rig = rig_lock();
     let _card = with_card();
     let run = wine(&["--report", "--format", "json", "--lang", "en"]);
@@ -87,6 +96,7 @@ fn windows_build_reads_the_card_through_winscard_with_evidence_masked() {
 #[test]
 #[ignore = "needs the Wine chroot: run scripts/wine"]
 fn windows_build_names_the_pulled_card_as_the_root_cause() {
+    let _wine = wine_lock();
     let _rig = rig_lock();
     {
         let _card = with_card();
@@ -105,6 +115,7 @@ fn windows_build_names_the_pulled_card_as_the_root_cause() {
 #[test]
 #[ignore = "needs the Wine chroot: run scripts/wine"]
 fn windows_build_runs_the_demo() {
+    let _wine = wine_lock();
     let run = wine(&["demo", "no-card", "--report", "--format", "json"]);
     let v = run.json();
     assert_eq!(v["demo"], true, "{run:?}");
@@ -154,6 +165,7 @@ impl Drop for WindowsFake {
 #[test]
 #[ignore = "needs the Wine chroot: run scripts/wine"]
 fn windows_build_finds_the_port_owner_through_the_api_and_judges_it_by_its_answers() {
+    let _wine = wine_lock();
     let _rig = rig_lock();
     let _card = with_card();
     let _fake = WindowsFake::start(&["--card"]);
@@ -224,6 +236,7 @@ fn wine_reg(args: &[&str]) -> bool {
 #[test]
 #[ignore = "needs the Wine chroot: run scripts/wine"]
 fn windows_build_reads_the_legacy_ie_addon_in_the_32_bit_registry_view() {
+    let _wine = wine_lock();
     const KEY: &str = r"HKLM\Software\Classes\CLSID\{0E2C0D1E-ECPA-4D0C-9A11-000000007777}";
     assert!(
         wine_reg(&["add", KEY, "/ve", "/d", "twNHIICC Class", "/f", "/reg:32"]),
@@ -264,6 +277,7 @@ fn windows_build_reads_the_legacy_ie_addon_in_the_32_bit_registry_view() {
 #[test]
 #[ignore = "needs the Wine chroot: run scripts/wine"]
 fn windows_build_reads_chromes_proxy_policy_from_the_registry() {
+    let _wine = wine_lock();
     const KEY: &str = r"HKLM\SOFTWARE\Policies\Google\Chrome";
     let root = std::env::var("ECPA_WINE_ROOT").unwrap();
     // The user's Chrome, as Chrome leaves it under the Wine prefix's profile folder.
@@ -334,6 +348,7 @@ fn drive_c_users() -> std::path::PathBuf {
 #[test]
 #[ignore = "needs the Wine chroot: run scripts/wine"]
 fn windows_build_writes_utf8_to_a_pipe_and_marks_a_text_report_file() {
+    let _wine = wine_lock();
     let run = wine(&["demo", "no-card", "--report"]);
     assert!(run.stdout.contains("根本原因：健保卡"), "{run:?}");
     assert!(!run.stdout.contains('\u{fffd}'), "not UTF-8: {run:?}");
@@ -387,6 +402,7 @@ fn windows_build_writes_utf8_to_a_pipe_and_marks_a_text_report_file() {
 #[test]
 #[ignore = "needs the Wine chroot: run scripts/wine"]
 fn windows_build_console_starts_in_tmux_and_quits_on_q() {
+    let _wine = wine_lock();
     use crate::support::tmux::{PRINT_TTY_MODES, Tmux, exit_status, has_line, tty_modes};
     let root = std::env::var("ECPA_WINE_ROOT").expect("ECPA_WINE_ROOT: run through scripts/wine");
     let out = std::env::temp_dir().join(format!("ecpa-wine-console-{}.out", std::process::id()));
