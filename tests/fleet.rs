@@ -318,3 +318,38 @@ fn the_ansible_playbook_sweeps_loopback_hosts_and_summarises_them() {
     assert!(md.contains("`pc-02`, `pc-03`"), "{md}");
     assert!(md.contains("| pc-07 |") && md.contains("| pc-06 |"), "{md}");
 }
+
+/// `fleet view` in a real terminal: the ranked causes, the PCs under one, a PC's report on
+/// Enter, back on Esc, quit on q with the summary's exit status and the terminal restored.
+#[test]
+fn the_fleet_view_runs_in_a_real_terminal() {
+    use crate::support::tmux::{PRINT_TTY_MODES, Tmux, exit_status, has_line, tty_modes};
+    let dir = temp_dir("fleet-view");
+    demo_report(&dir, "pc-01", "no-card", &[]);
+    demo_report(&dir, "pc-02", "no-card", &[]);
+    demo_report(&dir, "pc-03", "healthy", &[]);
+    let tmux = Tmux::start(100, 30);
+    tmux.type_line("echo BEFORE-THE-CONSOLE");
+    tmux.wait_for("the shell", |s| has_line(s, "BEFORE-THE-CONSOLE"));
+    tmux.type_line(&format!(
+        "sh -c '{BIN} fleet view --lang en {}; echo EXIT=$?; {}'",
+        dir.display(),
+        PRINT_TTY_MODES.replace('\'', "'\\''")
+    ));
+    tmux.wait_for("the causes", |s| s.contains("2 PCs — NHI card: card.none"));
+    tmux.keys(&["Enter"]);
+    tmux.keys(&["Down"]);
+    tmux.keys(&["Enter"]);
+    let (s, _) = tmux.wait_for("pc-02's report", |s| s.contains("Report of pc-02"));
+    // The report as the PC wrote it (the demo writes zh-TW).
+    assert!(s.contains("根本原因：健保卡"), "{s}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the lists again", |s| s.contains("PCs hit"));
+    tmux.keys(&["q"]);
+    let (s, _) = tmux.wait_for("the exit", |s| {
+        exit_status(s).is_some() && tty_modes(s).is_some()
+    });
+    assert_eq!(exit_status(&s).as_deref(), Some("1"), "{s}");
+    assert_eq!(tty_modes(&s).as_deref(), Some("icanon echo"), "{s}");
+    assert!(has_line(&s, "BEFORE-THE-CONSOLE"), "{s}");
+}
