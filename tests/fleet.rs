@@ -243,7 +243,11 @@ fn the_ansible_playbook_sweeps_loopback_hosts_and_summarises_them() {
     let dir = temp_dir("fleet-ansible");
     // One sshd per reachable host: a distinct port is a distinct machine to Ansible.
     let hosts: Vec<(&str, String)> = vec![
-        ("pc-01", format!("{BIN} demo healthy --format json")),
+        // The binary copied to the PC first (ecpa_doctor_copy_binary), then run from there.
+        (
+            "pc-01",
+            "{{ ecpa_doctor_path }} demo healthy --format json".to_string(),
+        ),
         ("pc-02", format!("{BIN} demo no-card --format json")),
         ("pc-03", format!("{BIN} demo no-card --format json")),
         (
@@ -266,6 +270,16 @@ fn the_ansible_playbook_sweeps_loopback_hosts_and_summarises_them() {
             serde_json::to_string(command).unwrap()
         ));
     }
+    let copied = dir.join("copied").join("ecpa-doctor");
+    std::fs::create_dir_all(copied.parent().unwrap()).unwrap();
+    inventory = inventory.replacen(
+        "    pc-01:\n",
+        &format!(
+            "    pc-01:\n      ecpa_doctor_copy_binary: true\n      ecpa_doctor_binary: {BIN}\n      ecpa_doctor_path: {}\n",
+            copied.display()
+        ),
+        1,
+    );
     inventory.push_str(&format!(
         "    pc-07:\n      ansible_port: {}\n      ansible_ssh_private_key_file: {}\n",
         free_port(),
