@@ -459,3 +459,53 @@ fn windows_build_console_starts_in_tmux_and_quits_on_q() {
         "screen not restored:\n{screen}"
     );
 }
+
+/// Firefox's Group Policy proxy, as `reg add` leaves it (`Proxy` a subkey, the switch a
+/// DWORD), is read through the registry API for the user's Firefox in the prefix.
+#[test]
+#[ignore = "needs the Wine chroot: run scripts/wine"]
+fn windows_build_reads_firefoxs_proxy_policy_from_the_registry() {
+    let _wine = wine_lock();
+    const KEY: &str = r"HKLM\SOFTWARE\Policies\Mozilla\Firefox";
+    let root = std::env::var("ECPA_WINE_ROOT").unwrap();
+    let firefox = std::path::Path::new(&root)
+        .join("root/.wine/drive_c/users/root/AppData/Roaming/Mozilla/Firefox");
+    std::fs::create_dir_all(firefox.join("Profiles/w")).unwrap();
+    std::fs::write(
+        firefox.join("profiles.ini"),
+        "[Profile0]\nName=work\nIsRelative=1\nPath=Profiles/w\n",
+    )
+    .unwrap();
+    std::fs::write(firefox.join("Profiles/w/prefs.js"), "").unwrap();
+    let proxy = format!(r"{KEY}\Proxy");
+    for (name, ty, data) in [
+        ("Mode", "REG_SZ", "manual"),
+        ("HTTPProxy", "REG_SZ", "10.2.2.2:3128"),
+        ("UseHTTPProxyForAllProtocols", "REG_DWORD", "1"),
+    ] {
+        assert!(wine_reg(&[
+            "add", &proxy, "/v", name, "/t", ty, "/d", data, "/f"
+        ]));
+    }
+    let run = wine(&[
+        "--check",
+        "browser-proxy",
+        "--report",
+        "--format",
+        "json",
+        "--lang",
+        "en",
+    ]);
+    wine_reg(&["delete", KEY, "/f"]);
+    let _ = std::fs::remove_dir_all(&firefox);
+    let v = run.json();
+    let c = check(&v, "browser-proxy");
+    assert_eq!(c["finding"], "browser.proxy_no_bypass", "{run:?}");
+    assert!(
+        c["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("10.2.2.2:3128"),
+        "{run:?}"
+    );
+}

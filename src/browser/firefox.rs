@@ -31,6 +31,28 @@ pub fn policy_documents(
         .collect()
 }
 
+/// Firefox's policy documents on `os`: the Linux policy files, or on Windows the registry's
+/// (`registry`: `system::registry::firefox_policy_documents`); none elsewhere yet (macOS
+/// keeps them in a managed-preferences plist, not read).
+pub fn policies(
+    os: &str,
+    read: &dyn Fn(&std::path::Path) -> Option<Vec<u8>>,
+    registry: &dyn Fn() -> Vec<serde_json::Value>,
+) -> Vec<serde_json::Value> {
+    match os {
+        "linux" => policy_documents(read),
+        "windows" => registry(),
+        _ => Vec::new(),
+    }
+}
+
+/// A policy switch: `true`/`false` in a JSON file, a DWORD 1/0 from the registry (Firefox's
+/// policy schema takes both).
+pub fn switch(v: Option<&serde_json::Value>) -> Option<bool> {
+    let v = v?;
+    v.as_bool().or_else(|| v.as_u64().map(|n| n != 0))
+}
+
 /// Where Firefox keeps `profiles.ini`, relative to the home, by OS. The snap and flatpak
 /// folders are the community's word (browser facts §2.5), read when present.
 pub fn profile_roots(os: &str) -> &'static [&'static str] {
@@ -200,7 +222,7 @@ pub enum Lna {
 pub fn lna(prefs_js: &str, policies: Option<&serde_json::Value>, host: &str) -> Lna {
     let pol = policies.and_then(|p| p.get("policies")?.get("LocalNetworkAccess"));
     if let Some(p) = pol {
-        if p.get("Enabled").and_then(serde_json::Value::as_bool) == Some(false) {
+        if switch(p.get("Enabled")) == Some(false) {
             return Lna::Off {
                 by: "policy LocalNetworkAccess.Enabled".into(),
             };

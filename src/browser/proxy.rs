@@ -252,10 +252,7 @@ pub fn firefox_policy(policies: &Value, host: &str, port: u16) -> Option<Decided
         "autoDetect" => Route::AutoDetect,
         "autoConfig" => Route::Pac(text("AutoConfigURL")),
         "manual" => {
-            let all = p
-                .get("UseHTTPProxyForAllProtocols")
-                .and_then(Value::as_bool)
-                == Some(true);
+            let all = super::firefox::switch(p.get("UseHTTPProxyForAllProtocols")) == Some(true);
             let server = if all {
                 text("HTTPProxy")
             } else {

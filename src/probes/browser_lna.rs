@@ -169,7 +169,7 @@ fn judge(sys: &System, p: &Params) -> Outcome {
         ));
     }
     if p.firefox {
-        seen.extend(firefox_profiles(files, &home, &p.os, &p.origin_host));
+        seen.extend(firefox_profiles(sys, &home, &p.os, &p.origin_host));
     }
     let home_text = home.display().to_string();
     let default_browser = user::default_browser(sys, &home, &p.os);
@@ -293,14 +293,15 @@ fn browser_profiles(
 
 /// Every Firefox profile of the home: what its Local Network Access does with the eCPA
 /// page's WebSocket (the preferences and the Linux policy; per-site decisions are not read).
-fn firefox_profiles(files: &dyn Files, home: &Path, os: &str, host: &str) -> Vec<Seen> {
-    let policies = (os == "linux")
-        .then(|| {
-            firefox::policy_documents(&|f| files.read(f, firefox::POLICY_FILE_MAX as u64).ok())
-                .into_iter()
-                .next()
-        })
-        .flatten();
+fn firefox_profiles(sys: &System, home: &Path, os: &str, host: &str) -> Vec<Seen> {
+    let files = sys.files.as_ref();
+    let policies = firefox::policies(
+        os,
+        &|f| files.read(f, firefox::POLICY_FILE_MAX as u64).ok(),
+        &|| crate::system::registry::firefox_policy_documents(sys.registry.as_ref()),
+    )
+    .into_iter()
+    .next();
     let small = |f: &Path| files.read(f, firefox::SMALL_FILE_MAX as u64).ok();
     firefox::profile_dirs(&small, home, os)
         .into_iter()

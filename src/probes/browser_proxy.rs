@@ -159,7 +159,7 @@ fn judge(sys: &System, p: &Params, process_env: &[(String, String)]) -> Outcome 
         });
     }
     seen.extend(firefox_routes(
-        files,
+        sys,
         &home,
         &p.os,
         &p.host,
@@ -329,20 +329,21 @@ fn chromium_route(
 
 /// Each Firefox profile: its policy, then its own preference, then the environment.
 fn firefox_routes(
-    files: &dyn Files,
+    sys: &System,
     home: &Path,
     os: &str,
     host: &str,
     port: u16,
     from_env: Option<&Decided>,
 ) -> Vec<Seen> {
-    let policy = (os == "linux")
-        .then(|| {
-            firefox::policy_documents(&|f| files.read(f, firefox::POLICY_FILE_MAX as u64).ok())
-                .iter()
-                .find_map(|v| proxy::firefox_policy(v, host, port))
-        })
-        .flatten();
+    let files = sys.files.as_ref();
+    let policy = firefox::policies(
+        os,
+        &|f| files.read(f, firefox::POLICY_FILE_MAX as u64).ok(),
+        &|| crate::system::registry::firefox_policy_documents(sys.registry.as_ref()),
+    )
+    .iter()
+    .find_map(|v| proxy::firefox_policy(v, host, port));
     let mut out = Vec::new();
     let small = |f: &Path| files.read(f, firefox::SMALL_FILE_MAX as u64).ok();
     for (name, dir) in firefox::profile_dirs(&small, home, os) {
@@ -551,5 +552,62 @@ mod tests {
             (Status::Warn, Some("browser.proxy_no_bypass"))
         );
         assert_eq!(run(&[], &[]).finding.as_deref(), Some("browser.none_found"));
+    }
+
+    /// Windows: Firefox's Group Policy proxy (registry, `Proxy` as a subkey) is read.
+    #[test]
+    fn a_windows_registry_policy_sets_firefoxs_proxy() {
+        use crate::system::registry::{FIREFOX_POLICIES, Hive, MemRegistry, RegKey, RegValue};
+        let mut mem = MemFiles::new();
+        mem.insert(
+            "/home/u/AppData/Roaming/Mozilla/Firefox/profiles.ini",
+            b"[Profile0]\nName=work\nIsRelative=1\nPath=Profiles/w\n".to_vec(),
+            0o644,
+        );
+        mem.insert(
+            "/home/u/AppData/Roaming/Mozilla/Firefox/Profiles/w/prefs.js",
+            b"".to_vec(),
+            0o644,
+        );
+        let proxy = vec![
+            ("Mode".to_string(), RegValue::Text("manual".into())),
+            (
+                "HTTPProxy".to_string(),
+                RegValue::Text("10.1.1.1:8080".into()),
+            ),
+            (
+                "UseHTTPProxyForAllProtocols".to_string(),
+                RegValue::Number(1),
+            ),
+        ];
+        let mut reg = MemRegistry::default();
+        reg.insert(
+            Hive::LocalMachine,
+            FIREFOX_POLICIES,
+            RegKey {
+                values: vec![],
+                subkeys: vec![("Proxy".into(), proxy.clone())],
+            },
+        );
+        reg.insert(
+            Hive::LocalMachine,
+            &format!("{FIREFOX_POLICIES}\\Proxy"),
+            RegKey {
+                values: proxy,
+                subkeys: vec![],
+            },
+        );
+        let mut sys = System::real();
+        sys.files = Arc::new(mem);
+        sys.registry = Arc::new(reg);
+        let p: Params =
+            params(&serde_yaml::from_str("{home: /home/u, os: windows}").unwrap()).unwrap();
+        let o = judge(&sys, &p, &[]);
+        assert_eq!(
+            o.finding.as_deref(),
+            Some("browser.proxy_no_bypass"),
+            "{o:?}"
+        );
+        assert!(format!("{o:?}").contains("10.1.1.1:8080"), "{o:?}");
     }
 }

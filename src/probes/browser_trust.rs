@@ -130,7 +130,6 @@ fn judge(sys: &System, p: &Params, served: &ServedChain, now: SystemTime) -> Out
     let Some((user, home)) = user::home_for(sys, p.home.as_deref()) else {
         return Outcome::warn("browser.none_found", Msg::new("browser.no_home"));
     };
-    let files = sys.files.as_ref();
     let leaf_sha = served
         .chain
         .first()
@@ -138,9 +137,7 @@ fn judge(sys: &System, p: &Params, served: &ServedChain, now: SystemTime) -> Out
         .unwrap_or_default();
     let mut seen = Vec::new();
     seen.extend(chromium_family(sys, &p.os, &home, served, now));
-    seen.extend(firefox_profiles(
-        files, &home, &p.os, served, &leaf_sha, now,
-    ));
+    seen.extend(firefox_profiles(sys, &home, &p.os, served, &leaf_sha, now));
     let home_text = home.display().to_string();
     let default_browser = user::default_browser(sys, &home, &p.os);
     let mut o = crate::browser::whose_evidence(
@@ -425,18 +422,15 @@ fn chromium_exceptions(
 /// Every Firefox profile of the home, judged against its own `cert9.db`, the roots a
 /// policy installs, and its click-through exceptions for the component's port.
 fn firefox_profiles(
-    files: &dyn Files,
+    sys: &System,
     home: &Path,
     os: &str,
     served: &ServedChain,
     leaf_sha: &str,
     now: SystemTime,
 ) -> Vec<Seen> {
-    let extra = if os == "linux" {
-        firefox_policy_roots(files, home)
-    } else {
-        Vec::new()
-    };
+    let files = sys.files.as_ref();
+    let extra = firefox_policy_roots(sys, home, os);
     let mut out = Vec::new();
     let small = |f: &Path| files.read(f, firefox::SMALL_FILE_MAX as u64).ok();
     for (name, dir) in firefox::profile_dirs(&small, home, os) {
@@ -487,10 +481,14 @@ fn firefox_profiles(
 }
 
 /// The roots Firefox's `Certificates.Install` policy adds (trusted for TLS in every profile).
-fn firefox_policy_roots(files: &dyn Files, home: &Path) -> Vec<NssCert> {
+fn firefox_policy_roots(sys: &System, home: &Path, os: &str) -> Vec<NssCert> {
+    let files = sys.files.as_ref();
     let mut out = Vec::new();
-    let documents =
-        firefox::policy_documents(&|f| files.read(f, firefox::POLICY_FILE_MAX as u64).ok());
+    let documents = firefox::policies(
+        os,
+        &|f| files.read(f, firefox::POLICY_FILE_MAX as u64).ok(),
+        &|| crate::system::registry::firefox_policy_documents(sys.registry.as_ref()),
+    );
     for json in &documents {
         let Some(list) = json["policies"]["Certificates"]["Install"].as_array() else {
             continue;

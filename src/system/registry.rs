@@ -78,6 +78,62 @@ pub fn policy_documents(reg: &dyn Registry, path: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// How deep a policy tree is read: Firefox's deepest policies (`Certificates\Install`,
+/// `LocalNetworkAccess\SkipDomains`) are two levels down.
+const TREE_DEPTH: usize = 4;
+
+/// A policy key read as Firefox's Group Policy reader reads it: each value as itself, each
+/// subkey as an object — or as an array when its values are all numbered (`1`, `2`, …)
+/// and it has no subkeys of its own — recursively; `None` when the key is absent.
+pub fn policy_tree(reg: &dyn Registry, hive: Hive, path: &str) -> Option<serde_json::Value> {
+    tree(reg, hive, path, TREE_DEPTH)
+}
+
+fn tree(reg: &dyn Registry, hive: Hive, path: &str, depth: usize) -> Option<serde_json::Value> {
+    let key = reg.key(hive, path)?;
+    let value = |v: &RegValue| match v {
+        RegValue::Text(t) => serde_json::Value::String(t.clone()),
+        RegValue::Number(n) => serde_json::Value::from(*n),
+    };
+    let mut out = serde_json::Map::new();
+    for (name, v) in &key.values {
+        out.insert(name.clone(), value(v));
+    }
+    for (name, values) in &key.subkeys {
+        let sub = format!("{path}\\{name}");
+        let nested = (depth > 1).then(|| reg.key(hive, &sub)).flatten();
+        let numbered = values.iter().all(|(n, _)| n.parse::<u64>().is_ok());
+        let has_subkeys = nested.as_ref().is_some_and(|k| !k.subkeys.is_empty());
+        let v = if numbered && !has_subkeys {
+            let mut items: Vec<(u64, &RegValue)> = values
+                .iter()
+                .filter_map(|(n, v)| Some((n.parse().ok()?, v)))
+                .collect();
+            items.sort_by_key(|(n, _)| *n);
+            serde_json::Value::Array(items.into_iter().map(|(_, v)| value(v)).collect())
+        } else if depth > 1 {
+            tree(reg, hive, &sub, depth - 1).unwrap_or_default()
+        } else {
+            continue;
+        };
+        out.insert(name.clone(), v);
+    }
+    Some(serde_json::Value::Object(out))
+}
+
+/// Firefox's policies from the registry as policy documents (`{"policies": …}`), the
+/// machine's (HKLM) first, which Firefox prefers.
+pub fn firefox_policy_documents(reg: &dyn Registry) -> Vec<serde_json::Value> {
+    [Hive::LocalMachine, Hive::CurrentUser]
+        .iter()
+        .filter_map(|h| policy_tree(reg, *h, FIREFOX_POLICIES))
+        .map(|t| serde_json::json!({ "policies": t }))
+        .collect()
+}
+
+/// Where Firefox's Group Policy settings live.
+pub const FIREFOX_POLICIES: &str = r"SOFTWARE\Policies\Mozilla\Firefox";
+
 impl RegKey {
     /// A policy key as the JSON a policy file would hold: each value as itself, each subkey
     /// (a list policy: values `1`, `2`, …) as an array in numeric order. Chromium and
@@ -151,5 +207,68 @@ mod tests {
             mem.key(Hive::CurrentUser, r"SOFTWARE\Policies\Google\Chrome"),
             None
         );
+    }
+
+    /// Firefox's policy layout: objects as subkeys, lists as numbered values, switches as
+    /// DWORDs; HKLM before HKCU.
+    #[test]
+    fn firefox_policies_read_as_firefox_reads_them() {
+        let mut mem = MemRegistry::default();
+        let v = |n: &str, t: &str| (n.to_string(), RegValue::Text(t.to_string()));
+        mem.insert(
+            Hive::LocalMachine,
+            FIREFOX_POLICIES,
+            RegKey {
+                values: vec![("DisableAppUpdate".into(), RegValue::Number(1))],
+                subkeys: vec![
+                    (
+                        "Proxy".into(),
+                        vec![v("Mode", "manual"), v("HTTPProxy", "10.1.1.1:8080")],
+                    ),
+                    (
+                        "Certificates".into(),
+                        vec![("ImportEnterpriseRoots".into(), RegValue::Number(1))],
+                    ),
+                ],
+            },
+        );
+        mem.insert(
+            Hive::LocalMachine,
+            &format!("{FIREFOX_POLICIES}\\Certificates"),
+            RegKey {
+                values: vec![("ImportEnterpriseRoots".into(), RegValue::Number(1))],
+                subkeys: vec![(
+                    "Install".into(),
+                    vec![v("2", "b.crt"), v("1", r"C:\roots\a.crt")],
+                )],
+            },
+        );
+        mem.insert(
+            Hive::LocalMachine,
+            &format!("{FIREFOX_POLICIES}\\Proxy"),
+            RegKey {
+                values: vec![v("Mode", "manual"), v("HTTPProxy", "10.1.1.1:8080")],
+                subkeys: vec![],
+            },
+        );
+        mem.insert(
+            Hive::CurrentUser,
+            FIREFOX_POLICIES,
+            RegKey {
+                values: vec![("DisableAppUpdate".into(), RegValue::Number(0))],
+                subkeys: vec![],
+            },
+        );
+        let docs = firefox_policy_documents(&mem);
+        assert_eq!(
+            docs[0],
+            serde_json::json!({"policies": {
+                "DisableAppUpdate": 1,
+                "Proxy": {"Mode": "manual", "HTTPProxy": "10.1.1.1:8080"},
+                "Certificates": {"ImportEnterpriseRoots": 1, "Install": [r"C:\roots\a.crt", "b.crt"]}
+            }})
+        );
+        assert_eq!(docs[1]["policies"]["DisableAppUpdate"], 0);
+        assert!(firefox_policy_documents(&MemRegistry::default()).is_empty());
     }
 }
