@@ -509,3 +509,68 @@ fn windows_build_reads_firefoxs_proxy_policy_from_the_registry() {
         "{run:?}"
     );
 }
+
+/// The trusted state: the fake component's root added to the user's Root store (as the
+/// registry keeps a store: a `Blob` of serialized properties under the certificate's SHA-1,
+/// which Wine's crypt32 reads back), then Chrome's view of the Windows stores trusts the
+/// chain: `browser-trust` passes.
+#[test]
+#[ignore = "needs the Wine chroot: run scripts/wine"]
+fn windows_build_trusts_the_component_once_its_root_is_in_the_users_root_store() {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    let _wine = wine_lock();
+    let _rig = rig_lock();
+    let root = std::env::var("ECPA_WINE_ROOT").unwrap();
+    let _fake = WindowsFake::start(&["--root-ca", r"C:\users\fake-root.pem"]);
+    let pem = std::fs::read(drive_c_users().join("fake-root.pem")).expect("the fake's root");
+    let der = CertificateDer::pem_slice_iter(&pem)
+        .next()
+        .expect("a PEM certificate")
+        .unwrap();
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02X}")).collect::<String>();
+    let sha1 = hex(ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &der).as_ref());
+    // One serialized property: CERT_CERT_PROP_ID (32), flags 1, length, the DER.
+    let mut blob = Vec::new();
+    for n in [32u32, 1, der.len() as u32] {
+        blob.extend_from_slice(&n.to_le_bytes());
+    }
+    blob.extend_from_slice(&der);
+    let key = format!(r"HKCU\Software\Microsoft\SystemCertificates\Root\Certificates\{sha1}");
+    assert!(wine_reg(&[
+        "add",
+        &key,
+        "/v",
+        "Blob",
+        "/t",
+        "REG_BINARY",
+        "/d",
+        &hex(&blob),
+        "/f"
+    ]));
+    let chrome = std::path::Path::new(&root)
+        .join("root/.wine/drive_c/users/root/AppData/Local/Google/Chrome/User Data");
+    std::fs::create_dir_all(chrome.join("Default")).unwrap();
+    std::fs::write(chrome.join("Default/Preferences"), "{}").unwrap();
+    let run = wine(&[
+        "--check",
+        "browser-trust",
+        "--report",
+        "--format",
+        "json",
+        "--lang",
+        "en",
+    ]);
+    wine_reg(&["delete", &key, "/f"]);
+    let _ = std::fs::remove_dir_all(&chrome);
+    let v = run.json();
+    let trust = check(&v, "browser-trust");
+    eprintln!(
+        "measured: root added to HKCU Root under Wine: browser-trust {} ({}); bridge-tls {} {}",
+        trust["status"],
+        trust["evidence"]["browser_0"],
+        check(&v, "bridge-tls")["status"],
+        check(&v, "bridge-tls")["evidence"]["trust_system"]
+    );
+    assert_eq!(trust["status"], "pass", "{run:?}");
+    assert!(trust["finding"].is_null(), "{run:?}");
+}
