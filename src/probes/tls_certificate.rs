@@ -13,13 +13,14 @@ use std::time::{Duration, SystemTime};
 use rustls::pki_types::CertificateDer;
 use serde::Deserialize;
 
-use super::{BoxFuture, Ctx, Kind, Probe, blocking, de_duration, params};
+use super::{BoxFuture, Ctx, CtxSystem, Kind, Probe, blocking, de_duration, params};
 use crate::bridge::tls::{self, Anchors, CertInfo, Coverage, Trust};
 use crate::bridge::{
     Budget, NetError, Target, check_server_name, farewell, net_failure, take_turn,
 };
 use crate::engine::outcome::{Msg, Outcome, Status, Value};
 use crate::i18n::L10n;
+use crate::system::certstore::CertStores;
 
 pub const KIND: Kind = Kind {
     name: "tls_certificate",
@@ -180,7 +181,8 @@ impl Probe for TlsCertificate {
             farewell::close(conn.stream);
             drop(turn);
             // Loading the system store and the component's files reads the disk.
-            blocking(move || judge(&p, seen)).await
+            let sys = ctx.system();
+            blocking(move || judge(&p, seen, sys.cert_stores.as_ref())).await
         })
     }
 }
@@ -245,7 +247,7 @@ fn problem(code: &'static str, msg: Msg) -> Problem {
 
 type Evidence = Vec<(String, Value)>;
 
-fn judge(p: &Params, seen: Seen) -> Outcome {
+fn judge(p: &Params, seen: Seen, stores: &dyn CertStores) -> Outcome {
     let now = SystemTime::now();
     let infos: Vec<CertInfo> = seen.chain.iter().map(|c| CertInfo::parse(c)).collect();
     let Some(leaf) = infos.first() else {
@@ -274,7 +276,7 @@ fn judge(p: &Params, seen: Seen) -> Outcome {
         _ => None,
     };
     let trusted_by = trust(
-        p.system_store,
+        p.system_store.then_some(stores),
         component_certs,
         &seen.chain,
         &infos,
@@ -425,23 +427,34 @@ fn chain_evidence(seen: &Seen, infos: &[CertInfo]) -> Evidence {
 }
 
 /// Verifies the chain against the system store and the component's own root; which of
-/// them (if any) trusts it.
+/// them (if any) trusts it. On Windows the system store is what Chrome and Edge read (the
+/// certificate stores, with Trusted People and Untrusted Certificates), so this check and
+/// the browser check agree; elsewhere, or where no store opens, the OS's roots as
+/// rustls-native-certs reads them.
 fn trust(
-    system_store: bool,
+    system: Option<&dyn CertStores>,
     component: Option<&[CertificateDer<'static>]>,
     chain: &[CertificateDer<'static>],
     infos: &[CertInfo],
     now: SystemTime,
     evidence: &mut Evidence,
 ) -> Option<&'static str> {
-    let system = system_store.then(|| {
-        let anchors = Anchors::system();
-        let t = tls::verify(chain, &anchors.store, now, infos);
+    let system = system.map(|stores| {
+        let (t, note) = match windows_stores(stores, chain, now) {
+            Some(judged) => judged,
+            None => {
+                let anchors = Anchors::system();
+                (
+                    tls::verify(chain, &anchors.store, now, infos),
+                    anchors.note(),
+                )
+            }
+        };
         evidence.push((
             "trust_system".into(),
             Msg::new("value.with_note")
                 .arg("text", trust_text(&t))
-                .arg("note", anchors.note())
+                .arg("note", note)
                 .into(),
         ));
         t
@@ -452,6 +465,34 @@ fn trust(
         t
     });
     trusted_by(system.as_ref(), component.as_ref())
+}
+
+/// The chain judged by the Windows certificate stores Chrome reads; `None` when none opens
+/// (every OS but Windows, and a simulated world without stores).
+fn windows_stores(
+    stores: &dyn CertStores,
+    chain: &[CertificateDer<'static>],
+    now: SystemTime,
+) -> Option<(Trust, Msg)> {
+    use crate::browser::trust::{self as btrust, StoreVerdict};
+    let (certs, opened) = crate::system::certstore::chrome_view(stores);
+    if opened == 0 {
+        return None;
+    }
+    let t = match btrust::judge(chain, &certs, now) {
+        StoreVerdict::Trusted { .. } | StoreVerdict::TrustedPeer { .. } => Trust::Trusted,
+        StoreVerdict::OutOfDate | StoreVerdict::RootExpired { .. } => Trust::TrustedButOutOfDate,
+        StoreVerdict::Distrusted { label } => Trust::Untrusted(
+            Msg::new("value.trust.win_distrusted")
+                .arg("store", label)
+                .into(),
+        ),
+        StoreVerdict::Untrusted => Trust::Untrusted(Msg::new("value.trust.win_untrusted").into()),
+    };
+    let note = Msg::new("value.btrust.win_stores")
+        .arg("stores", opened.to_string())
+        .arg("count", certs.len().to_string());
+    Some((t, note))
 }
 
 fn name_problems(
@@ -688,6 +729,32 @@ fn known_certs(path: Option<&Path>, evidence: &mut Evidence) -> Vec<KnownCert> {
 
 #[cfg(test)]
 mod tests {
+
+    /// Windows: the chain is judged by the stores Chrome reads — a root in the user's Root
+    /// store trusts it, the same root also among the Untrusted Certificates distrusts it —
+    /// and with no store open the OS roots are read as before.
+    #[test]
+    fn on_windows_the_certificate_stores_judge_the_chain() {
+        use crate::system::certstore::{Location, MemCertStores, NoCertStores, StoreId};
+        let certs = crate::sim::certs::CertGeneration::TestCa
+            .generate()
+            .unwrap();
+        let root = certs.chain.last().unwrap().to_vec();
+        let now = SystemTime::now();
+        let store = |location, name| StoreId { location, name };
+        let trusted = MemCertStores(vec![(store(Location::CurrentUser, "ROOT"), root.clone())]);
+        let (t, _) = windows_stores(&trusted, &certs.chain, now).unwrap();
+        assert!(matches!(t, Trust::Trusted), "{t:?}");
+        let distrusted = MemCertStores(vec![
+            (store(Location::CurrentUser, "ROOT"), root.clone()),
+            (store(Location::LocalMachine, "Disallowed"), root),
+        ]);
+        let (t, _) = windows_stores(&distrusted, &certs.chain, now).unwrap();
+        assert!(matches!(t, Trust::Untrusted(_)), "{t:?}");
+        let (t, _) = windows_stores(&MemCertStores::default(), &certs.chain, now).unwrap();
+        assert!(matches!(t, Trust::Untrusted(_)), "{t:?}");
+        assert!(windows_stores(&NoCertStores, &certs.chain, now).is_none());
+    }
     use super::*;
 
     #[test]

@@ -58,7 +58,13 @@ pub(super) fn simulated_system(spec: &WorldSpec, pcsc: Arc<SimPcsc>, files: MemF
         user: None,
         // A world's registry is empty: no scenario sets Windows policies yet.
         registry: Arc::new(crate::system::registry::MemRegistry::default()),
-        cert_stores: Arc::new(crate::system::certstore::MemCertStores::default()),
+        // Only a Windows machine has Windows certificate stores (empty here: the component's
+        // root is not in them, as on a PC where only its own file vouches for it).
+        cert_stores: if spec.os == Os::Windows {
+            Arc::new(crate::system::certstore::MemCertStores::default())
+        } else {
+            Arc::new(crate::system::certstore::NoCertStores)
+        },
     }
 }
 
