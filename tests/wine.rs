@@ -312,6 +312,12 @@ fn windows_build_reads_chromes_proxy_policy_from_the_registry() {
         "<local>;127.0.0.1",
         "/f"
     ]));
+    proxy_policy_is_named(KEY, &chrome, "10.1.1.1:8080");
+}
+
+/// `browser-proxy` under Wine names the proxy the policy under `key` sets; the key and
+/// the browser's folder are removed whatever it found.
+fn proxy_policy_is_named(key: &str, browser_dir: &std::path::Path, proxy: &str) {
     let run = wine(&[
         "--check",
         "browser-proxy",
@@ -321,16 +327,13 @@ fn windows_build_reads_chromes_proxy_policy_from_the_registry() {
         "--lang",
         "en",
     ]);
-    wine_reg(&["delete", KEY, "/f"]);
-    let _ = std::fs::remove_dir_all(&chrome);
+    wine_reg(&["delete", key, "/f"]);
+    let _ = std::fs::remove_dir_all(browser_dir);
     let v = run.json();
     let c = check(&v, "browser-proxy");
     assert_eq!(c["finding"], "browser.proxy_no_bypass", "{run:?}");
     assert!(
-        c["summary"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("10.1.1.1:8080"),
+        c["summary"].as_str().unwrap_or_default().contains(proxy),
         "{run:?}"
     );
 }
@@ -487,27 +490,7 @@ fn windows_build_reads_firefoxs_proxy_policy_from_the_registry() {
             "add", &proxy, "/v", name, "/t", ty, "/d", data, "/f"
         ]));
     }
-    let run = wine(&[
-        "--check",
-        "browser-proxy",
-        "--report",
-        "--format",
-        "json",
-        "--lang",
-        "en",
-    ]);
-    wine_reg(&["delete", KEY, "/f"]);
-    let _ = std::fs::remove_dir_all(&firefox);
-    let v = run.json();
-    let c = check(&v, "browser-proxy");
-    assert_eq!(c["finding"], "browser.proxy_no_bypass", "{run:?}");
-    assert!(
-        c["summary"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("10.2.2.2:3128"),
-        "{run:?}"
-    );
+    proxy_policy_is_named(KEY, &firefox, "10.2.2.2:3128");
 }
 
 /// The trusted state: the fake component's root added to the user's Root store (as the

@@ -9,11 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::engine::catalogue::Link;
 use crate::engine::outcome::Status;
 use crate::engine::run::Verdict;
 use crate::i18n::Lang;
-use crate::report::model::SCHEMA_VERSION;
+use crate::report::model::{RemedyReport, SCHEMA_VERSION};
 
 /// Far above any real report (tens of KiB).
 pub const REPORT_MAX: u64 = 8 * 1024 * 1024;
@@ -49,21 +48,7 @@ pub struct CheckSeen {
     pub status: Status,
     pub finding: Option<String>,
     #[serde(default)]
-    pub remedy: Option<RemedySeen>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct RemedySeen {
-    pub id: String,
-    pub title: String,
-    #[serde(default)]
-    pub why: String,
-    #[serde(default)]
-    pub steps: Vec<String>,
-    #[serde(default)]
-    pub links: Vec<Link>,
-    #[serde(default)]
-    pub contact: Vec<String>,
+    pub remedy: Option<RemedyReport>,
 }
 
 /// What one file says about one PC.

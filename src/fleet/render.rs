@@ -12,6 +12,21 @@ fn ui(key: &str, lang: Lang, args: &[(&str, String)]) -> String {
     i18n::fill(&i18n::ui(key, lang), &args)
 }
 
+/// The cause sections both text formats print, in order: heading, causes, whether each
+/// shows its remedy (warnings only name theirs).
+fn cause_sections(s: &FleetSummary) -> [(&'static str, &[Cause], bool); 2] {
+    [
+        ("fleet.root_causes", &s.root_causes, true),
+        ("fleet.warnings", &s.warnings, false),
+    ]
+}
+
+/// The PCs without a report, each state under its heading.
+const PC_SECTIONS: [(PcState, &str); 2] = [
+    (PcState::Unreachable, "fleet.unreachable"),
+    (PcState::Unreadable, "fleet.unreadable"),
+];
+
 pub fn state_word(state: PcState, lang: Lang) -> String {
     let key = match state {
         PcState::Healthy => "fleet.state.healthy",
@@ -73,10 +88,7 @@ pub fn text(s: &FleetSummary) -> String {
         ));
         out.push('\n');
     }
-    for (heading, causes, with_remedy) in [
-        ("fleet.root_causes", &s.root_causes, true),
-        ("fleet.warnings", &s.warnings, false),
-    ] {
+    for (heading, causes, with_remedy) in cause_sections(s) {
         out.push('\n');
         out.push_str(&i18n::ui(heading, lang));
         out.push('\n');
@@ -111,10 +123,7 @@ pub fn text(s: &FleetSummary) -> String {
             ));
         }
     }
-    for (state, heading) in [
-        (PcState::Unreachable, "fleet.unreachable"),
-        (PcState::Unreadable, "fleet.unreadable"),
-    ] {
+    for (state, heading) in PC_SECTIONS {
         let pcs: Vec<_> = s.in_state(state).collect();
         if pcs.is_empty() {
             continue;
@@ -162,10 +171,7 @@ pub fn markdown(s: &FleetSummary) -> String {
             )
         ));
     }
-    for (heading, causes, with_remedy) in [
-        ("fleet.root_causes", &s.root_causes, true),
-        ("fleet.warnings", &s.warnings, false),
-    ] {
+    for (heading, causes, with_remedy) in cause_sections(s) {
         out.push_str(&format!("\n## {}\n\n", i18n::ui(heading, lang)));
         if causes.is_empty() {
             out.push_str(&format!("{}\n", i18n::ui("fleet.none", lang)));
@@ -203,10 +209,7 @@ pub fn markdown(s: &FleetSummary) -> String {
             ));
         }
     }
-    for (state, heading) in [
-        (PcState::Unreachable, "fleet.unreachable"),
-        (PcState::Unreadable, "fleet.unreadable"),
-    ] {
+    for (state, heading) in PC_SECTIONS {
         let pcs: Vec<_> = s.in_state(state).collect();
         if pcs.is_empty() {
             continue;

@@ -5,11 +5,12 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use super::read::{Entry, PcReport, RemedySeen};
-use crate::engine::catalogue::{Catalogue, Link};
+use super::read::{Entry, PcReport};
+use crate::engine::catalogue::Catalogue;
 use crate::engine::outcome::Status;
 use crate::engine::run::Verdict;
 use crate::i18n::{L10n, Lang};
+use crate::report::model::RemedyReport;
 
 pub const FLEET_SCHEMA_VERSION: u32 = 1;
 
@@ -38,16 +39,6 @@ pub struct Counts {
     pub unreadable: usize,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Remedy {
-    pub id: String,
-    pub title: String,
-    pub why: String,
-    pub steps: Vec<String>,
-    pub links: Vec<Link>,
-    pub contact: Vec<String>,
-}
-
 /// A root cause (or a warning) and the PCs it hit.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cause {
@@ -56,7 +47,7 @@ pub struct Cause {
     pub finding: Option<String>,
     pub count: usize,
     pub pcs: Vec<String>,
-    pub remedy: Option<Remedy>,
+    pub remedy: Option<RemedyReport>,
     /// Where one fix serves every PC it hit (an enterprise policy, one proxy entry, one
     /// re-install through software deployment).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -134,27 +125,16 @@ fn builtin_title(check: &str, lang: Lang) -> Option<String> {
 
 /// The remedy in `lang` from the catalogue (by the id the report names), else the one the
 /// report carries (an agency's own finding) in the report's language.
-fn remedy_for(seen: Option<&RemedySeen>, finding: Option<&str>, lang: Lang) -> Option<Remedy> {
+fn remedy_for(
+    seen: Option<&RemedyReport>,
+    finding: Option<&str>,
+    lang: Lang,
+) -> Option<RemedyReport> {
     let id = seen.map(|r| r.id.as_str()).or(finding)?;
-    if let Some(r) = Catalogue::builtin().get(id) {
-        let t = r.get(lang);
-        return Some(Remedy {
-            id: id.to_string(),
-            title: t.title.clone(),
-            why: t.why.clone(),
-            steps: t.steps.clone(),
-            links: t.links.clone(),
-            contact: t.contact.clone(),
-        });
+    match Catalogue::builtin().get(id) {
+        Some(r) => Some(RemedyReport::from_catalogue(id, r, lang)),
+        None => seen.cloned(),
     }
-    seen.map(|r| Remedy {
-        id: r.id.clone(),
-        title: r.title.clone(),
-        why: r.why.clone(),
-        steps: r.steps.clone(),
-        links: r.links.clone(),
-        contact: r.contact.clone(),
-    })
 }
 
 /// Causes keyed by (check, finding), PCs in name order, ranked by how many PCs they hit.
@@ -170,7 +150,7 @@ impl Tally {
         check: &str,
         title: &str,
         finding: Option<&str>,
-        remedy: Option<&RemedySeen>,
+        remedy: Option<&RemedyReport>,
         lang: Lang,
     ) {
         let key = (check.to_string(), finding.map(str::to_string));

@@ -295,13 +295,7 @@ fn browser_profiles(
 /// page's WebSocket (the preferences and the Linux policy; per-site decisions are not read).
 fn firefox_profiles(sys: &System, home: &Path, os: &str, host: &str) -> Vec<Seen> {
     let files = sys.files.as_ref();
-    let policies = firefox::policies(
-        os,
-        &|f| files.read(f, firefox::POLICY_FILE_MAX as u64).ok(),
-        &|| crate::system::registry::firefox_policy_documents(sys.registry.as_ref()),
-    )
-    .into_iter()
-    .next();
+    let policies = super::firefox_policies::read(sys, os).into_iter().next();
     let small = |f: &Path| files.read(f, firefox::SMALL_FILE_MAX as u64).ok();
     firefox::profile_dirs(&small, home, os)
         .into_iter()

@@ -337,13 +337,9 @@ fn firefox_routes(
     from_env: Option<&Decided>,
 ) -> Vec<Seen> {
     let files = sys.files.as_ref();
-    let policy = firefox::policies(
-        os,
-        &|f| files.read(f, firefox::POLICY_FILE_MAX as u64).ok(),
-        &|| crate::system::registry::firefox_policy_documents(sys.registry.as_ref()),
-    )
-    .iter()
-    .find_map(|v| proxy::firefox_policy(v, host, port));
+    let policy = super::firefox_policies::read(sys, os)
+        .iter()
+        .find_map(|v| proxy::firefox_policy(v, host, port));
     let mut out = Vec::new();
     let small = |f: &Path| files.read(f, firefox::SMALL_FILE_MAX as u64).ok();
     for (name, dir) in firefox::profile_dirs(&small, home, os) {

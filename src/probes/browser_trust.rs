@@ -484,11 +484,7 @@ fn firefox_profiles(
 fn firefox_policy_roots(sys: &System, home: &Path, os: &str) -> Vec<NssCert> {
     let files = sys.files.as_ref();
     let mut out = Vec::new();
-    let documents = firefox::policies(
-        os,
-        &|f| files.read(f, firefox::POLICY_FILE_MAX as u64).ok(),
-        &|| crate::system::registry::firefox_policy_documents(sys.registry.as_ref()),
-    );
+    let documents = super::firefox_policies::read(sys, os);
     for json in &documents {
         let Some(list) = json["policies"]["Certificates"]["Install"].as_array() else {
             continue;

@@ -38,6 +38,7 @@ pub mod command_check;
 pub mod component_installed;
 pub mod component_running;
 pub mod file_check;
+pub mod firefox_policies;
 pub mod host;
 pub mod http_check;
 pub mod installer;

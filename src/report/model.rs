@@ -92,14 +92,35 @@ pub struct CheckReport {
     pub remedy: Option<RemedyReport>,
 }
 
+/// A finding's remedy in one language, as reports carry it (the fleet summary reads it back
+/// from reports other PCs wrote, so the parts after the title may be missing).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RemedyReport {
     pub id: String,
     pub title: String,
+    #[serde(default)]
     pub why: String,
+    #[serde(default)]
     pub steps: Vec<String>,
+    #[serde(default)]
     pub links: Vec<Link>,
+    #[serde(default)]
     pub contact: Vec<String>,
+}
+
+impl RemedyReport {
+    /// A catalogue remedy in `lang`, under the id it was looked up by.
+    pub fn from_catalogue(id: &str, r: &crate::engine::catalogue::Remedy, lang: Lang) -> Self {
+        let t = r.get(lang);
+        RemedyReport {
+            id: id.to_string(),
+            title: t.title.clone(),
+            why: t.why.clone(),
+            steps: t.steps.clone(),
+            links: t.links.clone(),
+            contact: t.contact.clone(),
+        }
+    }
 }
 
 /// How to build a report: language, redaction, and the stamps the operator asked for.
@@ -129,17 +150,7 @@ pub fn build(profile: &Profile, result: &RunResult, opts: &Options) -> Report {
             let remedy = o.finding.as_deref().map(|f| {
                 let rid = c.remedy_for(f);
                 match profile.remedies.get(&rid).or_else(|| catalogue.get(&rid)) {
-                    Some(r) => {
-                        let t = r.get(lang);
-                        RemedyReport {
-                            id: rid,
-                            title: t.title.clone(),
-                            why: t.why.clone(),
-                            steps: t.steps.clone(),
-                            links: t.links.clone(),
-                            contact: t.contact.clone(),
-                        }
-                    }
+                    Some(r) => RemedyReport::from_catalogue(&rid, r, lang),
                     // A missing remedy is a catalogue bug (tests catch it); say so rather than hide the finding.
                     None => RemedyReport {
                         id: rid.clone(),
