@@ -3,7 +3,12 @@
 
 use super::*;
 
-pub(super) fn simulated_system(spec: &WorldSpec, pcsc: Arc<SimPcsc>, files: MemFiles) -> System {
+pub(super) fn simulated_system(
+    spec: &WorldSpec,
+    pcsc: Arc<SimPcsc>,
+    files: MemFiles,
+    (certs, root_pem): (&CertSet, &str),
+) -> System {
     let procs: Vec<ProcInfo> = spec
         .processes
         .iter()
@@ -56,16 +61,82 @@ pub(super) fn simulated_system(spec: &WorldSpec, pcsc: Arc<SimPcsc>, files: MemF
         resolver: Arc::new(SimResolver(resolver)),
         simulated: true,
         user: None,
-        // A world's registry is empty: no scenario sets Windows policies yet.
-        registry: Arc::new(crate::system::registry::MemRegistry::default()),
-        // Only a Windows machine has Windows certificate stores (empty here: the component's
-        // root is not in them, as on a PC where only its own file vouches for it).
+        registry: Arc::new(registry(spec)),
+        // Only a Windows machine has Windows certificate stores.
         cert_stores: if spec.os == Os::Windows {
-            Arc::new(crate::system::certstore::MemCertStores::default())
+            Arc::new(cert_stores(spec, certs, root_pem))
         } else {
             Arc::new(crate::system::certstore::NoCertStores)
         },
     }
+}
+
+/// `CurrentUser/ROOT` → the store Chrome reads by that name.
+pub(super) fn store_id(label: &str) -> Option<crate::system::certstore::StoreId> {
+    crate::system::certstore::CHROME_STORES
+        .iter()
+        .map(|(id, _)| *id)
+        .find(|id| format!("{:?}/{}", id.location, id.name).eq_ignore_ascii_case(label))
+}
+
+/// `HKLM\SOFTWARE\…` → (the hive, the path under it).
+pub(super) fn hive_and_path(key: &str) -> Option<(crate::system::registry::Hive, &str)> {
+    use crate::system::registry::Hive;
+    let (hive, path) = key.split_once('\\')?;
+    match hive.to_ascii_uppercase().as_str() {
+        "HKLM" => Some((Hive::LocalMachine, path)),
+        "HKCU" => Some((Hive::CurrentUser, path)),
+        _ => None,
+    }
+}
+
+fn cert_stores(
+    spec: &WorldSpec,
+    certs: &CertSet,
+    root_pem: &str,
+) -> crate::system::certstore::MemCertStores {
+    let mut out = Vec::new();
+    for (label, trusts) in &spec.cert_stores {
+        let Some(id) = store_id(label) else { continue };
+        for (der, _, _) in trust_entries(trusts, certs, root_pem) {
+            out.push((id, der));
+        }
+    }
+    crate::system::certstore::MemCertStores(out)
+}
+
+/// The world's registry: each key with its values, and the keys under it as its subkeys.
+fn registry(spec: &WorldSpec) -> crate::system::registry::MemRegistry {
+    use crate::system::registry::{MemRegistry, RegKey, RegValue};
+    let value = |v: &RegSpec| match v {
+        RegSpec::Number(n) => RegValue::Number(*n),
+        RegSpec::Text(t) => RegValue::Text(t.clone()),
+    };
+    let values = |m: &std::collections::BTreeMap<String, RegSpec>| {
+        m.iter().map(|(n, v)| (n.clone(), value(v))).collect::<Vec<_>>()
+    };
+    let mut reg = MemRegistry::default();
+    for (key, vals) in &spec.registry {
+        let Some((hive, path)) = hive_and_path(key) else { continue };
+        let prefix = format!("{}\\", key.to_ascii_lowercase());
+        let subkeys = spec
+            .registry
+            .iter()
+            .filter_map(|(k, v)| {
+                let rest = k.to_ascii_lowercase().strip_prefix(&prefix)?.to_string();
+                (!rest.contains('\\')).then(|| (k[prefix.len()..].to_string(), values(v)))
+            })
+            .collect();
+        reg.insert(
+            hive,
+            path,
+            RegKey {
+                values: values(vals),
+                subkeys,
+            },
+        );
+    }
+    reg
 }
 
 /// `"2.29"` → (2, 29).
@@ -187,6 +258,16 @@ pub(super) fn mem_files(spec: &WorldSpec, certs: &CertSet, root_pem: &str) -> Me
 
 /// A `cert9.db` trusting what the world says, as `certutil -A` would have left it.
 fn nss_db(trusts: &[NssTrust], certs: &CertSet, root_pem: &str) -> Vec<u8> {
+    crate::sim::nssdb::cert9(&trust_entries(trusts, certs, root_pem))
+}
+
+/// What a trust list names, as certificates: the install's root as a CA, the component's
+/// own certificate as a peer.
+fn trust_entries(
+    trusts: &[NssTrust],
+    certs: &CertSet,
+    root_pem: &str,
+) -> Vec<(Vec<u8>, String, crate::browser::nss::ServerTrust)> {
     use crate::browser::nss::ServerTrust;
     use rustls::pki_types::{CertificateDer, pem::PemObject};
     let mut entries = Vec::new();
@@ -205,5 +286,5 @@ fn nss_db(trusts: &[NssTrust], certs: &CertSet, root_pem: &str) -> Vec<u8> {
             ),
         }
     }
-    crate::sim::nssdb::cert9(&entries)
+    entries
 }

@@ -49,6 +49,14 @@ use servers::start_servers;
 
 use super::scenario::Scenario;
 
+/// A registry value in a world: text, or a number (a DWORD).
+#[derive(Debug, Deserialize, Clone)]
+#[serde(untagged)]
+enum RegSpec {
+    Number(u64),
+    Text(String),
+}
+
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 enum NssTrust {
@@ -86,6 +94,13 @@ pub struct WorldSpec {
     /// `cert9.db` trusts for TLS servers (`component-root`: the install's NHIRootCA.crt as a
     /// CA; `server-cert`: the component's own certificate as a peer).
     nss: BTreeMap<String, Vec<NssTrust>>,
+    /// A Windows world's certificate stores Chrome and Edge read: `Location/NAME` (as
+    /// `CurrentUser/ROOT`, `LocalMachine/TrustedPeople`, `LocalMachine/Disallowed`) → what
+    /// it holds, in the words of `nss`.
+    cert_stores: BTreeMap<String, Vec<NssTrust>>,
+    /// A Windows world's registry: `HKLM\…` or `HKCU\…` key → its values (text or number);
+    /// a key under another one shows as its subkey (a list policy).
+    registry: BTreeMap<String, BTreeMap<String, RegSpec>>,
     /// PID → process.
     processes: BTreeMap<u32, ProcSpec>,
     /// Listening address → the PID that holds it, or `hidden`.
@@ -323,6 +338,8 @@ enum VerifierSetup {
 /// The world user's home: its browser profiles are files of the world (`files:` in
 /// `assets/demo/world.yaml`).
 const DEMO_HOME: &str = "/home/demo";
+/// The same user's profile folder on a Windows world.
+const WINDOWS_DEMO_HOME: &str = "C:/Users/demo";
 
 /// The `answer` that means no server at all.
 const UNREACHABLE: &str = "unreachable";
@@ -425,6 +442,15 @@ impl WorldSpec {
                     "download `{name}`: `{w}` is neither {{text: …}} nor `broken-link`"
                 ));
             }
+        }
+        for store in self.cert_stores.keys() {
+            machine::store_id(store).ok_or_else(|| {
+                format!("cert store `{store}` is not one Chrome reads (e.g. CurrentUser/ROOT)")
+            })?;
+        }
+        for key in self.registry.keys() {
+            machine::hive_and_path(key)
+                .ok_or_else(|| format!("registry key `{key}` starts with neither HKLM\\ nor HKCU\\"))?;
         }
         for u in &self.usb {
             u16::from_str_radix(&u.vendor, 16)
@@ -623,7 +649,12 @@ impl World {
             servers.certs.component_root_pem.clone()
         };
         let disk = write_disk_files(&spec, &dir.0, &servers, &root_pem, id)?;
-        let system = simulated_system(&spec, pcsc, mem_files(&spec, &servers.certs, &root_pem));
+        let system = simulated_system(
+            &spec,
+            pcsc,
+            mem_files(&spec, &servers.certs, &root_pem),
+            (&servers.certs, &root_pem),
+        );
 
         let mut profile = match &spec.message {
             Some(m) => crate::account::explain::with_message(base, m),
@@ -642,7 +673,11 @@ impl World {
             downloads: shown(&disk.downloads),
             verifier_endpoint: servers.verifier_endpoint.clone(),
             verifier_config,
-            home: DEMO_HOME.into(),
+            home: if spec.os == Os::Windows {
+                WINDOWS_DEMO_HOME.into()
+            } else {
+                DEMO_HOME.into()
+            },
         };
         point_at_world(&mut profile, &stand_ins)?;
         Ok(World {
