@@ -259,6 +259,8 @@ fn the_ansible_playbook_sweeps_loopback_hosts_and_summarises_them() {
             "/nonexistent/ecpa-doctor --profile fleet --report --format json".into(),
         ),
         ("pc-06", "printf '{broken'".into()),
+        // Its binary copy fails (no such file on the controller): a note, not a lost PC.
+        ("pc-08", format!("{BIN} demo healthy --format json")),
     ];
     let servers: Vec<Sshd> = hosts.iter().map(|(name, _)| Sshd::start(name)).collect();
     let mut inventory = String::from("all:\n  hosts:\n");
@@ -280,6 +282,11 @@ fn the_ansible_playbook_sweeps_loopback_hosts_and_summarises_them() {
         ),
         1,
     );
+    inventory = inventory.replacen(
+        "    pc-08:\n",
+        "    pc-08:\n      ecpa_doctor_copy_binary: true\n      ecpa_doctor_binary: /nonexistent/ecpa-doctor\n",
+        1,
+    );
     inventory.push_str(&format!(
         "    pc-07:\n      ansible_port: {}\n      ansible_ssh_private_key_file: {}\n",
         free_port(),
@@ -290,6 +297,13 @@ fn the_ansible_playbook_sweeps_loopback_hosts_and_summarises_them() {
     );
     std::fs::write(dir.join("inventory.yml"), inventory).unwrap();
     let reports = dir.join("reports");
+    // An earlier sweep's note for a PC that answers now: the sweep removes it.
+    std::fs::create_dir_all(&reports).unwrap();
+    std::fs::write(
+        reports.join("pc-02.unreachable.json"),
+        r#"{"msg": "stale"}"#,
+    )
+    .unwrap();
     let summary = dir.join("summary.md");
     let playbook = concat!(env!("CARGO_MANIFEST_DIR"), "/contrib/ansible/sweep.yml");
     let out = Command::new(bin.join("ansible-playbook"))
@@ -317,15 +331,19 @@ fn the_ansible_playbook_sweeps_loopback_hosts_and_summarises_them() {
             "{name}: {log}"
         );
     }
-    for name in ["pc-05", "pc-07"] {
+    assert!(
+        !reports.join("pc-02.unreachable.json").exists(),
+        "the earlier sweep's note was not removed: {log}"
+    );
+    for name in ["pc-05", "pc-07", "pc-08"] {
         let note = std::fs::read_to_string(reports.join(format!("{name}.unreachable.json")))
             .unwrap_or_else(|e| panic!("{name}: {e}\n{log}"));
         assert!(note.contains("\"msg\""), "{name}: {note}");
     }
     let md = std::fs::read_to_string(&summary).unwrap_or_else(|e| panic!("{e}\n{log}"));
-    assert!(md.contains("7 PCs"), "{md}");
+    assert!(md.contains("8 PCs"), "{md}");
     assert!(
-        md.contains("healthy 1 · warnings only 0 · blocked 3 · unreachable 2 · unreadable 1"),
+        md.contains("healthy 1 · warnings only 0 · blocked 3 · unreachable 3 · unreadable 1"),
         "{md}"
     );
     assert!(md.contains("2 PCs — NHI card: card.none"), "{md}");

@@ -113,11 +113,15 @@ fn registry(spec: &WorldSpec) -> crate::system::registry::MemRegistry {
         RegSpec::Text(t) => RegValue::Text(t.clone()),
     };
     let values = |m: &std::collections::BTreeMap<String, RegSpec>| {
-        m.iter().map(|(n, v)| (n.clone(), value(v))).collect::<Vec<_>>()
+        m.iter()
+            .map(|(n, v)| (n.clone(), value(v)))
+            .collect::<Vec<_>>()
     };
     let mut reg = MemRegistry::default();
     for (key, vals) in &spec.registry {
-        let Some((hive, path)) = hive_and_path(key) else { continue };
+        let Some((hive, path)) = hive_and_path(key) else {
+            continue;
+        };
         let prefix = format!("{}\\", key.to_ascii_lowercase());
         let subkeys = spec
             .registry

@@ -449,8 +449,9 @@ impl WorldSpec {
             })?;
         }
         for key in self.registry.keys() {
-            machine::hive_and_path(key)
-                .ok_or_else(|| format!("registry key `{key}` starts with neither HKLM\\ nor HKCU\\"))?;
+            machine::hive_and_path(key).ok_or_else(|| {
+                format!("registry key `{key}` starts with neither HKLM\\ nor HKCU\\")
+            })?;
         }
         for u in &self.usb {
             u16::from_str_radix(&u.vendor, 16)
