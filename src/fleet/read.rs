@@ -175,7 +175,7 @@ pub fn parse_report(bytes: &[u8]) -> Entry {
     }
     let head: Head = match serde_json::from_slice(bytes) {
         Ok(h) => h,
-        Err(e) => return Entry::Unreadable(Why::new("fleet.why.not_json", e.to_string())),
+        Err(e) => return Entry::Unreadable(Why::new("fleet.why.not_json", shown(&e.to_string()))),
     };
     match head.schema_version {
         Some(serde_json::Value::Number(n)) if n.as_u64() == Some(SCHEMA_VERSION as u64) => {}
@@ -191,8 +191,67 @@ pub fn parse_report(bytes: &[u8]) -> Entry {
         return Entry::Unreadable(Why::new("fleet.why.pii_revealed", ""));
     }
     match serde_json::from_slice::<PcReport>(bytes) {
-        Ok(r) => Entry::Report(Box::new(r)),
-        Err(e) => Entry::Unreadable(Why::new("fleet.why.incomplete", e.to_string())),
+        Ok(mut r) => {
+            r.make_printable();
+            Entry::Report(Box::new(r))
+        }
+        Err(e) => Entry::Unreadable(Why::new("fleet.why.incomplete", shown(&e.to_string()))),
+    }
+}
+
+/// Text another PC wrote, as one printable line: no terminal escapes, no line breaks that
+/// would start a section of their own in a Markdown summary.
+fn shown(text: &str) -> String {
+    crate::bridge::printable(text.as_bytes(), TEXT_MAX)
+}
+
+/// What a title, summary or remedy step from a report is cut to.
+const TEXT_MAX: usize = 1000;
+
+impl PcReport {
+    /// Every text a summary may print, made printable.
+    fn make_printable(&mut self) {
+        if let Some(rc) = &mut self.root_cause {
+            for t in [&mut rc.check, &mut rc.title, &mut rc.summary] {
+                *t = shown(t);
+            }
+            rc.finding = rc.finding.as_deref().map(shown);
+        }
+        for c in &mut self.checks {
+            c.id = shown(&c.id);
+            c.title = shown(&c.title);
+            c.finding = c.finding.as_deref().map(shown);
+            if let Some(r) = &mut c.remedy {
+                for t in [&mut r.id, &mut r.title, &mut r.why] {
+                    *t = shown(t);
+                }
+                for t in r.steps.iter_mut().chain(r.contact.iter_mut()) {
+                    *t = shown(t);
+                }
+                r.links.clear();
+            }
+        }
+    }
+
+    /// The PC's state judged from the whole report, not only the verdict it claims: a root
+    /// cause or a failed check (advisory failures are reported as warnings) is blocking, a
+    /// warning is a warning.
+    pub fn judged_verdict(&self) -> crate::engine::run::Verdict {
+        use crate::engine::run::Verdict;
+        let failed =
+            |c: &CheckSeen| matches!(c.status, Status::Fail | Status::TimedOut | Status::Crashed);
+        if self.verdict == Verdict::BlockingFailure
+            || self.root_cause.is_some()
+            || self.checks.iter().any(failed)
+        {
+            Verdict::BlockingFailure
+        } else if self.verdict == Verdict::Warnings
+            || self.checks.iter().any(|c| c.status == Status::Warn)
+        {
+            Verdict::Warnings
+        } else {
+            Verdict::Healthy
+        }
     }
 }
 
@@ -249,6 +308,27 @@ mod tests {
                 br#"{"schema_version": 1, "pii_revealed": false}"#
             ))
             .contains("not a complete report")
+        );
+    }
+
+    /// A report that claims to be healthy but names a root cause, or carries terminal
+    /// escapes and line breaks, is judged and printed as what it is.
+    #[test]
+    fn a_report_is_judged_by_its_contents_and_printed_safely() {
+        let r = br#"{"schema_version":1,"lang":"en","pii_revealed":false,"verdict":"healthy",
+            "root_cause":{"check":"card","title":"\u001b]52;c;aGk=\u0007x\n## All healthy","finding":"card.none","summary":"s"},
+            "checks":[{"id":"card","title":"t","status":"fail","finding":"card.none"}]}"#;
+        let Entry::Report(r) = parse_report(r) else {
+            panic!("not read")
+        };
+        assert_eq!(
+            r.judged_verdict(),
+            crate::engine::run::Verdict::BlockingFailure
+        );
+        let title = &r.root_cause.as_ref().unwrap().title;
+        assert!(
+            !title.contains('\u{1b}') && !title.contains('\n'),
+            "{title:?}"
         );
     }
 

@@ -107,7 +107,7 @@ pub fn text(s: &FleetSummary) -> String {
             if let Some(r) = c.remedy.as_ref().filter(|_| with_remedy) {
                 out.push_str(&format!(
                     "   {}{}{}\n",
-                    i18n::ui("fleet.remedy", lang),
+                    remedy_label(c, lang),
                     colon(lang),
                     r.title
                 ));
@@ -136,6 +136,14 @@ pub fn text(s: &FleetSummary) -> String {
         }
     }
     out
+}
+
+/// "What to do", or, for a remedy one PC's report carried, whose it is.
+fn remedy_label(c: &Cause, lang: Lang) -> String {
+    match &c.remedy_from {
+        Some(pc) => ui("fleet.remedy_from", lang, &[("pc", pc.clone())]),
+        None => i18n::ui("fleet.remedy", lang),
+    }
 }
 
 fn colon(lang: Lang) -> &'static str {
@@ -188,7 +196,7 @@ pub fn markdown(s: &FleetSummary) -> String {
             if let Some(r) = c.remedy.as_ref().filter(|_| with_remedy) {
                 out.push_str(&format!(
                     "**{}**{}{}\n\n",
-                    i18n::ui("fleet.remedy", lang),
+                    remedy_label(c, lang),
                     colon(lang),
                     r.title
                 ));

@@ -48,6 +48,10 @@ pub struct Cause {
     pub count: usize,
     pub pcs: Vec<String>,
     pub remedy: Option<RemedyReport>,
+    /// The PC whose report the remedy was taken from, when it is not in the catalogue (an
+    /// agency's own finding): one PC's words, said as such.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remedy_from: Option<String>,
     /// Where one fix serves every PC it hit (an enterprise policy, one proxy entry, one
     /// re-install through software deployment).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -129,11 +133,13 @@ fn remedy_for(
     seen: Option<&RemedyReport>,
     finding: Option<&str>,
     lang: Lang,
-) -> Option<RemedyReport> {
-    let id = seen.map(|r| r.id.as_str()).or(finding)?;
+) -> (Option<RemedyReport>, bool) {
+    let Some(id) = seen.map(|r| r.id.as_str()).or(finding) else {
+        return (None, false);
+    };
     match Catalogue::builtin().get(id) {
-        Some(r) => Some(RemedyReport::from_catalogue(id, r, lang)),
-        None => seen.cloned(),
+        Some(r) => (Some(RemedyReport::from_catalogue(id, r, lang)), false),
+        None => (seen.cloned(), seen.is_some()),
     }
 }
 
@@ -154,16 +160,20 @@ impl Tally {
         lang: Lang,
     ) {
         let key = (check.to_string(), finding.map(str::to_string));
-        let c = self.causes.entry(key).or_insert_with(|| Cause {
-            check: check.to_string(),
-            title: builtin_title(check, lang).unwrap_or_else(|| title.to_string()),
-            finding: finding.map(str::to_string),
-            count: 0,
-            pcs: Vec::new(),
-            remedy: remedy_for(remedy, finding, lang),
-            fleet_fix: finding
-                .and_then(|f| fleet_fixes().get(f))
-                .map(|t| t.get(lang).to_string()),
+        let c = self.causes.entry(key).or_insert_with(|| {
+            let (remedy, from_report) = remedy_for(remedy, finding, lang);
+            Cause {
+                check: check.to_string(),
+                title: builtin_title(check, lang).unwrap_or_else(|| title.to_string()),
+                finding: finding.map(str::to_string),
+                count: 0,
+                pcs: Vec::new(),
+                remedy,
+                remedy_from: from_report.then(|| pc.to_string()),
+                fleet_fix: finding
+                    .and_then(|f| fleet_fixes().get(f))
+                    .map(|t| t.get(lang).to_string()),
+            }
         });
         c.count += 1;
         c.pcs.push(pc.to_string());
@@ -181,7 +191,7 @@ impl Tally {
 }
 
 fn state_of(r: &PcReport) -> PcState {
-    match r.verdict {
+    match r.judged_verdict() {
         Verdict::Healthy => PcState::Healthy,
         Verdict::Warnings => PcState::Warnings,
         Verdict::BlockingFailure => PcState::Blocked,
