@@ -206,7 +206,8 @@ impl Profile {
         {
             return Self::parse(text, source, kinds);
         }
-        let text = std::fs::read_to_string(path).map_err(|e| ProfileError {
+        // A profile may come through a pipe (`--profile <(…)`); its size is capped all the same.
+        let text = read_small_file(path, false).map_err(|e| ProfileError {
             file: file.clone(),
             line: None,
             column: None,
@@ -353,6 +354,14 @@ impl Profile {
                     )));
                 }
                 match (f.zh_tw, f.en) {
+                    (Some(_), Some(_))
+                        if super::catalogue::Catalogue::builtin().get(&code).is_some() =>
+                    {
+                        return Err(fail(format!(
+                            "finding `{code}` is a built-in finding with its own remedy; give yours a code of your own (e.g. agency.{})",
+                            code.rsplit('.').next().unwrap_or("down")
+                        )));
+                    }
                     (Some(zh_tw), Some(en)) => {
                         if remedies
                             .insert(code.clone(), Remedy { zh_tw, en })
@@ -502,7 +511,7 @@ fn remedy_files(
             column: pos.map(|p| p.1),
             message,
         };
-        let text = read_small_file(&path)
+        let text = read_small_file(&path, true)
             .map_err(|e| error(None, format!("cannot read the remedy file: {e}")))?;
         let part: std::collections::BTreeMap<String, Remedy> = serde_yaml::from_str(&text)
             .map_err(|e| {
@@ -521,15 +530,15 @@ fn remedy_files(
     Ok(out)
 }
 
-/// Larger than any real remedy file.
+/// Larger than any real profile or remedy file.
 const REMEDY_FILE_MAX: u64 = 1024 * 1024;
 
 /// A regular file's text, refused past `REMEDY_FILE_MAX` (a device or a huge file named by
 /// mistake must not hang or exhaust the reader).
-fn read_small_file(path: &std::path::Path) -> std::io::Result<String> {
+fn read_small_file(path: &std::path::Path, regular_only: bool) -> std::io::Result<String> {
     use std::io::Read;
     let meta = std::fs::metadata(path)?;
-    if !meta.is_file() {
+    if meta.is_dir() || (regular_only && !meta.is_file()) {
         return Err(std::io::Error::other("not a regular file"));
     }
     let mut bytes = Vec::new();
@@ -767,10 +776,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 fn de_timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    let s = String::deserialize(d)?;
-    parse_duration(&s)
-        .map(Some)
-        .map_err(serde::de::Error::custom)
+    super::kind::de_duration(d).map(Some)
 }
 
 #[cfg(test)]

@@ -72,8 +72,17 @@ struct CommandCheck {
 
 fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
     let p: Params = params(v)?;
-    if p.run.first().is_none_or(|prog| prog.trim().is_empty()) {
+    let Some(program) = p.run.first().filter(|prog| !prog.trim().is_empty()) else {
         return Err(RUN_SHAPE.into());
+    };
+    if p.timeout.is_zero() {
+        return Err("`timeout`: must be above zero".into());
+    }
+    let lower = program.to_ascii_lowercase();
+    if lower.ends_with(".bat") || lower.ends_with(".cmd") {
+        return Err(format!(
+            "`run`: `{program}` is a batch file, which Windows runs through cmd.exe, a shell; give the program it runs instead"
+        ));
     }
     Ok(Arc::new(CommandCheck { p: Arc::new(p) }))
 }
@@ -90,18 +99,18 @@ impl Probe for CommandCheck {
     }
 }
 
-/// Reads up to `READ_MAX` bytes and discards the rest, so the program never blocks on a
-/// full pipe.
-async fn bounded<R: AsyncRead + Unpin>(r: Option<R>) -> Vec<u8> {
+/// Reads up to `READ_MAX` bytes into `kept` and discards the rest, so the program never
+/// blocks on a full pipe.
+async fn bounded<R: AsyncRead + Unpin>(r: Option<R>, kept: Arc<std::sync::Mutex<Vec<u8>>>) {
     let Some(mut r) = r else {
-        return Vec::new();
+        return;
     };
-    let mut kept = Vec::new();
     let mut buf = [0u8; 8192];
     loop {
         match r.read(&mut buf).await {
-            Ok(0) | Err(_) => return kept,
+            Ok(0) | Err(_) => return,
             Ok(n) => {
+                let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
                 let room = READ_MAX.saturating_sub(kept.len());
                 kept.extend_from_slice(&buf[..n.min(room)]);
             }
@@ -109,16 +118,37 @@ async fn bounded<R: AsyncRead + Unpin>(r: Option<R>) -> Vec<u8> {
     }
 }
 
+/// How long the output is still read after the program exits: a child it left behind may
+/// hold the pipes open for good.
+const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
+
+/// Stops the program and, on Unix, every process of its group (a wrapper's children).
+fn stop(child: &mut tokio::process::Child, group: Option<u32>) {
+    #[cfg(unix)]
+    if let Some(pid) = group {
+        // SAFETY: kill(2) with a negative pid signals the process group the child leads
+        // (it was started in a group of its own); no memory is touched.
+        unsafe {
+            libc::kill(-(pid as i32), libc::SIGKILL);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = group;
+    let _ = child.start_kill();
+}
+
 async fn execute(p: &Params, limit: Duration) -> Outcome {
     let shown_cmd = shown(p.run.join(" ").as_bytes());
-    let mut child = match tokio::process::Command::new(&p.run[0])
-        .args(&p.run[1..])
+    let mut cmd = tokio::process::Command::new(&p.run[0]);
+    cmd.args(&p.run[1..])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-    {
+        .kill_on_drop(true);
+    // A group of its own, so a timeout stops everything it started.
+    #[cfg(unix)]
+    cmd.process_group(0);
+    let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
             return Outcome::fail(
@@ -129,16 +159,19 @@ async fn execute(p: &Params, limit: Duration) -> Outcome {
             .with("command_error", e.to_string());
         }
     };
-    let (out, err) = (child.stdout.take(), child.stderr.take());
-    let finished = tokio::time::timeout(limit, async {
-        tokio::join!(bounded(out), bounded(err), child.wait())
-    })
-    .await;
-    let (stdout, stderr, status) = match finished {
-        Ok(r) => r,
+    // Its pid leads its process group; kept, since a reaped child no longer says it.
+    let group = child.id();
+    let (out_buf, err_buf) = (Arc::default(), Arc::default());
+    let mut readers = [
+        tokio::spawn(bounded(child.stdout.take(), Arc::clone(&out_buf))),
+        tokio::spawn(bounded(child.stderr.take(), Arc::clone(&err_buf))),
+    ];
+    let status = match tokio::time::timeout(limit, child.wait()).await {
+        Ok(s) => s,
         Err(_) => {
-            let _ = child.start_kill();
+            stop(&mut child, group);
             let _ = tokio::time::timeout(Duration::from_secs(1), child.wait()).await;
+            readers.iter().for_each(|r| r.abort());
             return Outcome::fail(
                 "command.timeout",
                 Msg::new("command.timeout")
@@ -148,6 +181,20 @@ async fn execute(p: &Params, limit: Duration) -> Outcome {
             .with("command", shown_cmd);
         }
     };
+    let drained = tokio::time::timeout(
+        DRAIN_AFTER_EXIT,
+        futures::future::join_all(readers.iter_mut()),
+    )
+    .await;
+    if drained.is_err() {
+        // Something it started still holds its output: stop what is left of its group.
+        stop(&mut child, group);
+    }
+    readers.iter().for_each(|r| r.abort());
+    let take = |b: &Arc<std::sync::Mutex<Vec<u8>>>| {
+        std::mem::take(&mut *b.lock().unwrap_or_else(|e| e.into_inner()))
+    };
+    let (stdout, stderr) = (take(&out_buf), take(&err_buf));
     let code = status.ok().and_then(|s| s.code());
     let first_output = if stdout.iter().all(u8::is_ascii_whitespace) {
         &stderr
@@ -206,6 +253,10 @@ mod tests {
         assert!(e.contains("never as one string"), "{e}");
         assert!(p("{run: [systemctl, is-active, openvpn]}").is_ok());
         assert!(build(&serde_yaml::from_str("{run: []}").unwrap()).is_err());
+        let e = build(&serde_yaml::from_str("{run: [C:\\agency\\check.CMD]}").unwrap())
+            .err()
+            .unwrap();
+        assert!(e.contains("cmd.exe"), "{e}");
     }
 
     #[cfg(unix)]
@@ -238,6 +289,13 @@ mod tests {
             "command.timeout"
         );
         assert!(t0.elapsed() < Duration::from_secs(5));
+        // A program that leaves a child holding its output open is judged when it exits.
+        let t0 = std::time::Instant::now();
+        assert_eq!(
+            f(run("{run: [sh, -c, 'sleep 30 & echo yes'], expect_output: '^yes$'}").await),
+            ""
+        );
+        assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
         // A program that writes more than is kept still finishes: the rest is drained.
         let big = p_big();
         assert_eq!(f(execute(&big, Duration::from_secs(10)).await), "");

@@ -76,6 +76,9 @@ fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
             p.url
         ));
     }
+    if p.timeout.is_zero() {
+        return Err("`timeout`: must be above zero".into());
+    }
     let statuses: Vec<u16> = match &p.expect_status {
         None => Vec::new(),
         Some(Statuses::One(s)) => vec![*s],
@@ -91,9 +94,14 @@ fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
 }
 
 impl Probe for HttpCheck {
-    fn run(&self, _ctx: Ctx) -> BoxFuture {
+    fn run(&self, ctx: Ctx) -> BoxFuture {
         let (p, statuses) = (self.p.clone(), self.statuses.clone());
-        Box::pin(async move { fetch(&p, &statuses).await })
+        // Below the check's own budget, so a slow server is this check's finding and the
+        // request ends on its own, not cut off by the engine.
+        let limit = p
+            .timeout
+            .min(ctx.timeout.saturating_sub(Duration::from_millis(300)));
+        Box::pin(async move { fetch(&p, &statuses, limit).await })
     }
 }
 
@@ -110,7 +118,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     shown(parts.join(": ").as_bytes())
 }
 
-async fn fetch(p: &Params, statuses: &[u16]) -> Outcome {
+async fn fetch(p: &Params, statuses: &[u16], limit: Duration) -> Outcome {
     let url = p.url.as_str();
     let direct = p.proxy == ProxyUse::None || crate::account::verifier::on_this_computer(&p.url);
     let proxies = super::outbound_reach::proxy_env(std::env::vars_os());
@@ -122,7 +130,7 @@ async fn fetch(p: &Params, statuses: &[u16]) -> Outcome {
             o.with("proxy", proxies.join("; "))
         }
     };
-    let client = match crate::account::verifier::client(p.ca_file.as_deref(), p.timeout, direct) {
+    let client = match crate::account::verifier::client(p.ca_file.as_deref(), limit, direct) {
         Ok(c) => c,
         Err(e) => {
             return with_route(

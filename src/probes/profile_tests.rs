@@ -77,3 +77,20 @@ fn remedies_come_from_a_file_beside_the_profile_and_a_broken_one_is_named() {
     assert!(e.message.contains("no remedy") && e.line == Some(11), "{e}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// An inline remedy may not replace a built-in finding's (the fleet summary and every
+/// other report would disagree on it); a timeout may be a bare number of seconds.
+#[test]
+fn an_inline_remedy_for_a_built_in_finding_is_refused_and_bare_timeouts_read() {
+    let text = agency(&format!(
+        "  - id: vpn\n    kind: tcp\n    title: {{zh-TW: 甲, en: a}}\n    timeout: 5\n    params: {{port: 1}}\n    findings:\n      card.none:\n{REMEDY}"
+    ));
+    let e = Profile::parse(&text, "a.yaml", super::KINDS).unwrap_err();
+    assert!(e.message.contains("agency.none"), "{e}");
+    let ok = text.replace("card.none", "agency.vpn_down");
+    let p = Profile::parse(&ok, "a.yaml", super::KINDS).unwrap();
+    assert_eq!(
+        p.check("vpn").unwrap().timeout,
+        std::time::Duration::from_secs(5)
+    );
+}

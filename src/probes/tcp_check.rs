@@ -47,17 +47,25 @@ fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
     if p.port == 0 {
         return Err("`port`: 0 is not a port".into());
     }
+    if p.connect_timeout.is_zero() {
+        return Err("`connect_timeout`: must be above zero".into());
+    }
     Ok(Arc::new(TcpCheck { p: Arc::new(p) }))
 }
 
 impl Probe for TcpCheck {
     fn run(&self, ctx: Ctx) -> BoxFuture {
         let p = self.p.clone();
+        // The name lookup and the connect share one budget below the check's own.
+        let budget = p
+            .connect_timeout
+            .min(ctx.timeout.saturating_sub(Duration::from_millis(300)));
+        let deadline = std::time::Instant::now() + budget;
         Box::pin(blocking(move || {
             let target = format!("{}:{}", p.host, p.port);
             let addrs = match p.host.parse::<IpAddr>() {
                 Ok(a) => vec![a],
-                Err(_) => match ctx.system().resolver.lookup(&p.host, p.connect_timeout) {
+                Err(_) => match ctx.system().resolver.lookup(&p.host, budget) {
                     Lookup::Found(a) => a,
                     other => {
                         return Outcome::fail(
@@ -67,18 +75,19 @@ impl Probe for TcpCheck {
                         .with("tcp_target", target)
                         .with(
                             "resolver",
-                            super::name_resolution::resolver_answer(&other, p.connect_timeout),
+                            super::name_resolution::resolver_answer(&other, budget),
                         );
                     }
                 },
             };
-            connect(&p, &target, &addrs)
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            connect(&p, &target, &addrs, left)
         }))
     }
 }
 
-fn connect(p: &Params, target: &str, addrs: &[IpAddr]) -> Outcome {
-    match super::outbound_reach::connect_any(addrs, p.port, p.connect_timeout) {
+fn connect(p: &Params, target: &str, addrs: &[IpAddr], budget: Duration) -> Outcome {
+    match super::outbound_reach::connect_any(addrs, p.port, budget) {
         Ok(connected) => Outcome::pass(Msg::new("tcp.open").arg("target", target))
             .with("tcp_target", target)
             .with("connected_to", connected),
@@ -109,10 +118,15 @@ mod tests {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         let local = [IpAddr::from([127, 0, 0, 1])];
-        assert_eq!(connect(&params_for(port), "t", &local).finding, None);
+        assert_eq!(
+            connect(&params_for(port), "t", &local, Duration::from_secs(2)).finding,
+            None
+        );
         drop(l);
         assert_eq!(
-            connect(&params_for(port), "t", &local).finding.as_deref(),
+            connect(&params_for(port), "t", &local, Duration::from_secs(2))
+                .finding
+                .as_deref(),
             Some("tcp.refused")
         );
     }
