@@ -557,3 +557,33 @@ fn windows_build_trusts_the_component_once_its_root_is_in_the_users_root_store()
     assert_eq!(trust["status"], "pass", "{run:?}");
     assert!(trust["finding"].is_null(), "{run:?}");
 }
+
+/// The agency `registry` kind on Windows: a value `reg add` set is found and matched, a
+/// missing one is the agency's own finding with its inline remedy.
+#[test]
+#[ignore = "needs the Wine chroot: run scripts/wine"]
+fn windows_build_runs_an_agency_registry_check() {
+    let _wine = wine_lock();
+    const KEY: &str = r"HKLM\SOFTWARE\EcpaDoctorTestAgency";
+    assert!(wine_reg(&[
+        "add", KEY, "/v", "Image", "/d", "2026.11", "/f"
+    ]));
+    let profile = "schema: 1\nname: agency\ntitle: {zh-TW: 機關, en: agency}\nchecks:\n  - id: image\n    kind: registry\n    title: {zh-TW: 映像檔, en: image}\n    params: {hive: HKLM, key: 'SOFTWARE\\EcpaDoctorTestAgency', value: Image, expect: '^2026\\.11$'}\n  - id: vpn\n    kind: registry\n    title: {zh-TW: VPN, en: VPN}\n    params: {hive: HKLM, key: 'SOFTWARE\\EcpaDoctorTestAgency', value: Vpn}\n    findings:\n      agency.vpn_missing:\n        zh-TW: {title: 沒有 VPN 設定, why: 原因, steps: [請資訊人員處理]}\n        en: {title: No VPN setting, why: Why, steps: [Ask IT]}\n";
+    std::fs::write(drive_c_users().join("agency.yaml"), profile).unwrap();
+    let run = wine(&[
+        "--profile",
+        r"C:\users\agency.yaml",
+        "--report",
+        "--format",
+        "json",
+        "--lang",
+        "en",
+    ]);
+    wine_reg(&["delete", KEY, "/f"]);
+    let _ = std::fs::remove_file(drive_c_users().join("agency.yaml"));
+    let v = run.json();
+    assert_eq!(check(&v, "image")["status"], "pass", "{run:?}");
+    let vpn = check(&v, "vpn");
+    assert_eq!(vpn["finding"], "agency.vpn_missing", "{run:?}");
+    assert_eq!(vpn["remedy"]["title"], "No VPN setting", "{run:?}");
+}
