@@ -279,6 +279,14 @@ fn broken_agency_profiles_are_refused_with_a_position() {
             11,
         ),
         (
+            "a bad pattern after a block list",
+            format!(
+                "{head}  - id: a\n    kind: command\n    title: {{zh-TW: 甲, en: a}}\n    params:\n      run:\n        - systemctl\n        - is-active\n      expect_output: 'act(ive'\n"
+            ),
+            "act(ive",
+            13,
+        ),
+        (
             "a command as one string",
             format!(
                 "{head}  - id: a\n    kind: command\n    title: {{zh-TW: 甲, en: a}}\n    params:\n      run: systemctl is-active openvpn\n"

@@ -567,12 +567,8 @@ fn named_key(message: &str) -> Option<&str> {
 /// Line and column of `key:` inside the check with this id (between its `id:` line and the
 /// next check), in block or flow style (`params: {path: /x, key: 1}`).
 fn locate_in_check(text: &str, id: &str, key: &str) -> Option<(usize, usize)> {
-    let (start, _) = locate(text, "id", Some(id))?;
     let wanted = format!("{key}:");
-    for (i, line) in text.lines().enumerate().skip(start) {
-        if line.trim_start().starts_with("- ") {
-            break;
-        }
+    for (i, line) in check_lines(text, id)? {
         let found = line.match_indices(&wanted).find(|(at, _)| {
             line[..*at]
                 .chars()
@@ -588,16 +584,30 @@ fn locate_in_check(text: &str, id: &str, key: &str) -> Option<(usize, usize)> {
 
 /// Line and column of the first `needle` inside the check with this id.
 fn find_in_check(text: &str, id: &str, needle: &str) -> Option<(usize, usize)> {
-    let (start, _) = locate(text, "id", Some(id))?;
-    for (i, line) in text.lines().enumerate().skip(start) {
-        if line.trim_start().starts_with("- ") {
-            break;
-        }
+    for (i, line) in check_lines(text, id)? {
         if let Some(at) = line.find(needle) {
             return Some((i + 1, line[..at].chars().count() + 1));
         }
     }
     None
+}
+
+/// The lines of the check with this id after its `id:` line (numbered from 0), up to the
+/// next item of the `checks` list — a list inside its params (`run:` as a block list) is
+/// still the check's.
+fn check_lines<'a>(text: &'a str, id: &str) -> Option<impl Iterator<Item = (usize, &'a str)>> {
+    let (start, column) = locate(text, "id", Some(id))?;
+    // `column` is where `id:` starts; the check's own `- ` is two columns before it.
+    let item_indent = column.saturating_sub(3);
+    Some(
+        text.lines()
+            .enumerate()
+            .skip(start)
+            .take_while(move |(_, line)| {
+                let indent = line.len() - line.trim_start().len();
+                !(line.trim_start().starts_with("- ") && indent <= item_indent)
+            }),
+    )
 }
 
 /// A finding code: `agency.vpn_down`.
