@@ -28,14 +28,7 @@ const PC_SECTIONS: [(PcState, &str); 2] = [
 ];
 
 pub fn state_word(state: PcState, lang: Lang) -> String {
-    let key = match state {
-        PcState::Healthy => "fleet.state.healthy",
-        PcState::Warnings => "fleet.state.warnings",
-        PcState::Blocked => "fleet.state.blocked",
-        PcState::Unreachable => "fleet.state.unreachable",
-        PcState::Unreadable => "fleet.state.unreadable",
-    };
-    i18n::ui(key, lang)
+    i18n::ui(&format!("fleet.state.{}", state.key()), lang)
 }
 
 fn counts_line(s: &FleetSummary) -> String {
@@ -242,53 +235,26 @@ pub fn json(s: &FleetSummary) -> String {
     t
 }
 
-/// A CSV cell, quoted, with a leading `=`, `+`, `-`, `@` (or tab, carriage return) made
-/// inert so a spreadsheet does not run it as a formula.
-pub fn csv_cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
 /// One row per PC: name, state, root cause, warnings, detail.
 pub fn csv(s: &FleetSummary) -> String {
-    let mut out = String::from("pc,state,root_check,root_finding,warnings,detail\r\n");
+    use crate::report::csv::row;
+    let mut out = row(&[
+        "pc",
+        "state",
+        "root_check",
+        "root_finding",
+        "warnings",
+        "detail",
+    ]);
     for p in &s.pcs {
-        let state = serde_json::to_value(p.state)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let row = [
-            p.pc.as_str(),
-            state.as_str(),
+        out.push_str(&row(&[
+            &p.pc,
+            p.state.key(),
             p.root_check.as_deref().unwrap_or(""),
             p.root_finding.as_deref().unwrap_or(""),
             &p.warnings.join(" "),
-            p.detail.as_str(),
-        ]
-        .iter()
-        .map(|c| csv_cell(c))
-        .collect::<Vec<_>>()
-        .join(",");
-        out.push_str(&row);
-        out.push_str("\r\n");
+            &p.detail,
+        ]));
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formula_cells_are_made_inert_and_quotes_doubled() {
-        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        for lead in ["+1", "-1", "@SUM(A1)", "\tx"] {
-            assert!(csv_cell(lead).starts_with("\"'"), "{lead}");
-        }
-        assert_eq!(csv_cell("pc-01"), "\"pc-01\"");
-    }
 }

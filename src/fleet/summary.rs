@@ -29,6 +29,19 @@ pub enum PcState {
     Unreadable,
 }
 
+impl PcState {
+    /// Its name in JSON and CSV.
+    pub fn key(self) -> &'static str {
+        match self {
+            PcState::Healthy => "healthy",
+            PcState::Warnings => "warnings",
+            PcState::Blocked => "blocked",
+            PcState::Unreachable => "unreachable",
+            PcState::Unreadable => "unreadable",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Counts {
     pub total: usize,
@@ -301,5 +314,24 @@ pub fn summarize(entries: &[(String, std::path::PathBuf, Entry)], lang: Lang) ->
         root_causes: roots.ranked(),
         warnings: warns.ranked(),
         pcs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// CSV names a state by `key`, JSON by serde: the same word.
+    #[test]
+    fn a_states_key_is_its_json_name() {
+        for s in [
+            PcState::Healthy,
+            PcState::Warnings,
+            PcState::Blocked,
+            PcState::Unreachable,
+            PcState::Unreadable,
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.key());
+        }
     }
 }

@@ -1,31 +1,52 @@
-//! CSV: one row per check, for a spreadsheet; cells that a spreadsheet would run as a
-//! formula are made inert (`fleet::render::csv_cell`).
+//! CSV for a spreadsheet: one row per check here, one row per PC in the fleet summary
+//! (`fleet::render::csv`), both through [`row`]; a cell a spreadsheet would run as a
+//! formula is made inert.
 
-use crate::fleet::render::csv_cell;
 use crate::report::model::Report;
 
 pub fn render(report: &Report) -> String {
-    let mut out = String::from("check,title,status,finding,summary,remedy\r\n");
+    let mut out = row(&["check", "title", "status", "finding", "summary", "remedy"]);
     for c in &report.checks {
-        let status = serde_json::to_value(c.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let remedy = c.remedy.as_ref().map(|r| r.title.as_str()).unwrap_or("");
-        let row = [
-            c.id.as_str(),
-            c.title.as_str(),
-            status.as_str(),
+        out.push_str(&row(&[
+            &c.id,
+            &c.title,
+            c.status.key(),
             c.finding.as_deref().unwrap_or(""),
-            c.summary.as_str(),
-            remedy,
-        ]
-        .iter()
-        .map(|v| csv_cell(v))
-        .collect::<Vec<_>>()
-        .join(",");
-        out.push_str(&row);
-        out.push_str("\r\n");
+            &c.summary,
+            c.remedy.as_ref().map_or("", |r| r.title.as_str()),
+        ]));
     }
     out
+}
+
+/// One line of cells, quoted and ended with CRLF as spreadsheets expect.
+pub fn row(cells: &[&str]) -> String {
+    let mut line = cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(",");
+    line.push_str("\r\n");
+    line
+}
+
+/// A CSV cell, quoted, with a leading `=`, `+`, `-`, `@` (or tab, carriage return) made
+/// inert so a spreadsheet does not run it as a formula.
+pub fn cell(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_made_inert_and_quotes_doubled() {
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        for lead in ["+1", "-1", "@SUM(A1)", "\tx"] {
+            assert!(cell(lead).starts_with("\"'"), "{lead}");
+        }
+        assert_eq!(cell("pc-01"), "\"pc-01\"");
+    }
 }
