@@ -13,7 +13,7 @@ use serde::{Deserialize, Deserializer};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::pattern::{Pattern, READ_MAX, shown};
-use super::{BoxFuture, Ctx, Kind, Probe, de_duration, params};
+use super::{BoxFuture, Ctx, Kind, Probe, below_check, de_duration, params};
 use crate::engine::kind::Simulated;
 use crate::engine::outcome::{Msg, Outcome};
 
@@ -90,11 +90,8 @@ fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
 impl Probe for CommandCheck {
     fn run(&self, ctx: Ctx) -> BoxFuture {
         let p = self.p.clone();
-        // Below the check's own budget, so this check says "timed out" and kills the
-        // program itself, rather than the engine cutting it off.
-        let limit = p
-            .timeout
-            .min(ctx.timeout.saturating_sub(Duration::from_millis(300)));
+        // This check says "timed out" and stops the program itself.
+        let limit = below_check(&ctx, p.timeout);
         Box::pin(async move { execute(&p, limit).await })
     }
 }

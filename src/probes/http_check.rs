@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::pattern::{Pattern, READ_MAX, shown};
-use super::{BoxFuture, Ctx, Kind, Probe, de_duration, params};
+use super::{BoxFuture, Ctx, Kind, Probe, below_check, de_duration, params};
 use crate::engine::kind::Simulated;
 use crate::engine::outcome::{Msg, Outcome};
 
@@ -96,11 +96,8 @@ fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
 impl Probe for HttpCheck {
     fn run(&self, ctx: Ctx) -> BoxFuture {
         let (p, statuses) = (self.p.clone(), self.statuses.clone());
-        // Below the check's own budget, so a slow server is this check's finding and the
-        // request ends on its own, not cut off by the engine.
-        let limit = p
-            .timeout
-            .min(ctx.timeout.saturating_sub(Duration::from_millis(300)));
+        // A slow server is this check's finding, and the request ends on its own.
+        let limit = below_check(&ctx, p.timeout);
         Box::pin(async move { fetch(&p, &statuses, limit).await })
     }
 }

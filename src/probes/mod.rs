@@ -123,6 +123,14 @@ impl CtxSystem for Ctx {
     }
 }
 
+/// What a kind's own time limit may use of the check's: `wanted`, but always a little below
+/// the check's timeout, so the kind ends the wait itself and names what it was waiting
+/// for, instead of the engine cutting it off as `check.timeout`.
+pub fn below_check(ctx: &Ctx, wanted: std::time::Duration) -> std::time::Duration {
+    const MARGIN: std::time::Duration = std::time::Duration::from_millis(300);
+    wanted.min(ctx.timeout.saturating_sub(MARGIN))
+}
+
 /// Runs blocking system calls (PC/SC, file reads) off the async workers. A panic inside
 /// stays a panic of the probe task, which the engine turns into `Crashed`.
 pub async fn blocking<F>(f: F) -> Outcome

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{BoxFuture, Ctx, CtxSystem, Kind, Probe, blocking, de_duration, params};
+use super::{BoxFuture, Ctx, CtxSystem, Kind, Probe, below_check, blocking, de_duration, params};
 use crate::engine::kind::Simulated;
 use crate::engine::outcome::{Msg, Outcome};
 use crate::system::Lookup;
@@ -56,10 +56,8 @@ fn build(v: &serde_yaml::Value) -> Result<Arc<dyn Probe>, String> {
 impl Probe for TcpCheck {
     fn run(&self, ctx: Ctx) -> BoxFuture {
         let p = self.p.clone();
-        // The name lookup and the connect share one budget below the check's own.
-        let budget = p
-            .connect_timeout
-            .min(ctx.timeout.saturating_sub(Duration::from_millis(300)));
+        // The name lookup and the connect share one budget.
+        let budget = below_check(&ctx, p.connect_timeout);
         let deadline = std::time::Instant::now() + budget;
         Box::pin(blocking(move || {
             let target = format!("{}:{}", p.host, p.port);
