@@ -31,7 +31,17 @@ pub fn state_word(state: PcState, lang: Lang) -> String {
     i18n::ui(&format!("fleet.state.{}", state.key()), lang)
 }
 
-fn counts_line(s: &FleetSummary) -> String {
+/// "ecpa-doctor fleet sweep — N PCs", in the summary's language.
+pub fn title_line(s: &FleetSummary) -> String {
+    ui(
+        "fleet.title",
+        s.lang,
+        &[("total", s.counts.total.to_string())],
+    )
+}
+
+/// How many PCs are in each state, in the summary's language.
+pub fn counts_line(s: &FleetSummary) -> String {
     let c = &s.counts;
     ui(
         "fleet.counts",
@@ -65,11 +75,7 @@ pub fn cause_line(c: &Cause, lang: Lang) -> String {
 pub fn text(s: &FleetSummary) -> String {
     let lang = s.lang;
     let mut out = String::new();
-    out.push_str(&ui(
-        "fleet.title",
-        lang,
-        &[("total", s.counts.total.to_string())],
-    ));
+    out.push_str(&title_line(s));
     out.push('\n');
     out.push_str(&counts_line(s));
     out.push('\n');
@@ -153,15 +159,7 @@ fn cell(s: &str) -> String {
 
 pub fn markdown(s: &FleetSummary) -> String {
     let lang = s.lang;
-    let mut out = format!(
-        "# {}\n\n{}\n",
-        ui(
-            "fleet.title",
-            lang,
-            &[("total", s.counts.total.to_string())]
-        ),
-        counts_line(s)
-    );
+    let mut out = format!("# {}\n\n{}\n", title_line(s), counts_line(s));
     if s.demo_reports > 0 {
         out.push_str(&format!(
             "\n> {}\n",

@@ -12,7 +12,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::text::truncate;
 use super::theme::Theme;
-use crate::fleet::render::{cause_line, state_word};
+use crate::fleet::render::{cause_line, counts_line, state_word, title_line};
 use crate::fleet::summary::{FleetSummary, Pc, PcState};
 use crate::i18n::{self, Lang};
 
@@ -180,21 +180,8 @@ pub fn draw(f: &mut Frame, v: &FleetView, theme: &Theme) {
         Constraint::Length(1),
     ])
     .areas(area);
-    let s = &v.summary;
-    let title = i18n::fill(
-        &i18n::ui("fleet.title", v.lang),
-        &[("total".into(), s.counts.total.to_string())],
-    );
-    let counts = i18n::fill(
-        &i18n::ui("fleet.counts", v.lang),
-        &[
-            ("healthy".into(), s.counts.healthy.to_string()),
-            ("warnings".into(), s.counts.warnings.to_string()),
-            ("blocked".into(), s.counts.blocked.to_string()),
-            ("unreachable".into(), s.counts.unreachable.to_string()),
-            ("unreadable".into(), s.counts.unreadable.to_string()),
-        ],
-    );
+    let title = title_line(&v.summary);
+    let counts = counts_line(&v.summary);
     f.render_widget(
         Paragraph::new(vec![
             Line::from(Span::styled(title, theme.bold())),
@@ -215,72 +202,79 @@ pub fn draw(f: &mut Frame, v: &FleetView, theme: &Theme) {
     }
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
-    let block = |title: String, focused: bool| {
-        Block::default()
-            .borders(Borders::ALL)
-            .border_set(theme.border())
-            .title(if focused {
-                Span::styled(title, theme.bold())
-            } else {
-                Span::raw(title)
-            })
-    };
-    let width = left.width.saturating_sub(4) as usize;
-    let rows: Vec<Line> = v
+    let causes: Vec<String> = v
         .groups
         .iter()
-        .enumerate()
-        .map(|(i, g)| {
-            let mark = if g.blocking { "✘ " } else { "! " };
-            let mark = if theme.ascii {
-                if g.blocking { "x " } else { "! " }
-            } else {
-                mark
+        .map(|g| {
+            let mark = match (g.blocking, theme.ascii) {
+                (true, true) => "x",
+                (true, false) => "✘",
+                (false, _) => "!",
             };
-            let text = truncate(&format!("{mark}{}", g.label), width);
-            if i == v.group {
+            format!("{mark} {}", g.label)
+        })
+        .collect();
+    draw_list(
+        f,
+        left,
+        (
+            i18n::ui("fleet.view.causes", v.lang),
+            v.focus == Focus::Groups,
+        ),
+        &causes,
+        (Some(v.group), v.group),
+        theme,
+    );
+    let pcs = v.groups.get(v.group).map_or(&[][..], |g| g.pcs.as_slice());
+    draw_list(
+        f,
+        right,
+        (i18n::ui("fleet.view.pcs", v.lang), v.focus == Focus::Pcs),
+        pcs,
+        ((v.focus == Focus::Pcs).then_some(v.pc), v.pc),
+        theme,
+    );
+}
+
+/// A framed list, its title bold when it has the focus, the `highlight`ed row in reverse
+/// video, scrolled so row `at` is on screen.
+fn draw_list(
+    f: &mut Frame,
+    area: Rect,
+    (title, focused): (String, bool),
+    items: &[String],
+    (highlight, at): (Option<usize>, usize),
+    theme: &Theme,
+) {
+    let width = area.width.saturating_sub(4) as usize;
+    let visible = area.height.saturating_sub(2) as usize;
+    let skip = at.saturating_sub(visible.saturating_sub(1));
+    let rows: Vec<Line> = items
+        .iter()
+        .enumerate()
+        .skip(skip)
+        .map(|(i, item)| {
+            let text = truncate(item, width);
+            if highlight == Some(i) {
                 Line::from(Span::styled(text, theme.selected()))
             } else {
                 Line::from(text)
             }
         })
         .collect();
-    let visible = left.height.saturating_sub(2) as usize;
-    let skip = v.group.saturating_sub(visible.saturating_sub(1));
+    let title = if focused {
+        Span::styled(title, theme.bold())
+    } else {
+        Span::raw(title)
+    };
     f.render_widget(
-        Paragraph::new(rows.into_iter().skip(skip).collect::<Vec<_>>()).block(block(
-            i18n::ui("fleet.view.causes", v.lang),
-            v.focus == Focus::Groups,
-        )),
-        left,
-    );
-    let width = right.width.saturating_sub(4) as usize;
-    let pcs: Vec<Line> = v
-        .groups
-        .get(v.group)
-        .map(|g| {
-            g.pcs
-                .iter()
-                .enumerate()
-                .map(|(i, name)| {
-                    let text = truncate(name, width);
-                    if v.focus == Focus::Pcs && i == v.pc {
-                        Line::from(Span::styled(text, theme.selected()))
-                    } else {
-                        Line::from(text)
-                    }
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let visible = right.height.saturating_sub(2) as usize;
-    let skip = v.pc.saturating_sub(visible.saturating_sub(1));
-    f.render_widget(
-        Paragraph::new(pcs.into_iter().skip(skip).collect::<Vec<_>>()).block(block(
-            i18n::ui("fleet.view.pcs", v.lang),
-            v.focus == Focus::Pcs,
-        )),
-        right,
+        Paragraph::new(rows).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_set(theme.border())
+                .title(title),
+        ),
+        area,
     );
 }
 
