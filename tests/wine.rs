@@ -170,10 +170,7 @@ fn windows_build_finds_the_port_owner_through_the_api_and_judges_it_by_its_answe
     let _card = with_card();
     let _fake = WindowsFake::start(&["--card"]);
     // The user's Chrome in the prefix, so the trust check judges it by the Windows stores.
-    let chrome = std::path::Path::new(&std::env::var("ECPA_WINE_ROOT").unwrap())
-        .join("root/.wine/drive_c/users/root/AppData/Local/Google/Chrome/User Data");
-    std::fs::create_dir_all(chrome.join("Default")).unwrap();
-    std::fs::write(chrome.join("Default/Preferences"), "{}").unwrap();
+    let chrome = chrome_in_prefix();
     let run = wine(&["--report", "--format", "json", "--lang", "en"]);
     let _ = std::fs::remove_dir_all(&chrome);
     let v = run.json();
@@ -279,12 +276,8 @@ fn windows_build_reads_the_legacy_ie_addon_in_the_32_bit_registry_view() {
 fn windows_build_reads_chromes_proxy_policy_from_the_registry() {
     let _wine = wine_lock();
     const KEY: &str = r"HKLM\SOFTWARE\Policies\Google\Chrome";
-    let root = std::env::var("ECPA_WINE_ROOT").unwrap();
     // The user's Chrome, as Chrome leaves it under the Wine prefix's profile folder.
-    let chrome = std::path::Path::new(&root)
-        .join("root/.wine/drive_c/users/root/AppData/Local/Google/Chrome/User Data");
-    std::fs::create_dir_all(chrome.join("Default")).unwrap();
-    std::fs::write(chrome.join("Default/Preferences"), "{}").unwrap();
+    let chrome = chrome_in_prefix();
     assert!(wine_reg(&[
         "add",
         KEY,
@@ -336,6 +329,15 @@ fn proxy_policy_is_named(key: &str, browser_dir: &std::path::Path, proxy: &str) 
         c["summary"].as_str().unwrap_or_default().contains(proxy),
         "{run:?}"
     );
+}
+
+/// The prefix user's Chrome with one profile, as Chrome leaves it; its folder, for the
+/// test to remove.
+fn chrome_in_prefix() -> std::path::PathBuf {
+    let chrome = drive_c_users().join("root/AppData/Local/Google/Chrome/User Data");
+    std::fs::create_dir_all(chrome.join("Default")).unwrap();
+    std::fs::write(chrome.join("Default/Preferences"), "{}").unwrap();
+    chrome
 }
 
 /// The chroot's `C:\users` folder, seen from the host.
@@ -470,9 +472,7 @@ fn windows_build_console_starts_in_tmux_and_quits_on_q() {
 fn windows_build_reads_firefoxs_proxy_policy_from_the_registry() {
     let _wine = wine_lock();
     const KEY: &str = r"HKLM\SOFTWARE\Policies\Mozilla\Firefox";
-    let root = std::env::var("ECPA_WINE_ROOT").unwrap();
-    let firefox = std::path::Path::new(&root)
-        .join("root/.wine/drive_c/users/root/AppData/Roaming/Mozilla/Firefox");
+    let firefox = drive_c_users().join("root/AppData/Roaming/Mozilla/Firefox");
     std::fs::create_dir_all(firefox.join("Profiles/w")).unwrap();
     std::fs::write(
         firefox.join("profiles.ini"),
@@ -503,7 +503,6 @@ fn windows_build_trusts_the_component_once_its_root_is_in_the_users_root_store()
     use rustls::pki_types::{CertificateDer, pem::PemObject};
     let _wine = wine_lock();
     let _rig = rig_lock();
-    let root = std::env::var("ECPA_WINE_ROOT").unwrap();
     let _fake = WindowsFake::start(&["--root-ca", r"C:\users\fake-root.pem"]);
     let pem = std::fs::read(drive_c_users().join("fake-root.pem")).expect("the fake's root");
     let der = CertificateDer::pem_slice_iter(&pem)
@@ -530,10 +529,7 @@ fn windows_build_trusts_the_component_once_its_root_is_in_the_users_root_store()
         &hex(&blob),
         "/f"
     ]));
-    let chrome = std::path::Path::new(&root)
-        .join("root/.wine/drive_c/users/root/AppData/Local/Google/Chrome/User Data");
-    std::fs::create_dir_all(chrome.join("Default")).unwrap();
-    std::fs::write(chrome.join("Default/Preferences"), "{}").unwrap();
+    let chrome = chrome_in_prefix();
     let run = wine(&[
         "--check",
         "browser-trust",

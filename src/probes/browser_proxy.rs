@@ -438,6 +438,16 @@ mod tests {
         );
     }
 
+    /// The check on a Windows home `/home/u` with these files and this registry.
+    fn judge_on_windows(mem: MemFiles, reg: crate::system::registry::MemRegistry) -> Outcome {
+        let mut sys = System::real();
+        sys.files = Arc::new(mem);
+        sys.registry = Arc::new(reg);
+        let p: Params =
+            params(&serde_yaml::from_str("{home: /home/u, os: windows}").unwrap()).unwrap();
+        judge(&sys, &p, &[])
+    }
+
     #[test]
     fn a_windows_registry_policy_sets_chromes_proxy() {
         use crate::system::registry::{Hive, MemRegistry, RegKey, RegValue};
@@ -460,12 +470,7 @@ mod tests {
                 subkeys: vec![],
             },
         );
-        let mut sys = System::real();
-        sys.files = Arc::new(mem);
-        sys.registry = Arc::new(reg);
-        let p: Params =
-            params(&serde_yaml::from_str("{home: /home/u, os: windows}").unwrap()).unwrap();
-        let o = judge(&sys, &p, &[]);
+        let o = judge_on_windows(mem, reg);
         assert_eq!(
             o.finding.as_deref(),
             Some("browser.proxy_no_bypass"),
@@ -593,12 +598,7 @@ mod tests {
                 subkeys: vec![],
             },
         );
-        let mut sys = System::real();
-        sys.files = Arc::new(mem);
-        sys.registry = Arc::new(reg);
-        let p: Params =
-            params(&serde_yaml::from_str("{home: /home/u, os: windows}").unwrap()).unwrap();
-        let o = judge(&sys, &p, &[]);
+        let o = judge_on_windows(mem, reg);
         assert_eq!(
             o.finding.as_deref(),
             Some("browser.proxy_no_bypass"),
