@@ -168,6 +168,19 @@ fn read_capped(path: &Path) -> Result<Vec<u8>, Why> {
 
 /// A report file's bytes → a report, or why not. Pure: the fuzz target's entry point.
 pub fn parse_report(bytes: &[u8]) -> Entry {
+    // One parse for a report as it should be; only one that is not is read again, for why.
+    match serde_json::from_slice::<PcReport>(bytes) {
+        Ok(mut r) if r.schema_version == SCHEMA_VERSION && !r.pii_revealed => {
+            r.make_printable();
+            Entry::Report(Box::new(r))
+        }
+        _ => Entry::Unreadable(why_refused(bytes)),
+    }
+}
+
+/// Why these bytes are not a report a summary may use, checked in this order: not JSON,
+/// another schema, revealed personal data, incomplete.
+fn why_refused(bytes: &[u8]) -> Why {
     #[derive(Deserialize)]
     struct Head {
         schema_version: Option<serde_json::Value>,
@@ -175,28 +188,26 @@ pub fn parse_report(bytes: &[u8]) -> Entry {
     }
     let head: Head = match serde_json::from_slice(bytes) {
         Ok(h) => h,
-        Err(e) => return Entry::Unreadable(Why::new("fleet.why.not_json", shown(&e.to_string()))),
+        Err(e) => return Why::new("fleet.why.not_json", shown(&e.to_string())),
     };
     match head.schema_version {
         Some(serde_json::Value::Number(n)) if n.as_u64() == Some(SCHEMA_VERSION as u64) => {}
         Some(v) => {
-            return Entry::Unreadable(Why::new(
+            return Why::new(
                 "fleet.why.schema",
                 crate::bridge::printable(v.to_string().as_bytes(), 20),
-            ));
+            );
         }
-        None => return Entry::Unreadable(Why::new("fleet.why.no_schema", "")),
+        None => return Why::new("fleet.why.no_schema", ""),
     }
     if head.pii_revealed != Some(serde_json::Value::Bool(false)) {
-        return Entry::Unreadable(Why::new("fleet.why.pii_revealed", ""));
+        return Why::new("fleet.why.pii_revealed", "");
     }
-    match serde_json::from_slice::<PcReport>(bytes) {
-        Ok(mut r) => {
-            r.make_printable();
-            Entry::Report(Box::new(r))
-        }
-        Err(e) => Entry::Unreadable(Why::new("fleet.why.incomplete", shown(&e.to_string()))),
-    }
+    let error = serde_json::from_slice::<PcReport>(bytes)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    Why::new("fleet.why.incomplete", shown(&error))
 }
 
 /// Text another PC wrote, as one printable line: no terminal escapes, no line breaks that
