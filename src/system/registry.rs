@@ -86,39 +86,61 @@ const TREE_DEPTH: usize = 4;
 /// subkey as an object — or as an array when its values are all numbered (`1`, `2`, …)
 /// and it has no subkeys of its own — recursively; `None` when the key is absent.
 pub fn policy_tree(reg: &dyn Registry, hive: Hive, path: &str) -> Option<serde_json::Value> {
-    tree(reg, hive, path, TREE_DEPTH)
+    let key = reg.key(hive, path)?;
+    Some(tree(reg, hive, path, &key, TREE_DEPTH))
 }
 
-fn tree(reg: &dyn Registry, hive: Hive, path: &str, depth: usize) -> Option<serde_json::Value> {
-    let key = reg.key(hive, path)?;
-    let value = |v: &RegValue| match v {
-        RegValue::Text(t) => serde_json::Value::String(t.clone()),
-        RegValue::Number(n) => serde_json::Value::from(*n),
-    };
-    let mut out = serde_json::Map::new();
-    for (name, v) in &key.values {
-        out.insert(name.clone(), value(v));
-    }
+/// `key` (read from `path`) as a policy object; each subkey is read once, to see whether
+/// it has subkeys of its own and, if so, to go down into it.
+fn tree(
+    reg: &dyn Registry,
+    hive: Hive,
+    path: &str,
+    key: &RegKey,
+    depth: usize,
+) -> serde_json::Value {
+    let mut out = values_object(&key.values);
     for (name, values) in &key.subkeys {
         let sub = format!("{path}\\{name}");
         let nested = (depth > 1).then(|| reg.key(hive, &sub)).flatten();
         let numbered = values.iter().all(|(n, _)| n.parse::<u64>().is_ok());
         let has_subkeys = nested.as_ref().is_some_and(|k| !k.subkeys.is_empty());
         let v = if numbered && !has_subkeys {
-            let mut items: Vec<(u64, &RegValue)> = values
-                .iter()
-                .filter_map(|(n, v)| Some((n.parse().ok()?, v)))
-                .collect();
-            items.sort_by_key(|(n, _)| *n);
-            serde_json::Value::Array(items.into_iter().map(|(_, v)| value(v)).collect())
+            numbered_list(values)
         } else if depth > 1 {
-            tree(reg, hive, &sub, depth - 1).unwrap_or_default()
+            nested
+                .map(|k| tree(reg, hive, &sub, &k, depth - 1))
+                .unwrap_or_default()
         } else {
             continue;
         };
         out.insert(name.clone(), v);
     }
-    Some(serde_json::Value::Object(out))
+    serde_json::Value::Object(out)
+}
+
+impl RegValue {
+    fn json(&self) -> serde_json::Value {
+        match self {
+            RegValue::Text(t) => serde_json::Value::String(t.clone()),
+            RegValue::Number(n) => serde_json::Value::from(*n),
+        }
+    }
+}
+
+/// A key's values as an object's members.
+fn values_object(values: &[(String, RegValue)]) -> serde_json::Map<String, serde_json::Value> {
+    values.iter().map(|(n, v)| (n.clone(), v.json())).collect()
+}
+
+/// A list policy: the numbered values (`1`, `2`, …) in numeric order, the rest ignored.
+fn numbered_list(values: &[(String, RegValue)]) -> serde_json::Value {
+    let mut items: Vec<(u64, &RegValue)> = values
+        .iter()
+        .filter_map(|(n, v)| Some((n.parse().ok()?, v)))
+        .collect();
+    items.sort_by_key(|(n, _)| *n);
+    serde_json::Value::Array(items.into_iter().map(|(_, v)| v.json()).collect())
 }
 
 /// Firefox's policies from the registry as policy documents (`{"policies": …}`), the
@@ -139,24 +161,9 @@ impl RegKey {
     /// (a list policy: values `1`, `2`, …) as an array in numeric order. Chromium and
     /// Firefox keep the same policy names in the registry as in their JSON files.
     pub fn policy_json(&self) -> serde_json::Value {
-        let value = |v: &RegValue| match v {
-            RegValue::Text(t) => serde_json::Value::String(t.clone()),
-            RegValue::Number(n) => serde_json::Value::from(*n),
-        };
-        let mut out = serde_json::Map::new();
-        for (name, v) in &self.values {
-            out.insert(name.clone(), value(v));
-        }
+        let mut out = values_object(&self.values);
         for (name, values) in &self.subkeys {
-            let mut items: Vec<(u64, &RegValue)> = values
-                .iter()
-                .filter_map(|(n, v)| Some((n.parse().ok()?, v)))
-                .collect();
-            items.sort_by_key(|(n, _)| *n);
-            out.insert(
-                name.clone(),
-                serde_json::Value::Array(items.into_iter().map(|(_, v)| value(v)).collect()),
-            );
+            out.insert(name.clone(), numbered_list(values));
         }
         serde_json::Value::Object(out)
     }
