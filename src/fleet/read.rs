@@ -141,7 +141,8 @@ pub fn pc_name(file: &Path) -> (String, bool) {
     }
 }
 
-fn read_capped(path: &Path) -> Result<Vec<u8>, Why> {
+/// A report file's bytes, refused past `REPORT_MAX` or when it is not a regular file.
+pub fn read_capped(path: &Path) -> Result<Vec<u8>, Why> {
     use std::io::Read;
     let too_large = || {
         Why::new(

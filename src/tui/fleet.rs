@@ -146,7 +146,7 @@ impl FleetView {
                     pc.detail
                 )
             }
-            _ => report_text(Path::new(&pc.file)),
+            _ => report_text(Path::new(&pc.file), self.lang),
         };
         self.report = Some((pc.pc, text.lines().map(str::to_string).collect(), 0));
     }
@@ -154,16 +154,11 @@ impl FleetView {
 
 /// A report file as the text report prints it (it was read once already, so it is a
 /// schema-1 report without revealed PII; read again with the same cap).
-fn report_text(file: &Path) -> String {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    let read = std::fs::File::open(file).and_then(|f| {
-        f.take(crate::fleet::read::REPORT_MAX)
-            .read_to_end(&mut bytes)
-    });
-    if let Err(e) = read {
-        return format!("{}: {e}", file.display());
-    }
+fn report_text(file: &Path, lang: Lang) -> String {
+    let bytes = match crate::fleet::read::read_capped(file) {
+        Ok(b) => b,
+        Err(why) => return format!("{}: {}", file.display(), why.render(lang)),
+    };
     match serde_json::from_slice::<crate::report::model::Report>(&bytes) {
         Ok(r) if !r.pii_revealed => crate::report::text::render(&r),
         Ok(_) => "--show-pii".into(),
